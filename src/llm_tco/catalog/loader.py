@@ -1,0 +1,183 @@
+"""Load and look up the catalog.
+
+The catalog is loaded once per process (``load_catalog`` is cached) and passed to the core as a
+value, so tests can build their own. API prices come from our YAML overrides first, then from the
+``genai-prices`` package's offline snapshot.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from llm_tco.catalog.prices import ApiPriceQuote, GenaiPriceIndex
+from llm_tco.catalog.schema import (
+    ApiPrice,
+    GpuSpec,
+    ModelArch,
+    OpsDefault,
+    ProviderTerms,
+    RentalOffer,
+)
+from llm_tco.errors import CatalogDataError, CatalogLookupError
+
+DATA_DIR = Path(__file__).parent
+RowT = TypeVar("RowT", bound=BaseModel)
+
+
+def normalise_name(name: str) -> str:
+    """Lower-case, unify separators: 'H100 SXM' and 'h100_sxm' both become 'h100-sxm'."""
+    return re.sub(r"[\s_/]+", "-", name.strip().lower())
+
+
+def suggest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
+    """The ``n`` candidates closest to ``name``, best first (substring matches rank first)."""
+    pool = sorted(set(candidates))
+    key = normalise_name(name)
+    contains = [c for c in pool if key and (key in c or c in key)]
+    close = difflib.get_close_matches(key, pool, n=n, cutoff=0.4)
+    seen: list[str] = []
+    for candidate in contains + close:
+        if candidate not in seen:
+            seen.append(candidate)
+    return seen[:n]
+
+
+def read_rows(path: Path, row_type: type[RowT]) -> list[RowT]:
+    """Read a YAML list of rows, validating each; errors name the file and the row."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogDataError(f"cannot read catalog file: {exc}", field=str(path.name)) from exc
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise CatalogDataError("a catalog file must be a YAML list of rows", field=path.name)
+    adapter = TypeAdapter(row_type)
+    rows: list[RowT] = []
+    for index, item in enumerate(raw):
+        try:
+            rows.append(adapter.validate_python(item))
+        except ValidationError as exc:
+            label = item.get("id", item.get("key", index)) if isinstance(item, dict) else index
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise CatalogDataError(
+                f"row {index} ({label}): {where}: {first['msg']}", field=path.name
+            ) from exc
+    return rows
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All catalog tables, with lookups that suggest close names on a miss."""
+
+    gpus: tuple[GpuSpec, ...]
+    offers: tuple[RentalOffer, ...]
+    models: tuple[ModelArch, ...]
+    api_prices: tuple[ApiPrice, ...]
+    provider_terms: tuple[ProviderTerms, ...]
+    ops_defaults: tuple[OpsDefault, ...]
+    genai: GenaiPriceIndex = field(default_factory=GenaiPriceIndex)
+
+    # --- GPUs -----------------------------------------------------------------------------
+    def gpu(self, name: str) -> GpuSpec:
+        return self._lookup(name, self.gpus, "GPU", "llm-tco catalog gpus")
+
+    def model(self, name: str) -> ModelArch:
+        return self._lookup(name, self.models, "model", "llm-tco catalog models")
+
+    def _lookup(self, name: str, rows: Sequence[Any], kind: str, listing: str) -> Any:
+        key = normalise_name(name)
+        names: dict[str, Any] = {}
+        for row in rows:
+            names[row.id] = row
+            for alias in row.aliases:
+                names[normalise_name(alias)] = row
+        if key in names:
+            return names[key]
+        close = suggest(key, names)
+        hint = f"did you mean {', '.join(close)}?" if close else f"see `{listing}`"
+        raise CatalogLookupError(f"unknown {kind} '{name}'", hint=hint)
+
+    # --- offers ---------------------------------------------------------------------------
+    def offers_for(self, gpu_id: str, provider: str | None = None) -> list[RentalOffer]:
+        rows = [o for o in self.offers if o.gpu == gpu_id]
+        if provider is not None:
+            rows = [o for o in rows if normalise_name(o.provider) == normalise_name(provider)]
+        return rows
+
+    def offer(self, ref: str, gpu_id: str) -> RentalOffer:
+        """An offer by id, or the on-demand single-GPU offer of a provider for ``gpu_id``."""
+        key = normalise_name(ref)
+        by_id = {o.id: o for o in self.offers}
+        if key in by_id:
+            return by_id[key]
+        rows = self.offers_for(gpu_id, key)
+        if rows:
+            rows.sort(key=lambda o: (o.billing != "on-demand", o.gpu_count, o.as_of))
+            return rows[0]
+        providers = sorted({normalise_name(o.provider) for o in self.offers_for(gpu_id)})
+        if providers:
+            hint = f"offers for {gpu_id} come from: {', '.join(providers)}"
+        else:
+            hint = f"no offer for {gpu_id} in the catalog; give gpu_hourly_price instead"
+        raise CatalogLookupError(f"no offer '{ref}' for GPU {gpu_id}", hint=hint)
+
+    # --- API prices -----------------------------------------------------------------------
+    def api_price(self, name: str, provider: str | None = None) -> ApiPriceQuote:
+        """Price of an API model: our YAML rows first, then genai-prices."""
+        if provider is None and "/" in name:
+            provider, name = name.split("/", 1)
+        key = normalise_name(name)
+        for row in self.api_prices:
+            names = {normalise_name(row.id), *(normalise_name(a) for a in row.aliases)}
+            if key in names and (provider is None or normalise_name(provider) == row.provider):
+                return ApiPriceQuote.from_row(row, self.batch_discount(row.provider))
+        quote = self.genai.find(name, provider)
+        if quote is not None:
+            discount = self.batch_discount(quote.provider)
+            return quote.model_copy(update={"batch_discount": discount})
+        candidates = [row.id for row in self.api_prices] + self.genai.names()
+        close = suggest(name, candidates)
+        hint = f"did you mean {', '.join(close)}?" if close else "see `llm-tco catalog apis`"
+        raise CatalogLookupError(f"unknown API model '{name}'", hint=hint)
+
+    def batch_discount(self, provider: str) -> float | None:
+        for row in self.provider_terms:
+            if normalise_name(row.provider) == normalise_name(provider):
+                return row.batch_discount
+        return None
+
+    # --- ops defaults ---------------------------------------------------------------------
+    def ops_default(self, key: str) -> OpsDefault:
+        for row in self.ops_defaults:
+            if row.key == key:
+                return row
+        raise CatalogDataError(f"ops default '{key}' missing from ops.yaml")
+
+
+@functools.cache
+def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
+    """Load every catalog table from ``data_dir`` (the shipped data by default)."""
+
+    def table(file: str, row_type: type[RowT]) -> tuple[RowT, ...]:
+        path = data_dir / file
+        return tuple(read_rows(path, row_type)) if path.exists() else ()
+
+    return Catalog(
+        gpus=table("gpus.yaml", GpuSpec),
+        offers=table("offers.yaml", RentalOffer),
+        models=table("models.yaml", ModelArch),
+        api_prices=table("api_prices.yaml", ApiPrice),
+        provider_terms=table("provider_terms.yaml", ProviderTerms),
+        ops_defaults=table("ops.yaml", OpsDefault),
+    )

@@ -1,0 +1,136 @@
+"""API prices from the ``genai-prices`` package's offline snapshot, as plain quotes.
+
+genai-prices ships thousands of models with input, output and cache-read prices and the dates
+they took effect. We read its bundled data (no network) and turn a model into an
+:class:`ApiPriceQuote`. Time-of-day discounts (e.g. off-peak hours) are ignored: the quote is the
+standard rate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from decimal import Decimal
+from importlib.metadata import version
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from llm_tco.catalog.schema import ApiPrice
+
+
+class ApiPriceQuote(BaseModel):
+    """One API model's price in USD per 1M tokens, with where it came from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str
+    provider: str
+    input_per_mtok: float
+    output_per_mtok: float
+    cached_input_per_mtok: float | None = None
+    batch_discount: float | None = None
+    source: str
+    as_of: dt.date | None = None
+    open_weight: bool = False
+    notes: str | None = None
+
+    @classmethod
+    def from_row(cls, row: ApiPrice, batch_discount: float | None) -> ApiPriceQuote:
+        return cls(
+            model=row.id,
+            provider=row.provider,
+            input_per_mtok=row.input_per_mtok,
+            output_per_mtok=row.output_per_mtok,
+            cached_input_per_mtok=row.cached_input_per_mtok,
+            batch_discount=batch_discount,
+            source=row.source,
+            as_of=row.as_of,
+            open_weight=row.open_weight,
+            notes=row.notes,
+        )
+
+
+def _number(value: Any) -> float | None:
+    """A price field as float; tiered prices give their base (first-tier) price."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal | int | float):
+        return float(value)
+    base = getattr(value, "base", None)
+    return float(base) if base is not None else None
+
+
+def _current_prices(model: Any, today: dt.date) -> tuple[Any, dt.date | None]:
+    """The model's price set in force today, skipping time-of-day variants, and its start date."""
+    prices = model.prices
+    if not isinstance(prices, list):
+        return prices, None
+    chosen, chosen_date = None, None
+    for conditional in prices:
+        constraint = conditional.constraint
+        start = getattr(constraint, "start_date", None)
+        if constraint is not None and start is None:
+            continue  # a time-of-day window, not a dated price change
+        if start is not None and start > today:
+            continue
+        if chosen_date is None or (start is not None and start >= chosen_date):
+            chosen, chosen_date = conditional.prices, start
+    if chosen is None:
+        chosen = prices[0].prices
+    return chosen, chosen_date
+
+
+class GenaiPriceIndex:
+    """Lazy view of the genai-prices snapshot (loading it costs ~0.2 s, so only when asked)."""
+
+    @functools.cached_property
+    def _snapshot(self) -> Any:
+        from genai_prices import data_snapshot
+
+        return data_snapshot.get_snapshot()
+
+    @functools.cached_property
+    def version(self) -> str:
+        return version("genai-prices")
+
+    def names(self) -> list[str]:
+        return [m.id for p in self._snapshot.providers for m in p.models]
+
+    def all_quotes(self, today: dt.date | None = None) -> list[ApiPriceQuote]:
+        quotes = []
+        for provider in self._snapshot.providers:
+            for model in provider.models:
+                quote = self._quote(provider, model, today or dt.date.today())
+                if quote is not None:
+                    quotes.append(quote)
+        return quotes
+
+    def find(
+        self, name: str, provider: str | None, today: dt.date | None = None
+    ) -> ApiPriceQuote | None:
+        candidates = [name, name.replace(".", "-")]
+        for ref in dict.fromkeys(candidates):
+            try:
+                found_provider, model = self._snapshot.find_provider_model(ref, None, provider, None)
+            except LookupError:
+                continue
+            return self._quote(found_provider, model, today or dt.date.today())
+        return None
+
+    def _quote(self, provider: Any, model: Any, today: dt.date) -> ApiPriceQuote | None:
+        prices, start = _current_prices(model, today)
+        input_price = _number(getattr(prices, "input_mtok", None))
+        output_price = _number(getattr(prices, "output_mtok", None))
+        if input_price is None or output_price is None:
+            return None
+        url = (provider.pricing_urls or [""])[0]
+        return ApiPriceQuote(
+            model=model.id,
+            provider=provider.id,
+            input_per_mtok=input_price,
+            output_per_mtok=output_price,
+            cached_input_per_mtok=_number(getattr(prices, "cache_read_mtok", None)),
+            source=f"genai-prices {self.version} offline data; {url}".rstrip("; "),
+            as_of=start,
+        )

@@ -1,0 +1,137 @@
+"""Pydantic schemas for the catalog's YAML files.
+
+Units are in the field names. GB is 1e9 bytes, TFLOP/s is 1e12 FLOP/s (decimal, as datasheets use).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Row(BaseModel):
+    """Every catalog row says where its numbers come from and when they were read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(min_length=3, description="URL or document the figures were read from")
+    as_of: dt.date = Field(description="date the source states or was read")
+
+
+class GpuSpec(Row):
+    """One accelerator's datasheet figures (dense, i.e. without structured sparsity)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")
+    name: str
+    vendor: Literal["nvidia", "amd", "intel", "google", "other"]
+    aliases: list[str] = []
+    memory_gb: float = Field(gt=0)
+    memory_bandwidth_gb_per_s: float = Field(gt=0)
+    bf16_dense_tflops: float | None = Field(default=None, gt=0)
+    fp8_dense_tflops: float | None = Field(default=None, gt=0)
+    int8_dense_tops: float | None = Field(default=None, gt=0)
+    interconnect_gb_per_s: float | None = Field(
+        default=None, gt=0, description="per-GPU GPU-to-GPU bandwidth (NVLink/Infinity Fabric)"
+    )
+    pcie_gb_per_s: float | None = Field(default=None, gt=0)
+    tdp_w: float | None = Field(default=None, gt=0)
+    purchase_price_usd: float | None = Field(default=None, gt=0)
+    purchase_price_source: str | None = None
+    notes: str | None = None
+
+
+class RentalOffer(Row):
+    """A public list price for renting GPUs."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    provider: str
+    gpu: str = Field(description="GpuSpec.id")
+    gpu_count: int = Field(default=1, ge=1)
+    price: float = Field(gt=0, description="price of the whole instance (all gpu_count GPUs)")
+    price_unit: Literal["hour", "month"]
+    currency: Literal["USD", "EUR"] = "USD"
+    billing: Literal["on-demand", "spot", "reserved-1y", "reserved-3y", "monthly"] = "on-demand"
+    instance: str | None = None
+    region: str | None = None
+    setup_fee: float | None = Field(default=None, ge=0, description="one-time, same currency")
+    notes: str | None = None
+
+
+class MlaSpec(BaseModel):
+    """Multi-head latent attention (DeepSeek V2/V3 style): the KV cache stores a compressed latent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kv_lora_rank: int = Field(gt=0)
+    qk_rope_head_dim: int = Field(gt=0)
+
+
+class ModelArch(Row):
+    """An open-weight model's architecture, from its published config.json / model card."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")
+    name: str
+    hf_repo: str | None = None
+    aliases: list[str] = []
+    total_params_b: float = Field(gt=0, description="all parameters, billions (every expert)")
+    active_params_b: float = Field(gt=0, description="parameters used per token, billions")
+    layers: int = Field(gt=0)
+    hidden_size: int = Field(gt=0)
+    attention_heads: int = Field(gt=0)
+    kv_heads: int = Field(gt=0)
+    head_dim: int = Field(gt=0)
+    intermediate_size: int | None = Field(default=None, gt=0)
+    vocab_size: int | None = Field(default=None, gt=0)
+    experts: int | None = Field(default=None, gt=0, description="routed experts per MoE layer")
+    experts_per_token: int | None = Field(default=None, gt=0)
+    shared_experts: int | None = Field(default=None, ge=0)
+    mla: MlaSpec | None = None
+    sliding_window: int | None = Field(default=None, gt=0)
+    sliding_window_layers: int | None = Field(
+        default=None, ge=0, description="how many of the layers use the sliding window"
+    )
+    context_length: int = Field(gt=0)
+    native_precision: Literal["bf16", "fp16", "fp8", "mxfp4", "int4"] = "bf16"
+    license: str | None = None
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelArch:
+        if self.active_params_b > self.total_params_b * 1.0001:
+            raise ValueError("active_params_b exceeds total_params_b")
+        if self.experts is not None and self.experts_per_token is None:
+            raise ValueError("an MoE model needs experts_per_token")
+        return self
+
+
+class ApiPrice(Row):
+    """Our own API price row, for models genai-prices lacks or where we override it. USD per 1M tokens."""
+
+    id: str = Field(description="model name users type, e.g. glm-4.7")
+    provider: str
+    aliases: list[str] = []
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+    cached_input_per_mtok: float | None = Field(default=None, ge=0)
+    open_weight: bool = False
+    notes: str | None = None
+
+
+class ProviderTerms(Row):
+    """Provider-wide terms: the batch API discount."""
+
+    provider: str
+    batch_discount: float = Field(ge=0, le=1, description="share taken off for batch requests")
+
+
+class OpsDefault(Row):
+    """A default for a self-hosting cost the seeds name (engineering, observability, ...)."""
+
+    key: str
+    value: float = Field(ge=0)
+    low: float | None = Field(default=None, ge=0)
+    high: float | None = Field(default=None, ge=0)
+    unit: str
+    description: str
