@@ -1,0 +1,233 @@
+"""The ``llm-tco`` command line: parse arguments, call the core, render the result."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from llm_tco.errors import LlmTcoError
+
+app = typer.Typer(
+    name="llm-tco",
+    help=(
+        "What serving an LLM workload costs each way - proprietary API, hosted open-weight API, "
+        "self-hosted GPUs - where they break even, and which to choose.\n\n"
+        "Start with `llm-tco init my.yaml`, edit it, then `llm-tco evaluate my.yaml`."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+catalog_app = typer.Typer(help="Browse the catalog: API prices, GPUs, rental offers, models.")
+app.add_typer(catalog_app, name="catalog")
+
+stdout = Console(soft_wrap=False)
+stderr = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    csv = "csv"
+
+
+def cli_errors(func: F) -> F:
+    """Bad input prints one line naming the field and the fix, and exits with status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LlmTcoError as exc:
+            stderr.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_volumes(text: str) -> list[float]:
+    from llm_tco.core.units import parse_quantity
+
+    volumes = []
+    for part in text.split(","):
+        try:
+            value = parse_quantity(part)
+        except ValueError as exc:
+            raise LlmTcoError(str(exc), field="--volumes", hint="e.g. 50M,200M,1B") from None
+        if value <= 0:
+            raise LlmTcoError("volumes must be positive", field="--volumes")
+        volumes.append(value)
+    return volumes
+
+
+def emit(result: Any, output: OutputFormat, *, sweep_only: bool = False) -> None:
+    from llm_tco.report import text
+
+    if output is OutputFormat.json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    elif output is OutputFormat.markdown:
+        sys.stdout.write(text.render_markdown(result))
+    elif output is OutputFormat.csv:
+        sys.stdout.write(text.render_csv(result))
+    else:
+        text.render_table(result, stdout, sweep_only=sweep_only)
+        text.render_warnings(result, stderr)
+
+
+FileArg = Annotated[
+    Path, typer.Argument(help="scenario file (YAML or JSON); `llm-tco init` writes one")
+]
+FormatOpt = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="table (default), json, markdown or csv")
+]
+
+
+@app.command()
+@cli_errors
+def evaluate(file: FileArg, output: FormatOpt = OutputFormat.table) -> None:
+    """Monthly cost of every option with its line items, break-even volumes and a sweep.
+
+    Warnings (a model that does not fit, capacity exceeded, a price that differs from the
+    catalog) go to stderr in table mode and into `warnings[]` in JSON.
+    """
+    from llm_tco.evaluate import evaluate as run
+    from llm_tco.scenario import load_scenario
+
+    emit(run(load_scenario(file)), output)
+
+
+@app.command()
+@cli_errors
+def sweep(
+    file: FileArg,
+    volumes: Annotated[
+        str, typer.Option(help="total tokens/month, comma-separated, e.g. 50M,200M,1B")
+    ],
+    output: FormatOpt = OutputFormat.table,
+) -> None:
+    """Cost of every option at other monthly volumes (same split, shape and load pattern)."""
+    from llm_tco.evaluate import evaluate as run
+    from llm_tco.scenario import load_scenario
+
+    emit(run(load_scenario(file), volumes=parse_volumes(volumes)), output, sweep_only=True)
+
+
+@app.command()
+@cli_errors
+def fit(
+    model: Annotated[str, typer.Argument(help="catalog model, e.g. llama-3.3-70b")],
+    gpu: Annotated[str, typer.Argument(help="catalog GPU, e.g. h100-sxm-80gb")],
+    precision: Annotated[str, typer.Option(help="bf16, fp16, fp8, int8 or int4")] = "bf16",
+    count: Annotated[int | None, typer.Option(help="GPUs (default: the fewest that fit)")] = None,
+    context: Annotated[int, typer.Option(help="tokens per sequence for the KV cache")] = 4096,
+    output: FormatOpt = OutputFormat.table,
+) -> None:
+    """Does MODEL fit on GPU at PRECISION? Weights (every expert of an MoE), KV cache, overhead."""
+    from llm_tco.catalog import load_catalog
+    from llm_tco.fitcmd import run_fit
+
+    run_fit(load_catalog(), model, gpu, precision, count, context, output.value, stdout)
+
+
+@app.command()
+@cli_errors
+def init(
+    path: Annotated[Path, typer.Argument(help="where to write the scenario")] = Path(
+        "scenario.yaml"
+    ),
+    force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
+) -> None:
+    """Write a commented example scenario to edit."""
+    template = Path(__file__).parent / "examples" / "template.yaml"
+    if path.exists() and not force:
+        raise LlmTcoError(f"{path} exists", field="PATH", hint="pass --force to overwrite")
+    path.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+    stdout.print(f"wrote {path}; now run: llm-tco evaluate {path}", markup=False)
+
+
+@catalog_app.command("apis")
+@cli_errors
+def catalog_apis(
+    search: Annotated[str | None, typer.Option(help="only names containing this")] = None,
+    output: FormatOpt = OutputFormat.table,
+) -> None:
+    """API prices per 1M tokens (genai-prices data plus our own rows)."""
+    from llm_tco.catalog.views import show_apis
+
+    show_apis(search, output.value, stdout)
+
+
+@catalog_app.command("gpus")
+@cli_errors
+def catalog_gpus(
+    search: Annotated[str | None, typer.Option(help="only names containing this")] = None,
+    output: FormatOpt = OutputFormat.table,
+) -> None:
+    """GPU datasheet figures: memory, bandwidth, dense tensor throughput."""
+    from llm_tco.catalog.views import show_gpus
+
+    show_gpus(search, output.value, stdout)
+
+
+@catalog_app.command("offers")
+@cli_errors
+def catalog_offers(
+    search: Annotated[str | None, typer.Option(help="only GPUs or providers containing this")] = None,
+    output: FormatOpt = OutputFormat.table,
+) -> None:
+    """GPU rental offers: provider, GPU, count, price and its date."""
+    from llm_tco.catalog.views import show_offers
+
+    show_offers(search, output.value, stdout)
+
+
+@catalog_app.command("models")
+@cli_errors
+def catalog_models(
+    search: Annotated[str | None, typer.Option(help="only names containing this")] = None,
+    output: FormatOpt = OutputFormat.table,
+) -> None:
+    """Open-weight model architectures: parameters, layers, heads, experts, context."""
+    from llm_tco.catalog.views import show_models
+
+    show_models(search, output.value, stdout)
+
+
+# Commands from other parts of the package register themselves here; each module keeps its
+# heavy imports inside its commands so `llm-tco evaluate` starts fast.
+PLUGIN_MODULES = (
+    "llm_tco.capacity_cli",
+    "llm_tco.ingest.cli",
+    "llm_tco.bench.cli",
+    "llm_tco.web.cli",
+    "llm_tco.report.cli",
+    "llm_tco.uncertainty_cli",
+)
+
+
+def _register_plugins() -> None:
+    for name in PLUGIN_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(app)
+
+
+_register_plugins()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,187 @@
+"""Monthly cost of each way of serving a workload, as line items and as a cost curve over volume.
+
+Every option's monthly cost at total volume V (tokens/month, fixed split and shape) has the form
+
+    cost(V) = fixed + usd_per_token * V + step_usd * steps(V)
+
+where ``steps(V)`` is the replica count when the GPU count follows the load
+(``max(min_steps, ceil(V / tokens_per_step)) + extra_steps``) and 0 otherwise. API options are
+``usd_per_token * V`` alone. This one shape makes sweeps vectorised and break-even exact.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from llm_tco.core.units import SECONDS_PER_HOUR, TOKENS_PER_MTOK
+from llm_tco.core.workload import Workload
+
+FloatArray = NDArray[np.float64]
+# Guards ceil() against 2.0000000001 from float division at exact replica boundaries.
+_STEP_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class CostCurve:
+    """cost(V) = fixed_usd + usd_per_token * V + step_usd * steps(V), V in tokens/month."""
+
+    fixed_usd: float = 0.0
+    usd_per_token: float = 0.0
+    step_usd: float = 0.0
+    tokens_per_step: float = math.inf
+    min_steps: int = 0
+    extra_steps: int = 0
+
+    @property
+    def stepped(self) -> bool:
+        return self.step_usd > 0 and math.isfinite(self.tokens_per_step)
+
+    def steps(self, tokens_per_month: ArrayLike) -> FloatArray:
+        volume = np.asarray(tokens_per_month, dtype=np.float64)
+        if not self.stepped:
+            return np.zeros_like(volume)
+        needed = np.ceil(volume / self.tokens_per_step - _STEP_EPS)
+        return np.maximum(needed, self.min_steps) + self.extra_steps
+
+    def cost(self, tokens_per_month: ArrayLike) -> FloatArray:
+        volume = np.asarray(tokens_per_month, dtype=np.float64)
+        return self.fixed_usd + self.usd_per_token * volume + self.step_usd * self.steps(volume)
+
+    @property
+    def asymptotic_usd_per_token(self) -> float:
+        """Average cost per extra token at large volume (replica cost spread over its tokens)."""
+        if not self.stepped:
+            return self.usd_per_token
+        return self.usd_per_token + self.step_usd / self.tokens_per_step
+
+
+@dataclass(frozen=True)
+class ApiOption:
+    """A per-token API: proprietary or hosted open-weight. Prices in USD per 1M tokens."""
+
+    name: str
+    input_per_mtok: float
+    output_per_mtok: float
+    cached_input_per_mtok: float
+    batch_discount: float = 0.0
+    retry_rate: float = 0.0
+    acceptance_rate: float = 1.0
+
+
+def api_line_items(option: ApiOption, workload: Workload) -> dict[str, float]:
+    """Monthly USD per line item; they sum to the monthly cost.
+
+    Cached input is billed at the cache-read price; the batch discount applies to the
+    batch-eligible share of every token class; retries re-send the same mix ``retry_rate`` times.
+    """
+    cached = workload.input_tokens_per_month * workload.cached_input_share
+    uncached = workload.input_tokens_per_month - cached
+    items = {
+        "input": uncached * option.input_per_mtok / TOKENS_PER_MTOK,
+        "cached_input": cached * option.cached_input_per_mtok / TOKENS_PER_MTOK,
+        "output": workload.output_tokens_per_month * option.output_per_mtok / TOKENS_PER_MTOK,
+    }
+    list_price = sum(items.values())
+    items["batch_discount"] = -list_price * workload.batch_share * option.batch_discount
+    items["retries"] = (list_price + items["batch_discount"]) * option.retry_rate
+    return items
+
+
+def api_curve(option: ApiOption, workload: Workload) -> CostCurve:
+    """API cost is linear through zero: the cost of one token of this workload's mix, times V."""
+    total = workload.total_tokens_per_month
+    unit = workload.scaled_to(1.0) if total <= 0 else workload
+    per_token = sum(api_line_items(option, unit).values()) / unit.total_tokens_per_month
+    return CostCurve(usd_per_token=per_token)
+
+
+@dataclass(frozen=True)
+class SelfHostedOption:
+    """A self-hosted deployment: replicas of ``gpus_per_replica`` GPUs plus fixed ops costs.
+
+    ``replicas`` None means the count follows the peak load (``gpu_count: auto``), which needs
+    ``capacity_tokens_per_second`` (total tokens/s one replica serves at the workload's shape).
+    """
+
+    name: str
+    gpu_monthly_usd: float
+    gpus_per_replica: int
+    replicas: int | None
+    capacity_tokens_per_second: float | None
+    hours_per_month: float
+    power_monthly_usd_per_gpu: float = 0.0
+    redundancy_replicas: int = 0
+    fixed_items: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+    variable_per_mtok: float = 0.0
+    retry_rate: float = 0.0
+    acceptance_rate: float = 1.0
+    min_replicas: int = 1
+
+    @property
+    def replica_monthly_usd(self) -> float:
+        return self.gpus_per_replica * (self.gpu_monthly_usd + self.power_monthly_usd_per_gpu)
+
+    def tokens_per_replica_month(self, peak_to_mean: float) -> float | None:
+        """Base tokens/month one replica carries while its peak stays within capacity."""
+        if self.capacity_tokens_per_second is None:
+            return None
+        seconds = self.hours_per_month * SECONDS_PER_HOUR
+        return (
+            self.capacity_tokens_per_second * seconds / (peak_to_mean * (1.0 + self.retry_rate))
+        )
+
+
+def self_hosted_curve(option: SelfHostedOption, workload: Workload) -> CostCurve:
+    fixed = sum(amount for _, amount in option.fixed_items)
+    per_token = option.variable_per_mtok * (1.0 + option.retry_rate) / TOKENS_PER_MTOK
+    spare = option.redundancy_replicas * option.replica_monthly_usd
+    if option.replicas is not None:
+        return CostCurve(
+            fixed_usd=fixed + option.replicas * option.replica_monthly_usd + spare,
+            usd_per_token=per_token,
+        )
+    tokens_per_step = option.tokens_per_replica_month(workload.peak_to_mean)
+    if tokens_per_step is None or tokens_per_step <= 0:
+        raise ValueError("gpu_count auto needs a per-replica capacity")
+    return CostCurve(
+        fixed_usd=fixed,
+        usd_per_token=per_token,
+        step_usd=option.replica_monthly_usd,
+        tokens_per_step=tokens_per_step,
+        min_steps=option.min_replicas,
+        extra_steps=option.redundancy_replicas,
+    )
+
+
+def replicas_needed(option: SelfHostedOption, workload: Workload) -> int | None:
+    """Replicas whose capacity covers the peak load (None when capacity is unknown)."""
+    tokens_per_step = option.tokens_per_replica_month(workload.peak_to_mean)
+    if tokens_per_step is None:
+        return None
+    needed = math.ceil(workload.total_tokens_per_month / tokens_per_step - _STEP_EPS)
+    return max(option.min_replicas, needed)
+
+
+def self_hosted_line_items(option: SelfHostedOption, workload: Workload) -> dict[str, float]:
+    """Monthly USD per line item; they sum to the monthly cost."""
+    replicas = option.replicas
+    if replicas is None:
+        replicas = replicas_needed(option, workload)
+        if replicas is None:
+            raise ValueError("gpu_count auto needs a per-replica capacity")
+    gpus = replicas * option.gpus_per_replica
+    items = {"gpus": gpus * option.gpu_monthly_usd}
+    if option.power_monthly_usd_per_gpu:
+        items["power"] = gpus * option.power_monthly_usd_per_gpu
+    if option.redundancy_replicas:
+        items["redundancy"] = option.redundancy_replicas * option.replica_monthly_usd
+    for name, amount in option.fixed_items:
+        items[name] = items.get(name, 0.0) + amount
+    if option.variable_per_mtok:
+        tokens = workload.total_tokens_per_month * (1.0 + option.retry_rate)
+        items["variable"] = tokens * option.variable_per_mtok / TOKENS_PER_MTOK
+    return items

@@ -1,0 +1,71 @@
+"""Units and number parsing. Tokens are plain counts, money is USD floats, time is seconds or hours.
+
+Numbers in scenario files may carry a suffix: ``10B`` tokens, ``1.5M``, ``250_000``, ``2k``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+SECONDS_PER_HOUR = 3600.0
+DEFAULT_HOURS_PER_MONTH = 720.0  # 30 days x 24 h, as the seeds use
+MONTHS_PER_YEAR = 12.0
+WEEKS_PER_YEAR = 52.0
+TOKENS_PER_MTOK = 1e6
+
+SUFFIXES = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*([kmbgt]?)\s*$", re.I)
+
+
+def parse_quantity(value: object) -> float:
+    """Parse ``10B``, ``1.5M``, ``250_000``, ``2,000`` or a plain number into a float.
+
+    Raises ValueError with a message that says what is accepted.
+    """
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        text = value.replace("_", "").replace(",", "")
+        match = _NUMBER.match(text)
+        if not match:
+            raise ValueError(
+                f"'{value}' is not a number; write e.g. 10B, 1.5M, 250_000 or 0.25"
+            )
+        number = float(match.group(1)) * SUFFIXES[match.group(2).lower()]
+    else:
+        raise ValueError(f"expected a number, got {type(value).__name__}")
+    if not math.isfinite(number):
+        raise ValueError("must be a finite number")
+    return number
+
+
+def format_tokens(tokens: float) -> str:
+    """Short human form: 1.5e9 -> '1.5B'."""
+    for suffix, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(tokens) >= scale:
+            return f"{tokens / scale:.3g}{suffix}"
+    return f"{tokens:.3g}"
+
+
+def format_usd(usd: float) -> str:
+    """'$1,234' for large sums, '$0.0123' for small ones."""
+    if abs(usd) >= 100:
+        return f"${usd:,.0f}"
+    if abs(usd) >= 1:
+        return f"${usd:,.2f}"
+    return f"${usd:.4g}"
+
+
+def usd_per_mtok(monthly_cost_usd: float, tokens_per_month: float) -> float | None:
+    """Cost per million tokens, or None when there are no tokens."""
+    if tokens_per_month <= 0:
+        return None
+    return monthly_cost_usd / tokens_per_month * TOKENS_PER_MTOK
+
+
+def tokens_per_second(tokens_per_month: float, hours_per_month: float) -> float:
+    """Mean token rate over the month."""
+    return tokens_per_month / (hours_per_month * SECONDS_PER_HOUR)

@@ -1,0 +1,599 @@
+"""Evaluate a scenario: resolve it against the catalog, cost every option, find break-evens.
+
+``evaluate(scenario)`` returns a :class:`~llm_tco.result.Result`; every interface renders that.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from llm_tco.catalog.loader import Catalog, load_catalog
+from llm_tco.catalog.schema import GpuSpec, ModelArch
+from llm_tco.core.breakeven import find_crossings, sweep_costs, verdicts
+from llm_tco.core.costs import (
+    CostCurve,
+    SelfHostedOption,
+    api_curve,
+    api_line_items,
+    replicas_needed,
+    self_hosted_curve,
+    self_hosted_line_items,
+)
+from llm_tco.core.units import SECONDS_PER_HOUR, format_tokens, format_usd, usd_per_mtok
+from llm_tco.core.workload import Workload
+from llm_tco.errors import LlmTcoError, ScenarioError
+from llm_tco.resolve import (
+    GpuPrice,
+    Notes,
+    ResolvedApi,
+    fp8_support_note,
+    gpu_price,
+    ops_items,
+    resolve_api,
+    resolve_workload,
+)
+from llm_tco.result import (
+    Breakeven,
+    CrossingInfo,
+    Deployment,
+    LineItem,
+    MemoryInfo,
+    OptionResult,
+    Result,
+    SweepRow,
+    WorkloadInfo,
+)
+from llm_tco.scenario import OptionSpec, Scenario, SelfHostedSpec
+
+# When a workload gives no request shape, the capacity model assumes 200 output tokens per
+# request ("1K input + 200 output tokens each", seed "Open Source LLMs as Cost Floor").
+DEFAULT_OUTPUT_TOKENS_PER_REQUEST = 200.0
+DEFAULT_CONTEXT_TOKENS = 4096
+LOW_UTILISATION = 0.6  # "below 60% means you are overpaying for capacity" (same seed)
+
+
+@dataclass
+class Priced:
+    """One option, resolved and costed at the scenario's volume."""
+
+    result: OptionResult
+    curve: CostCurve
+    capacity_tokens_per_month: float | None = None  # fixed deployments only
+
+
+def evaluate(
+    scenario: Scenario, catalog: Catalog | None = None, volumes: list[float] | None = None
+) -> Result:
+    """Cost every option of ``scenario``; ``volumes`` overrides the scenario's sweep."""
+    catalog = catalog or load_catalog()
+    notes = Notes()
+    hours = scenario.hours_per_month
+    workload, workload_source = resolve_workload(scenario.workload, hours)
+    priced: list[Priced] = []
+    for option in scenario.options:
+        if option.api is not None:
+            resolved = resolve_api(option, option.api, workload, catalog, notes)
+            priced.append(_price_api(option, resolved, workload))
+        else:
+            assert option.self_hosted is not None
+            priced.append(
+                _price_self_hosted(option, option.self_hosted, workload, hours, catalog, notes)
+            )
+    sweep_volumes = volumes if volumes is not None else scenario.sweep
+    if not sweep_volumes:
+        sweep_volumes = default_sweep(workload.total_tokens_per_month)
+    results = [p.result for p in priced]
+    cheapest = min(results, key=lambda r: r.monthly_cost).name
+    _check_utilisation(results, notes)
+    return Result(
+        name=scenario.name,
+        description=scenario.description,
+        hours_per_month=hours,
+        workload=_workload_info(workload, workload_source, hours),
+        options=results,
+        cheapest=cheapest,
+        breakeven=_breakevens(priced, workload, notes),
+        sweep=_sweep(priced, workload, np.asarray(sweep_volumes, dtype=np.float64)),
+        warnings=notes.warnings,
+        assumptions=notes.assumptions,
+    )
+
+
+def default_sweep(total_tokens_per_month: float) -> list[float]:
+    """Decades around the scenario's volume: V/100 ... V x 100 (or 1M ... 100B when V is 0)."""
+    if total_tokens_per_month <= 0:
+        return [10.0**k for k in range(6, 12)]
+    return [total_tokens_per_month * 10.0**k for k in range(-2, 3)]
+
+
+def _workload_info(workload: Workload, source: str, hours: float) -> WorkloadInfo:
+    mean = workload.total_tokens_per_month / (hours * SECONDS_PER_HOUR)
+    return WorkloadInfo(
+        input_tokens_per_month=workload.input_tokens_per_month,
+        output_tokens_per_month=workload.output_tokens_per_month,
+        total_tokens_per_month=workload.total_tokens_per_month,
+        requests_per_month=workload.requests_per_month,
+        input_tokens_per_request=workload.input_tokens_per_request,
+        output_tokens_per_request=workload.output_tokens_per_request,
+        peak_to_mean=workload.peak_to_mean,
+        cached_input_share=workload.cached_input_share,
+        batch_share=workload.batch_share,
+        mean_tokens_per_second=mean,
+        peak_tokens_per_second=mean * workload.peak_to_mean,
+        source=source,
+    )
+
+
+# --- API --------------------------------------------------------------------------------------
+
+
+def _price_api(option: OptionSpec, resolved: ResolvedApi, workload: Workload) -> Priced:
+    api = resolved.option
+    items = api_line_items(api, workload)
+    price = resolved.price
+    formulas = {
+        "input": f"{format_tokens(workload.input_tokens_per_month * (1 - workload.cached_input_share))}"
+        f" x ${price.input_per_mtok:g}/MTok",
+        "cached_input": f"{format_tokens(workload.input_tokens_per_month * workload.cached_input_share)}"
+        f" x ${price.cached_input_per_mtok:g}/MTok",
+        "output": f"{format_tokens(workload.output_tokens_per_month)} x ${price.output_per_mtok:g}/MTok",
+        "batch_discount": f"-{workload.batch_share:.0%} batch share x {price.batch_discount:.0%} off",
+        "retries": f"{api.retry_rate:.0%} of requests retried",
+    }
+    lines = [
+        LineItem(name=k, monthly_usd=v, formula=formulas[k], source=price.source)
+        for k, v in items.items()
+        if v != 0 or k in ("input", "output")
+    ]
+    monthly = sum(items.values())
+    result = OptionResult(
+        name=api.name,
+        kind="api",
+        label=resolved.label,
+        monthly_cost=monthly,
+        cost_per_mtok=usd_per_mtok(monthly, workload.total_tokens_per_month),
+        breakdown={line.name: line.monthly_usd for line in lines},
+        line_items=lines,
+        price=price,
+        **_accepted(monthly, option, workload),
+    )
+    return Priced(result=result, curve=api_curve(api, workload))
+
+
+def _accepted(monthly: float, option: OptionSpec, workload: Workload) -> dict[str, Any]:
+    accepted_share = option.acceptance_rate
+    per_request = None
+    if workload.requests_per_month:
+        per_request = monthly / (workload.requests_per_month * accepted_share)
+    per_mtok = usd_per_mtok(monthly, workload.total_tokens_per_month * accepted_share)
+    return {
+        "retry_rate": option.retry_rate,
+        "acceptance_rate": accepted_share,
+        "cost_per_accepted_request": per_request,
+        "cost_per_accepted_mtok": per_mtok,
+    }
+
+
+# --- self-hosted ------------------------------------------------------------------------------
+
+
+def _price_self_hosted(
+    option: OptionSpec,
+    spec: SelfHostedSpec,
+    workload: Workload,
+    hours: float,
+    catalog: Catalog,
+    notes: Notes,
+) -> Priced:
+    name = option.name
+    field = f"options[{name}].self_hosted"
+    gpu = _lookup(lambda: catalog.gpu(spec.gpu), f"{field}.gpu")
+    arch = _lookup(lambda: catalog.model(spec.model), f"{field}.model") if spec.model else None
+    note = fp8_support_note(gpu, spec.precision)
+    if note:
+        notes.warn("no_fp8", note, name)
+    context = _context_tokens(spec, workload)
+    min_fit = _min_gpus_to_fit(arch, gpu, spec, context)
+    per_replica = _gpus_per_replica(spec, min_fit, name, notes)
+    memory = _memory(arch, gpu, spec, per_replica, context, min_fit)
+    if memory is not None and not memory.fits:
+        need = f"at least {min_fit} x {gpu.id}" if min_fit else "more or larger GPUs"
+        notes.warn(
+            "does_not_fit",
+            f"{spec.model} at {spec.precision} needs {memory.weights_gb:.0f} GB for weights "
+            f"(every expert resident) + KV cache and overhead, but {per_replica} x {gpu.id} "
+            f"has {memory.available_gb:.0f} GB: use {need}, or a lower precision",
+            name,
+        )
+    price = gpu_price(name, spec, gpu, hours, catalog, notes)
+    ops = ops_items(name, spec, catalog, notes)
+    capacity, capacity_source = _capacity(spec, arch, gpu, per_replica, workload, notes, name)
+    replicas: int | None = None
+    if spec.gpu_count != "auto":
+        replicas = max(1, spec.gpu_count // per_replica)
+        if spec.gpu_count % per_replica:
+            notes.warn(
+                "idle_gpus",
+                f"gpu_count {spec.gpu_count} is not a multiple of gpus_per_replica "
+                f"{per_replica}: {spec.gpu_count % per_replica} GPU(s) are paid for but unused",
+                name,
+            )
+    elif capacity is None:
+        raise ScenarioError(
+            "gpu_count auto needs the capacity of one replica",
+            field=f"{field}.gpu_count",
+            hint="give tokens_per_second_per_replica, a catalog model, or a fixed gpu_count",
+        )
+    core = SelfHostedOption(
+        name=name,
+        gpu_monthly_usd=price.monthly_usd_per_gpu,
+        power_monthly_usd_per_gpu=price.power_monthly_usd_per_gpu,
+        gpus_per_replica=per_replica,
+        replicas=replicas,
+        capacity_tokens_per_second=capacity,
+        hours_per_month=hours,
+        redundancy_replicas=1 if spec.redundancy == "n+1" else 0,
+        fixed_items=tuple(ops.items),
+        variable_per_mtok=spec.variable_per_mtok,
+        retry_rate=option.retry_rate,
+        acceptance_rate=option.acceptance_rate,
+        min_replicas=spec.min_replicas,
+    )
+    return _self_hosted_result(option, spec, core, gpu, arch, price, ops.lines, memory,
+                               capacity_source, workload, notes)
+
+
+def _lookup(fetch: Any, field: str) -> Any:
+    try:
+        return fetch()
+    except LlmTcoError as exc:
+        exc.field = field
+        raise
+
+
+def _self_hosted_result(
+    option: OptionSpec,
+    spec: SelfHostedSpec,
+    core: SelfHostedOption,
+    gpu: GpuSpec,
+    arch: ModelArch | None,
+    price: GpuPrice,
+    ops_lines: dict[str, LineItem],
+    memory: MemoryInfo | None,
+    capacity_source: str | None,
+    workload: Workload,
+    notes: Notes,
+) -> Priced:
+    name = option.name
+    items = self_hosted_line_items(core, workload)
+    needed = replicas_needed(core, workload)
+    replicas = core.replicas if core.replicas is not None else (needed or 1)
+    gpus = replicas * core.gpus_per_replica
+    per_gpu = format_usd(core.gpu_monthly_usd)
+    lines = []
+    for key, amount in items.items():
+        if key in ops_lines:
+            lines.append(ops_lines[key].model_copy(update={"monthly_usd": amount}))
+            continue
+        formula, source = {
+            "gpus": (f"{gpus} GPUs x {per_gpu}/month ({price.formula})", price.source),
+            "power": (f"{gpus} GPUs x {format_usd(core.power_monthly_usd_per_gpu)}/month power",
+                      "scenario"),
+            "redundancy": (f"{core.redundancy_replicas} spare replica(s) of "
+                           f"{core.gpus_per_replica} GPUs (N+1)", "scenario"),
+            "variable": (f"{format_tokens(workload.total_tokens_per_month)} tokens x "
+                         f"${core.variable_per_mtok:g}/MTok", "scenario"),
+        }[key]
+        lines.append(LineItem(name=key, monthly_usd=amount, formula=formula, source=source))
+    monthly = sum(items.values())
+    capacity_month = core.tokens_per_replica_month(workload.peak_to_mean)
+    deployment = Deployment(
+        gpu=gpu.id,
+        gpu_name=gpu.name,
+        model=arch.id if arch else spec.model,
+        precision=spec.precision,
+        gpus_per_replica=core.gpus_per_replica,
+        replicas=replicas,
+        redundancy_replicas=core.redundancy_replicas,
+        gpu_monthly_usd=core.gpu_monthly_usd,
+        gpu_price_source=price.source,
+        capacity_tokens_per_second_per_replica=core.capacity_tokens_per_second,
+        capacity_source=capacity_source,
+        capacity_tokens_per_month=None if capacity_month is None else capacity_month * replicas,
+        replicas_needed_at_peak=needed,
+        **_utilisation(core, workload, replicas),
+    )
+    if core.replicas is not None and needed is not None and needed > core.replicas:
+        notes.warn(
+            "capacity_exceeded",
+            f"peak load needs {needed} replica(s) ({needed * core.gpus_per_replica} x {gpu.id}) "
+            f"at {format_tokens(core.capacity_tokens_per_second or 0)} tokens/s each "
+            f"({capacity_source}), but the deployment has {core.replicas}: it cannot carry "
+            f"this volume; use gpu_count: auto or more GPUs",
+            name,
+        )
+    result = OptionResult(
+        name=name,
+        kind="self_hosted",
+        label="self-hosted",
+        monthly_cost=monthly,
+        cost_per_mtok=usd_per_mtok(monthly, workload.total_tokens_per_month),
+        breakdown={line.name: line.monthly_usd for line in lines},
+        line_items=lines,
+        gpus=gpus + core.redundancy_replicas * core.gpus_per_replica,
+        deployment=deployment,
+        memory=memory,
+        **_accepted(monthly, option, workload),
+    )
+    fixed_capacity = None
+    if core.replicas is not None and capacity_month is not None:
+        fixed_capacity = capacity_month * core.replicas
+    return Priced(result, self_hosted_curve(core, workload), fixed_capacity)
+
+
+def _utilisation(core: SelfHostedOption, workload: Workload, replicas: int) -> dict[str, Any]:
+    if core.capacity_tokens_per_second is None:
+        return {"utilisation_at_peak": None, "utilisation_at_mean": None}
+    seconds = core.hours_per_month * SECONDS_PER_HOUR
+    mean_rate = workload.total_tokens_per_month * (1 + core.retry_rate) / seconds
+    capacity = core.capacity_tokens_per_second * replicas
+    return {
+        "utilisation_at_mean": mean_rate / capacity,
+        "utilisation_at_peak": mean_rate * workload.peak_to_mean / capacity,
+    }
+
+
+def _context_tokens(spec: SelfHostedSpec, workload: Workload) -> int:
+    if spec.context_tokens is not None:
+        return spec.context_tokens
+    per_request = workload.tokens_per_request
+    return int(per_request) if per_request else DEFAULT_CONTEXT_TOKENS
+
+
+def _gpus_per_replica(
+    spec: SelfHostedSpec, min_fit: int | None, name: str, notes: Notes
+) -> int:
+    if spec.gpus_per_replica is not None:
+        return spec.gpus_per_replica
+    if isinstance(spec.gpu_count, int):
+        if min_fit is None or min_fit > spec.gpu_count:
+            return spec.gpu_count
+        # The fewest GPUs that hold the model, repeated: more replicas serve more traffic.
+        per_replica = min_fit
+        while spec.gpu_count % per_replica:
+            per_replica += 1
+        return per_replica
+    return min_fit or 1
+
+
+def _min_gpus_to_fit(
+    arch: ModelArch | None, gpu: GpuSpec, spec: SelfHostedSpec, context: int
+) -> int | None:
+    if arch is None:
+        return None
+    try:
+        from llm_tco.core import memory
+    except ImportError:
+        return None
+    result: int | None = memory.min_gpus_to_fit(
+        arch, gpu, spec.precision, _kv_precision(spec), context_tokens=context
+    )
+    return result
+
+
+def _kv_precision(spec: SelfHostedSpec) -> str:
+    if spec.kv_precision is not None:
+        return spec.kv_precision
+    return "fp8" if spec.precision == "fp8" else "bf16"
+
+
+def _memory(
+    arch: ModelArch | None,
+    gpu: GpuSpec,
+    spec: SelfHostedSpec,
+    per_replica: int,
+    context: int,
+    min_fit: int | None,
+) -> MemoryInfo | None:
+    if arch is None:
+        return None
+    try:
+        from llm_tco.core import memory
+    except ImportError:
+        return None
+    plan = memory.plan_memory(arch, gpu, spec.precision, _kv_precision(spec), per_replica, context)
+    return MemoryInfo(
+        weights_gb=plan.weights_gb,
+        kv_cache_gb=plan.kv_cache_gb,
+        overhead_gb=plan.overhead_gb,
+        available_gb=plan.available_gb,
+        fits=plan.fits,
+        max_concurrent_sequences=plan.max_concurrent_sequences,
+        context_tokens=context,
+        min_gpus_to_fit=min_fit,
+    )
+
+
+def _capacity(
+    spec: SelfHostedSpec,
+    arch: ModelArch | None,
+    gpu: GpuSpec,
+    per_replica: int,
+    workload: Workload,
+    notes: Notes,
+    name: str,
+) -> tuple[float | None, str | None]:
+    """Total tokens/s (input + output) one replica serves at this workload's mix and SLO."""
+    output_share = 1 - workload.input_share
+    if spec.tokens_per_second_per_replica is not None:
+        return spec.tokens_per_second_per_replica, "scenario: tokens_per_second_per_replica"
+    if spec.output_tokens_per_second_per_replica is not None:
+        if output_share <= 0:
+            raise ScenarioError(
+                "an output rate says nothing about a workload with no output tokens",
+                field=f"options[{name}].self_hosted.output_tokens_per_second_per_replica",
+                hint="give tokens_per_second_per_replica",
+            )
+        total = spec.output_tokens_per_second_per_replica / output_share
+        return total, "scenario: output_tokens_per_second_per_replica / output share"
+    if spec.bench_result is not None:
+        return _bench_capacity(spec, workload, name)
+    if arch is None:
+        return None, None
+    return _modelled_capacity(spec, arch, gpu, per_replica, workload, notes, name)
+
+
+def _request_shape(workload: Workload) -> tuple[float, float]:
+    if workload.input_tokens_per_request and workload.output_tokens_per_request:
+        return workload.input_tokens_per_request, workload.output_tokens_per_request
+    output = DEFAULT_OUTPUT_TOKENS_PER_REQUEST
+    share = workload.input_share
+    return (output * share / (1 - share) if share < 1 else output * 5), output
+
+
+def _bench_capacity(
+    spec: SelfHostedSpec, workload: Workload, name: str
+) -> tuple[float | None, str | None]:
+    try:
+        from llm_tco.bench import load_result  # type: ignore[attr-defined]
+    except ImportError:
+        raise ScenarioError(
+            "bench results need the bench module", field=f"options[{name}].self_hosted.bench_result"
+        ) from None
+    assert spec.bench_result is not None
+    bench = load_result(spec.bench_result)
+    output_tps, input_tps, _ = bench.capacity_at_slo(spec.ttft_slo_ms, spec.tpot_slo_ms)
+    total = output_tps + input_tps
+    return total, f"measured: {spec.bench_result}"
+
+
+def _modelled_capacity(
+    spec: SelfHostedSpec,
+    arch: ModelArch,
+    gpu: GpuSpec,
+    per_replica: int,
+    workload: Workload,
+    notes: Notes,
+    name: str,
+) -> tuple[float | None, str | None]:
+    try:
+        from llm_tco.core import capacity as capacity_model
+    except ImportError:
+        return None, None
+    input_len, output_len = _request_shape(workload)
+    if not (workload.input_tokens_per_request and workload.output_tokens_per_request):
+        notes.assume(
+            f"{name}: request shape",
+            f"{input_len:.0f} input + {output_len:.0f} output tokens per request",
+            "200 output tokens per request as in seed 'Open Source LLMs as Cost Floor'; "
+            "input from the workload's split",
+        )
+    efficiency = capacity_model.efficiency_for(spec.engine, gpu.id)
+    slo = capacity_model.Slo(tpot_ms=spec.tpot_slo_ms, ttft_ms=spec.ttft_slo_ms)
+    replica = capacity_model.replica_capacity(
+        arch, gpu, spec.precision, _kv_precision(spec), per_replica,
+        input_len, output_len, slo, efficiency,
+    )
+    total = replica.requests_per_second * (input_len + output_len)
+    if not math.isfinite(total) or total <= 0:
+        notes.warn("no_capacity", f"the capacity model finds no load meeting the SLO", name)
+        return None, None
+    return total, replica.source
+
+
+# --- break-even and sweep ---------------------------------------------------------------------
+
+
+def _breakevens(priced: list[Priced], workload: Workload, notes: Notes) -> list[Breakeven]:
+    fixed = [p for p in priced if p.result.kind == "self_hosted"]
+    per_token = [p for p in priced if p.result.kind == "api"]
+    rows = []
+    for own in fixed:
+        for api in per_token:
+            search = find_crossings(own.curve, api.curve)
+            crossings = [
+                CrossingInfo(
+                    tokens_per_month=c.tokens_per_month,
+                    requests_per_month=workload.requests_for_tokens(c.tokens_per_month),
+                    cheaper_above=own.result.name if c.cheaper_above == "a" else api.result.name,
+                )
+                for c in search.crossings
+            ]
+            first = next((c for c in crossings if c.cheaper_above == own.result.name), None)
+            volume = first.tokens_per_month if first else None
+            note = _breakeven_note(own, api, crossings, volume)
+            if volume is not None and own.capacity_tokens_per_month is not None \
+                    and volume > own.capacity_tokens_per_month:
+                extra = (
+                    f"the break-even volume {format_tokens(volume)} tokens/month is beyond what "
+                    f"{own.result.name} can serve ({format_tokens(own.capacity_tokens_per_month)}"
+                    "/month): more GPUs would be needed before it is reached"
+                )
+                note += "; " + extra
+                notes.warn("breakeven_beyond_capacity", extra, own.result.name)
+            rows.append(
+                Breakeven(
+                    option=own.result.name,
+                    versus=api.result.name,
+                    tokens_per_month=volume,
+                    requests_per_month=workload.requests_for_tokens(volume) if volume else None,
+                    crossings=crossings,
+                    note=note,
+                )
+            )
+    return rows
+
+
+def _breakeven_note(
+    own: Priced, api: Priced, crossings: list[CrossingInfo], volume: float | None
+) -> str:
+    a, b = own.result.name, api.result.name
+    if volume is None:
+        return f"{a} never becomes cheaper than {b}"
+    text = f"{a} is cheaper than {b} above {format_tokens(volume)} tokens/month"
+    if len(crossings) > 1:
+        text += f" ({len(crossings)} crossings: replica steps make the lead change hands)"
+    return text
+
+
+def _sweep(priced: list[Priced], workload: Workload, volumes: np.ndarray) -> list[SweepRow]:
+    curves = {p.result.name: p.curve for p in priced}
+    costs = sweep_costs(curves, volumes)
+    cheapest, texts = verdicts(costs)
+    rows = []
+    for i, volume in enumerate(volumes.tolist()):
+        over = [
+            p.result.name
+            for p in priced
+            if p.capacity_tokens_per_month is not None and volume > p.capacity_tokens_per_month
+        ]
+        rows.append(
+            SweepRow(
+                tokens_per_month=volume,
+                requests_per_month=workload.requests_for_tokens(volume),
+                costs={name: float(values[i]) for name, values in costs.items()},
+                cheapest=cheapest[i],
+                verdict=texts[i],
+                over_capacity=over,
+            )
+        )
+    return rows
+
+
+def _check_utilisation(results: list[OptionResult], notes: Notes) -> None:
+    for result in results:
+        deployment = result.deployment
+        if deployment is None or deployment.utilisation_at_mean is None:
+            continue
+        if deployment.utilisation_at_mean < LOW_UTILISATION:
+            notes.warn(
+                "low_utilisation",
+                f"GPUs are {deployment.utilisation_at_mean:.0%} busy on average: idle capacity "
+                "is paid for (below 60% means overpaying, per seed 'Open Source LLMs as Cost "
+                "Floor')",
+                result.name,
+            )

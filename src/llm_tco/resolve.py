@@ -1,0 +1,482 @@
+"""Scenario fields + catalog -> the core's typed inputs, with formulas and sources for each number.
+
+This is the only place scenario fields meet catalog rows. Anything it had to assume or found
+suspicious becomes a Warning or an Assumption in the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from llm_tco.catalog.loader import Catalog
+from llm_tco.catalog.schema import GpuSpec, ModelArch
+from llm_tco.core.costs import ApiOption, SelfHostedOption
+from llm_tco.core.units import (
+    DEFAULT_HOURS_PER_MONTH,
+    MONTHS_PER_YEAR,
+    WEEKS_PER_YEAR,
+    format_usd,
+)
+from llm_tco.core.workload import Workload
+from llm_tco.errors import LlmTcoError, ScenarioError
+from llm_tco.result import ApiPriceInfo, Assumption, LineItem, Warning
+from llm_tco.scenario import ApiSpec, OptionSpec, SelfHostedSpec, WorkloadSpec
+
+STALE_PRICE_DAYS = 365
+PRICE_TOLERANCE = 0.005  # explicit prices within 0.5% of the catalog's count as the same
+
+
+@dataclass
+class Notes:
+    """Warnings and assumptions gathered while resolving."""
+
+    warnings: list[Warning] = field(default_factory=list)
+    assumptions: list[Assumption] = field(default_factory=list)
+
+    def warn(self, code: str, message: str, option: str | None = None) -> None:
+        self.warnings.append(Warning(code=code, message=message, option=option))
+
+    def assume(
+        self, name: str, value: str, source: str, as_of: dt.date | None = None
+    ) -> None:
+        self.assumptions.append(Assumption(name=name, value=value, source=source, as_of=as_of))
+
+
+# --- workload ---------------------------------------------------------------------------------
+
+
+def resolve_workload(spec: WorkloadSpec, hours_per_month: float) -> tuple[Workload, str]:
+    """The monthly workload and a sentence saying how it was derived."""
+    days = hours_per_month / 24.0
+    shape = {
+        "peak_to_mean": spec.peak_to_mean,
+        "cached_input_share": spec.cached_input_share,
+        "batch_share": spec.batch_share,
+    }
+    if spec.from_logs is not None and spec.input_tokens_per_month is None and not _has_volume(spec):
+        return _workload_from_logs(spec, hours_per_month)
+    if spec.input_tokens_per_month is not None or spec.output_tokens_per_month is not None:
+        workload = Workload(
+            input_tokens_per_month=spec.input_tokens_per_month or 0.0,
+            output_tokens_per_month=spec.output_tokens_per_month or 0.0,
+            **shape,
+        )
+        return workload, "input and output tokens per month as given"
+    if spec.tokens_per_month is not None or spec.tokens_per_day is not None:
+        assert spec.input_share is not None
+        if spec.tokens_per_month is not None:
+            total, how = spec.tokens_per_month, "tokens per month"
+        else:
+            assert spec.tokens_per_day is not None
+            total, how = spec.tokens_per_day * days, f"tokens per day x {days:g} days"
+        workload = Workload(
+            input_tokens_per_month=total * spec.input_share,
+            output_tokens_per_month=total * (1 - spec.input_share),
+            **shape,
+        )
+        return workload, f"{how}, {spec.input_share:.0%} input"
+    assert spec.input_tokens_per_request is not None
+    assert spec.output_tokens_per_request is not None
+    if spec.requests_per_month is not None:
+        requests, how = spec.requests_per_month, "requests per month"
+    else:
+        assert spec.requests_per_day is not None
+        requests, how = spec.requests_per_day * days, f"requests per day x {days:g} days"
+    workload = Workload(
+        input_tokens_per_month=requests * spec.input_tokens_per_request,
+        output_tokens_per_month=requests * spec.output_tokens_per_request,
+        requests_per_month=requests,
+        input_tokens_per_request=spec.input_tokens_per_request,
+        output_tokens_per_request=spec.output_tokens_per_request,
+        **shape,
+    )
+    return workload, f"{how} x tokens per request"
+
+
+def _has_volume(spec: WorkloadSpec) -> bool:
+    return any(
+        v is not None
+        for v in (
+            spec.output_tokens_per_month,
+            spec.tokens_per_month,
+            spec.tokens_per_day,
+            spec.requests_per_month,
+            spec.requests_per_day,
+        )
+    )
+
+
+def _workload_from_logs(spec: WorkloadSpec, hours_per_month: float) -> tuple[Workload, str]:
+    try:
+        from llm_tco.ingest import workload_from_logs  # type: ignore[attr-defined]
+    except ImportError:
+        raise ScenarioError(
+            "reading logs needs the ingest module", field="workload.from_logs"
+        ) from None
+    assert spec.from_logs is not None
+    fields = workload_from_logs(spec.from_logs, group=spec.logs_group)
+    requests = fields.get("requests_per_month")
+    workload = Workload(
+        input_tokens_per_month=fields["input_tokens_per_month"],
+        output_tokens_per_month=fields["output_tokens_per_month"],
+        peak_to_mean=max(1.0, fields.get("peak_to_mean", spec.peak_to_mean)),
+        cached_input_share=fields.get("cached_input_share", spec.cached_input_share),
+        batch_share=fields.get("batch_share", spec.batch_share),
+        requests_per_month=requests,
+        input_tokens_per_request=fields.get("input_tokens_per_request"),
+        output_tokens_per_request=fields.get("output_tokens_per_request"),
+    )
+    return workload, f"derived from logs {spec.from_logs}"
+
+
+# --- API options ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResolvedApi:
+    option: ApiOption
+    price: ApiPriceInfo
+    label: str
+
+
+def resolve_api(
+    option: OptionSpec, spec: ApiSpec, workload: Workload, catalog: Catalog, notes: Notes
+) -> ResolvedApi:
+    name = option.name
+    quote = None
+    if spec.model is not None:
+        try:
+            quote = catalog.api_price(spec.model, spec.provider)
+        except LlmTcoError as exc:
+            exc.field = f"options[{name}].api.model"
+            raise
+    input_price = spec.input_per_mtok if spec.input_per_mtok is not None else None
+    output_price = spec.output_per_mtok
+    if quote is not None:
+        _compare_prices(name, spec, quote.input_per_mtok, quote.output_per_mtok, notes)
+        if quote.as_of and (dt.date.today() - quote.as_of).days > STALE_PRICE_DAYS:
+            notes.warn(
+                "stale_price",
+                f"catalog price for {quote.model} dates from {quote.as_of}; check the "
+                "provider's page",
+                name,
+            )
+        input_price = quote.input_per_mtok if input_price is None else input_price
+        output_price = quote.output_per_mtok if output_price is None else output_price
+    assert input_price is not None and output_price is not None
+    explicit = spec.input_per_mtok is not None
+    source = "scenario" if explicit or quote is None else quote.source
+    cached = _cached_price(name, spec, input_price, quote, workload, notes)
+    batch = _batch_discount(name, spec, quote, workload, notes)
+    open_weight = spec.open_weight if spec.open_weight is not None else bool(quote and quote.open_weight)
+    price = ApiPriceInfo(
+        input_per_mtok=input_price,
+        output_per_mtok=output_price,
+        cached_input_per_mtok=cached,
+        batch_discount=batch,
+        model=quote.model if quote else spec.model,
+        provider=quote.provider if quote else spec.provider,
+        source=source,
+        as_of=None if explicit or quote is None else quote.as_of,
+    )
+    api = ApiOption(
+        name=name,
+        input_per_mtok=input_price,
+        output_per_mtok=output_price,
+        cached_input_per_mtok=cached,
+        batch_discount=batch,
+        retry_rate=option.retry_rate,
+        acceptance_rate=option.acceptance_rate,
+    )
+    label = "hosted open-weight API" if open_weight else "API"
+    return ResolvedApi(option=api, price=price, label=label)
+
+
+def _compare_prices(
+    name: str, spec: ApiSpec, catalog_in: float, catalog_out: float, notes: Notes
+) -> None:
+    for kind, given, listed in (
+        ("input", spec.input_per_mtok, catalog_in),
+        ("output", spec.output_per_mtok, catalog_out),
+    ):
+        if given is None:
+            continue
+        if abs(given - listed) > PRICE_TOLERANCE * max(listed, 1e-9):
+            notes.warn(
+                "price_differs_from_catalog",
+                f"{kind} price ${given:g}/MTok differs from the catalog's current "
+                f"${listed:g}/MTok for {spec.model}; the scenario's price is used",
+                name,
+            )
+
+
+def _cached_price(
+    name: str,
+    spec: ApiSpec,
+    input_price: float,
+    quote: object,
+    workload: Workload,
+    notes: Notes,
+) -> float:
+    if spec.cached_input_per_mtok is not None:
+        return spec.cached_input_per_mtok
+    if spec.cached_input_discount is not None:
+        return input_price * (1 - spec.cached_input_discount)
+    catalog_cached = getattr(quote, "cached_input_per_mtok", None)
+    if catalog_cached is not None and spec.input_per_mtok is None:
+        return float(catalog_cached)
+    if workload.cached_input_share > 0:
+        notes.warn(
+            "no_cache_price",
+            "no cache-read price known: cached input is billed at the full input price; set "
+            "cached_input_per_mtok or cached_input_discount",
+            name,
+        )
+    return input_price
+
+
+def _batch_discount(
+    name: str, spec: ApiSpec, quote: object, workload: Workload, notes: Notes
+) -> float:
+    if spec.batch_discount is not None:
+        return spec.batch_discount
+    discount = getattr(quote, "batch_discount", None)
+    if discount is not None:
+        return float(discount)
+    if workload.batch_share > 0:
+        notes.warn(
+            "no_batch_discount",
+            "no batch discount known for this provider: batch traffic is billed at the standard "
+            "rate; set batch_discount",
+            name,
+        )
+    return 0.0
+
+
+# --- self-hosted options ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GpuPrice:
+    monthly_usd_per_gpu: float
+    power_monthly_usd_per_gpu: float
+    formula: str
+    source: str
+
+
+def gpu_price(
+    option: str, spec: SelfHostedSpec, gpu: GpuSpec, hours: float, catalog: Catalog, notes: Notes
+) -> GpuPrice:
+    """Monthly USD per GPU (rent, or purchase amortised) and power for owned GPUs."""
+    if spec.gpu_hourly_price is not None:
+        monthly = spec.gpu_hourly_price * hours
+        return GpuPrice(monthly, 0.0, f"${spec.gpu_hourly_price:g}/GPU-h x {hours:g} h", "scenario")
+    if spec.gpu_monthly_price is not None:
+        return GpuPrice(spec.gpu_monthly_price, 0.0, "per-GPU monthly price as given", "scenario")
+    if spec.offer is not None:
+        try:
+            offer = catalog.offer(spec.offer, gpu.id)
+        except LlmTcoError as exc:
+            exc.field = f"options[{option}].self_hosted.offer"
+            raise
+        per_gpu = offer.price / offer.gpu_count
+        if offer.price_unit == "hour":
+            monthly = per_gpu * hours
+            formula = f"{offer.provider} ${per_gpu:g}/GPU-h x {hours:g} h"
+        else:
+            monthly = per_gpu * hours / DEFAULT_HOURS_PER_MONTH
+            formula = f"{offer.provider} {offer.currency} {per_gpu:g}/GPU-month"
+        if offer.currency == "EUR":
+            rate = _usd_per_eur(spec, catalog, notes)
+            monthly *= rate
+            formula += f" x {rate:g} USD/EUR"
+        notes.assume(
+            f"{option}: GPU price", formula, offer.source, offer.as_of
+        )
+        if (dt.date.today() - offer.as_of).days > STALE_PRICE_DAYS:
+            notes.warn("stale_price", f"offer {offer.id} dates from {offer.as_of}", option)
+        return GpuPrice(monthly, 0.0, formula, f"{offer.source} ({offer.as_of})")
+    assert spec.purchase is not None
+    return _purchase_price(option, spec, gpu, hours, catalog, notes)
+
+
+def _usd_per_eur(spec: SelfHostedSpec, catalog: Catalog, notes: Notes) -> float:
+    if spec.usd_per_eur is not None:
+        return spec.usd_per_eur
+    try:
+        row = catalog.ops_default("usd_per_eur")
+    except LlmTcoError:
+        raise ScenarioError(
+            "a EUR-priced offer needs an exchange rate", field="self_hosted.usd_per_eur"
+        ) from None
+    notes.assume("USD per EUR", f"{row.value:g}", row.source, row.as_of)
+    return row.value
+
+
+def _purchase_price(
+    option: str, spec: SelfHostedSpec, gpu: GpuSpec, hours: float, catalog: Catalog, notes: Notes
+) -> GpuPrice:
+    purchase = spec.purchase
+    assert purchase is not None
+    price = purchase.price_per_gpu
+    source = "scenario"
+    if price is None:
+        if gpu.purchase_price_usd is None:
+            raise ScenarioError(
+                f"no purchase price for {gpu.id} in the catalog",
+                field=f"options[{option}].self_hosted.purchase.price_per_gpu",
+                hint="give price_per_gpu",
+            )
+        price = gpu.purchase_price_usd
+        source = gpu.purchase_price_source or gpu.source
+        notes.assume(f"{option}: GPU purchase price", format_usd(price), source, gpu.as_of)
+    monthly = price / purchase.amortization_months + purchase.hosting_monthly_per_gpu
+    formula = f"{format_usd(price)} / {purchase.amortization_months:g} months"
+    if purchase.hosting_monthly_per_gpu:
+        formula += f" + {format_usd(purchase.hosting_monthly_per_gpu)} hosting"
+    power = 0.0
+    watts = purchase.watts_per_gpu if purchase.watts_per_gpu is not None else gpu.tdp_w
+    if purchase.usd_per_kwh is not None and watts:
+        pue = purchase.pue or 1.0
+        power = watts / 1000 * hours * purchase.usd_per_kwh * pue
+    elif purchase.usd_per_kwh is None:
+        notes.warn(
+            "no_power_price",
+            "owned GPUs without usd_per_kwh: electricity is not counted",
+            option,
+        )
+    return GpuPrice(monthly, power, formula, source)
+
+
+@dataclass
+class OpsItems:
+    items: list[tuple[str, float]]
+    lines: dict[str, LineItem]
+
+
+def ops_items(option: str, spec: SelfHostedSpec, catalog: Catalog, notes: Notes) -> OpsItems:
+    """Engineering, observability, storage, networking, load balancing, setup and other costs."""
+    items: list[tuple[str, float]] = []
+    lines: dict[str, LineItem] = {}
+
+    def add(name: str, amount: float, formula: str, source: str | None = "scenario") -> None:
+        items.append((name, amount))
+        lines[name] = LineItem(name=name, monthly_usd=amount, formula=formula, source=source)
+
+    stated = [
+        spec.ops_monthly,
+        spec.engineer_fte,
+        spec.engineering_hours_per_month,
+        spec.observability_monthly,
+        spec.storage_monthly,
+        spec.networking_monthly,
+        spec.load_balancing_monthly,
+    ]
+    use_defaults = spec.ops_defaults and all(v is None for v in stated) and not spec.other_monthly
+    annual = spec.engineer_annual_cost
+    annual_source = "scenario"
+    if annual is None and (spec.engineer_fte is not None or spec.setup_weeks is not None):
+        row = catalog.ops_default("engineer_annual_cost_usd")
+        annual, annual_source = row.value, f"default: {row.source}"
+    if spec.ops_monthly is not None:
+        add("ops", spec.ops_monthly, "ops per month as given")
+    if spec.engineer_fte is not None:
+        assert annual is not None
+        add(
+            "engineering",
+            spec.engineer_fte * annual / MONTHS_PER_YEAR,
+            f"{spec.engineer_fte:g} FTE x {format_usd(annual)}/yr / 12",
+            annual_source,
+        )
+    elif spec.engineering_hours_per_month is not None:
+        rate = spec.engineer_hourly_rate
+        rate_source = "scenario"
+        if rate is None:
+            row = catalog.ops_default("engineer_hourly_rate_usd")
+            rate, rate_source = row.value, f"default: {row.source}"
+        add(
+            "engineering",
+            spec.engineering_hours_per_month * rate,
+            f"{spec.engineering_hours_per_month:g} h/month x ${rate:g}/h",
+            rate_source,
+        )
+    for key, value in (
+        ("observability", spec.observability_monthly),
+        ("storage", spec.storage_monthly),
+        ("networking", spec.networking_monthly),
+        ("load_balancing", spec.load_balancing_monthly),
+    ):
+        if value is not None:
+            add(key, value, f"{key.replace('_', ' ')} per month as given")
+    for key, value in spec.other_monthly.items():
+        add(key, value, "per month as given")
+    if use_defaults:
+        _default_ops(option, catalog, notes, add)
+    if spec.setup_cost is not None or spec.setup_weeks is not None:
+        months = spec.setup_amortization_months
+        if spec.setup_cost is not None:
+            add("setup", spec.setup_cost / months, f"{format_usd(spec.setup_cost)} / {months:g} months")
+        else:
+            assert spec.setup_weeks is not None and annual is not None
+            weekly = annual / WEEKS_PER_YEAR
+            add(
+                "setup",
+                spec.setup_weeks * weekly / months,
+                f"{spec.setup_weeks:g} weeks x {format_usd(weekly)}/week / {months:g} months",
+                annual_source,
+            )
+    return OpsItems(items, lines)
+
+
+DEFAULT_OPS_KEYS = (
+    ("engineering", "engineer_fte"),
+    ("observability", "observability_monthly_usd"),
+    ("storage", "storage_monthly_usd"),
+    ("networking", "networking_monthly_usd"),
+    ("load_balancing", "load_balancing_monthly_usd"),
+)
+
+
+def _default_ops(option: str, catalog: Catalog, notes: Notes, add: object) -> None:
+    assert callable(add)
+    for name, key in DEFAULT_OPS_KEYS:
+        try:
+            row = catalog.ops_default(key)
+        except LlmTcoError:
+            continue
+        if key == "engineer_fte":
+            annual = catalog.ops_default("engineer_annual_cost_usd")
+            amount = row.value * annual.value / MONTHS_PER_YEAR
+            formula = f"default {row.value:g} FTE x {format_usd(annual.value)}/yr / 12"
+            source = f"{row.source}; {annual.source}"
+        else:
+            amount, formula, source = row.value, f"default {row.description}", row.source
+        add(name, amount, formula, f"default: {source}")
+    notes.warn(
+        "ops_defaults_assumed",
+        "no ops costs stated: typical hidden self-hosting costs were assumed (see line items); "
+        "state them, or set ops_defaults: false",
+        option,
+    )
+
+
+def fp8_support_note(gpu: GpuSpec, precision: str) -> str | None:
+    if precision == "fp8" and gpu.fp8_dense_tflops is None:
+        return (
+            f"{gpu.name} has no FP8 tensor cores: FP8 weights run as weight-only "
+            "quantisation, at BF16 compute speed"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class ResolvedSelfHosted:
+    option: SelfHostedOption
+    gpu: GpuSpec
+    arch: ModelArch | None
+    gpu_price: GpuPrice
+    ops_lines: dict[str, LineItem]
+    capacity_source: str | None
+    memory: object | None
+    min_gpus_to_fit: int | None

@@ -1,0 +1,169 @@
+"""The result of evaluating a scenario: plain data every interface renders.
+
+Stable fields (see DESIGN.md): ``options[].name``, ``options[].monthly_cost`` (USD),
+``options[].cost_per_mtok``, ``options[].breakdown``, ``options[].gpus``, ``breakeven[]`` with
+``option``, ``versus``, ``tokens_per_month`` (null when never) and ``requests_per_month``,
+``sweep[]`` rows with ``tokens_per_month``, ``costs`` and ``cheapest``, and ``warnings[]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+SCHEMA_VERSION = 1
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LineItem(Model):
+    """One monthly cost line with the formula that produced it."""
+
+    name: str
+    monthly_usd: float
+    formula: str
+    source: str | None = None
+
+
+class Assumption(Model):
+    """An input the result depends on, with where it came from."""
+
+    name: str
+    value: str
+    source: str
+    as_of: dt.date | None = None
+
+
+class Warning(Model):
+    """Something the user should know: an input that cannot hold, a stale price, ..."""
+
+    code: str
+    message: str
+    option: str | None = None
+
+
+class WorkloadInfo(Model):
+    input_tokens_per_month: float
+    output_tokens_per_month: float
+    total_tokens_per_month: float
+    requests_per_month: float | None
+    input_tokens_per_request: float | None
+    output_tokens_per_request: float | None
+    peak_to_mean: float
+    cached_input_share: float
+    batch_share: float
+    mean_tokens_per_second: float
+    peak_tokens_per_second: float
+    source: str
+
+
+class MemoryInfo(Model):
+    """Memory plan of one replica, GB (1e9 bytes)."""
+
+    weights_gb: float
+    kv_cache_gb: float
+    overhead_gb: float
+    available_gb: float
+    fits: bool
+    max_concurrent_sequences: int | None = None
+    context_tokens: int | None = None
+    min_gpus_to_fit: int | None = None
+
+
+class Deployment(Model):
+    """GPUs behind a self-hosted option and how busy they are."""
+
+    gpu: str
+    gpu_name: str
+    model: str | None
+    precision: str
+    gpus_per_replica: int
+    replicas: int
+    redundancy_replicas: int
+    gpu_monthly_usd: float
+    gpu_price_source: str
+    capacity_tokens_per_second_per_replica: float | None
+    capacity_source: str | None
+    capacity_tokens_per_month: float | None
+    replicas_needed_at_peak: int | None
+    utilisation_at_peak: float | None
+    utilisation_at_mean: float | None
+
+
+class ApiPriceInfo(Model):
+    input_per_mtok: float
+    output_per_mtok: float
+    cached_input_per_mtok: float
+    batch_discount: float
+    model: str | None
+    provider: str | None
+    source: str
+    as_of: dt.date | None = None
+
+
+class OptionResult(Model):
+    name: str
+    kind: Literal["api", "self_hosted"]
+    label: str
+    monthly_cost: float
+    cost_per_mtok: float | None
+    breakdown: dict[str, float]
+    line_items: list[LineItem]
+    gpus: int | None = None
+    deployment: Deployment | None = None
+    memory: MemoryInfo | None = None
+    price: ApiPriceInfo | None = None
+    retry_rate: float
+    acceptance_rate: float
+    cost_per_accepted_request: float | None = None
+    cost_per_accepted_mtok: float | None = None
+
+
+class CrossingInfo(Model):
+    tokens_per_month: float
+    requests_per_month: float | None = None
+    cheaper_above: str
+
+
+class Breakeven(Model):
+    """Where a fixed-cost option and a per-token option cost the same."""
+
+    option: str
+    versus: str
+    tokens_per_month: float | None
+    requests_per_month: float | None = None
+    crossings: list[CrossingInfo] = []
+    note: str
+
+
+class SweepRow(Model):
+    tokens_per_month: float
+    requests_per_month: float | None = None
+    costs: dict[str, float]
+    cheapest: str
+    verdict: str
+    over_capacity: list[str] = []
+
+
+class Result(Model):
+    schema_version: int = SCHEMA_VERSION
+    name: str
+    description: str | None = None
+    hours_per_month: float
+    workload: WorkloadInfo
+    options: list[OptionResult]
+    cheapest: str
+    breakeven: list[Breakeven]
+    sweep: list[SweepRow]
+    warnings: list[Warning]
+    assumptions: list[Assumption]
+
+    def option(self, name: str) -> OptionResult:
+        for option in self.options:
+            if option.name == name:
+                return option
+        raise KeyError(name)

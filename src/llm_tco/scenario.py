@@ -1,0 +1,306 @@
+"""The scenario file: one workload, the options to compare, and volumes to sweep.
+
+This is the single input format shared by the CLI, the web app, the API and the reports. It is
+parsed into these pydantic models; :mod:`llm_tco.evaluate` turns it into core inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from llm_tco.core.units import DEFAULT_HOURS_PER_MONTH, parse_quantity
+from llm_tco.errors import ScenarioError
+
+
+def _quantity(value: object) -> float:
+    return parse_quantity(value)
+
+
+Quantity = Annotated[float, BeforeValidator(_quantity), Field(ge=0)]
+PositiveQuantity = Annotated[float, BeforeValidator(_quantity), Field(gt=0)]
+Share = Annotated[float, BeforeValidator(_quantity), Field(ge=0, le=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorkloadSpec(Strict):
+    """Monthly traffic. Give input+output per month, or a total with input_share, or per request."""
+
+    input_tokens_per_month: Quantity | None = None
+    output_tokens_per_month: Quantity | None = None
+    tokens_per_month: Quantity | None = None
+    tokens_per_day: Quantity | None = None
+    input_share: Share | None = None
+    requests_per_month: Quantity | None = None
+    requests_per_day: Quantity | None = None
+    input_tokens_per_request: Quantity | None = None
+    output_tokens_per_request: Quantity | None = None
+    peak_to_mean: Annotated[float, BeforeValidator(_quantity), Field(ge=1)] = 1.0
+    cached_input_share: Share = 0.0
+    batch_share: Share = 0.0
+    from_logs: str | None = Field(
+        default=None, description="derive the workload from request logs (see `llm-tco ingest`)"
+    )
+    logs_group: str | None = None
+
+    @model_validator(mode="after")
+    def _one_volume(self) -> WorkloadSpec:
+        ways = {
+            "input_tokens_per_month/output_tokens_per_month": self.input_tokens_per_month
+            is not None
+            or self.output_tokens_per_month is not None,
+            "tokens_per_month": self.tokens_per_month is not None,
+            "tokens_per_day": self.tokens_per_day is not None,
+            "requests_per_month": self.requests_per_month is not None,
+            "requests_per_day": self.requests_per_day is not None,
+        }
+        given = [name for name, present in ways.items() if present]
+        if len(given) > 1:
+            raise ValueError(f"give the volume one way only, not {' and '.join(given)}")
+        if not given and self.from_logs is None:
+            raise ValueError(
+                "missing volume: set input_tokens_per_month + output_tokens_per_month, "
+                "tokens_per_month (or tokens_per_day) + input_share, requests_per_month + "
+                "input_tokens_per_request + output_tokens_per_request, or from_logs"
+            )
+        if given and given[0].startswith("tokens_per") and self.input_share is None:
+            raise ValueError(f"{given[0]} needs input_share (e.g. 0.6 for 60% input tokens)")
+        if given and given[0].startswith("requests_per") and (
+            self.input_tokens_per_request is None or self.output_tokens_per_request is None
+        ):
+            raise ValueError(
+                f"{given[0]} needs input_tokens_per_request and output_tokens_per_request"
+            )
+        return self
+
+
+class ApiSpec(Strict):
+    """A per-token API by catalog name, by explicit prices, or both (explicit wins, and is
+    compared with the catalog)."""
+
+    model: str | None = None
+    provider: str | None = None
+    input_per_mtok: Quantity | None = None
+    output_per_mtok: Quantity | None = None
+    cached_input_per_mtok: Quantity | None = None
+    cached_input_discount: Share | None = Field(
+        default=None, description="share off the input price for cached input, when no price"
+    )
+    batch_discount: Share | None = None
+    open_weight: bool | None = None
+
+    @model_validator(mode="after")
+    def _priced(self) -> ApiSpec:
+        explicit = (self.input_per_mtok is not None, self.output_per_mtok is not None)
+        if self.model is None and not all(explicit):
+            raise ValueError(
+                "an api option needs a catalog `model`, or both input_per_mtok and output_per_mtok"
+            )
+        if any(explicit) and not all(explicit):
+            raise ValueError("give both input_per_mtok and output_per_mtok, or neither")
+        return self
+
+
+class PurchaseSpec(Strict):
+    """Owned GPUs: purchase price amortised over months, plus power."""
+
+    price_per_gpu: PositiveQuantity | None = None
+    amortization_months: PositiveQuantity = 36.0
+    usd_per_kwh: Quantity | None = None
+    pue: Annotated[float, BeforeValidator(_quantity), Field(ge=1)] | None = None
+    watts_per_gpu: Quantity | None = None
+    hosting_monthly_per_gpu: Quantity = 0.0
+
+
+class SelfHostedSpec(Strict):
+    """A self-hosted deployment of an open-weight model on GPUs, and what running it costs."""
+
+    model: str | None = None
+    precision: Literal["bf16", "fp16", "fp8", "int8", "int4"] = "bf16"
+    kv_precision: Literal["bf16", "fp16", "fp8", "int8"] | None = None
+    gpu: str
+    gpu_count: int | Literal["auto"] = "auto"
+    gpus_per_replica: Annotated[int, Field(ge=1)] | None = None
+    min_replicas: Annotated[int, Field(ge=1)] = 1
+    # GPU price: one of these
+    gpu_hourly_price: Quantity | None = None
+    gpu_monthly_price: Quantity | None = None
+    offer: str | None = None
+    purchase: PurchaseSpec | None = None
+    usd_per_eur: PositiveQuantity | None = None
+    # capacity per replica (until measured or modelled)
+    tokens_per_second_per_replica: PositiveQuantity | None = None
+    output_tokens_per_second_per_replica: PositiveQuantity | None = None
+    bench_result: str | None = None
+    engine: Literal["vllm", "sglang", "trtllm", "llamacpp"] = "vllm"
+    tpot_slo_ms: PositiveQuantity | None = 50.0
+    ttft_slo_ms: PositiveQuantity | None = 2000.0
+    context_tokens: Annotated[int, Field(ge=1)] | None = None
+    # ops
+    ops_monthly: Quantity | None = None
+    engineer_fte: Quantity | None = None
+    engineer_annual_cost: Quantity | None = None
+    engineering_hours_per_month: Quantity | None = None
+    engineer_hourly_rate: Quantity | None = None
+    observability_monthly: Quantity | None = None
+    storage_monthly: Quantity | None = None
+    networking_monthly: Quantity | None = None
+    load_balancing_monthly: Quantity | None = None
+    other_monthly: dict[str, Quantity] = {}
+    ops_defaults: bool = True
+    redundancy: Literal["none", "n+1"] = "none"
+    setup_cost: Quantity | None = None
+    setup_weeks: Quantity | None = None
+    setup_amortization_months: PositiveQuantity = 12.0
+    variable_per_mtok: Quantity = 0.0
+
+    @model_validator(mode="after")
+    def _check(self) -> SelfHostedSpec:
+        prices = [
+            name
+            for name in ("gpu_hourly_price", "gpu_monthly_price", "offer", "purchase")
+            if getattr(self, name) is not None
+        ]
+        if not prices:
+            raise ValueError(
+                "needs a GPU price: gpu_hourly_price, gpu_monthly_price, offer (e.g. runpod) "
+                "or purchase"
+            )
+        if len(prices) > 1:
+            raise ValueError(f"give one GPU price, not {' and '.join(prices)}")
+        if isinstance(self.gpu_count, int) and self.gpu_count < 1:
+            raise ValueError("gpu_count must be at least 1, or auto")
+        capacities = [
+            name
+            for name in (
+                "tokens_per_second_per_replica",
+                "output_tokens_per_second_per_replica",
+                "bench_result",
+            )
+            if getattr(self, name) is not None
+        ]
+        if len(capacities) > 1:
+            raise ValueError(f"give one capacity, not {' and '.join(capacities)}")
+        if self.engineer_fte is not None and self.engineer_hours_set:
+            raise ValueError("give engineer_fte or engineering_hours_per_month, not both")
+        return self
+
+    @property
+    def engineer_hours_set(self) -> bool:
+        return self.engineering_hours_per_month is not None
+
+
+class OptionSpec(Strict):
+    """One way of serving the workload."""
+
+    name: str = Field(min_length=1, max_length=80)
+    api: ApiSpec | None = None
+    self_hosted: SelfHostedSpec | None = None
+    retry_rate: Quantity = 0.0
+    acceptance_rate: Annotated[float, BeforeValidator(_quantity), Field(gt=0, le=1)] = 1.0
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> OptionSpec:
+        kinds = [k for k in ("api", "self_hosted") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("an option needs exactly one of `api` or `self_hosted`")
+        return self
+
+
+class Scenario(Strict):
+    """A workload and the options to serve it."""
+
+    name: str = Field(default="Scenario", max_length=200)
+    description: str | None = None
+    hours_per_month: PositiveQuantity = DEFAULT_HOURS_PER_MONTH
+    workload: WorkloadSpec
+    options: list[OptionSpec] = Field(min_length=1)
+    sweep: list[PositiveQuantity] = []
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Scenario:
+        names = [o.name for o in self.options]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"option names must be unique; repeated: {', '.join(duplicates)}")
+        if self.hours_per_month > 744:
+            raise ValueError("hours_per_month cannot exceed 744 (31 days)")
+        return self
+
+
+def _location(loc: tuple[int | str, ...], data: Any) -> str:
+    """'options[1].self_hosted.gpu' rather than pydantic's ('options', 1, 'self_hosted', 'gpu')."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and item < len(node):
+                node = node[item]
+                if isinstance(node, dict) and isinstance(node.get("name"), str):
+                    label = f"[{item}:{node['name']}]"
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + item)
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+def scenario_from_data(data: Any, origin: str = "scenario") -> Scenario:
+    """Validate parsed YAML/JSON into a Scenario; errors name the field and the fix."""
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{origin} must be a mapping with `workload` and `options`, got {type(data).__name__}"
+        )
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(p for p in error["loc"] if not str(p).startswith("function-after"))
+        where = _location(loc, data) or "scenario"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "missing required field"
+        elif error["type"] == "extra_forbidden":
+            message = "unknown field (check the spelling; see `llm-tco init` for every field)"
+        more = len(exc.errors()) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise ScenarioError(message + suffix, field=where) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a YAML or JSON scenario file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"no such file: {file}", hint="check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read {file}: {exc}") from None
+    try:
+        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        detail = str(exc).splitlines()[0]
+        raise ScenarioError(f"{file} is not valid YAML/JSON: {detail}") from None
+    scenario = scenario_from_data(data, origin=str(file))
+    if scenario.workload.from_logs is not None:
+        log_path = Path(scenario.workload.from_logs)
+        if not log_path.is_absolute():
+            resolved = str(file.parent / log_path)
+            workload = scenario.workload.model_copy(update={"from_logs": resolved})
+            scenario = scenario.model_copy(update={"workload": workload})
+    return scenario
