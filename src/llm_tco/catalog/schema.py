@@ -87,6 +87,15 @@ class ModelArch(Row):
     experts: int | None = Field(default=None, gt=0, description="routed experts per MoE layer")
     experts_per_token: int | None = Field(default=None, gt=0)
     shared_experts: int | None = Field(default=None, ge=0)
+    moe_intermediate_size: int | None = Field(
+        default=None, gt=0, description="per-expert MLP width (moe_intermediate_size)"
+    )
+    first_dense_layers: int | None = Field(
+        default=None, ge=0, description="leading layers with a dense MLP (first_k_dense_replace)"
+    )
+    tie_word_embeddings: bool = Field(
+        default=False, description="input embedding and output head share one matrix"
+    )
     mla: MlaSpec | None = None
     sliding_window: int | None = Field(default=None, gt=0)
     sliding_window_layers: int | None = Field(
