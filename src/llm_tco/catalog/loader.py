@@ -123,7 +123,8 @@ class Catalog:
             return by_id[key]
         rows = self.offers_for(gpu_id, key)
         if rows:
-            rows.sort(key=lambda o: (o.billing != "on-demand", o.gpu_count, o.as_of))
+            # The newest on-demand single-GPU list price first.
+            rows.sort(key=lambda o: (o.billing != "on-demand", o.gpu_count, -o.as_of.toordinal()))
             return rows[0]
         providers = sorted({normalise_name(o.provider) for o in self.offers_for(gpu_id)})
         if providers:

@@ -29,7 +29,10 @@ def _show(rows: Sequence[BaseModel], columns: list[tuple[str, str]], output: str
         return
     table = Table(title=f"{title} ({len(rows)})", title_justify="left")
     for header, _ in columns:
-        table.add_column(header)
+        if header == "source":
+            table.add_column(header, overflow="ellipsis", no_wrap=True, max_width=48)
+        else:
+            table.add_column(header, no_wrap=True)
     for row in rows:
         cells: list[Any] = []
         for _, attr in columns:
