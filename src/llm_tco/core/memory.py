@@ -10,7 +10,7 @@ The plan follows how vLLM lays out GPU memory (the engine most self-hosted compa
   "Memory visible to vLLM = Total GPU memory x gpu_memory_utilization", default 0.90);
 * inside that budget it loads the weights, profiles activations and captures CUDA graphs, and
   gives whatever is left to the KV cache. vLLM's own start-up log warns "CUDA graphs can take
-  additional 1~3 GiB memory per GPU" (vllm/worker/model_runner.py, v0.3); we reserve the
+  additional 1~3 GiB memory per GPU" (model_runner.py, early-2024 releases); we reserve the
   middle of that range, 2 GiB per GPU, for activations + CUDA graphs + runtime buffers.
 """
 
