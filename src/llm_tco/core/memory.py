@@ -1,0 +1,235 @@
+"""Memory plan: do a model's weights and KV cache fit a tensor-parallel group of GPUs?
+
+All sizes are decimal: GB = 1e9 bytes, as GPU datasheets state memory. Pure functions only.
+
+The plan follows how vLLM lays out GPU memory (the engine most self-hosted comparisons assume):
+
+* it may use ``gpu_memory_utilization`` (default 0.9) of each GPU's memory; the rest is left
+  free for the CUDA context and other processes
+  (https://docs.anyscale.com/llm/batch-inference/resource-allocation/gpu-memory:
+  "Memory visible to vLLM = Total GPU memory x gpu_memory_utilization", default 0.90);
+* inside that budget it loads the weights, profiles activations and captures CUDA graphs, and
+  gives whatever is left to the KV cache. vLLM's own start-up log warns "CUDA graphs can take
+  additional 1~3 GiB memory per GPU" (model_runner.py, early-2024 releases); we reserve the
+  middle of that range, 2 GiB per GPU, for activations + CUDA graphs + runtime buffers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from llm_tco.catalog.schema import GpuSpec, ModelArch
+from llm_tco.errors import ScenarioError
+
+BYTES_PER_GB = 1e9
+BYTES_PER_GIB = 2**30
+
+# Weight storage per parameter, bytes.
+# * bf16/fp16: 2. fp8/int8: 1 (per-channel or 128x128 block scales add < 0.03%, ignored).
+# * int4 (AWQ/GPTQ, group size 128 as in e.g. stelterlab/phi-4-AWQ's quantization_config):
+#   4 bits per weight plus one fp16 scale and one 4-bit zero point per group of 128 weights
+#   = 4 + (16 + 4) / 128 = 4.156 bits = 0.5195 bytes.
+# * mxfp4 (OCP Microscaling spec v1.0): blocks of 32 FP4 (E2M1) elements sharing one 8-bit
+#   E8M0 scale = 4 + 8 / 32 = 4.25 bits = 0.53125 bytes.
+INT4_GROUP_SIZE = 128
+BYTES_PER_PARAM: dict[str, float] = {
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    "int4": (4 + (16 + 4) / INT4_GROUP_SIZE) / 8,
+    "mxfp4": (4 + 8 / 32) / 8,
+}
+
+# KV-cache element size, bytes.
+KV_BYTES_PER_ELEMENT: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
+
+# Embedding and output-head matrices stay 16-bit in AWQ/GPTQ/FP8/MXFP4 checkpoints (they are
+# excluded from quantization, e.g. gpt-oss's modules_to_not_convert lists embed_tokens and
+# lm_head; AutoAWQ never quantizes lm_head).
+UNQUANTIZED_BYTES_PER_PARAM = 2.0
+
+GPU_MEMORY_UTILIZATION_DEFAULT = 0.9
+RUNTIME_RESERVE_GB_PER_GPU = 2 * BYTES_PER_GIB / BYTES_PER_GB  # 2 GiB = 2.147 GB, see above
+
+# Tensor-parallel sizes tried by min_gpus_to_fit: up to 8 is one node, 16/32 are multi-node.
+TP_SIZES = (1, 2, 4, 8, 16, 32)
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    """How one replica (a tensor-parallel group of ``gpus_per_replica`` GPUs) uses memory.
+
+    ``kv_cache_gb`` is the space left for the KV cache across the whole group; ``fits`` says
+    whether weights + overhead + the KV of one sequence of ``context_tokens`` fit.
+    """
+
+    model_id: str
+    gpu_id: str
+    gpus_per_replica: int
+    precision: str
+    kv_precision: str
+    context_tokens: int
+    gpu_memory_utilization: float
+    available_gb: float
+    weights_gb: float
+    overhead_gb: float
+    kv_cache_gb: float
+    kv_bytes_per_token: float
+    kv_gb_per_sequence: float
+    fits: bool
+    max_concurrent_sequences: int
+
+
+def _lookup(table: dict[str, float], key: str, field: str) -> float:
+    try:
+        return table[key]
+    except KeyError:
+        raise ScenarioError(
+            f"unknown precision '{key}'", field=field, hint=f"use one of {', '.join(table)}"
+        ) from None
+
+
+def embedding_params(arch: ModelArch) -> float:
+    """Parameters in the input embedding and output head (one matrix when tied)."""
+    if arch.vocab_size is None:
+        return 0.0
+    return float(arch.vocab_size * arch.hidden_size * (1 if arch.tie_word_embeddings else 2))
+
+
+def routed_expert_params(arch: ModelArch) -> float:
+    """Parameters in routed expert MLPs (SwiGLU: 3 x hidden x expert width per expert)."""
+    width = arch.moe_intermediate_size or arch.intermediate_size
+    if arch.experts is None or width is None:
+        return 0.0
+    moe_layers = arch.layers - (arch.first_dense_layers or 0)
+    return float(moe_layers * arch.experts * 3 * arch.hidden_size * width)
+
+
+def weight_bytes(arch: ModelArch, precision: str) -> float:
+    """Bytes of weights with every expert resident (MoE models keep all experts in memory).
+
+    At 16 bits this is simply total parameters x 2. Below 16 bits the embedding and head stay
+    16-bit; for ``mxfp4`` only the routed experts are 4.25-bit and the rest stays bf16, as in
+    the gpt-oss checkpoints.
+    """
+    bytes_per_param = _lookup(BYTES_PER_PARAM, precision, "precision")
+    total = arch.total_params_b * 1e9
+    if bytes_per_param >= UNQUANTIZED_BYTES_PER_PARAM:
+        return total * bytes_per_param
+    if precision == "mxfp4" and arch.experts is not None:
+        quantized = min(routed_expert_params(arch), total)
+    else:
+        quantized = max(total - embedding_params(arch), 0.0)
+    return quantized * bytes_per_param + (total - quantized) * UNQUANTIZED_BYTES_PER_PARAM
+
+
+def _kv_bytes_per_token_per_layer(arch: ModelArch, kv_precision: str) -> float:
+    element = _lookup(KV_BYTES_PER_ELEMENT, kv_precision, "kv_precision")
+    if arch.mla is not None:
+        # MLA caches one compressed latent plus the shared rope key per token and layer.
+        return (arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim) * element
+    # GQA: a key and a value vector per KV head.
+    return 2 * arch.kv_heads * arch.head_dim * element
+
+
+def kv_bytes_per_token(arch: ModelArch, kv_precision: str) -> float:
+    """KV-cache bytes one token adds across all layers (sliding windows not applied).
+
+    GQA: 2 x layers x kv_heads x head_dim x bytes. MLA: layers x (kv_lora_rank +
+    qk_rope_head_dim) x bytes.
+    """
+    return arch.layers * _kv_bytes_per_token_per_layer(arch, kv_precision)
+
+
+def kv_bytes_per_sequence(arch: ModelArch, kv_precision: str, context_tokens: int) -> float:
+    """KV-cache bytes of one sequence of ``context_tokens``; sliding-window layers keep at
+    most ``sliding_window`` tokens."""
+    if context_tokens < 0:
+        raise ScenarioError("context length cannot be negative", field="context_tokens")
+    per_layer = _kv_bytes_per_token_per_layer(arch, kv_precision)
+    window_layers = arch.sliding_window_layers or 0
+    window = arch.sliding_window if arch.sliding_window is not None else context_tokens
+    full_layers = arch.layers - window_layers
+    tokens = full_layers * context_tokens + window_layers * min(context_tokens, window)
+    return tokens * per_layer
+
+
+def kv_replication(arch: ModelArch, gpus_per_replica: int) -> float:
+    """How many copies of each token's KV the tensor-parallel group stores.
+
+    Tensor parallelism splits KV heads across GPUs; once there are more GPUs than KV heads,
+    heads are replicated (vLLM). An MLA latent is not split by head, so every rank holds the
+    whole latent cache (the reason SGLang introduced data-parallel attention for DeepSeek).
+    """
+    if arch.mla is not None:
+        return float(gpus_per_replica)
+    return max(1.0, gpus_per_replica / arch.kv_heads)
+
+
+def plan_memory(
+    arch: ModelArch,
+    gpu: GpuSpec,
+    precision: str,
+    kv_precision: str,
+    gpus_per_replica: int,
+    context_tokens: int,
+    gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION_DEFAULT,
+) -> MemoryPlan:
+    """Memory plan of one replica: weights, overhead, KV space and concurrent sequences."""
+    if gpus_per_replica < 1:
+        raise ScenarioError("needs at least one GPU per replica", field="gpus_per_replica")
+    if not 0 < gpu_memory_utilization <= 1:
+        raise ScenarioError(
+            "must be in (0, 1]", field="gpu_memory_utilization", hint="vLLM's default is 0.9"
+        )
+    available_gb = gpu.memory_gb * gpus_per_replica
+    # Left free by the engine + reserved inside its budget for activations and CUDA graphs.
+    overhead_gb = (
+        available_gb * (1 - gpu_memory_utilization) + gpus_per_replica * RUNTIME_RESERVE_GB_PER_GPU
+    )
+    weights_gb = weight_bytes(arch, precision) / BYTES_PER_GB
+    free_gb = available_gb - overhead_gb - weights_gb
+    replication = kv_replication(arch, gpus_per_replica)
+    per_token = kv_bytes_per_token(arch, kv_precision)
+    per_sequence_gb = (
+        kv_bytes_per_sequence(arch, kv_precision, context_tokens) * replication / BYTES_PER_GB
+    )
+    max_sequences = math.floor(free_gb / per_sequence_gb) if per_sequence_gb > 0 else 0
+    return MemoryPlan(
+        model_id=arch.id,
+        gpu_id=gpu.id,
+        gpus_per_replica=gpus_per_replica,
+        precision=precision,
+        kv_precision=kv_precision,
+        context_tokens=context_tokens,
+        gpu_memory_utilization=gpu_memory_utilization,
+        available_gb=available_gb,
+        weights_gb=weights_gb,
+        overhead_gb=overhead_gb,
+        kv_cache_gb=max(free_gb, 0.0),
+        kv_bytes_per_token=per_token,
+        kv_gb_per_sequence=per_sequence_gb,
+        fits=free_gb >= per_sequence_gb,
+        max_concurrent_sequences=max(max_sequences, 0),
+    )
+
+
+def min_gpus_to_fit(
+    arch: ModelArch,
+    gpu: GpuSpec,
+    precision: str,
+    kv_precision: str = "bf16",
+    context_tokens: int = 8192,
+    gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION_DEFAULT,
+) -> int | None:
+    """Smallest power-of-two tensor-parallel size (1..32; above 8 means multi-node) whose
+    replica holds the weights, the overhead and one sequence of ``context_tokens``."""
+    for size in TP_SIZES:
+        plan = plan_memory(
+            arch, gpu, precision, kv_precision, size, context_tokens, gpu_memory_utilization
+        )
+        if plan.fits:
+            return size
+    return None
