@@ -6,7 +6,7 @@ import functools
 import importlib
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -34,7 +34,7 @@ stderr = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
@@ -49,7 +49,7 @@ def cli_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except LlmTcoError as exc:
-            stderr.print(f"error: {exc}", markup=False, highlight=False)
+            sys.stderr.write(f"error: {exc}\n")
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -182,7 +182,9 @@ def catalog_gpus(
 @catalog_app.command("offers")
 @cli_errors
 def catalog_offers(
-    search: Annotated[str | None, typer.Option(help="only GPUs or providers containing this")] = None,
+    search: Annotated[
+        str | None, typer.Option(help="only GPUs or providers containing this")
+    ] = None,
     output: FormatOpt = OutputFormat.table,
 ) -> None:
     """GPU rental offers: provider, GPU, count, price and its date."""

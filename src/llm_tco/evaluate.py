@@ -135,13 +135,14 @@ def _price_api(option: OptionSpec, resolved: ResolvedApi, workload: Workload) ->
     api = resolved.option
     items = api_line_items(api, workload)
     price = resolved.price
+    cached = workload.input_tokens_per_month * workload.cached_input_share
+    uncached = workload.input_tokens_per_month - cached
+    output = workload.output_tokens_per_month
     formulas = {
-        "input": f"{format_tokens(workload.input_tokens_per_month * (1 - workload.cached_input_share))}"
-        f" x ${price.input_per_mtok:g}/MTok",
-        "cached_input": f"{format_tokens(workload.input_tokens_per_month * workload.cached_input_share)}"
-        f" x ${price.cached_input_per_mtok:g}/MTok",
-        "output": f"{format_tokens(workload.output_tokens_per_month)} x ${price.output_per_mtok:g}/MTok",
-        "batch_discount": f"-{workload.batch_share:.0%} batch share x {price.batch_discount:.0%} off",
+        "input": f"{format_tokens(uncached)} x ${price.input_per_mtok:g}/MTok",
+        "cached_input": f"{format_tokens(cached)} x ${price.cached_input_per_mtok:g}/MTok",
+        "output": f"{format_tokens(output)} x ${price.output_per_mtok:g}/MTok",
+        "batch_discount": f"-{workload.batch_share:.0%} batch x {price.batch_discount:.0%} off",
         "retries": f"{api.retry_rate:.0%} of requests retried",
     }
     lines = [
@@ -201,11 +202,12 @@ def _price_self_hosted(
     per_replica = _gpus_per_replica(spec, min_fit, name, notes)
     memory = _memory(arch, gpu, spec, per_replica, context, min_fit)
     if memory is not None and not memory.fits:
+        moe_note = " (every expert resident)" if arch and arch.experts else ""
         need = f"at least {min_fit} x {gpu.id}" if min_fit else "more or larger GPUs"
         notes.warn(
             "does_not_fit",
-            f"{spec.model} at {spec.precision} needs {memory.weights_gb:.0f} GB for weights "
-            f"(every expert resident) + KV cache and overhead, but {per_replica} x {gpu.id} "
+            f"{spec.model} at {spec.precision} needs {memory.weights_gb:.0f} GB for weights"
+            f"{moe_note} + KV cache and overhead, but {per_replica} x {gpu.id} "
             f"has {memory.available_gb:.0f} GB: use {need}, or a lower precision",
             name,
         )
@@ -243,8 +245,9 @@ def _price_self_hosted(
         acceptance_rate=option.acceptance_rate,
         min_replicas=spec.min_replicas,
     )
-    return _self_hosted_result(option, spec, core, gpu, arch, price, ops.lines, memory,
-                               capacity_source, workload, notes)
+    return _self_hosted_result(
+        option, spec, core, gpu, arch, price, ops.lines, memory, capacity_source, workload, notes
+    )
 
 
 def _lookup(fetch: Any, field: str) -> Any:
@@ -280,13 +283,24 @@ def _self_hosted_result(
             lines.append(ops_lines[key].model_copy(update={"monthly_usd": amount}))
             continue
         formula, source = {
-            "gpus": (f"{gpus} GPUs x {per_gpu}/month ({price.formula})", price.source),
-            "power": (f"{gpus} GPUs x {format_usd(core.power_monthly_usd_per_gpu)}/month power",
-                      "scenario"),
-            "redundancy": (f"{core.redundancy_replicas} spare replica(s) of "
-                           f"{core.gpus_per_replica} GPUs (N+1)", "scenario"),
-            "variable": (f"{format_tokens(workload.total_tokens_per_month)} tokens x "
-                         f"${core.variable_per_mtok:g}/MTok", "scenario"),
+            "gpus": (
+                f"{gpus} GPU{'s' if gpus != 1 else ''} x {per_gpu}/month ({price.formula})",
+                price.source,
+            ),
+            "power": (
+                f"{gpus} GPUs x {format_usd(core.power_monthly_usd_per_gpu)}/month power",
+                "scenario",
+            ),
+            "redundancy": (
+                f"{core.redundancy_replicas} spare replica(s) of "
+                f"{core.gpus_per_replica} GPUs (N+1)",
+                "scenario",
+            ),
+            "variable": (
+                f"{format_tokens(workload.total_tokens_per_month)} tokens x "
+                f"${core.variable_per_mtok:g}/MTok",
+                "scenario",
+            ),
         }[key]
         lines.append(LineItem(name=key, monthly_usd=amount, formula=formula, source=source))
     monthly = sum(items.values())
@@ -354,9 +368,7 @@ def _context_tokens(spec: SelfHostedSpec, workload: Workload) -> int:
     return int(per_request) if per_request else DEFAULT_CONTEXT_TOKENS
 
 
-def _gpus_per_replica(
-    spec: SelfHostedSpec, min_fit: int | None, name: str, notes: Notes
-) -> int:
+def _gpus_per_replica(spec: SelfHostedSpec, min_fit: int | None, name: str, notes: Notes) -> int:
     if spec.gpus_per_replica is not None:
         return spec.gpus_per_replica
     if isinstance(spec.gpu_count, int):
@@ -495,12 +507,19 @@ def _modelled_capacity(
     efficiency = capacity_model.efficiency_for(spec.engine, gpu.id)
     slo = capacity_model.Slo(tpot_ms=spec.tpot_slo_ms, ttft_ms=spec.ttft_slo_ms)
     replica = capacity_model.replica_capacity(
-        arch, gpu, spec.precision, _kv_precision(spec), per_replica,
-        input_len, output_len, slo, efficiency,
+        arch,
+        gpu,
+        spec.precision,
+        _kv_precision(spec),
+        per_replica,
+        input_len,
+        output_len,
+        slo,
+        efficiency,
     )
     total = replica.requests_per_second * (input_len + output_len)
     if not math.isfinite(total) or total <= 0:
-        notes.warn("no_capacity", f"the capacity model finds no load meeting the SLO", name)
+        notes.warn("no_capacity", "the capacity model finds no load meeting the SLO", name)
         return None, None
     return total, replica.source
 
@@ -526,8 +545,11 @@ def _breakevens(priced: list[Priced], workload: Workload, notes: Notes) -> list[
             first = next((c for c in crossings if c.cheaper_above == own.result.name), None)
             volume = first.tokens_per_month if first else None
             note = _breakeven_note(own, api, crossings, volume)
-            if volume is not None and own.capacity_tokens_per_month is not None \
-                    and volume > own.capacity_tokens_per_month:
+            if (
+                volume is not None
+                and own.capacity_tokens_per_month is not None
+                and volume > own.capacity_tokens_per_month
+            ):
                 extra = (
                     f"the break-even volume {format_tokens(volume)} tokens/month is beyond what "
                     f"{own.result.name} can serve ({format_tokens(own.capacity_tokens_per_month)}"

@@ -26,8 +26,11 @@ def run_fit(
     from llm_tco.core import memory
 
     if precision not in PRECISIONS:
-        raise LlmTcoError(f"unknown precision '{precision}'", field="--precision",
-                          hint=f"use one of {', '.join(PRECISIONS)}")
+        raise LlmTcoError(
+            f"unknown precision '{precision}'",
+            field="--precision",
+            hint=f"use one of {', '.join(PRECISIONS)}",
+        )
     if count is not None and count < 1:
         raise LlmTcoError("must be at least 1", field="--count")
     if context < 1:
@@ -59,7 +62,8 @@ def run_fit(
     table = Table(title=f"{arch.name} at {precision} on {gpus} x {spec.name}", title_justify="left")
     table.add_column("item")
     table.add_column("GB", justify="right")
-    table.add_row("weights (every expert resident)", f"{plan.weights_gb:.1f}")
+    label = "weights (every expert resident)" if arch.experts else "weights"
+    table.add_row(label, f"{plan.weights_gb:.1f}")
     table.add_row("runtime overhead", f"{plan.overhead_gb:.1f}")
     table.add_row("left for KV cache", f"{plan.kv_cache_gb:.1f}")
     table.add_row("GPU memory", f"{plan.available_gb:.1f}")

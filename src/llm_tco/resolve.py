@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from llm_tco.catalog.loader import Catalog
+from llm_tco.catalog.loader import Catalog, normalise_name
 from llm_tco.catalog.schema import GpuSpec, ModelArch
 from llm_tco.core.costs import ApiOption, SelfHostedOption
 from llm_tco.core.units import (
@@ -37,9 +37,7 @@ class Notes:
     def warn(self, code: str, message: str, option: str | None = None) -> None:
         self.warnings.append(Warning(code=code, message=message, option=option))
 
-    def assume(
-        self, name: str, value: str, source: str, as_of: dt.date | None = None
-    ) -> None:
+    def assume(self, name: str, value: str, source: str, as_of: dt.date | None = None) -> None:
         self.assumptions.append(Assumption(name=name, value=value, source=source, as_of=as_of))
 
 
@@ -169,7 +167,9 @@ def resolve_api(
     source = "scenario" if explicit or quote is None else quote.source
     cached = _cached_price(name, spec, input_price, quote, workload, notes)
     batch = _batch_discount(name, spec, quote, workload, notes)
-    open_weight = spec.open_weight if spec.open_weight is not None else bool(quote and quote.open_weight)
+    open_weight = spec.open_weight
+    if open_weight is None:
+        open_weight = bool(quote and (quote.open_weight or _is_open_model(quote.model, catalog)))
     price = ApiPriceInfo(
         input_per_mtok=input_price,
         output_per_mtok=output_price,
@@ -191,6 +191,18 @@ def resolve_api(
     )
     label = "hosted open-weight API" if open_weight else "API"
     return ResolvedApi(option=api, price=price, label=label)
+
+
+def _is_open_model(name: str, catalog: Catalog) -> bool:
+    """An API model whose weights are in our architecture catalog is a hosted open-weight one."""
+    key = normalise_name(name.split("/")[-1])
+    for arch in catalog.models:
+        names = {arch.id, *(normalise_name(a) for a in arch.aliases)}
+        if arch.hf_repo:
+            names.add(normalise_name(arch.hf_repo.split("/")[-1]))
+        if key in names:
+            return True
+    return False
 
 
 def _compare_prices(
@@ -291,9 +303,7 @@ def gpu_price(
             rate = _usd_per_eur(spec, catalog, notes)
             monthly *= rate
             formula += f" x {rate:g} USD/EUR"
-        notes.assume(
-            f"{option}: GPU price", formula, offer.source, offer.as_of
-        )
+        notes.assume(f"{option}: GPU price", formula, offer.source, offer.as_of)
         if (dt.date.today() - offer.as_of).days > STALE_PRICE_DAYS:
             notes.warn("stale_price", f"offer {offer.id} dates from {offer.as_of}", option)
         return GpuPrice(monthly, 0.0, formula, f"{offer.source} ({offer.as_of})")
@@ -416,7 +426,11 @@ def ops_items(option: str, spec: SelfHostedSpec, catalog: Catalog, notes: Notes)
     if spec.setup_cost is not None or spec.setup_weeks is not None:
         months = spec.setup_amortization_months
         if spec.setup_cost is not None:
-            add("setup", spec.setup_cost / months, f"{format_usd(spec.setup_cost)} / {months:g} months")
+            add(
+                "setup",
+                spec.setup_cost / months,
+                f"{format_usd(spec.setup_cost)} / {months:g} months",
+            )
         else:
             assert spec.setup_weeks is not None and annual is not None
             weekly = annual / WEEKS_PER_YEAR

@@ -79,8 +79,10 @@ class WorkloadSpec(Strict):
             )
         if given and given[0].startswith("tokens_per") and self.input_share is None:
             raise ValueError(f"{given[0]} needs input_share (e.g. 0.6 for 60% input tokens)")
-        if given and given[0].startswith("requests_per") and (
-            self.input_tokens_per_request is None or self.output_tokens_per_request is None
+        if (
+            given
+            and given[0].startswith("requests_per")
+            and (self.input_tokens_per_request is None or self.output_tokens_per_request is None)
         ):
             raise ValueError(
                 f"{given[0]} needs input_tokens_per_request and output_tokens_per_request"

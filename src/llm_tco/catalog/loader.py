@@ -31,6 +31,7 @@ from llm_tco.errors import CatalogDataError, CatalogLookupError
 
 DATA_DIR = Path(__file__).parent
 RowT = TypeVar("RowT", bound=BaseModel)
+NamedRowT = TypeVar("NamedRowT", GpuSpec, ModelArch)
 
 
 def normalise_name(name: str) -> str:
@@ -39,16 +40,21 @@ def normalise_name(name: str) -> str:
 
 
 def suggest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
-    """The ``n`` candidates closest to ``name``, best first (substring matches rank first)."""
+    """The ``n`` candidates closest to ``name``, best first.
+
+    Names that contain what was typed come first (closest first), then near spellings.
+    """
     pool = sorted(set(candidates))
     key = normalise_name(name)
-    contains = [c for c in pool if key and (key in c or c in key)]
-    close = difflib.get_close_matches(key, pool, n=n, cutoff=0.4)
-    seen: list[str] = []
-    for candidate in contains + close:
-        if candidate not in seen:
-            seen.append(candidate)
-    return seen[:n]
+    if not key:
+        return []
+
+    def closeness(candidate: str) -> float:
+        return difflib.SequenceMatcher(None, key, candidate).ratio()
+
+    contains = sorted((c for c in pool if key in c), key=lambda c: (-closeness(c), c))
+    close = difflib.get_close_matches(key, pool, n=n, cutoff=0.5)
+    return list(dict.fromkeys(contains + close))[:n]
 
 
 def read_rows(path: Path, row_type: type[RowT]) -> list[RowT]:
@@ -90,23 +96,10 @@ class Catalog:
 
     # --- GPUs -----------------------------------------------------------------------------
     def gpu(self, name: str) -> GpuSpec:
-        return self._lookup(name, self.gpus, "GPU", "llm-tco catalog gpus")
+        return _lookup(name, self.gpus, "GPU", "llm-tco catalog gpus")
 
     def model(self, name: str) -> ModelArch:
-        return self._lookup(name, self.models, "model", "llm-tco catalog models")
-
-    def _lookup(self, name: str, rows: Sequence[Any], kind: str, listing: str) -> Any:
-        key = normalise_name(name)
-        names: dict[str, Any] = {}
-        for row in rows:
-            names[row.id] = row
-            for alias in row.aliases:
-                names[normalise_name(alias)] = row
-        if key in names:
-            return names[key]
-        close = suggest(key, names)
-        hint = f"did you mean {', '.join(close)}?" if close else f"see `{listing}`"
-        raise CatalogLookupError(f"unknown {kind} '{name}'", hint=hint)
+        return _lookup(name, self.models, "model", "llm-tco catalog models")
 
     # --- offers ---------------------------------------------------------------------------
     def offers_for(self, gpu_id: str, provider: str | None = None) -> list[RentalOffer]:
@@ -139,14 +132,22 @@ class Catalog:
         if provider is None and "/" in name:
             provider, name = name.split("/", 1)
         key = normalise_name(name)
-        for row in self.api_prices:
-            names = {normalise_name(row.id), *(normalise_name(a) for a in row.aliases)}
-            if key in names and (provider is None or normalise_name(provider) == row.provider):
+        own = [
+            row
+            for row in self.api_prices
+            if key in {normalise_name(row.id), *(normalise_name(a) for a in row.aliases)}
+        ]
+        # Our rows override genai-prices for their provider; without a provider they only
+        # answer for models genai-prices lacks.
+        for row in own:
+            if provider is not None and normalise_name(provider) == row.provider:
                 return ApiPriceQuote.from_row(row, self.batch_discount(row.provider))
         quote = self.genai.find(name, provider)
         if quote is not None:
             discount = self.batch_discount(quote.provider)
             return quote.model_copy(update={"batch_discount": discount})
+        if own and provider is None:
+            return ApiPriceQuote.from_row(own[0], self.batch_discount(own[0].provider))
         candidates = [row.id for row in self.api_prices] + self.genai.names()
         close = suggest(name, candidates)
         hint = f"did you mean {', '.join(close)}?" if close else "see `llm-tco catalog apis`"
@@ -164,6 +165,21 @@ class Catalog:
             if row.key == key:
                 return row
         raise CatalogDataError(f"ops default '{key}' missing from ops.yaml")
+
+
+def _lookup(name: str, rows: Sequence[NamedRowT], kind: str, listing: str) -> NamedRowT:
+    """A row by id or alias; a miss suggests the closest ids."""
+    key = normalise_name(name)
+    names: dict[str, NamedRowT] = {}
+    for row in rows:
+        names[row.id] = row
+        for alias in row.aliases:
+            names[normalise_name(alias)] = row
+    if key in names:
+        return names[key]
+    close = suggest(key, [row.id for row in rows])
+    hint = f"did you mean {', '.join(close)}?" if close else f"see `{listing}`"
+    raise CatalogLookupError(f"unknown {kind} '{name}'", hint=hint)
 
 
 @functools.cache

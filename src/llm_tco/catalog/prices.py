@@ -112,7 +112,9 @@ class GenaiPriceIndex:
         candidates = [name, name.replace(".", "-")]
         for ref in dict.fromkeys(candidates):
             try:
-                found_provider, model = self._snapshot.find_provider_model(ref, None, provider, None)
+                found_provider, model = self._snapshot.find_provider_model(
+                    ref, None, provider, None
+                )
             except LookupError:
                 continue
             return self._quote(found_provider, model, today or dt.date.today())

@@ -60,7 +60,7 @@ class RentalOffer(Row):
 
 
 class MlaSpec(BaseModel):
-    """Multi-head latent attention (DeepSeek V2/V3 style): the KV cache stores a compressed latent."""
+    """Multi-head latent attention (DeepSeek V2/V3): the KV cache stores a compressed latent."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -116,7 +116,7 @@ class ModelArch(Row):
 
 
 class ApiPrice(Row):
-    """Our own API price row, for models genai-prices lacks or where we override it. USD per 1M tokens."""
+    """Our own API price row (models genai-prices lacks, or overrides). USD per 1M tokens."""
 
     id: str = Field(description="model name users type, e.g. glm-4.7")
     provider: str

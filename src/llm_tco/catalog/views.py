@@ -21,8 +21,13 @@ def _matches(search: str | None, *fields: str | None) -> bool:
     return any(key in normalise_name(f) for f in fields if f)
 
 
-def _show(rows: Sequence[BaseModel], columns: list[tuple[str, str]], output: str,
-          console: Console, title: str) -> None:
+def _show(
+    rows: Sequence[BaseModel],
+    columns: list[tuple[str, str]],
+    output: str,
+    console: Console,
+    title: str,
+) -> None:
     if output == "json":
         payload = [row.model_dump(mode="json", exclude_none=True) for row in rows]
         print(json.dumps(payload, indent=2))
@@ -37,35 +42,81 @@ def _show(rows: Sequence[BaseModel], columns: list[tuple[str, str]], output: str
         cells: list[Any] = []
         for _, attr in columns:
             value = getattr(row, attr)
-            cells.append(Text("" if value is None else f"{value:g}" if isinstance(value, float)
-                              else str(value)))
+            cells.append(
+                Text(
+                    ""
+                    if value is None
+                    else f"{value:g}"
+                    if isinstance(value, float)
+                    else str(value)
+                )
+            )
         table.add_row(*cells)
     console.print(table)
 
 
 def show_gpus(search: str | None, output: str, console: Console) -> None:
     rows = [g for g in load_catalog().gpus if _matches(search, g.id, g.name, *g.aliases)]
-    _show(rows, [("id", "id"), ("memory GB", "memory_gb"), ("GB/s", "memory_bandwidth_gb_per_s"),
-                 ("bf16 TFLOP/s", "bf16_dense_tflops"), ("fp8 TFLOP/s", "fp8_dense_tflops"),
-                 ("int8 TOP/s", "int8_dense_tops"), ("as of", "as_of"), ("source", "source")],
-          output, console, "GPUs (dense figures)")
+    _show(
+        rows,
+        [
+            ("id", "id"),
+            ("memory GB", "memory_gb"),
+            ("GB/s", "memory_bandwidth_gb_per_s"),
+            ("bf16 TFLOP/s", "bf16_dense_tflops"),
+            ("fp8 TFLOP/s", "fp8_dense_tflops"),
+            ("int8 TOP/s", "int8_dense_tops"),
+            ("as of", "as_of"),
+            ("source", "source"),
+        ],
+        output,
+        console,
+        "GPUs (dense figures)",
+    )
 
 
 def show_offers(search: str | None, output: str, console: Console) -> None:
     rows = [o for o in load_catalog().offers if _matches(search, o.id, o.gpu, o.provider)]
-    _show(rows, [("id", "id"), ("provider", "provider"), ("gpu", "gpu"), ("count", "gpu_count"),
-                 ("price", "price"), ("per", "price_unit"), ("cur.", "currency"),
-                 ("billing", "billing"), ("as of", "as_of"), ("source", "source")],
-          output, console, "GPU rental offers")
+    _show(
+        rows,
+        [
+            ("id", "id"),
+            ("provider", "provider"),
+            ("gpu", "gpu"),
+            ("count", "gpu_count"),
+            ("price", "price"),
+            ("per", "price_unit"),
+            ("cur.", "currency"),
+            ("billing", "billing"),
+            ("as of", "as_of"),
+            ("source", "source"),
+        ],
+        output,
+        console,
+        "GPU rental offers",
+    )
 
 
 def show_models(search: str | None, output: str, console: Console) -> None:
     rows = [m for m in load_catalog().models if _matches(search, m.id, m.name, *m.aliases)]
-    _show(rows, [("id", "id"), ("total B", "total_params_b"), ("active B", "active_params_b"),
-                 ("layers", "layers"), ("kv heads", "kv_heads"), ("head dim", "head_dim"),
-                 ("experts", "experts"), ("context", "context_length"), ("as of", "as_of"),
-                 ("source", "source")],
-          output, console, "open-weight models")
+    _show(
+        rows,
+        [
+            ("id", "id"),
+            ("total B", "total_params_b"),
+            ("active B", "active_params_b"),
+            ("layers", "layers"),
+            ("kv heads", "kv_heads"),
+            ("head dim", "head_dim"),
+            ("experts", "experts"),
+            ("context", "context_length"),
+            ("as of", "as_of"),
+            ("source", "source"),
+        ],
+        output,
+        console,
+        "open-weight models",
+    )
 
 
 def show_apis(search: str | None, output: str, console: Console) -> None:
@@ -75,7 +126,18 @@ def show_apis(search: str | None, output: str, console: Console) -> None:
     from llm_tco.catalog.prices import ApiPriceQuote
 
     rows = [ApiPriceQuote.from_row(r, catalog.batch_discount(r.provider)) for r in own] + quotes
-    _show(rows, [("model", "model"), ("provider", "provider"), ("in $/MTok", "input_per_mtok"),
-                 ("out $/MTok", "output_per_mtok"), ("cached in", "cached_input_per_mtok"),
-                 ("as of", "as_of"), ("source", "source")],
-          output, console, "API prices, USD per 1M tokens")
+    _show(
+        rows,
+        [
+            ("model", "model"),
+            ("provider", "provider"),
+            ("in $/MTok", "input_per_mtok"),
+            ("out $/MTok", "output_per_mtok"),
+            ("cached in", "cached_input_per_mtok"),
+            ("as of", "as_of"),
+            ("source", "source"),
+        ],
+        output,
+        console,
+        "API prices, USD per 1M tokens",
+    )

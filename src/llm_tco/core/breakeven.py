@@ -61,7 +61,11 @@ def find_crossings(a: CostCurve, b: CostCurve) -> CrossingSearch:
     upper = _search_bound(a, b)
     points = np.unique(
         np.concatenate(
-            ([0.0, upper], _breakpoints(a, upper, MAX_SEGMENTS), _breakpoints(b, upper, MAX_SEGMENTS))
+            (
+                [0.0, upper],
+                _breakpoints(a, upper, MAX_SEGMENTS),
+                _breakpoints(b, upper, MAX_SEGMENTS),
+            )
         )
     )
     complete = len(points) <= MAX_SEGMENTS + 2
@@ -70,9 +74,11 @@ def find_crossings(a: CostCurve, b: CostCurve) -> CrossingSearch:
         upper = float(points[-1])
     left, right = points[:-1], points[1:]
     mid = (left + right) / 2
-    # On each segment (left, right]: d(V) = intercept + slope * V, with the step counts of its middle.
+    # On each segment (left, right]: d(V) = intercept + slope * V, steps as at its middle.
     slope = a.usd_per_token - b.usd_per_token
-    intercept = (a.fixed_usd + a.step_usd * a.steps(mid)) - (b.fixed_usd + b.step_usd * b.steps(mid))
+    intercept = (a.fixed_usd + a.step_usd * a.steps(mid)) - (
+        b.fixed_usd + b.step_usd * b.steps(mid)
+    )
     d_left = intercept + slope * left  # limit from the right at the segment's left end
     d_right = intercept + slope * right
     # Walk the samples start_0, end_0, start_1, end_1, ... and find where the sign flips.

@@ -130,9 +130,7 @@ class SelfHostedOption:
         if self.capacity_tokens_per_second is None:
             return None
         seconds = self.hours_per_month * SECONDS_PER_HOUR
-        return (
-            self.capacity_tokens_per_second * seconds / (peak_to_mean * (1.0 + self.retry_rate))
-        )
+        return self.capacity_tokens_per_second * seconds / (peak_to_mean * (1.0 + self.retry_rate))
 
 
 def self_hosted_curve(option: SelfHostedOption, workload: Workload) -> CostCurve:

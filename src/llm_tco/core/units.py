@@ -31,9 +31,7 @@ def parse_quantity(value: object) -> float:
         text = value.replace("_", "").replace(",", "")
         match = _NUMBER.match(text)
         if not match:
-            raise ValueError(
-                f"'{value}' is not a number; write e.g. 10B, 1.5M, 250_000 or 0.25"
-            )
+            raise ValueError(f"'{value}' is not a number; write e.g. 10B, 1.5M, 250_000 or 0.25")
         number = float(match.group(1)) * SUFFIXES[match.group(2).lower()]
     else:
         raise ValueError(f"expected a number, got {type(value).__name__}")

@@ -24,8 +24,7 @@ def _money(value: float | None) -> str:
 def options_table(result: Result) -> Table:
     table = Table(title=f"{result.name}: monthly cost per option", title_justify="left")
     for column in ("option", "kind", "monthly cost", "$/MTok", "GPUs", "util. mean", "vs cheapest"):
-        justify = "left" if column in ("option", "kind") else "right"
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify="left" if column in ("option", "kind") else "right")
     best = min(o.monthly_cost for o in result.options)
     for option in sorted(result.options, key=lambda o: o.monthly_cost):
         ratio = option.monthly_cost / best if best > 0 else float("inf")
@@ -50,8 +49,12 @@ def breakdown_table(result: Result) -> Table:
     table.add_column("how")
     for option in result.options:
         for i, line in enumerate(option.line_items):
-            table.add_row(Text(option.name if i == 0 else ""), line.name,
-                          format_usd(line.monthly_usd), Text(line.formula))
+            table.add_row(
+                Text(option.name if i == 0 else ""),
+                line.name,
+                format_usd(line.monthly_usd),
+                Text(line.formula),
+            )
     return table
 
 
@@ -78,9 +81,7 @@ def sweep_table(result: Result) -> Table:
         table.add_column(Text(name), justify="right")
     table.add_column("verdict")
     for row in result.sweep:
-        marks = [
-            format_usd(row.costs[n]) + (" !" if n in row.over_capacity else "") for n in names
-        ]
+        marks = [format_usd(row.costs[n]) + (" !" if n in row.over_capacity else "") for n in names]
         table.add_row(format_tokens(row.tokens_per_month), *marks, Text(row.verdict))
     if any(row.over_capacity for row in result.sweep):
         table.caption = "! beyond the deployment's capacity"
@@ -137,22 +138,36 @@ def render_markdown(result: Result) -> str:
                 f"{_md(line.formula)} |"
             )
     if result.breakeven:
-        lines += ["", "## Break-even", "", "| option | versus | tokens/month | note |",
-                  "|---|---|---:|---|"]
+        lines += [
+            "",
+            "## Break-even",
+            "",
+            "| option | versus | tokens/month | note |",
+            "|---|---|---:|---|",
+        ]
         for b in result.breakeven:
             volume = "never" if b.tokens_per_month is None else format_tokens(b.tokens_per_month)
             lines.append(f"| {_md(b.option)} | {_md(b.versus)} | {volume} | {_md(b.note)} |")
     if result.sweep:
         names = [o.name for o in result.options]
-        lines += ["", "## Sweep", "", "| tokens/month | " + " | ".join(map(_md, names))
-                  + " | verdict |", "|---:|" + "---:|" * len(names) + "---|"]
+        lines += [
+            "",
+            "## Sweep",
+            "",
+            "| tokens/month | " + " | ".join(map(_md, names)) + " | verdict |",
+            "|---:|" + "---:|" * len(names) + "---|",
+        ]
         for row in result.sweep:
             cells = " | ".join(format_usd(row.costs[n]) for n in names)
-            lines.append(f"| {format_tokens(row.tokens_per_month)} | {cells} | {_md(row.verdict)} |")
+            lines.append(
+                f"| {format_tokens(row.tokens_per_month)} | {cells} | {_md(row.verdict)} |"
+            )
     if result.warnings:
         lines += ["", "## Warnings", ""]
-        lines += [f"- {_md((w.option + ': ') if w.option else '')}{_md(w.message)}"
-                  for w in result.warnings]
+        lines += [
+            f"- {_md((w.option + ': ') if w.option else '')}{_md(w.message)}"
+            for w in result.warnings
+        ]
     if result.assumptions:
         lines += ["", "## Assumptions and sources", ""]
         for a in result.assumptions:

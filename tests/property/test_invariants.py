@@ -1,0 +1,132 @@
+"""Invariants that must hold for any input (hypothesis)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.conftest import run
+
+from llm_tco.core.breakeven import find_crossings
+from llm_tco.core.costs import (
+    ApiOption,
+    SelfHostedOption,
+    api_curve,
+    self_hosted_curve,
+)
+from llm_tco.core.workload import Workload
+
+prices = st.floats(min_value=0.01, max_value=100)
+shares = st.floats(min_value=0, max_value=1)
+volumes = st.floats(min_value=1e3, max_value=1e13)
+
+
+@st.composite
+def workloads(draw: st.DrawFn) -> Workload:
+    return Workload(
+        input_tokens_per_month=draw(volumes),
+        output_tokens_per_month=draw(volumes),
+        peak_to_mean=draw(st.floats(min_value=1, max_value=10)),
+        cached_input_share=draw(shares),
+        batch_share=draw(shares),
+    )
+
+
+@st.composite
+def api_options(draw: st.DrawFn) -> ApiOption:
+    return ApiOption(
+        name="api",
+        input_per_mtok=draw(prices),
+        output_per_mtok=draw(prices),
+        cached_input_per_mtok=draw(prices),
+        batch_discount=draw(shares),
+        retry_rate=draw(st.floats(min_value=0, max_value=2)),
+    )
+
+
+@st.composite
+def self_hosted_options(draw: st.DrawFn) -> SelfHostedOption:
+    auto = draw(st.booleans())
+    return SelfHostedOption(
+        name="self",
+        gpu_monthly_usd=draw(st.floats(min_value=100, max_value=20_000)),
+        gpus_per_replica=draw(st.integers(min_value=1, max_value=8)),
+        replicas=None if auto else draw(st.integers(min_value=1, max_value=8)),
+        capacity_tokens_per_second=draw(st.floats(min_value=10, max_value=100_000)),
+        hours_per_month=720,
+        redundancy_replicas=draw(st.integers(min_value=0, max_value=1)),
+        fixed_items=(("ops", draw(st.floats(min_value=0, max_value=50_000))),),
+        variable_per_mtok=draw(st.floats(min_value=0, max_value=1)),
+        retry_rate=draw(st.floats(min_value=0, max_value=1)),
+    )
+
+
+@given(api_options(), workloads(), volumes, st.floats(min_value=0.01, max_value=100))
+def test_api_cost_is_linear_in_volume(option, workload, volume, factor) -> None:
+    curve = api_curve(option, workload)
+    assert float(curve.cost(volume * factor)) == pytest.approx(
+        factor * float(curve.cost(volume)), rel=1e-9
+    )
+    assert float(curve.cost(0)) == 0
+
+
+@given(self_hosted_options(), workloads(), st.lists(volumes, min_size=2, max_size=20))
+def test_self_hosted_cost_non_decreasing(option, workload, points) -> None:
+    ordered = np.sort(np.asarray(points))
+    costs = self_hosted_curve(option, workload).cost(ordered)
+    assert np.all(np.diff(costs) >= -1e-9 * np.abs(costs[1:]))
+
+
+@settings(max_examples=200)
+@given(self_hosted_options(), api_options(), workloads())
+def test_breakeven_is_where_costs_are_equal(own, api, workload) -> None:
+    a, b = self_hosted_curve(own, workload), api_curve(api, workload)
+    for crossing in find_crossings(a, b).crossings:
+        v = crossing.tokens_per_month
+        gap = float(a.cost(v) - b.cost(v))
+        # Either the lines meet here (within a cent) or a replica step flips the order here.
+        if abs(gap) > 0.01:
+            after = v * (1 + 1e-9) + 1
+            assert a.stepped or b.stepped
+            assert np.sign(float(a.cost(after) - b.cost(after))) != np.sign(gap)
+        just_after = v * (1 + 1e-6) + 1
+        cheaper = "a" if float(a.cost(just_after)) < float(b.cost(just_after)) else "b"
+        assert cheaper == crossing.cheaper_above
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    tokens_per_day=st.floats(min_value=1e4, max_value=1e11),
+    input_share=st.floats(min_value=0.05, max_value=0.95),
+    gpu_price=st.floats(min_value=100, max_value=5000),
+)
+def test_per_day_times_30_equals_per_month(tokens_per_day, input_share, gpu_price) -> None:
+    options = [
+        {"name": "api", "api": {"input_per_mtok": 3, "output_per_mtok": 15}},
+        {
+            "name": "own",
+            "self_hosted": {
+                "gpu": "a100-80gb-sxm",
+                "gpu_count": 2,
+                "gpu_monthly_price": gpu_price,
+                "ops_monthly": 1000,
+            },
+        },
+    ]
+    daily = run(
+        {
+            "workload": {"tokens_per_day": tokens_per_day, "input_share": input_share},
+            "options": options,
+        }
+    )
+    monthly = run(
+        {
+            "workload": {"tokens_per_month": tokens_per_day * 30, "input_share": input_share},
+            "options": options,
+        }
+    )
+    for a, b in zip(daily.options, monthly.options, strict=True):
+        assert a.monthly_cost == pytest.approx(b.monthly_cost, rel=1e-9)
+    for a, b in zip(daily.breakeven, monthly.breakeven, strict=True):
+        assert a.tokens_per_month == pytest.approx(b.tokens_per_month, rel=1e-9)
