@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+
+# libyaml's loader when present: the catalog loads ~5x faster, which counts at CLI start-up.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from llm_tco.catalog.prices import ApiPriceQuote, GenaiPriceIndex
@@ -60,7 +63,7 @@ def suggest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
 def read_rows(path: Path, row_type: type[RowT]) -> list[RowT]:
     """Read a YAML list of rows, validating each; errors name the file and the row."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogDataError(f"cannot read catalog file: {exc}", field=str(path.name)) from exc
     if raw is None:
