@@ -61,24 +61,41 @@ def _number(value: Any) -> float | None:
     return float(base) if base is not None else None
 
 
-def _current_prices(model: Any, today: dt.date) -> tuple[Any, dt.date | None]:
-    """The model's price set in force today, skipping time-of-day variants, and its start date."""
+def _window_hours(constraint: Any) -> float:
+    """Hours a day a time-of-day price window covers (it may wrap past midnight)."""
+    start, end = constraint.start_time, constraint.end_time
+    minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    return (minutes % (24 * 60)) / 60
+
+
+def _current_prices(model: Any, today: dt.date) -> tuple[Any, dt.date | None, str | None]:
+    """The model's price set in force today, its start date, and a note on time-of-day prices.
+
+    Dated changes: the latest that has started. Time-of-day windows (off-peak discounts): the
+    price in force for the most hours of the day, since a month of traffic spans all hours.
+    """
     prices = model.prices
     if not isinstance(prices, list):
-        return prices, None
+        return prices, None, None
+    dated = [c for c in prices if getattr(c.constraint, "start_date", None) is not None]
+    windows = [c for c in prices if getattr(c.constraint, "start_time", None) is not None]
+    plain = [c for c in prices if c.constraint is None]
     chosen, chosen_date = None, None
-    for conditional in prices:
-        constraint = conditional.constraint
-        start = getattr(constraint, "start_date", None)
-        if constraint is not None and start is None:
-            continue  # a time-of-day window, not a dated price change
-        if start is not None and start > today:
-            continue
-        if chosen_date is None or (start is not None and start >= chosen_date):
+    for conditional in dated:
+        start = conditional.constraint.start_date
+        if start <= today and (chosen_date is None or start >= chosen_date):
             chosen, chosen_date = conditional.prices, start
-    if chosen is None:
-        chosen = prices[0].prices
-    return chosen, chosen_date
+    if chosen is not None:
+        return chosen, chosen_date, None
+    if windows:
+        covered = {id(c): _window_hours(c.constraint) for c in windows}
+        rest = 24 - sum(covered.values())
+        best = max(windows, key=lambda c: covered[id(c)])
+        if plain and rest > covered[id(best)]:
+            best = plain[0]
+        note = "time-of-day prices: the rate in force for most hours of the day is used"
+        return best.prices, None, note
+    return (plain or prices)[0].prices, None, None
 
 
 class GenaiPriceIndex:
@@ -121,7 +138,7 @@ class GenaiPriceIndex:
         return None
 
     def _quote(self, provider: Any, model: Any, today: dt.date) -> ApiPriceQuote | None:
-        prices, start = _current_prices(model, today)
+        prices, start, note = _current_prices(model, today)
         input_price = _number(getattr(prices, "input_mtok", None))
         output_price = _number(getattr(prices, "output_mtok", None))
         if input_price is None or output_price is None:
@@ -135,4 +152,5 @@ class GenaiPriceIndex:
             cached_input_per_mtok=_number(getattr(prices, "cache_read_mtok", None)),
             source=f"genai-prices {self.version} offline data; {url}".rstrip("; "),
             as_of=start,
+            notes=note,
         )
