@@ -239,6 +239,7 @@ def _price_self_hosted(
         capacity_tokens_per_second=capacity,
         hours_per_month=hours,
         redundancy_replicas=1 if spec.redundancy == "n+1" else 0,
+        unused_gpus=0 if spec.gpu_count == "auto" else spec.gpu_count - replicas * per_replica,
         fixed_items=tuple(ops.items),
         variable_per_mtok=spec.variable_per_mtok,
         retry_rate=option.retry_rate,
@@ -275,7 +276,7 @@ def _self_hosted_result(
     items = self_hosted_line_items(core, workload)
     needed = replicas_needed(core, workload)
     replicas = core.replicas if core.replicas is not None else (needed or 1)
-    gpus = replicas * core.gpus_per_replica
+    gpus = replicas * core.gpus_per_replica + core.unused_gpus
     per_gpu = format_usd(core.gpu_monthly_usd)
     lines = []
     for key, amount in items.items():

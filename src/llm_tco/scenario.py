@@ -186,6 +186,12 @@ class SelfHostedSpec(Strict):
             raise ValueError(f"give one GPU price, not {' and '.join(prices)}")
         if isinstance(self.gpu_count, int) and self.gpu_count < 1:
             raise ValueError("gpu_count must be at least 1, or auto")
+        if (
+            isinstance(self.gpu_count, int)
+            and self.gpus_per_replica is not None
+            and self.gpus_per_replica > self.gpu_count
+        ):
+            raise ValueError("gpus_per_replica cannot exceed gpu_count")
         capacities = [
             name
             for name in (

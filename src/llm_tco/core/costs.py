@@ -115,6 +115,7 @@ class SelfHostedOption:
     hours_per_month: float
     power_monthly_usd_per_gpu: float = 0.0
     redundancy_replicas: int = 0
+    unused_gpus: int = 0  # paid for but not part of any replica (gpu_count not a multiple)
     fixed_items: tuple[tuple[str, float], ...] = field(default_factory=tuple)
     variable_per_mtok: float = 0.0
     retry_rate: float = 0.0
@@ -137,6 +138,7 @@ def self_hosted_curve(option: SelfHostedOption, workload: Workload) -> CostCurve
     fixed = sum(amount for _, amount in option.fixed_items)
     per_token = option.variable_per_mtok * (1.0 + option.retry_rate) / TOKENS_PER_MTOK
     spare = option.redundancy_replicas * option.replica_monthly_usd
+    fixed += option.unused_gpus * (option.gpu_monthly_usd + option.power_monthly_usd_per_gpu)
     if option.replicas is not None:
         return CostCurve(
             fixed_usd=fixed + option.replicas * option.replica_monthly_usd + spare,
@@ -171,7 +173,7 @@ def self_hosted_line_items(option: SelfHostedOption, workload: Workload) -> dict
         replicas = replicas_needed(option, workload)
         if replicas is None:
             raise ValueError("gpu_count auto needs a per-replica capacity")
-    gpus = replicas * option.gpus_per_replica
+    gpus = replicas * option.gpus_per_replica + option.unused_gpus
     items = {"gpus": gpus * option.gpu_monthly_usd}
     if option.power_monthly_usd_per_gpu:
         items["power"] = gpus * option.power_monthly_usd_per_gpu
