@@ -77,7 +77,15 @@ class EfficiencyRow(Row):
 
     engine: Engine
     bandwidth_efficiency: float = Field(gt=0, le=1, description="share of peak HBM bandwidth")
-    compute_efficiency: float = Field(gt=0, le=1, description="share of dense peak FLOP/s")
+    compute_efficiency: float = Field(
+        gt=0, le=1, description="share of dense peak FLOP/s in decode steps"
+    )
+    prefill_compute_efficiency: float = Field(
+        gt=0, le=1, description="share of dense peak FLOP/s on prompt tokens"
+    )
+    link_efficiency: float = Field(
+        gt=0, le=1, description="share of one-direction GPU link bandwidth an all-reduce gets"
+    )
     max_batch_size: int = Field(ge=1, description="most sequences the engine batches at once")
     allreduce_latency_us: float = Field(ge=0, description="fixed cost of one TP all-reduce")
     calibration_rows: list[str] = Field(

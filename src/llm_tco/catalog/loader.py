@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from llm_tco.catalog.benchmarks import BenchmarkRow, EfficiencyRow
 from llm_tco.catalog.prices import ApiPriceQuote, GenaiPriceIndex
 from llm_tco.catalog.schema import (
     ApiPrice,
@@ -87,6 +88,8 @@ class Catalog:
     provider_terms: tuple[ProviderTerms, ...]
     ops_defaults: tuple[OpsDefault, ...]
     genai: GenaiPriceIndex = field(default_factory=GenaiPriceIndex)
+    benchmarks: tuple[BenchmarkRow, ...] = ()
+    efficiency: tuple[EfficiencyRow, ...] = ()
 
     # --- GPUs -----------------------------------------------------------------------------
     def gpu(self, name: str) -> GpuSpec:
@@ -180,4 +183,6 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
         api_prices=table("api_prices.yaml", ApiPrice),
         provider_terms=table("provider_terms.yaml", ProviderTerms),
         ops_defaults=table("ops.yaml", OpsDefault),
+        benchmarks=table("benchmarks.yaml", BenchmarkRow),
+        efficiency=table("efficiency.yaml", EfficiencyRow),
     )
