@@ -18,6 +18,7 @@ from llm_tco.capacity_validation import (
 )
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.catalog.schema import GpuSpec, ModelArch
+from llm_tco.core.calibration import select_efficiency
 from llm_tco.core.capacity import (
     DEFAULT_GPU_MEMORY_UTILIZATION,
     RUNTIME_OVERHEAD_GB_PER_GPU,
@@ -41,15 +42,16 @@ def _fail(error: LlmTcoError) -> None:
     raise typer.Exit(2)
 
 
-def _efficiency(catalog: Catalog, engine: str) -> Efficiency:
+def _efficiency(catalog: Catalog, engine: str, vendor: str) -> Efficiency:
     factors = catalog_efficiencies(catalog)
-    if engine not in factors:
+    found = select_efficiency(factors, engine, vendor)
+    if found is None:
         raise CatalogLookupError(
             f"no efficiency factors for engine '{engine}'",
             field="engine",
             hint=f"known: {', '.join(sorted(factors)) or 'none (efficiency.yaml missing)'}",
         )
-    return factors[engine]
+    return found
 
 
 def _memory_gb(
@@ -98,7 +100,7 @@ def capacity(
     try:
         catalog = load_catalog()
         arch, spec = catalog.model(model), catalog.gpu(gpu)
-        eff = _efficiency(catalog, engine)
+        eff = _efficiency(catalog, engine, spec.vendor)
         kv = kv_precision or ("fp8" if precision == "fp8" else "bf16")
         context = input_len + output_len
         memory = _memory_gb(arch, spec, precision, kv, count, context)

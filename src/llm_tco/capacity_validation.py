@@ -18,9 +18,11 @@ from llm_tco.core.calibration import (
     Case,
     CaseResult,
     ErrorStats,
+    efficiency_key,
     error_stats,
     evaluate,
-    fit_efficiency,
+    fit_hierarchy,
+    select_efficiency,
 )
 from llm_tco.core.capacity import Efficiency
 from llm_tco.errors import CatalogLookupError
@@ -86,7 +88,7 @@ def efficiency_from_row(row: EfficiencyRow) -> Efficiency:
         max_batch_size=row.max_batch_size,
         allreduce_latency_us=row.allreduce_latency_us,
         source=(
-            f"capacity model, {row.engine} efficiency "
+            f"capacity model, {efficiency_key(row.engine, row.gpu_vendor)} efficiency "
             f"(calibrated on {len(row.calibration_rows)} rows)"
             if row.calibration_rows
             else f"capacity model, {row.engine} efficiency (stand-in: {row.notes})"
@@ -95,18 +97,15 @@ def efficiency_from_row(row: EfficiencyRow) -> Efficiency:
 
 
 def catalog_efficiencies(catalog: Catalog) -> dict[str, Efficiency]:
-    return {row.engine: efficiency_from_row(row) for row in catalog.efficiency}
+    return {
+        efficiency_key(row.engine, row.gpu_vendor): efficiency_from_row(row)
+        for row in catalog.efficiency
+    }
 
 
 def fit_all(cases: list[Case]) -> dict[str, Efficiency]:
-    """Fit each engine that has calibration rows on those rows only."""
-    fitted: dict[str, Efficiency] = {}
-    for engine in sorted({c.engine for c in cases}):
-        rows = [c for c in cases if c.engine == engine and c.calibration]
-        if rows:
-            source = f"capacity model, {engine} efficiency (calibrated on {len(rows)} rows)"
-            fitted[engine] = fit_efficiency(engine, rows, source)
-    return fitted
+    """Fit the factors on the calibration rows only (see ``fit_hierarchy``)."""
+    return fit_hierarchy(cases)
 
 
 def validate(catalog: Catalog, refit: bool = False) -> Validation:
@@ -115,7 +114,7 @@ def validate(catalog: Catalog, refit: bool = False) -> Validation:
     efficiencies = fit_all(cases) if refit else catalog_efficiencies(catalog)
     usable = []
     for case in cases:
-        if case.engine in efficiencies:
+        if select_efficiency(efficiencies, case.engine, case.gpu.vendor) is not None:
             usable.append(case)
         else:
             skipped.append((case.row_id, f"no efficiency factors for engine {case.engine}"))
@@ -149,9 +148,14 @@ def efficiency_rows(
 ) -> list[dict[str, object]]:
     """Rows for ``efficiency.yaml``: fitted engines, then stand-ins for engines without rows."""
     rows: list[dict[str, object]] = []
-    for engine, eff in sorted(efficiencies.items()):
-        ids = [c.row_id for c in cases if c.engine == engine and c.calibration]
-        rows.append(_efficiency_dict(eff, engine, ids, as_of, notes=None))
+    for key, eff in sorted(efficiencies.items()):
+        engine, _, vendor = key.partition("/")
+        ids = [
+            c.row_id
+            for c in cases
+            if c.engine == engine and c.calibration and vendor in ("", c.gpu.vendor)
+        ]
+        rows.append(_efficiency_dict(eff, engine, vendor or None, ids, as_of, notes=None))
     stand_in = efficiencies.get("vllm")
     for engine in ENGINES:
         if engine not in efficiencies and stand_in is not None:
@@ -159,15 +163,21 @@ def efficiency_rows(
                 f"no {engine} rows in the validation set yet: the vllm fit stands in; "
                 "replace with a pilot measurement (llm-tco bench) or published rows"
             )
-            rows.append(_efficiency_dict(stand_in, engine, [], as_of, notes=note))
+            rows.append(_efficiency_dict(stand_in, engine, None, [], as_of, notes=note))
     return rows
 
 
 def _efficiency_dict(
-    eff: Efficiency, engine: str, ids: list[str], as_of: dt.date, notes: str | None
+    eff: Efficiency,
+    engine: str,
+    vendor: str | None,
+    ids: list[str],
+    as_of: dt.date,
+    notes: str | None,
 ) -> dict[str, object]:
     row: dict[str, object] = {
         "engine": engine,
+        "gpu_vendor": vendor,
         "bandwidth_efficiency": eff.bandwidth_efficiency,
         "compute_efficiency": eff.compute_efficiency,
         "prefill_compute_efficiency": eff.prefill_compute_efficiency,
@@ -176,8 +186,10 @@ def _efficiency_dict(
         "allreduce_latency_us": eff.allreduce_latency_us,
         "calibration_rows": ids,
         "source": (
-            "fitted by benchmarks/calibrate_capacity.py on the calibration_rows of "
-            "benchmarks.yaml (rows whose sha256(id)[0] mod 5 < 2)"
+            "fitted by benchmarks/calibrate_capacity.py on the calibration rows of "
+            "benchmarks.yaml (sha256(id)[0] mod 5 < 2): shared factors on all of them, "
+            "then efficiencies per engine, then per engine x GPU vendor; calibration_rows "
+            "lists this group's rows"
         ),
         "as_of": as_of.isoformat(),
     }

@@ -207,7 +207,7 @@ def test_predictions_do_not_see_held_out_measurements(catalog: Catalog) -> None:
 
 
 def _efficiency(catalog: Catalog, engine: str) -> Efficiency:
-    return capacity_cli._efficiency(catalog, engine)
+    return capacity_cli._efficiency(catalog, engine, "nvidia")
 
 
 @pytest.fixture

@@ -42,8 +42,8 @@ class BenchmarkRow(Row):
     engine: Engine
     engine_version: str | None = None
     mode: Literal["offline-max", "static-batch", "concurrency"]
-    input_tokens: int = Field(gt=0)
-    output_tokens: int = Field(gt=0)
+    input_tokens: float = Field(gt=0, description="per request; a mean where lengths vary")
+    output_tokens: float = Field(gt=0, description="per request; a mean where lengths vary")
     concurrency: int | None = Field(default=None, ge=1)
     output_tokens_per_second: float | None = Field(default=None, gt=0)
     output_tokens_per_second_per_gpu: float | None = Field(default=None, gt=0)
@@ -76,6 +76,9 @@ class EfficiencyRow(Row):
     """Achieved fractions of peak for one serving engine, fitted on benchmark rows."""
 
     engine: Engine
+    gpu_vendor: Literal["nvidia", "amd", "intel", "google", "other"] | None = Field(
+        default=None, description="factors for this vendor's GPUs only; None: any GPU"
+    )
     bandwidth_efficiency: float = Field(gt=0, le=1, description="share of peak HBM bandwidth")
     compute_efficiency: float = Field(
         gt=0, le=1, description="share of dense peak FLOP/s in decode steps"

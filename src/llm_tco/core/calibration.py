@@ -48,8 +48,8 @@ class Case:
     precision: str
     kv_precision: str
     gpus: int
-    input_tokens: int
-    output_tokens: int
+    input_tokens: float
+    output_tokens: float
     concurrency: int | None
     measured_output_tokens_per_second: float
 
@@ -122,26 +122,42 @@ def _efficiency(engine: str, values: dict[str, float], source: str) -> Efficienc
     )
 
 
+# Factors refitted per engine and per engine x GPU vendor; the rest stay at the shared fit.
+ENGINE_FACTORS = (
+    "bandwidth_efficiency",
+    "compute_efficiency",
+    "prefill_compute_efficiency",
+    "max_batch_size",
+)
+VENDOR_FACTORS = ("bandwidth_efficiency", "compute_efficiency", "prefill_compute_efficiency")
+
+
+def efficiency_values(eff: Efficiency) -> dict[str, float]:
+    return {name: float(getattr(eff, name)) for name in GRID}
+
+
 def fit_efficiency(
     engine: str,
     cases: Sequence[Case],
     source: str,
     objective: Callable[[Sequence[Case], Efficiency], float] = _log_error,
     rounds: int = 6,
+    start: Efficiency | None = None,
+    factors: Sequence[str] = tuple(GRID),
 ) -> Efficiency:
-    """Coordinate-descent grid search for the factors that best fit ``cases`` (one engine).
+    """Coordinate-descent grid search for the ``factors`` that best fit ``cases``.
 
-    Each round tries every grid value of one factor with the others held, keeping the best;
-    it stops when a round changes nothing.
+    Starts from ``start`` (or mid-range values); each round tries every grid value of one
+    factor with the others held, keeping the best; it stops when a round changes nothing.
     """
     if not cases:
         raise ValueError(f"no calibration rows for engine {engine}")
-    values = dict(START)
+    values = efficiency_values(start) if start is not None else dict(START)
     best_score = objective(cases, _efficiency(engine, values, source))
     for _ in range(rounds):
         changed = False
-        for name, candidates in GRID.items():
-            for candidate in candidates:
+        for name in factors:
+            for candidate in GRID[name]:
                 trial = {**values, name: candidate}
                 score = objective(cases, _efficiency(engine, trial, source))
                 if score < best_score - 1e-12:
@@ -151,8 +167,53 @@ def fit_efficiency(
     return _efficiency(engine, values, source)
 
 
+def efficiency_key(engine: str, vendor: str | None = None) -> str:
+    return engine if vendor is None else f"{engine}/{vendor}"
+
+
+def select_efficiency(
+    efficiencies: dict[str, Efficiency], engine: str, vendor: str
+) -> Efficiency | None:
+    """Factors for an engine on a GPU vendor: the vendor-specific fit, else the engine's."""
+    return efficiencies.get(efficiency_key(engine, vendor), efficiencies.get(engine))
+
+
+def fit_hierarchy(cases: Sequence[Case], min_vendor_rows: int = 3) -> dict[str, Efficiency]:
+    """Fit every factor on all calibration rows, then refit a few per engine and per vendor.
+
+    Sharing the link and all-reduce factors across engines and refitting only the efficiency
+    factors per group keeps groups with few calibration rows from over-fitting.
+    """
+    calibration = [c for c in cases if c.calibration]
+    shared = fit_efficiency("shared", calibration, "capacity model")
+    fitted: dict[str, Efficiency] = {}
+    for engine in sorted({c.engine for c in calibration}):
+        rows = [c for c in calibration if c.engine == engine]
+        source = f"capacity model, {engine} efficiency (calibrated on {len(rows)} rows)"
+        engine_fit = fit_efficiency(engine, rows, source, start=shared, factors=ENGINE_FACTORS)
+        fitted[engine] = engine_fit
+        vendors = sorted({c.gpu.vendor for c in rows})
+        for vendor in vendors if len(vendors) > 1 else []:
+            vendor_rows = [c for c in rows if c.gpu.vendor == vendor]
+            if len(vendor_rows) >= min_vendor_rows:
+                source = (
+                    f"capacity model, {engine} on {vendor} efficiency "
+                    f"(calibrated on {len(vendor_rows)} rows)"
+                )
+                fitted[efficiency_key(engine, vendor)] = fit_efficiency(
+                    engine, vendor_rows, source, start=engine_fit, factors=VENDOR_FACTORS
+                )
+    return fitted
+
+
 def evaluate(cases: Iterable[Case], efficiencies: dict[str, Efficiency]) -> list[CaseResult]:
-    return [CaseResult(c, predict_case(c, efficiencies[c.engine])) for c in cases]
+    """Predictions for the cases whose engine has factors (vendor-specific where fitted)."""
+    results = []
+    for case in cases:
+        eff = select_efficiency(efficiencies, case.engine, case.gpu.vendor)
+        if eff is not None:
+            results.append(CaseResult(case, predict_case(case, eff)))
+    return results
 
 
 def _median_by(
