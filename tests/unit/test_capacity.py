@@ -263,3 +263,13 @@ def test_cli_validate_capacity_json(runner: CliRunner) -> None:
     assert len(data["rows"]) == len(load_catalog().benchmarks)
     assert {r["split"] for r in data["rows"]} == {"calibration", "held-out"}
     assert data["held_out"]["median_ape_percent"] <= 15.0
+
+
+def test_efficiency_table_names_its_calibration_rows() -> None:
+    catalog = load_catalog()
+    benchmark_ids = {row.id for row in catalog.benchmarks}
+    assert {row.engine for row in catalog.efficiency} == {"vllm", "sglang", "trtllm", "llamacpp"}
+    for row in catalog.efficiency:
+        assert set(row.calibration_rows) <= benchmark_ids
+        assert all(is_calibration_row(i) for i in row.calibration_rows)
+        assert row.calibration_rows or row.notes  # a stand-in says so
