@@ -22,6 +22,7 @@ from llm_tco.core.capacity import (
     ReplicaCapacity,
     Slo,
     kv_bytes_per_token,
+    kv_cached_tokens,
     max_concurrent_sequences,
     predict,
     replica_capacity,
@@ -273,3 +274,13 @@ def test_efficiency_table_names_its_calibration_rows() -> None:
         assert set(row.calibration_rows) <= benchmark_ids
         assert all(is_calibration_row(i) for i in row.calibration_rows)
         assert row.calibration_rows or row.notes  # a stand-in says so
+
+
+def test_sliding_window_layers_cap_their_kv(catalog: Catalog) -> None:
+    # Half the layers keep at most 128 tokens: a 4096-token sequence caches
+    # (16 x 4096 + 16 x 128) / 32 = 2112 tokens' worth of full-model KV.
+    arch = catalog.model("llama-3.1-8b").model_copy(
+        update={"sliding_window": 128, "sliding_window_layers": 16}
+    )
+    assert kv_cached_tokens(arch, 4096) == 2112
+    assert kv_cached_tokens(catalog.model("llama-3.1-8b"), 4096) == 4096

@@ -144,6 +144,20 @@ def kv_bytes_per_token(arch: ModelArch, kv_precision: str) -> float:
     return 2 * arch.layers * arch.kv_heads * arch.head_dim * size
 
 
+def kv_cached_tokens(arch: ModelArch, context_tokens: float) -> float:
+    """Tokens' worth of full-model KV cache a sequence of ``context_tokens`` keeps.
+
+    Sliding-window layers keep at most ``sliding_window`` tokens each, so a model whose layers
+    mix both holds full_layers x context + window_layers x min(context, window), over layers.
+    """
+    window, window_layers = arch.sliding_window, arch.sliding_window_layers
+    if window is None:
+        return context_tokens
+    swa_layers = arch.layers if window_layers is None else min(window_layers, arch.layers)
+    full = (arch.layers - swa_layers) * context_tokens
+    return (full + swa_layers * min(context_tokens, window)) / arch.layers
+
+
 def _expert_split_b(arch: ModelArch) -> tuple[float, float, float]:
     """(dense params, all routed-expert params, k/E), billions.
 
@@ -223,7 +237,8 @@ def max_concurrent_sequences(
     replication = gpus_per_replica / (
         1 if arch.mla is not None else min(gpus_per_replica, arch.kv_heads)
     )
-    per_sequence_gb = kv_bytes_per_token(arch, kv_precision) * replication * context_tokens / 1e9
+    cached = kv_cached_tokens(arch, context_tokens)
+    per_sequence_gb = kv_bytes_per_token(arch, kv_precision) * replication * cached / 1e9
     return max(0, math.floor(kv_gb / per_sequence_gb))
 
 
@@ -281,13 +296,15 @@ def _step_seconds(
 
 def _sweep(
     r: _Replica,
+    arch: ModelArch,
     eff: Efficiency,
     input_tokens: float,
     output_tokens: float,
     concurrencies: FloatArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
     """(tpot_s, ttft_s, output tokens/s, compute_bound) at each concurrency actually run."""
-    decode_context = input_tokens + output_tokens / 2
+    # KV read per decode step: the mean context over a request's decode, capped by any window.
+    decode_context = kv_cached_tokens(arch, input_tokens + output_tokens / 2)
     prefill_per_step = concurrencies * input_tokens / output_tokens
     tpot_s, compute_bound = _step_seconds(
         r, eff, concurrencies, prefill_per_step, decode_context, input_tokens / 2
@@ -361,7 +378,7 @@ def predict(
     running = min(requested, limit)
     r = _replica(arch, gpu, precision, kv_precision, gpus_per_replica)
     tpot, ttft, out_tps, compute_bound = _sweep(
-        r, efficiency, input_tokens, output_tokens, np.array([float(running)])
+        r, arch, efficiency, input_tokens, output_tokens, np.array([float(running)])
     )
     requests_per_s = float(out_tps[0]) / output_tokens
     # Closed loop: each of `requested` clients waits requested/rate per request in all.
@@ -404,7 +421,7 @@ def replica_capacity(
     )
     r = _replica(arch, gpu, precision, kv_precision, gpus_per_replica)
     concurrencies = np.arange(1, limit + 1, dtype=np.float64)
-    tpot, ttft, out_tps, _ = _sweep(r, efficiency, input_tokens, output_tokens, concurrencies)
+    tpot, ttft, out_tps, _ = _sweep(r, arch, efficiency, input_tokens, output_tokens, concurrencies)
     ok = np.ones_like(concurrencies, dtype=bool)
     if slo.tpot_ms is not None:
         ok &= tpot * 1e3 <= slo.tpot_ms
