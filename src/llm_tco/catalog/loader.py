@@ -21,6 +21,7 @@ import yaml
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from llm_tco.catalog.benchmarks import BenchmarkRow, EfficiencyRow
 from llm_tco.catalog.prices import ApiPriceQuote, GenaiPriceIndex
 from llm_tco.catalog.schema import (
     ApiPrice,
@@ -96,6 +97,8 @@ class Catalog:
     provider_terms: tuple[ProviderTerms, ...]
     ops_defaults: tuple[OpsDefault, ...]
     genai: GenaiPriceIndex = field(default_factory=GenaiPriceIndex)
+    benchmarks: tuple[BenchmarkRow, ...] = ()
+    efficiency: tuple[EfficiencyRow, ...] = ()
 
     # --- GPUs -----------------------------------------------------------------------------
     def gpu(self, name: str) -> GpuSpec:
@@ -200,4 +203,6 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
         api_prices=table("api_prices.yaml", ApiPrice),
         provider_terms=table("provider_terms.yaml", ProviderTerms),
         ops_defaults=table("ops.yaml", OpsDefault),
+        benchmarks=table("benchmarks.yaml", BenchmarkRow),
+        efficiency=table("efficiency.yaml", EfficiencyRow),
     )

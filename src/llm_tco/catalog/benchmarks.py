@@ -1,0 +1,97 @@
+"""Schemas for published throughput measurements and the engine efficiency factors fitted on them.
+
+``benchmarks.yaml`` holds measurements copied exactly from their source (a perf doc, a blog post, a
+paper); ``efficiency.yaml`` holds, per serving engine, the achieved fraction of peak memory
+bandwidth and compute that the capacity model uses, with the benchmark rows it was fitted on.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from llm_tco.catalog.schema import Row
+
+Engine = Literal["vllm", "sglang", "trtllm", "llamacpp"]
+ENGINES: tuple[str, ...] = ("vllm", "sglang", "trtllm", "llamacpp")
+
+
+class BenchmarkRow(Row):
+    """One published measurement of a model served on GPUs.
+
+    ``mode`` says how load was applied:
+
+    - ``offline-max``: every request queued at once; the engine runs as many as fit (concurrency
+      is then set by the engine and the KV cache, not by the benchmark);
+    - ``static-batch``: a fixed batch of ``concurrency`` requests run start to finish together;
+    - ``concurrency``: a closed loop keeping ``concurrency`` requests in flight.
+
+    Throughput is the total over the whole deployment (all ``gpu_count`` GPUs); where the source
+    gives it per GPU, that figure is kept as printed in ``output_tokens_per_second_per_gpu``.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    model: str = Field(description="ModelArch.id (or alias)")
+    precision: Literal["bf16", "fp16", "fp8", "int8", "int4", "fp4"]
+    kv_precision: Literal["bf16", "fp16", "fp8", "int8"] | None = Field(
+        default=None, description="KV-cache precision when the source states or implies it"
+    )
+    gpu: str = Field(description="GpuSpec.id")
+    gpu_count: int = Field(ge=1, description="GPUs in the one replica measured (tensor parallel)")
+    engine: Engine
+    engine_version: str | None = None
+    mode: Literal["offline-max", "static-batch", "concurrency"]
+    input_tokens: float = Field(gt=0, description="per request; a mean where lengths vary")
+    output_tokens: float = Field(gt=0, description="per request; a mean where lengths vary")
+    concurrency: int | None = Field(default=None, ge=1)
+    output_tokens_per_second: float | None = Field(default=None, gt=0)
+    output_tokens_per_second_per_gpu: float | None = Field(default=None, gt=0)
+    ttft_ms: float | None = Field(default=None, gt=0)
+    tpot_ms: float | None = Field(default=None, gt=0)
+    latency_s: float | None = Field(default=None, gt=0, description="mean end-to-end latency")
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> BenchmarkRow:
+        given = [self.output_tokens_per_second, self.output_tokens_per_second_per_gpu]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError(
+                "give exactly one of output_tokens_per_second, output_tokens_per_second_per_gpu"
+            )
+        if self.mode != "offline-max" and self.concurrency is None:
+            raise ValueError(f"mode {self.mode} needs concurrency")
+        return self
+
+    @property
+    def measured_output_tokens_per_second(self) -> float:
+        """Output tokens/s of the whole deployment (per-GPU figures times ``gpu_count``)."""
+        if self.output_tokens_per_second is not None:
+            return self.output_tokens_per_second
+        assert self.output_tokens_per_second_per_gpu is not None
+        return self.output_tokens_per_second_per_gpu * self.gpu_count
+
+
+class EfficiencyRow(Row):
+    """Achieved fractions of peak for one serving engine, fitted on benchmark rows."""
+
+    engine: Engine
+    gpu_vendor: Literal["nvidia", "amd", "intel", "google", "other"] | None = Field(
+        default=None, description="factors for this vendor's GPUs only; None: any GPU"
+    )
+    bandwidth_efficiency: float = Field(gt=0, le=1, description="share of peak HBM bandwidth")
+    compute_efficiency: float = Field(
+        gt=0, le=1, description="share of dense peak FLOP/s in decode steps"
+    )
+    prefill_compute_efficiency: float = Field(
+        gt=0, le=1, description="share of dense peak FLOP/s on prompt tokens"
+    )
+    link_efficiency: float = Field(
+        gt=0, le=1, description="share of one-direction GPU link bandwidth an all-reduce gets"
+    )
+    max_batch_size: int = Field(ge=1, description="most sequences the engine batches at once")
+    allreduce_latency_us: float = Field(ge=0, description="fixed cost of one TP all-reduce")
+    calibration_rows: list[str] = Field(
+        default=[], description="BenchmarkRow ids the factors were fitted on"
+    )
+    notes: str | None = None
