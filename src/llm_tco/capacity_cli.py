@@ -19,17 +19,13 @@ from llm_tco.capacity_validation import (
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.catalog.schema import GpuSpec, ModelArch
 from llm_tco.core.calibration import select_efficiency
-from llm_tco.core.capacity import (
+from llm_tco.core.capacity import Efficiency, Prediction, Slo, predict, replica_capacity
+from llm_tco.core.kv_memory import (
     DEFAULT_GPU_MEMORY_UTILIZATION,
     RUNTIME_OVERHEAD_GB_PER_GPU,
-    Efficiency,
-    Prediction,
-    Slo,
     bytes_per_value,
     kv_bytes_per_token,
     max_concurrent_sequences,
-    predict,
-    replica_capacity,
 )
 from llm_tco.errors import CatalogLookupError, LlmTcoError
 

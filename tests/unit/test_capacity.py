@@ -17,17 +17,9 @@ from llm_tco.capacity_validation import build_cases, fit_all, validate, with_ext
 from llm_tco.catalog.benchmarks import BenchmarkRow
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core.calibration import evaluate, is_calibration_row
-from llm_tco.core.capacity import (
-    Efficiency,
-    ReplicaCapacity,
-    Slo,
-    kv_bytes_per_token,
-    kv_cached_tokens,
-    max_concurrent_sequences,
-    predict,
-    replica_capacity,
-    replicas_for_load,
-)
+from llm_tco.core.capacity import Efficiency, ReplicaCapacity, Slo, predict, replica_capacity
+from llm_tco.core.kv_memory import kv_bytes_per_token, kv_cached_tokens, max_concurrent_sequences
+from llm_tco.core.replicas import replicas_for_load
 from llm_tco.errors import ScenarioError
 
 FIXTURES = Path(__file__).parent.parent / "data" / "capacity"
