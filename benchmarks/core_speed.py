@@ -28,14 +28,23 @@ FIVE_OPTIONS = {
         {"name": "gpt-4o", "api": {"model": "gpt-4o"}},
         {
             "name": "a100-fixed",
-            "self_hosted": {"gpu": "a100-80gb-sxm", "gpu_count": 4, "gpu_monthly_price": 1500,
-                            "ops_monthly": 2000},
+            "self_hosted": {
+                "gpu": "a100-80gb-sxm",
+                "gpu_count": 4,
+                "gpu_monthly_price": 1500,
+                "ops_monthly": 2000,
+            },
         },
         {
             "name": "h100-auto",
-            "self_hosted": {"gpu": "h100-sxm-80gb", "gpu_count": "auto",
-                            "gpu_hourly_price": 2.49, "tokens_per_second_per_replica": 3000,
-                            "engineer_fte": 0.2, "redundancy": "n+1"},
+            "self_hosted": {
+                "gpu": "h100-sxm-80gb",
+                "gpu_count": "auto",
+                "gpu_hourly_price": 2.49,
+                "tokens_per_second_per_replica": 3000,
+                "engineer_fte": 0.2,
+                "redundancy": "n+1",
+            },
         },
     ],
 }

@@ -1,29 +1,17 @@
-"""Shared fixtures: the shipped catalog and a helper to evaluate scenario dicts."""
+"""Shared fixtures. Helpers live in support.py (import it as ``support``)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from llm_tco.catalog import Catalog, load_catalog
-from llm_tco.evaluate import evaluate
-from llm_tco.result import Result
-from llm_tco.scenario import load_scenario, scenario_from_data
+sys.path.insert(0, str(Path(__file__).parent))
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
+from llm_tco.catalog import Catalog, load_catalog
 
 
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog()
-
-
-def run(data: dict[str, Any], **kwargs: Any) -> Result:
-    return evaluate(scenario_from_data(data), **kwargs)
-
-
-def run_example(name: str) -> Result:
-    return evaluate(load_scenario(EXAMPLES / name))

@@ -12,10 +12,67 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from llm_tco.errors import LlmTcoError
 
+# Commands from other parts of the package, by the module that registers them
+# (``register(app)``). They load on first use, so `llm-tco evaluate` starts fast.
+PLUGIN_COMMANDS = {
+    "capacity": "llm_tco.capacity_cli",
+    "validate-capacity": "llm_tco.capacity_cli",
+    "ingest": "llm_tco.ingest.cli",
+    "demo-logs": "llm_tco.ingest.cli",
+    "bench": "llm_tco.bench.cli",
+    "calibrate": "llm_tco.bench.cli",
+    "serve": "llm_tco.web.cli",
+    "report": "llm_tco.report.cli",
+    "recommend": "llm_tco.uncertainty_cli",
+    "sensitivity": "llm_tco.uncertainty_cli",
+    "simulate": "llm_tco.uncertainty_cli",
+}
+
+
+def _plugin_command(ctx: Any, name: str) -> Any:
+    module_name = PLUGIN_COMMANDS.get(name)
+    if module_name is None:
+        return None
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+    holder = typer.Typer()
+    module.register(holder)
+    command = typer.main.get_command(holder)
+    if isinstance(command, TyperGroup):
+        found: Any = command.get_command(ctx, name)
+        return found
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The top-level group: built-in commands plus plugin commands loaded on demand."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = list(super().list_commands(ctx))
+        return names + [n for n in PLUGIN_COMMANDS if n not in names and self._available(ctx, n)]
+
+    def _available(self, ctx: Any, name: str) -> bool:
+        return self.get_command(ctx, name) is not None
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            command = _plugin_command(ctx, cmd_name)
+            if command is not None:
+                self.add_command(command, cmd_name)
+        return command
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     name="llm-tco",
     help=(
         "What serving an LLM workload costs each way - proprietary API, hosted open-weight API, "
@@ -203,32 +260,6 @@ def catalog_models(
     from llm_tco.catalog.views import show_models
 
     show_models(search, output.value, stdout)
-
-
-# Commands from other parts of the package register themselves here; each module keeps its
-# heavy imports inside its commands so `llm-tco evaluate` starts fast.
-PLUGIN_MODULES = (
-    "llm_tco.capacity_cli",
-    "llm_tco.ingest.cli",
-    "llm_tco.bench.cli",
-    "llm_tco.web.cli",
-    "llm_tco.report.cli",
-    "llm_tco.uncertainty_cli",
-)
-
-
-def _register_plugins() -> None:
-    for name in PLUGIN_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(app)
-
-
-_register_plugins()
 
 
 def main() -> None:

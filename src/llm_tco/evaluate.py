@@ -213,10 +213,16 @@ def _price_self_hosted(
         )
     price = gpu_price(name, spec, gpu, hours, catalog, notes)
     ops = ops_items(name, spec, catalog, notes)
-    capacity, capacity_source = _capacity(spec, arch, gpu, per_replica, workload, notes, name)
+    capacity, capacity_source = None, None
+    if memory is None or memory.fits:  # a replica that cannot hold the model serves nothing
+        capacity, capacity_source = _capacity(
+            spec, arch, gpu, per_replica, workload, catalog, notes, name
+        )
     replicas: int | None = None
+    unused = 0
     if spec.gpu_count != "auto":
         replicas = max(1, spec.gpu_count // per_replica)
+        unused = spec.gpu_count - replicas * per_replica
         if spec.gpu_count % per_replica:
             notes.warn(
                 "idle_gpus",
@@ -239,7 +245,7 @@ def _price_self_hosted(
         capacity_tokens_per_second=capacity,
         hours_per_month=hours,
         redundancy_replicas=1 if spec.redundancy == "n+1" else 0,
-        unused_gpus=0 if spec.gpu_count == "auto" else spec.gpu_count - replicas * per_replica,
+        unused_gpus=unused,
         fixed_items=tuple(ops.items),
         variable_per_mtok=spec.variable_per_mtok,
         retry_rate=option.retry_rate,
@@ -437,6 +443,7 @@ def _capacity(
     gpu: GpuSpec,
     per_replica: int,
     workload: Workload,
+    catalog: Catalog,
     notes: Notes,
     name: str,
 ) -> tuple[float | None, str | None]:
@@ -457,7 +464,7 @@ def _capacity(
         return _bench_capacity(spec, workload, name)
     if arch is None:
         return None, None
-    return _modelled_capacity(spec, arch, gpu, per_replica, workload, notes, name)
+    return _modelled_capacity(spec, arch, gpu, per_replica, workload, catalog, notes, name)
 
 
 def _request_shape(workload: Workload) -> tuple[float, float]:
@@ -465,7 +472,10 @@ def _request_shape(workload: Workload) -> tuple[float, float]:
         return workload.input_tokens_per_request, workload.output_tokens_per_request
     output = DEFAULT_OUTPUT_TOKENS_PER_REQUEST
     share = workload.input_share
-    return (output * share / (1 - share) if share < 1 else output * 5), output
+    if share >= 1:  # input only (e.g. embeddings): one output token per request
+        return output, 1.0
+    # A prompt has at least one token, even when a scenario counts output tokens only.
+    return max(1.0, output * share / (1 - share)), output
 
 
 def _bench_capacity(
@@ -490,13 +500,14 @@ def _modelled_capacity(
     gpu: GpuSpec,
     per_replica: int,
     workload: Workload,
+    catalog: Catalog,
     notes: Notes,
     name: str,
 ) -> tuple[float | None, str | None]:
-    try:
-        from llm_tco.core import capacity as capacity_model
-    except ImportError:
-        return None, None
+    from llm_tco.capacity_validation import catalog_efficiencies
+    from llm_tco.core import capacity as capacity_model
+    from llm_tco.core.calibration import select_efficiency
+
     input_len, output_len = _request_shape(workload)
     if not (workload.input_tokens_per_request and workload.output_tokens_per_request):
         notes.assume(
@@ -505,7 +516,10 @@ def _modelled_capacity(
             "200 output tokens per request as in seed 'Open Source LLMs as Cost Floor'; "
             "input from the workload's split",
         )
-    efficiency = capacity_model.efficiency_for(spec.engine, gpu.id)
+    efficiency = select_efficiency(catalog_efficiencies(catalog), spec.engine, gpu.vendor)
+    if efficiency is None:
+        notes.warn("no_capacity", f"no efficiency factors for engine {spec.engine}", name)
+        return None, None
     slo = capacity_model.Slo(tpot_ms=spec.tpot_slo_ms, ttft_ms=spec.ttft_slo_ms)
     replica = capacity_model.replica_capacity(
         arch,

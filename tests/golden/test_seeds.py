@@ -6,7 +6,8 @@ figure, worked by hand, and checks that the tool warns.
 """
 
 import pytest
-from tests.conftest import run_example
+
+from support import run_example
 
 
 def codes(result, option=None):

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.conftest import EXAMPLES
 from typer.testing import CliRunner
 
 from llm_tco.cli import app
+from support import EXAMPLES
 
 runner = CliRunner()
 

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.conftest import run
 
 from llm_tco.core.breakeven import find_crossings
 from llm_tco.core.costs import (
@@ -16,6 +15,7 @@ from llm_tco.core.costs import (
     self_hosted_curve,
 )
 from llm_tco.core.workload import Workload
+from support import run
 
 prices = st.floats(min_value=0.01, max_value=100)
 shares = st.floats(min_value=0, max_value=1)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import run
+from support import run
 
 
 def api(name="api", **prices):
@@ -131,8 +131,10 @@ def test_ops_defaults_when_nothing_stated(catalog) -> None:
             "workload": {"tokens_per_month": "1B", "input_share": 0.5},
             "options": [
                 api(),
-                {"name": "own", "self_hosted": {"gpu": "l4", "gpu_count": 1,
-                                                "gpu_hourly_price": 1}},
+                {
+                    "name": "own",
+                    "self_hosted": {"gpu": "l4", "gpu_count": 1, "gpu_hourly_price": 1},
+                },
             ],
         }
     )

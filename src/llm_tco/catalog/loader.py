@@ -13,12 +13,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import yaml
-
-# libyaml's loader when present: the catalog loads ~5x faster, which counts at CLI start-up.
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from llm_tco.catalog.benchmarks import BenchmarkRow, EfficiencyRow
@@ -34,6 +31,8 @@ from llm_tco.catalog.schema import (
 from llm_tco.errors import CatalogDataError, CatalogLookupError
 
 DATA_DIR = Path(__file__).parent
+# libyaml's loader when present: the catalog loads ~5x faster, which counts at CLI start-up.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RowT = TypeVar("RowT", bound=BaseModel)
 NamedRowT = TypeVar("NamedRowT", GpuSpec, ModelArch)
 

@@ -64,7 +64,7 @@ def _number(value: Any) -> float | None:
 def _window_hours(constraint: Any) -> float:
     """Hours a day a time-of-day price window covers (it may wrap past midnight)."""
     start, end = constraint.start_time, constraint.end_time
-    minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    minutes: int = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
     return (minutes % (24 * 60)) / 60
 
 
