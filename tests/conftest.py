@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,12 @@ from llm_tco.scenario import load_scenario, scenario_from_data
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+
+# Tests never see offers a user refreshed into their own cache: point the cache at a folder
+# that does not exist before any test module loads the catalog.
+os.environ["LLM_TCO_CACHE_DIR"] = str(
+    Path(tempfile.gettempdir()) / f"llm-tco-test-no-cache-{os.getpid()}"
+)
 
 
 @pytest.fixture(scope="session")
