@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from llm_tco.catalog import Catalog, load_catalog
+from llm_tco.catalog import Catalog, load_catalog  # noqa: E402
+
+# Tests never see offers a user refreshed into their own cache: point the cache at a folder
+# that does not exist before any test module loads the catalog.
+os.environ["LLM_TCO_CACHE_DIR"] = str(
+    Path(tempfile.gettempdir()) / f"llm-tco-test-no-cache-{os.getpid()}"
+)
 
 
 @pytest.fixture(scope="session")

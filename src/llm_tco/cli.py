@@ -250,6 +250,44 @@ def catalog_offers(
     show_offers(search, output.value, stdout)
 
 
+@catalog_app.command("refresh-offers")
+@cli_errors
+def catalog_refresh_offers(
+    provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME",
+            help="only this provider (repeatable): aws, azure, gcp, lambda, runpod ...",
+        ),
+    ] = None,
+    from_csv: Annotated[
+        Path | None,
+        typer.Option(metavar="DIR", help="read gpuhunt's PROVIDER.csv files from DIR; no download"),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="report what would change; write nothing")] = False,
+    all_locations: Annotated[
+        bool, typer.Option(help="keep every location, not only the cheapest per instance")
+    ] = False,
+) -> None:
+    """Pull current GPU rental prices through gpuhunt into a local cache.
+
+    Needs `pip install 'llm-tco[offers]'` and, without `--from-csv`, a connection: gpuhunt
+    downloads each cloud's published catalog. GPU instances are mapped to catalog GPUs (rows
+    whose GPU or SXM/PCIe form factor cannot be told are skipped and counted) and written to
+    `$LLM_TCO_CACHE_DIR/offers.json` (default `~/.cache/llm-tco/offers.json`), never over the
+    shipped catalog. Every row carries the date it was fetched; `llm-tco catalog offers` then
+    lists them after the shipped rows, and `offer: runpod` in a scenario picks the newest.
+
+    Prints rows read, mapped, skipped by reason and written, and the shipped vs refreshed
+    price per GPU-hour for each provider and GPU in both.
+
+    Example: `llm-tco catalog refresh-offers --provider runpod --dry-run`
+    """
+    from llm_tco.catalog.refresh_report import run_refresh
+
+    run_refresh(provider, from_csv, dry_run, all_locations, stdout)
+
+
 @catalog_app.command("models")
 @cli_errors
 def catalog_models(

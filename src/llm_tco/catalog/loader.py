@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import functools
+import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -187,17 +189,50 @@ def _lookup(name: str, rows: Sequence[NamedRowT], kind: str, listing: str) -> Na
     raise CatalogLookupError(f"unknown {kind} '{name}'", hint=hint)
 
 
-@functools.cache
-def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
-    """Load every catalog table from ``data_dir`` (the shipped data by default)."""
+CACHE_DIR_ENV = "LLM_TCO_CACHE_DIR"
 
+
+def offers_cache_path() -> Path:
+    """Where `llm-tco catalog refresh-offers` caches offers, read from the environment now:
+    ``$LLM_TCO_CACHE_DIR/offers.json``, else ``$XDG_CACHE_HOME/llm-tco/offers.json``, else
+    ``~/.cache/llm-tco/offers.json``. JSON, not YAML: a refresh can hold thousands of rows and
+    PyYAML builds 5,000 of them in ~2 s, JSON in a few ms."""
+    folder = os.environ.get(CACHE_DIR_ENV)
+    if folder:
+        return Path(folder).expanduser() / "offers.json"
+    cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache_home) / "llm-tco" / "offers.json"
+
+
+def load_catalog(data_dir: Path = DATA_DIR, offers_cache: Path | None = None) -> Catalog:
+    """Load every catalog table from ``data_dir`` (the shipped data by default), then the
+    refreshed offers in ``offers_cache`` (default :func:`offers_cache_path`) when it exists.
+
+    Loaded once per folder, cache file and cache-file version (mtime, size): a refresh is seen
+    at once, and a test that points ``LLM_TCO_CACHE_DIR`` elsewhere gets its own catalog.
+    """
+    cache = offers_cache if offers_cache is not None else offers_cache_path()
+    try:
+        stat = cache.stat()
+    except OSError:
+        return _load_catalog(data_dir, None, None)
+    return _load_catalog(data_dir, cache, (stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_catalog(
+    data_dir: Path, offers_cache: Path | None, cache_version: tuple[int, int] | None
+) -> Catalog:
     def table(file: str, row_type: type[RowT]) -> tuple[RowT, ...]:
         path = data_dir / file
         return tuple(read_rows(path, row_type)) if path.exists() else ()
 
+    offers = table("offers.yaml", RentalOffer)
+    if offers_cache is not None:
+        offers += _cached_offers(offers_cache, {o.id for o in offers})
     return Catalog(
         gpus=table("gpus.yaml", GpuSpec),
-        offers=table("offers.yaml", RentalOffer),
+        offers=offers,
         models=table("models.yaml", ModelArch),
         api_prices=table("api_prices.yaml", ApiPrice),
         provider_terms=table("provider_terms.yaml", ProviderTerms),
@@ -205,3 +240,34 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
         benchmarks=table("benchmarks.yaml", BenchmarkRow),
         efficiency=table("efficiency.yaml", EfficiencyRow),
     )
+
+
+def read_offer_cache(path: Path) -> list[RentalOffer]:
+    """The offers in a cache file written by `llm-tco catalog refresh-offers`."""
+    fix = "rerun `llm-tco catalog refresh-offers` or delete the file"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return TypeAdapter(list[RentalOffer]).validate_python(data["offers"])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise CatalogDataError(f"row {where}: {first['msg']}", field=str(path), hint=fix) from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CatalogDataError(
+            f"cannot read cached offers: {exc}", field=str(path), hint=fix
+        ) from None
+
+
+def _cached_offers(path: Path, shipped_ids: set[str]) -> tuple[RentalOffer, ...]:
+    """Refreshed offers; their ids may not repeat a shipped id or each other."""
+    rows = read_offer_cache(path)
+    seen = set(shipped_ids)
+    for row in rows:
+        if row.id in seen:
+            raise CatalogDataError(
+                f"offer id '{row.id}' repeats",
+                field=str(path),
+                hint="rerun `llm-tco catalog refresh-offers` or delete the file",
+            )
+        seen.add(row.id)
+    return tuple(rows)
