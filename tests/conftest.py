@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from llm_tco.catalog import Catalog, load_catalog  # noqa: E402
+from llm_tco.catalog import Catalog, load_catalog
 
 # Tests never see offers a user refreshed into their own cache: point the cache at a folder
 # that does not exist before any test module loads the catalog.
