@@ -18,10 +18,19 @@ import numpy as np
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core.costs import _STEP_EPS, ApiOption, FloatArray, SelfHostedOption, api_line_items
 from llm_tco.core.hybrid import Split, split_cost
-from llm_tco.core.uncertainty import CurveArrays, first_breakeven
+from llm_tco.core.uncertainty import (
+    CurveArrays,
+    band,
+    breakeven_band,
+    draw,
+    first_breakeven,
+    probability_cheapest,
+)
 from llm_tco.core.units import MONTHS_PER_YEAR, SECONDS_PER_HOUR, TOKENS_PER_MTOK, WEEKS_PER_YEAR
 from llm_tco.core.workload import Workload
-from llm_tco.evaluate import price_options
+from llm_tco.decide_result import BreakevenBand, InputRange, OptionBand, Percentiles, Simulation
+from llm_tco.errors import ScenarioError
+from llm_tco.evaluate import PricedScenario, evaluate, price_options
 from llm_tco.hybrid_eval import HybridCurve
 from llm_tco.scenario import OptionSpec, Scenario, SelfHostedSpec
 
@@ -332,6 +341,14 @@ def sample_costs(
     """Per-sample costs for ``draws`` (arrays of equal length, keyed by input path)."""
     catalog = catalog or load_catalog()
     state = price_options(scenario, catalog)
+    # Sweeps may reach zero volume or capacity: inf/nan there mark samples, not errors.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _sample_costs(scenario, draws, catalog, state)
+
+
+def _sample_costs(
+    scenario: Scenario, draws: dict[str, FloatArray], catalog: Catalog, state: PricedScenario
+) -> SampledCosts:
     priced = state.priced
     size = len(next(iter(draws.values()))) if draws else 1
     inputs = Inputs(draws)
@@ -398,3 +415,59 @@ def _hybrid(
     costs = split_cost(split, volumes, shares[None, :])
     result: FloatArray = costs.min(axis=1)
     return result
+
+
+# --- summary ----------------------------------------------------------------------------------
+
+
+def _percentiles(values: FloatArray) -> Percentiles:
+    b = band(values)
+    return Percentiles(p10=b.p10, p50=b.p50, p90=b.p90, mean=b.mean)
+
+
+def simulate(
+    scenario: Scenario, samples: int, seed: int | None = None, catalog: Catalog | None = None
+) -> Simulation:
+    """P10/P50/P90 monthly cost per option, probability each is cheapest, break-even bands."""
+    if samples < 1:
+        raise ScenarioError("samples must be at least 1", field="--samples")
+    catalog = catalog or load_catalog()
+    point = evaluate(scenario, catalog, volumes=[])
+    distributions = dict(scenario.uncertain)
+    draws = draw(distributions, samples, seed)
+    if not draws:
+        draws = {"hours_per_month": np.full(samples, scenario.hours_per_month)}
+    sampled = sample_costs(scenario, draws, catalog)
+    cheapest = probability_cheapest(sampled.monthly_usd)
+    options = []
+    for result in point.options:
+        util = sampled.utilisation_mean.get(result.name)
+        util_p50 = float(np.median(util)) if util is not None and np.all(np.isfinite(util)) else None
+        options.append(OptionBand(
+            name=result.name,
+            deterministic_usd=result.monthly_cost,
+            monthly_usd=_percentiles(sampled.monthly_usd[result.name]),
+            probability_cheapest=cheapest[result.name],
+            utilisation_mean_p50=util_p50,
+        ))
+    breakevens = []
+    for row in point.breakeven:
+        found = breakeven_band(sampled.breakeven_tokens[(row.option, row.versus)])
+        breakevens.append(BreakevenBand(
+            option=row.option,
+            versus=row.versus,
+            deterministic_tokens_per_month=row.tokens_per_month,
+            tokens_per_month=None if found.band is None else Percentiles(
+                p10=found.band.p10, p50=found.band.p50, p90=found.band.p90, mean=found.band.mean),
+            share_never=found.share_never,
+        ))
+    return Simulation(
+        samples=samples,
+        seed=seed,
+        inputs=[InputRange(path=path, distribution=d.describe(), point=d.point,
+                           low=d.bounds[0], high=d.bounds[1])
+                for path, d in sorted(distributions.items())],
+        options=options,
+        breakeven=breakevens,
+        held_at_point=[p for p in sampled.held_at_point if p in distributions],
+    )
