@@ -64,6 +64,8 @@ class SampledCosts:
     breakeven_tokens: dict[tuple[str, str], FloatArray]
     utilisation_mean: dict[str, FloatArray]
     held_at_point: list[str]
+    curves: dict[str, CurveArrays] = field(default_factory=dict)
+    api_usd_per_token: dict[str, FloatArray] = field(default_factory=dict)
 
 
 def _arr(value: Value, size: int) -> FloatArray:
@@ -385,6 +387,8 @@ def _sample_costs(
         breakeven_tokens=breakeven,
         utilisation_mean={name: s.utilisation_mean for name, s in own.items()},
         held_at_point=held,
+        curves={name: s.curve for name, s in own.items()},
+        api_usd_per_token=api_per_token,
     )
 
 
@@ -426,9 +430,14 @@ def _percentiles(values: FloatArray) -> Percentiles:
 
 
 def simulate(
-    scenario: Scenario, samples: int, seed: int | None = None, catalog: Catalog | None = None
+    scenario: Scenario,
+    samples: int,
+    seed: int | None = None,
+    catalog: Catalog | None = None,
+    among: list[str] | None = None,
 ) -> Simulation:
-    """P10/P50/P90 monthly cost per option, probability each is cheapest, break-even bands."""
+    """P10/P50/P90 monthly cost per option, probability each is cheapest (among ``among``, by
+    default all options), break-even bands."""
     if samples < 1:
         raise ScenarioError("samples must be at least 1", field="--samples")
     catalog = catalog or load_catalog()
@@ -438,7 +447,8 @@ def simulate(
     if not draws:
         draws = {"hours_per_month": np.full(samples, scenario.hours_per_month)}
     sampled = sample_costs(scenario, draws, catalog)
-    cheapest = probability_cheapest(sampled.monthly_usd)
+    names = among or list(sampled.monthly_usd)
+    cheapest = probability_cheapest({n: sampled.monthly_usd[n] for n in names})
     options = []
     for result in point.options:
         util = sampled.utilisation_mean.get(result.name)
@@ -447,7 +457,7 @@ def simulate(
             name=result.name,
             deterministic_usd=result.monthly_cost,
             monthly_usd=_percentiles(sampled.monthly_usd[result.name]),
-            probability_cheapest=cheapest[result.name],
+            probability_cheapest=cheapest.get(result.name, 0.0),
             utilisation_mean_p50=util_p50,
         ))
     breakevens = []
