@@ -37,9 +37,11 @@ def main() -> None:
     tornado_s = time.perf_counter() - start
     best, median = min(times), sorted(times)[len(times) // 2]
     print(f"python {platform.python_version()}, {platform.machine()}")
-    print(f"simulate: {SAMPLES:,} samples x {len(scenario.options)} options, "
-          f"{len(scenario.uncertain)} ranged inputs: best {best:.3f} s, median {median:.3f} s "
-          f"over {RUNS} runs (target < {TARGET_S} s): {'OK' if best < TARGET_S else 'SLOW'}")
+    print(
+        f"simulate: {SAMPLES:,} samples x {len(scenario.options)} options, "
+        f"{len(scenario.uncertain)} ranged inputs: best {best:.3f} s, median {median:.3f} s "
+        f"over {RUNS} runs (target < {TARGET_S} s): {'OK' if best < TARGET_S else 'SLOW'}"
+    )
     print(f"same seed, byte-identical JSON across runs: {len(digests) == 1}")
     print(f"tornado over the same ranges (+/-25% elsewhere): {tornado_s:.3f} s")
 

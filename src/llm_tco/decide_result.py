@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from llm_tco.result import Model
 
 
@@ -47,7 +49,7 @@ class Simulation(Model):
     inputs: list[InputRange]
     options: list[OptionBand]
     breakeven: list[BreakevenBand]
-    held_at_point: list[str] = []
+    held_at_point: list[str] = Field(default_factory=list)
 
 
 class TornadoRow(Model):
@@ -109,7 +111,7 @@ class Recommendation(Model):
     reasons: list[Reason]
     six_questions_yes: int | None = None
     six_questions_answered: int = 0
-    five_cases: list[str] = []
-    capability_tax: list[TaxShift] = []
-    idle: list[IdleReport] = []
+    five_cases: list[str] = Field(default_factory=list)
+    capability_tax: list[TaxShift] = Field(default_factory=list)
+    idle: list[IdleReport] = Field(default_factory=list)
     simulation: Simulation | None = None

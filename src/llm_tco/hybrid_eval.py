@@ -45,8 +45,9 @@ class HybridCurve(CostCurve):
         volumes = np.atleast_1d(np.asarray(tokens_per_month, dtype=np.float64))
         if not self.optimise:
             return split_cost(self.split, volumes, self.share)
-        return np.array([optimise_share(self.split, float(v), self.upper_share).monthly_usd
-                         for v in volumes])
+        return np.array(
+            [optimise_share(self.split, float(v), self.upper_share).monthly_usd for v in volumes]
+        )
 
 
 def split_for(own: Priced, api: Priced, spec: HybridSpec) -> Split:
@@ -80,11 +81,19 @@ def price_hybrids(
         spec = option.hybrid
         own, api = by_name[spec.self_hosted], by_name[spec.api]
         split = split_for(own, api, spec)
-        upper = max_share(_quality(specs[spec.self_hosted]), _quality(specs[spec.api]),
-                          spec.quality_floor, spec.fallback_rate)
+        upper = max_share(
+            _quality(specs[spec.self_hosted]),
+            _quality(specs[spec.api]),
+            spec.quality_floor,
+            spec.fallback_rate,
+        )
         if upper < 0:
-            notes.warn("quality_floor_unmet", f"even the API alone misses the quality floor "
-                       f"{spec.quality_floor:g}: the split is all-API", option.name)
+            notes.warn(
+                "quality_floor_unmet",
+                f"even the API alone misses the quality floor "
+                f"{spec.quality_floor:g}: the split is all-API",
+                option.name,
+            )
             upper = 0.0
         volume = workload.total_tokens_per_month
         optimise = not isinstance(spec.self_hosted_share, float)
@@ -94,8 +103,12 @@ def price_hybrids(
             assert isinstance(spec.self_hosted_share, float)
             share = spec.self_hosted_share
             if share > upper + 1e-12:
-                notes.warn("quality_floor_unmet", f"self_hosted_share {share:.0%} is above the "
-                           f"{upper:.0%} the quality floor allows", option.name)
+                notes.warn(
+                    "quality_floor_unmet",
+                    f"self_hosted_share {share:.0%} is above the "
+                    f"{upper:.0%} the quality floor allows",
+                    option.name,
+                )
         result = _hybrid_result(option, spec, split, share, upper, optimise, own, api, workload)
         curve = HybridCurve(split=split, share=share, upper_share=upper, optimise=optimise)
         out.append(Priced(result=result, curve=curve))
@@ -142,8 +155,11 @@ def _hybrid_result(
         "tokens re-sent",
         "routing": f"router upkeep {format_usd(split.routing_monthly_usd)}/month",
     }
-    lines = [LineItem(name=k, monthly_usd=v, formula=formulas[k], source="scenario")
-             for k, v in items.items() if v != 0 or k in ("self_hosted", "api")]
+    lines = [
+        LineItem(name=k, monthly_usd=v, formula=formulas[k], source="scenario")
+        for k, v in items.items()
+        if v != 0 or k in ("self_hosted", "api")
+    ]
     # One formula for the total (the line items break it down), so sampled and point costs agree.
     monthly = float(split_cost(split, volume, share)[0])
     shares, costs = split_curve(split, volume)
@@ -158,9 +174,12 @@ def _hybrid_result(
         fallback_rate=spec.fallback_rate,
         capacity_tokens_per_month=capacity if math.isfinite(capacity) else None,
         overflow_tokens_per_month=own_tokens - served,
-        split_curve=[SplitPoint(share=float(s), monthly_usd=float(c),
-                                meets_quality_floor=bool(s <= upper + 1e-12))
-                     for s, c in zip(shares, costs, strict=True)],
+        split_curve=[
+            SplitPoint(
+                share=float(s), monthly_usd=float(c), meets_quality_floor=bool(s <= upper + 1e-12)
+            )
+            for s, c in zip(shares, costs, strict=True)
+        ],
     )
     accepted_share = share * q_own + (1 - share) * q_api
     per_request = None

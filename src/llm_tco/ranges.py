@@ -76,8 +76,10 @@ def extract_ranges(data: Any) -> tuple[Any, dict[str, Distribution]]:
             found[path] = dist
             return dist.point
         if isinstance(node, dict):
-            return {key: walk(value, f"{path}.{key}" if path else str(key))
-                    for key, value in node.items()}
+            return {
+                key: walk(value, f"{path}.{key}" if path else str(key))
+                for key, value in node.items()
+            }
         if isinstance(node, list):
             out = []
             for i, item in enumerate(node):

@@ -91,8 +91,9 @@ def tornado(
         versus = others[0]
     for name, flag in ((option, "--option"), (versus, "--versus")):
         if name not in names:
-            raise ScenarioError(f"no option named '{name}'", field=flag,
-                                hint="one of " + ", ".join(names))
+            raise ScenarioError(
+                f"no option named '{name}'", field=flag, hint="one of " + ", ".join(names)
+            )
     ranges = input_ranges(scenario, spread)
     if not ranges:
         return Sensitivity(option=option, versus=versus, gap_usd=0.0, rows=[])
@@ -105,27 +106,40 @@ def tornado(
         width = high - low
         grid = np.linspace(max(0.0, low - 2 * width), high + 2 * width, GRID_POINTS)
         grids[path] = grid
-        draws[path][i * block: (i + 1) * block] = np.concatenate(([low, high], grid))
+        draws[path][i * block : (i + 1) * block] = np.concatenate(([low, high], grid))
     costs = sample_costs(scenario, draws, catalog).monthly_usd
     gaps = costs[option] - costs[versus]
     gap_point = next(o.monthly_cost for o in point.options if o.name == option) - next(
-        o.monthly_cost for o in point.options if o.name == versus)
+        o.monthly_cost for o in point.options if o.name == versus
+    )
     rows = []
     for i, path in enumerate(paths):
-        part = gaps[i * block: (i + 1) * block]
+        part = gaps[i * block : (i + 1) * block]
         low, _, high = ranges[path]
         swing = abs(float(part[1] - part[0]))
         if swing == 0 and np.ptp(part[2:]) == 0:
             continue
         flip = _flip(grids[path], part[2:])
-        rows.append(TornadoRow(
-            path=path, low=low, high=high, gap_at_low_usd=float(part[0]),
-            gap_at_high_usd=float(part[1]), swing_usd=swing, flips_at=flip,
-            flip_within_range=flip is not None and low <= flip <= high,
-        ))
+        rows.append(
+            TornadoRow(
+                path=path,
+                low=low,
+                high=high,
+                gap_at_low_usd=float(part[0]),
+                gap_at_high_usd=float(part[1]),
+                swing_usd=swing,
+                flips_at=flip,
+                flip_within_range=flip is not None and low <= flip <= high,
+            )
+        )
     rows.sort(key=lambda r: (-r.swing_usd, r.path))
-    return Sensitivity(option=option, versus=versus, gap_usd=gap_point, rows=rows,
-                       chart=tornado_chart(option, versus, gap_point, rows))
+    return Sensitivity(
+        option=option,
+        versus=versus,
+        gap_usd=gap_point,
+        rows=rows,
+        chart=tornado_chart(option, versus, gap_point, rows),
+    )
 
 
 def tornado_chart(
@@ -135,17 +149,30 @@ def tornado_chart(
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": f"{option} minus {versus}, USD/month (negative: {option} cheaper)",
-        "data": {"values": [
-            {"input": r.path, "gap_at_low": r.gap_at_low_usd, "gap_at_high": r.gap_at_high_usd,
-             "swing": r.swing_usd} for r in rows
-        ]},
+        "data": {
+            "values": [
+                {
+                    "input": r.path,
+                    "gap_at_low": r.gap_at_low_usd,
+                    "gap_at_high": r.gap_at_high_usd,
+                    "swing": r.swing_usd,
+                }
+                for r in rows
+            ]
+        },
         "layer": [
-            {"mark": "bar", "encoding": {
-                "y": {"field": "input", "type": "nominal", "sort": "-x", "title": None},
-                "x": {"field": "gap_at_low", "type": "quantitative", "title": "gap (USD/month)"},
-                "x2": {"field": "gap_at_high"},
-            }},
-            {"mark": {"type": "rule", "strokeDash": [4, 4]},
-             "encoding": {"x": {"datum": gap_usd}}},
+            {
+                "mark": "bar",
+                "encoding": {
+                    "y": {"field": "input", "type": "nominal", "sort": "-x", "title": None},
+                    "x": {
+                        "field": "gap_at_low",
+                        "type": "quantitative",
+                        "title": "gap (USD/month)",
+                    },
+                    "x2": {"field": "gap_at_high"},
+                },
+            },
+            {"mark": {"type": "rule", "strokeDash": [4, 4]}, "encoding": {"x": {"datum": gap_usd}}},
         ],
     }

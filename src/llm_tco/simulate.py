@@ -75,6 +75,11 @@ def _arr(value: Value, size: int) -> FloatArray:
 # --- workload ---------------------------------------------------------------------------------
 
 
+def _arrays(point: Workload, **values: Any) -> Workload:
+    """The workload with fields holding per-sample arrays: its formulas are plain arithmetic."""
+    return replace(point, **values)
+
+
 def _workload(scenario: Scenario, point: Workload, inputs: Inputs, hours: Value) -> Workload:
     """The workload with sampled volumes and shares (same formulas as resolve_workload)."""
     spec = scenario.workload
@@ -85,17 +90,29 @@ def _workload(scenario: Scenario, point: Workload, inputs: Inputs, hours: Value)
         "batch_share": inputs.get(w + "batch_share", point.batch_share),
     }
     days = hours / 24.0
-    volume_paths = [w + n for n in ("input_tokens_per_month", "output_tokens_per_month",
-                                    "tokens_per_month", "tokens_per_day", "input_share",
-                                    "requests_per_month", "requests_per_day",
-                                    "input_tokens_per_request", "output_tokens_per_request")]
+    volume_paths = [
+        w + n
+        for n in (
+            "input_tokens_per_month",
+            "output_tokens_per_month",
+            "tokens_per_month",
+            "tokens_per_day",
+            "input_share",
+            "requests_per_month",
+            "requests_per_day",
+            "input_tokens_per_request",
+            "output_tokens_per_request",
+        )
+    ]
     if not inputs.any(*volume_paths, "hours_per_month") or spec.from_logs is not None:
-        return replace(point, **shape)
+        return _arrays(point, **shape)
     if spec.input_tokens_per_month is not None or spec.output_tokens_per_month is not None:
-        return replace(
+        return _arrays(
             point,
             input_tokens_per_month=inputs.get(volume_paths[0], spec.input_tokens_per_month or 0.0),
-            output_tokens_per_month=inputs.get(volume_paths[1], spec.output_tokens_per_month or 0.0),
+            output_tokens_per_month=inputs.get(
+                volume_paths[1], spec.output_tokens_per_month or 0.0
+            ),
             **shape,
         )
     if spec.tokens_per_month is not None or spec.tokens_per_day is not None:
@@ -104,17 +121,27 @@ def _workload(scenario: Scenario, point: Workload, inputs: Inputs, hours: Value)
             total = inputs.get(w + "tokens_per_month", spec.tokens_per_month)
         else:
             total = inputs.get(w + "tokens_per_day", spec.tokens_per_day) * days
-        return replace(point, input_tokens_per_month=total * share,
-                       output_tokens_per_month=total * (1 - share), **shape)
+        return _arrays(
+            point,
+            input_tokens_per_month=total * share,
+            output_tokens_per_month=total * (1 - share),
+            **shape,
+        )
     if spec.requests_per_month is not None:
         requests = inputs.get(w + "requests_per_month", spec.requests_per_month)
     else:
         requests = inputs.get(w + "requests_per_day", spec.requests_per_day) * days
     per_in = inputs.get(w + "input_tokens_per_request", spec.input_tokens_per_request)
     per_out = inputs.get(w + "output_tokens_per_request", spec.output_tokens_per_request)
-    return replace(point, input_tokens_per_month=requests * per_in,
-                   output_tokens_per_month=requests * per_out, requests_per_month=requests,
-                   input_tokens_per_request=per_in, output_tokens_per_request=per_out, **shape)
+    return _arrays(
+        point,
+        input_tokens_per_month=requests * per_in,
+        output_tokens_per_month=requests * per_out,
+        requests_per_month=requests,
+        input_tokens_per_request=per_in,
+        output_tokens_per_request=per_out,
+        **shape,
+    )
 
 
 def _total(workload: Workload) -> Value:
@@ -206,8 +233,14 @@ def _purchase(
     purchase = spec.purchase
     assert purchase is not None
     p = f"options[{option.name}].self_hosted.purchase."
-    names = ("price_per_gpu", "amortization_months", "usd_per_kwh", "pue", "watts_per_gpu",
-             "hosting_monthly_per_gpu")
+    names = (
+        "price_per_gpu",
+        "amortization_months",
+        "usd_per_kwh",
+        "pue",
+        "watts_per_gpu",
+        "hosting_monthly_per_gpu",
+    )
     if not inputs.any("hours_per_month", *(p + n for n in names)):
         return core.gpu_monthly_usd, core.power_monthly_usd_per_gpu
     gpu = catalog.gpu(spec.gpu)
@@ -217,9 +250,13 @@ def _purchase(
     watts = purchase.watts_per_gpu if purchase.watts_per_gpu is not None else gpu.tdp_w
     if purchase.usd_per_kwh is None or not watts:
         return monthly, 0.0
-    power = (inputs.get(p + "watts_per_gpu", watts) / 1000 * hours
-             * inputs.get(p + "usd_per_kwh", purchase.usd_per_kwh)
-             * inputs.get(p + "pue", purchase.pue or 1.0))
+    power = (
+        inputs.get(p + "watts_per_gpu", watts)
+        / 1000
+        * hours
+        * inputs.get(p + "usd_per_kwh", purchase.usd_per_kwh)
+        * inputs.get(p + "pue", purchase.pue or 1.0)
+    )
     return monthly, power
 
 
@@ -237,9 +274,13 @@ def _fixed_items(
     spec = option.self_hosted
     assert spec is not None
     p = f"options[{option.name}].self_hosted."
-    direct = {"ops": "ops_monthly", "observability": "observability_monthly",
-              "storage": "storage_monthly", "networking": "networking_monthly",
-              "load_balancing": "load_balancing_monthly"}
+    direct = {
+        "ops": "ops_monthly",
+        "observability": "observability_monthly",
+        "storage": "storage_monthly",
+        "networking": "networking_monthly",
+        "load_balancing": "load_balancing_monthly",
+    }
     items: list[tuple[str, Value]] = []
     for name, amount in core.fixed_items:
         value: Value = amount
@@ -254,9 +295,9 @@ def _fixed_items(
             rate = spec.engineer_hourly_rate
             if rate is None:
                 rate = catalog.ops_default("engineer_hourly_rate_usd").value
-            value = (inputs.get(p + "engineering_hours_per_month",
-                                spec.engineering_hours_per_month)
-                     * inputs.get(p + "engineer_hourly_rate", rate))
+            value = inputs.get(
+                p + "engineering_hours_per_month", spec.engineering_hours_per_month
+            ) * inputs.get(p + "engineer_hourly_rate", rate)
         elif name == "setup":
             months = inputs.get(p + "setup_amortization_months", spec.setup_amortization_months)
             if spec.setup_cost is not None:
@@ -278,8 +319,9 @@ def _capacity(
         return inputs.get(p + "tokens_per_second_per_replica", spec.tokens_per_second_per_replica)
     if spec.output_tokens_per_second_per_replica is not None:
         share = workload.input_tokens_per_month / _total(workload)
-        return inputs.get(p + "output_tokens_per_second_per_replica",
-                          spec.output_tokens_per_second_per_replica) / (1 - share)
+        return inputs.get(
+            p + "output_tokens_per_second_per_replica", spec.output_tokens_per_second_per_replica
+        ) / (1 - share)
     return core.capacity_tokens_per_second
 
 
@@ -321,12 +363,22 @@ def _self_hosted(
     per_token = variable * (1.0 + retry) / TOKENS_PER_MTOK
     spare = core.redundancy_replicas * replica_monthly
     if core.replicas is not None:
-        curve = CurveArrays(_arr(fixed + core.replicas * replica_monthly + spare, size),
-                            _arr(per_token, size), np.zeros(size), np.full(size, math.inf))
+        curve = CurveArrays(
+            _arr(fixed + core.replicas * replica_monthly + spare, size),
+            _arr(per_token, size),
+            np.zeros(size),
+            np.full(size, math.inf),
+        )
         capacity_month = _arr(per_step * core.replicas, size)
     else:
-        curve = CurveArrays(_arr(fixed, size), _arr(per_token, size), _arr(replica_monthly, size),
-                            _arr(per_step, size), core.min_replicas, core.redundancy_replicas)
+        curve = CurveArrays(
+            _arr(fixed, size),
+            _arr(per_token, size),
+            _arr(replica_monthly, size),
+            _arr(per_step, size),
+            core.min_replicas,
+            core.redundancy_replicas,
+        )
         capacity_month = np.full(size, math.inf)
     util = np.full(size, np.nan)
     if capacity is not None:
@@ -374,9 +426,13 @@ def _sample_costs(
         option = specs[p.result.name]
         if option.hybrid is not None:
             assert isinstance(p.curve, HybridCurve)
-            monthly[option.name] = _hybrid(p.curve, own[option.hybrid.self_hosted],
-                                           api_per_token[option.hybrid.api], _total(workload),
-                                           size)
+            monthly[option.name] = _hybrid(
+                p.curve,
+                own[option.hybrid.self_hosted],
+                api_per_token[option.hybrid.api],
+                _total(workload),
+                size,
+            )
     breakeven = {
         (a, b): first_breakeven(own[a].curve, api_per_token[b]) for a in own for b in api_per_token
     }
@@ -403,9 +459,14 @@ def _hybrid(
     assert curve.split is not None
     column = (slice(None), None)
     split = Split(
-        own=CurveArrays(own.curve.fixed_usd[column], own.curve.usd_per_token[column],
-                        own.curve.step_usd[column], own.curve.tokens_per_step[column],
-                        own.curve.min_steps, own.curve.extra_steps),
+        own=CurveArrays(
+            own.curve.fixed_usd[column],
+            own.curve.usd_per_token[column],
+            own.curve.step_usd[column],
+            own.curve.tokens_per_step[column],
+            own.curve.min_steps,
+            own.curve.extra_steps,
+        ),
         api_usd_per_token=api_per_token[column],
         capacity_tokens_per_month=own.capacity_tokens_per_month[column],
         fallback_rate=curve.split.fallback_rate,
@@ -452,31 +513,47 @@ def simulate(
     options = []
     for result in point.options:
         util = sampled.utilisation_mean.get(result.name)
-        util_p50 = float(np.median(util)) if util is not None and np.all(np.isfinite(util)) else None
-        options.append(OptionBand(
-            name=result.name,
-            deterministic_usd=result.monthly_cost,
-            monthly_usd=_percentiles(sampled.monthly_usd[result.name]),
-            probability_cheapest=cheapest.get(result.name, 0.0),
-            utilisation_mean_p50=util_p50,
-        ))
+        util_p50 = (
+            float(np.median(util)) if util is not None and np.all(np.isfinite(util)) else None
+        )
+        options.append(
+            OptionBand(
+                name=result.name,
+                deterministic_usd=result.monthly_cost,
+                monthly_usd=_percentiles(sampled.monthly_usd[result.name]),
+                probability_cheapest=cheapest.get(result.name, 0.0),
+                utilisation_mean_p50=util_p50,
+            )
+        )
     breakevens = []
     for row in point.breakeven:
         found = breakeven_band(sampled.breakeven_tokens[(row.option, row.versus)])
-        breakevens.append(BreakevenBand(
-            option=row.option,
-            versus=row.versus,
-            deterministic_tokens_per_month=row.tokens_per_month,
-            tokens_per_month=None if found.band is None else Percentiles(
-                p10=found.band.p10, p50=found.band.p50, p90=found.band.p90, mean=found.band.mean),
-            share_never=found.share_never,
-        ))
+        breakevens.append(
+            BreakevenBand(
+                option=row.option,
+                versus=row.versus,
+                deterministic_tokens_per_month=row.tokens_per_month,
+                tokens_per_month=None
+                if found.band is None
+                else Percentiles(
+                    p10=found.band.p10, p50=found.band.p50, p90=found.band.p90, mean=found.band.mean
+                ),
+                share_never=found.share_never,
+            )
+        )
     return Simulation(
         samples=samples,
         seed=seed,
-        inputs=[InputRange(path=path, distribution=d.describe(), point=d.point,
-                           low=d.bounds[0], high=d.bounds[1])
-                for path, d in sorted(distributions.items())],
+        inputs=[
+            InputRange(
+                path=path,
+                distribution=d.describe(),
+                point=d.point,
+                low=d.bounds[0],
+                high=d.bounds[1],
+            )
+            for path, d in sorted(distributions.items())
+        ],
         options=options,
         breakeven=breakevens,
         held_at_point=[p for p in sampled.held_at_point if p in distributions],

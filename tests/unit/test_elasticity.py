@@ -8,8 +8,13 @@ from llm_tco.core import elasticity as el
 
 # 12 idle hours and 12 busy hours; mean 500 tokens/s, so busy hours run at 1,000 tokens/s.
 PROFILE = [0.0] * 12 + [1.0] * 12
-FLEET = el.Fleet(replica_hourly_usd=2.0, capacity_tokens_per_second=1000.0,
-                 mean_tokens_per_second=500.0, hours_per_month=720.0, current_replicas=2)
+FLEET = el.Fleet(
+    replica_hourly_usd=2.0,
+    capacity_tokens_per_second=1000.0,
+    mean_tokens_per_second=500.0,
+    hours_per_month=720.0,
+    current_replicas=2,
+)
 
 
 def test_always_on() -> None:

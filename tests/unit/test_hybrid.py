@@ -13,10 +13,21 @@ from llm_tco.evaluate import evaluate
 from llm_tco.scenario import scenario_from_data
 
 
-def _split(fixed: float = 8000.0, capacity: float = math.inf, fallback: float = 0.0,
-           step: float = 0.0, per_step: float = math.inf, routing: float = 0.0) -> Split:
-    own = CurveArrays(np.array([fixed]), np.array([0.1e-6]), np.array([step]),
-                      np.array([per_step]), min_steps=1 if step else 0)
+def _split(
+    fixed: float = 8000.0,
+    capacity: float = math.inf,
+    fallback: float = 0.0,
+    step: float = 0.0,
+    per_step: float = math.inf,
+    routing: float = 0.0,
+) -> Split:
+    own = CurveArrays(
+        np.array([fixed]),
+        np.array([0.1e-6]),
+        np.array([step]),
+        np.array([per_step]),
+        min_steps=1 if step else 0,
+    )
     return Split(own, np.array([2e-6]), np.array([capacity]), fallback, routing)
 
 
@@ -33,17 +44,35 @@ def test_split_cost_by_hand() -> None:
 
 def _scenario(share: object, fallback: float = 0.0) -> dict[str, object]:
     return {
-        "workload": {"requests_per_month": "2M", "input_tokens_per_request": 1000,
-                     "output_tokens_per_request": 200},
+        "workload": {
+            "requests_per_month": "2M",
+            "input_tokens_per_request": 1000,
+            "output_tokens_per_request": 200,
+        },
         "options": [
             {"name": "haiku", "api": {"input_per_mtok": 1, "output_per_mtok": 5}},
-            {"name": "llama", "self_hosted": {
-                "gpu": "a100-80gb-sxm", "gpu_count": 4, "gpus_per_replica": 4,
-                "gpu_monthly_price": 1500, "ops_monthly": 2000, "variable_per_mtok": 0.1,
-                "tokens_per_second_per_replica": 2000}},
-            {"name": "mix", "hybrid": {"self_hosted": "llama", "api": "haiku",
-                                       "self_hosted_share": share, "fallback_rate": fallback,
-                                       "routing_monthly": 750}},
+            {
+                "name": "llama",
+                "self_hosted": {
+                    "gpu": "a100-80gb-sxm",
+                    "gpu_count": 4,
+                    "gpus_per_replica": 4,
+                    "gpu_monthly_price": 1500,
+                    "ops_monthly": 2000,
+                    "variable_per_mtok": 0.1,
+                    "tokens_per_second_per_replica": 2000,
+                },
+            },
+            {
+                "name": "mix",
+                "hybrid": {
+                    "self_hosted": "llama",
+                    "api": "haiku",
+                    "self_hosted_share": share,
+                    "fallback_rate": fallback,
+                    "routing_monthly": 750,
+                },
+            },
         ],
     }
 
@@ -53,14 +82,19 @@ def test_share_ends_equal_the_pure_options(share: float, pure: str) -> None:
     result = evaluate(scenario_from_data(_scenario(share)), volumes=[])
     # 2.4B tokens/month is within llama's 2,000 tokens/s x 2.592M s = 5.18B capacity.
     assert result.option("mix").monthly_cost == pytest.approx(
-        result.option(pure).monthly_cost, rel=1e-12)
+        result.option(pure).monthly_cost, rel=1e-12
+    )
 
 
 @pytest.mark.parametrize(
     "split",
-    [_split(), _split(capacity=3e9), _split(capacity=3e9, fallback=0.2, routing=900),
-     _split(fixed=500, step=3000, per_step=1.3e9), _split(fixed=0, step=9000, per_step=4e9,
-                                                            fallback=0.1, routing=300)],
+    [
+        _split(),
+        _split(capacity=3e9),
+        _split(capacity=3e9, fallback=0.2, routing=900),
+        _split(fixed=500, step=3000, per_step=1.3e9),
+        _split(fixed=0, step=9000, per_step=4e9, fallback=0.1, routing=300),
+    ],
 )
 @pytest.mark.parametrize("volume", [1e8, 2e9, 7.7e9, 3e10])
 def test_optimiser_never_beaten_on_a_one_percent_grid(split: Split, volume: float) -> None:

@@ -39,9 +39,13 @@ def test_matches_the_seed_or_explains_with_numbers(stem: str) -> None:
         return
     # A different choice must be explained by a computed number: the option the seed picks is
     # infeasible as stated, or the volume sits on the other side of the computed break-even.
-    explained = [r for r in rec.reasons if r.code in ("infeasible", "breakeven")
-                 and SEED_VERDICTS[stem] in r.text + r.evidence and any(c.isdigit() for c in
-                                                                        r.evidence)]
+    explained = [
+        r
+        for r in rec.reasons
+        if r.code in ("infeasible", "breakeven")
+        and SEED_VERDICTS[stem] in r.text + r.evidence
+        and any(c.isdigit() for c in r.evidence)
+    ]
     assert explained, [r.text for r in rec.reasons]
 
 
@@ -56,13 +60,23 @@ def test_seed3_differs_because_its_stated_prices_break_even_at_449m() -> None:
 
 def _seed1(decision: dict[str, object]) -> dict[str, object]:
     return {
-        "workload": {"requests_per_month": "10M", "input_tokens_per_request": 1000,
-                     "output_tokens_per_request": 200},
+        "workload": {
+            "requests_per_month": "10M",
+            "input_tokens_per_request": 1000,
+            "output_tokens_per_request": 200,
+        },
         "options": [
             {"name": "haiku", "api": {"input_per_mtok": 1, "output_per_mtok": 5}},
-            {"name": "llama", "self_hosted": {"gpu": "a100-80gb-sxm", "gpu_count": 4,
-                                              "gpu_monthly_price": 1500, "ops_monthly": 2000,
-                                              "variable_per_mtok": 0.1}},
+            {
+                "name": "llama",
+                "self_hosted": {
+                    "gpu": "a100-80gb-sxm",
+                    "gpu_count": 4,
+                    "gpu_monthly_price": 1500,
+                    "ops_monthly": 2000,
+                    "variable_per_mtok": 0.1,
+                },
+            },
         ],
         "decision": decision,
     }
@@ -70,17 +84,36 @@ def _seed1(decision: dict[str, object]) -> dict[str, object]:
 
 def test_fewer_than_four_yes_defaults_to_the_api() -> None:
     # Yes: volume 12B >= break-even 5.1B, open model good enough. No: the other four. 2 < 4.
-    rec = recommend(scenario_from_data(_seed1({
-        "open_model_meets_quality": True, "gpu_ops_skill": False, "fine_tuning_needed": False,
-        "data_residency_required": False, "willing_to_rebenchmark": False})))
+    rec = recommend(
+        scenario_from_data(
+            _seed1(
+                {
+                    "open_model_meets_quality": True,
+                    "gpu_ops_skill": False,
+                    "fine_tuning_needed": False,
+                    "data_residency_required": False,
+                    "willing_to_rebenchmark": False,
+                }
+            )
+        )
+    )
     assert rec.choose == "haiku" and rec.six_questions_yes == 2
     assert any(r.code == "six_questions" and r.weight == "decides" for r in rec.reasons)
 
 
 def test_four_yes_keeps_the_cheaper_self_hosted_option() -> None:
-    rec = recommend(scenario_from_data(_seed1({
-        "open_model_meets_quality": True, "gpu_ops_skill": True, "willing_to_rebenchmark": True,
-        "fine_tuning_needed": False})))
+    rec = recommend(
+        scenario_from_data(
+            _seed1(
+                {
+                    "open_model_meets_quality": True,
+                    "gpu_ops_skill": True,
+                    "willing_to_rebenchmark": True,
+                    "fine_tuning_needed": False,
+                }
+            )
+        )
+    )
     assert rec.choose == "llama" and rec.six_questions_yes == 4
 
 

@@ -21,8 +21,15 @@ def _scenario(**overrides: object) -> dict[str, object]:
         "workload": {"tokens_per_month": "1B", "input_share": 0.6},
         "options": [
             {"name": "api", "api": {"input_per_mtok": 2.5, "output_per_mtok": 10}},
-            {"name": "own", "self_hosted": {"gpu": "h100-sxm-80gb", "gpu_count": 2,
-                                            "gpu_hourly_price": 2.49, "ops_monthly": 400}},
+            {
+                "name": "own",
+                "self_hosted": {
+                    "gpu": "h100-sxm-80gb",
+                    "gpu_count": 2,
+                    "gpu_hourly_price": 2.49,
+                    "ops_monthly": 400,
+                },
+            },
         ],
     }
     data.update(overrides)
@@ -45,7 +52,9 @@ def test_range_forms_and_point_values() -> None:
         "options[api].api.output_per_mtok",
     }
     # lognormal P10 = median^2 / p90 = 100 / 14
-    assert scenario.uncertain["options[api].api.output_per_mtok"].bounds[0] == pytest.approx(100 / 14)
+    assert scenario.uncertain["options[api].api.output_per_mtok"].bounds[0] == pytest.approx(
+        100 / 14
+    )
 
 
 def test_a_range_with_equal_ends_is_that_number() -> None:
@@ -106,13 +115,15 @@ def test_degenerate_ranges_in_the_file_give_the_point_result() -> None:
 def test_autoscaled_breakeven_matches_the_exact_search() -> None:
     data = _scenario()
     data["options"][1]["self_hosted"].update(  # type: ignore[index]
-        {"gpu_count": "auto", "tokens_per_second_per_replica": 300, "variable_per_mtok": 0.5})
+        {"gpu_count": "auto", "tokens_per_second_per_replica": 300, "variable_per_mtok": 0.5}
+    )
     scenario = scenario_from_data(data)
     result = evaluate(scenario, volumes=[])
     assert result.breakeven[0].tokens_per_month is not None
     volumes = sample_costs(scenario, {"hours_per_month": np.full(2, 720.0)}).breakeven_tokens
-    assert volumes[("own", "api")][0] == pytest.approx(result.breakeven[0].tokens_per_month,
-                                                        rel=1e-12)
+    assert volumes[("own", "api")][0] == pytest.approx(
+        result.breakeven[0].tokens_per_month, rel=1e-12
+    )
 
 
 def test_never_cheaper_is_nan() -> None:

@@ -41,12 +41,11 @@ class Choice:
 def hourly_rates(mean_tokens_per_second: float, profile: list[float]) -> FloatArray:
     """Tokens/s in each hour of the day: the profile rescaled so its mean is the month's mean."""
     shape = np.asarray(profile, dtype=np.float64)
-    return mean_tokens_per_second * shape / shape.mean()
+    rates: FloatArray = mean_tokens_per_second * shape / shape.mean()
+    return rates
 
 
-def replicas_per_hour(
-    fleet: Fleet, rates: FloatArray, floor: int
-) -> tuple[FloatArray, FloatArray]:
+def replicas_per_hour(fleet: Fleet, rates: FloatArray, floor: int) -> tuple[FloatArray, FloatArray]:
     """Replicas each hour (between ``floor`` and max) and the tokens/s left unserved."""
     assert fleet.capacity_tokens_per_second is not None
     needed = np.ceil(rates / fleet.capacity_tokens_per_second - _STEP_EPS)
@@ -68,8 +67,9 @@ def always_on(fleet: Fleet) -> Choice:
     )
 
 
-def autoscaled(fleet: Fleet, profile: list[float], scale_to_zero: bool = False,
-               cold_start_minutes: float = 0.0) -> Choice:
+def autoscaled(
+    fleet: Fleet, profile: list[float], scale_to_zero: bool = False, cold_start_minutes: float = 0.0
+) -> Choice:
     """Replicas follow the hourly profile; with scale-to-zero, idle hours cost nothing but each
     restart bills ``cold_start_minutes`` of a replica while the model loads."""
     rates = hourly_rates(fleet.mean_tokens_per_second, profile)
@@ -83,8 +83,10 @@ def autoscaled(fleet: Fleet, profile: list[float], scale_to_zero: bool = False,
         starts = int(np.sum(running & ~np.roll(running, 1)))  # the day wraps around
         monthly += starts * days * cold_start_minutes / 60 * fleet.replica_hourly_usd
     name = "scale-to-zero" if scale_to_zero else "autoscaled"
-    how = (f"{replicas.min():.0f}-{replicas.max():.0f} replicas following the hourly profile, "
-           f"{replicas.sum():.0f} replica-hours/day")
+    how = (
+        f"{replicas.min():.0f}-{replicas.max():.0f} replicas following the hourly profile, "
+        f"{replicas.sum():.0f} replica-hours/day"
+    )
     if scale_to_zero:
         how += f", {starts} cold start(s)/day x {cold_start_minutes:g} min"
     lost = float(unserved.sum()) * SECONDS_PER_HOUR * days
@@ -94,12 +96,18 @@ def autoscaled(fleet: Fleet, profile: list[float], scale_to_zero: bool = False,
 
 
 def discounted(base: Choice, name: str, discount: float, note: str) -> Choice:
-    return Choice(name, base.monthly_usd * (1 - discount),
-                  f"{base.name} x (1 - {discount:.0%}) {note}".strip())
+    return Choice(
+        name,
+        base.monthly_usd * (1 - discount),
+        f"{base.name} x (1 - {discount:.0%}) {note}".strip(),
+    )
 
 
 def owned(
-    fleet: Fleet, gpus_per_replica: int, price_per_gpu: float, amortization_months: float,
+    fleet: Fleet,
+    gpus_per_replica: int,
+    price_per_gpu: float,
+    amortization_months: float,
     power_monthly_usd_per_gpu: float = 0.0,
 ) -> Choice:
     gpus = fleet.current_replicas * gpus_per_replica
@@ -113,6 +121,9 @@ def peak_replicas(fleet: Fleet, profile: list[float] | None, peak_to_mean: float
     """Replicas an always-on fleet needs for the busiest hour (profile) or the stated peak."""
     if fleet.capacity_tokens_per_second is None:
         return None
-    peak = (float(hourly_rates(fleet.mean_tokens_per_second, profile).max()) if profile
-            else fleet.mean_tokens_per_second * peak_to_mean)
+    peak = (
+        float(hourly_rates(fleet.mean_tokens_per_second, profile).max())
+        if profile
+        else fleet.mean_tokens_per_second * peak_to_mean
+    )
     return max(fleet.min_replicas, math.ceil(peak / fleet.capacity_tokens_per_second - _STEP_EPS))

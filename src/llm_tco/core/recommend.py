@@ -96,8 +96,7 @@ class Verdict:
 
     @property
     def summary(self) -> str:
-        decided = [r.text for r in self.reasons if r.weight == "decides"
-                   and r.code != "infeasible"]
+        decided = [r.text for r in self.reasons if r.weight == "decides" and r.code != "infeasible"]
         decided += [r.text for r in self.reasons if r.code == "cheapest"]
         head = f"Choose {self.choose.name} ({self.choose.kind.replace('_', '-')})"
         return head + (": " + decided[0] if decided else ".")
@@ -108,15 +107,21 @@ def tokens_per_day(facts: Facts) -> float:
 
 
 def _restrict(
-    pool: list[OptionFacts], keep: set[Kind], code: str, text: str, evidence: str,
-    reasons: list[Reason], proprietary_only: bool = False,
+    pool: list[OptionFacts],
+    keep: set[Kind],
+    code: str,
+    text: str,
+    evidence: str,
+    reasons: list[Reason],
+    proprietary_only: bool = False,
 ) -> list[OptionFacts]:
     kept = [o for o in pool if o.kind in keep and not (proprietary_only and o.open_weight)]
     if kept:
         reasons.append(Reason(code, text, evidence, "decides"))
         return kept
-    reasons.append(Reason(code, text + ", but no option of that kind is listed: add one",
-                          evidence, "caveat"))
+    reasons.append(
+        Reason(code, text + ", but no option of that kind is listed: add one", evidence, "caveat")
+    )
     return pool
 
 
@@ -125,24 +130,48 @@ def _constraints(facts: Facts, pool: list[OptionFacts], reasons: list[Reason]) -
     if a is None:
         return pool
     if a.data_residency_required:
-        return _restrict(pool, {"self_hosted"}, "data_residency",
-                         "data may never leave your infrastructure, so only self-hosted options "
-                         "qualify (\"self-host regardless of volume\")",
-                         "decision.data_residency_required: yes", reasons)
+        return _restrict(
+            pool,
+            {"self_hosted"},
+            "data_residency",
+            "data may never leave your infrastructure, so only self-hosted options "
+            'qualify ("self-host regardless of volume")',
+            "decision.data_residency_required: yes",
+            reasons,
+        )
     if a.model_not_offered_by_apis:
-        return _restrict(pool, {"self_hosted", "hybrid"}, "model_not_offered",
-                         "the model you need is not offered by any API",
-                         "decision.model_not_offered_by_apis: yes", reasons)
+        return _restrict(
+            pool,
+            {"self_hosted", "hybrid"},
+            "model_not_offered",
+            "the model you need is not offered by any API",
+            "decision.model_not_offered_by_apis: yes",
+            reasons,
+        )
     if a.fine_tuning_needed:
-        pool = _restrict(pool, {"self_hosted", "hybrid"}, "fine_tuning",
-                         "fine-tuned weights you own mean self-hosting",
-                         "decision.fine_tuning_needed: yes", reasons)
+        pool = _restrict(
+            pool,
+            {"self_hosted", "hybrid"},
+            "fine_tuning",
+            "fine-tuned weights you own mean self-hosting",
+            "decision.fine_tuning_needed: yes",
+            reasons,
+        )
     if a.quality_bar == "frontier" or a.open_model_meets_quality is False:
-        evidence = ("decision.quality_bar: frontier" if a.quality_bar == "frontier"
-                    else "decision.open_model_meets_quality: no")
-        pool = _restrict(pool, {"api"}, "quality", "open models do not meet your quality bar, "
-                         "so proprietary APIs qualify",
-                         evidence, reasons, proprietary_only=True)
+        evidence = (
+            "decision.quality_bar: frontier"
+            if a.quality_bar == "frontier"
+            else "decision.open_model_meets_quality: no"
+        )
+        pool = _restrict(
+            pool,
+            {"api"},
+            "quality",
+            "open models do not meet your quality bar, so proprietary APIs qualify",
+            evidence,
+            reasons,
+            proprietary_only=True,
+        )
     return pool
 
 
@@ -174,8 +203,10 @@ def _volume_above_breakeven(facts: Facts, api: OptionFacts | None) -> bool | Non
     rows = [b for b in facts.breakevens if b.versus == api.name]
     if not rows:
         return None
-    return any(b.tokens_per_month is not None and facts.tokens_per_month >= b.tokens_per_month
-               for b in rows)
+    return any(
+        b.tokens_per_month is not None and facts.tokens_per_month >= b.tokens_per_month
+        for b in rows
+    )
 
 
 def recommend(facts: Facts) -> Verdict:
@@ -183,24 +214,38 @@ def recommend(facts: Facts) -> Verdict:
     feasible = [o for o in facts.options if o.infeasible is None]
     for o in facts.options:
         if o.infeasible is not None:
-            reasons.append(Reason("infeasible", f"{o.name} is left out: it cannot serve this "
-                                  "workload as stated", o.infeasible,
-                                  "decides" if feasible else "caveat"))
+            reasons.append(
+                Reason(
+                    "infeasible",
+                    f"{o.name} is left out: it cannot serve this workload as stated",
+                    o.infeasible,
+                    "decides" if feasible else "caveat",
+                )
+            )
     pool = _constraints(facts, feasible or list(facts.options), reasons)
     ranked, taxed = _rank(pool)
     choice = ranked[0]
     hard = any(r.weight == "decides" and r.code != "infeasible" for r in reasons)
     apis = [o for o in _rank([o for o in feasible if o.kind == "api"])[0]]
     six_yes, six_answered, yes = six_questions(facts, apis[0] if apis else None)
-    if (facts.answers is not None and not hard and choice.kind != "api" and apis
-            and six_yes < SIX_QUESTIONS_NEEDED):
+    if (
+        facts.answers is not None
+        and not hard
+        and choice.kind != "api"
+        and apis
+        and six_yes < SIX_QUESTIONS_NEEDED
+    ):
         saving = apis[0].monthly_usd - choice.monthly_usd
-        reasons.append(Reason(
-            "six_questions",
-            f"only {six_yes} of the six self-hosting questions are answered yes (4 needed), so "
-            f"default to the API even though {choice.name} looks {format_usd(saving)}/month "
-            "cheaper on paper",
-            "yes: " + (", ".join(yes) or "none"), "decides"))
+        reasons.append(
+            Reason(
+                "six_questions",
+                f"only {six_yes} of the six self-hosting questions are answered yes (4 needed), so "
+                f"default to the API even though {choice.name} looks {format_usd(saving)}/month "
+                "cheaper on paper",
+                "yes: " + (", ".join(yes) or "none"),
+                "decides",
+            )
+        )
         choice = apis[0]
     verdict = Verdict(choice, reasons, six_yes if facts.answers else None, six_answered)
     _cost_reasons(facts, verdict, ranked, taxed)
@@ -219,26 +264,39 @@ def _cost_reasons(facts: Facts, v: Verdict, ranked: list[OptionFacts], taxed: bo
         what = "per accepted output (monthly cost / acceptance rate)" if taxed else "a month"
         if mine <= theirs:
             ratio = theirs / mine if mine > 0 else float("inf")
-            than = (f"level with {best.name}" if ratio < 1.005
-                    else f"{ratio:.1f}x below {best.name}")
-            v.reasons.append(Reason(
-                "cheapest", f"{c.name} is the cheapest option, {than} {what}",
-                f"{format_usd(mine)} vs {format_usd(theirs)}"))
+            than = f"level with {best.name}" if ratio < 1.005 else f"{ratio:.1f}x below {best.name}"
+            v.reasons.append(
+                Reason(
+                    "cheapest",
+                    f"{c.name} is the cheapest option, {than} {what}",
+                    f"{format_usd(mine)} vs {format_usd(theirs)}",
+                )
+            )
         else:
-            v.reasons.append(Reason(
-                "not_cheapest", f"{best.name} would cost less ({format_usd(theirs)} vs "
-                f"{format_usd(mine)} {what})", f"{format_usd(theirs)} vs {format_usd(mine)}",
-                "against"))
+            v.reasons.append(
+                Reason(
+                    "not_cheapest",
+                    f"{best.name} would cost less ({format_usd(theirs)} vs "
+                    f"{format_usd(mine)} {what})",
+                    f"{format_usd(theirs)} vs {format_usd(mine)}",
+                    "against",
+                )
+            )
     if taxed:
-        v.reasons.append(Reason(
-            "capability_tax", "ranked by cost per accepted output, not per token (retries and "
-            "rejected outputs are paid for)",
-            "; ".join(f"{o.name} {o.acceptance_rate:.0%} accepted" for o in facts.options)))
+        v.reasons.append(
+            Reason(
+                "capability_tax",
+                "ranked by cost per accepted output, not per token (retries and "
+                "rejected outputs are paid for)",
+                "; ".join(f"{o.name} {o.acceptance_rate:.0%} accepted" for o in facts.options),
+            )
+        )
     if c.probability_cheapest is not None and facts.samples:
         p = c.probability_cheapest
         weight = "supports" if p >= CLOSE_CALL_PROBABILITY else "caveat"
-        text = (f"{c.name} is cheapest in {p:.0%} of {facts.samples:,} simulated months"
-                + ("" if p >= CLOSE_CALL_PROBABILITY else ": a close call within your ranges"))
+        text = f"{c.name} is cheapest in {p:.0%} of {facts.samples:,} simulated months" + (
+            "" if p >= CLOSE_CALL_PROBABILITY else ": a close call within your ranges"
+        )
         v.reasons.append(Reason("probability", text, f"P(cheapest) = {p:.3f}", weight))
 
 
@@ -248,38 +306,54 @@ def _breakeven_reasons(facts: Facts, v: Verdict) -> None:
         if v.choose.name not in (b.option, b.versus):
             continue
         if b.tokens_per_month is None:
-            v.reasons.append(Reason(
-                "breakeven", f"{b.option} never becomes cheaper than {b.versus} at any volume",
-                f"break-even {b.option} vs {b.versus}: never",
-                "supports" if v.choose.name == b.versus else "against"))
+            v.reasons.append(
+                Reason(
+                    "breakeven",
+                    f"{b.option} never becomes cheaper than {b.versus} at any volume",
+                    f"break-even {b.option} vs {b.versus}: never",
+                    "supports" if v.choose.name == b.versus else "against",
+                )
+            )
             continue
         ratio = volume / b.tokens_per_month
         above = volume >= b.tokens_per_month
         side = "above" if above else "below"
         favours = b.option if above else b.versus
-        v.reasons.append(Reason(
-            "breakeven",
-            f"your {format_tokens(volume)} tokens/month is {side} the {format_tokens(b.tokens_per_month)}"
-            f" break-even of {b.option} vs {b.versus} ({ratio:.2f}x), which favours {favours}",
-            f"volume {format_tokens(volume)} / break-even {format_tokens(b.tokens_per_month)}",
-            "supports" if favours == v.choose.name else "against"))
+        v.reasons.append(
+            Reason(
+                "breakeven",
+                f"your {format_tokens(volume)} tokens/month is {side} the "
+                f"{format_tokens(b.tokens_per_month)} break-even of {b.option} vs {b.versus} ({ratio:.2f}x), which favours {favours}",
+                f"volume {format_tokens(volume)} / break-even {format_tokens(b.tokens_per_month)}",
+                "supports" if favours == v.choose.name else "against",
+            )
+        )
 
 
 def _soft_reasons(facts: Facts, v: Verdict, six_yes: int, yes: list[str]) -> None:
     c, a = v.choose, facts.answers or Answers()
     per_day = tokens_per_day(facts)
     if per_day >= VERY_HIGH_TOKENS_PER_DAY:
-        where = ("past the 100M/day where self-hosting is clearly ahead"
-                 if per_day >= CLEARLY_AHEAD_TOKENS_PER_DAY
-                 else "past the 50M/day where the math starts tilting toward self-hosting")
+        where = (
+            "past the 100M/day where self-hosting is clearly ahead"
+            if per_day >= CLEARLY_AHEAD_TOKENS_PER_DAY
+            else "past the 50M/day where the math starts tilting toward self-hosting"
+        )
         v.five_cases.append("very high volume")
-        v.reasons.append(Reason("volume", f"{format_tokens(per_day)} tokens/day is {where} "
-                                "(seed rule of thumb; the break-even above is computed)",
-                                f"{format_tokens(per_day)} tokens/day",
-                                "supports" if c.kind != "api" else "caveat"))
-    for flag, case in ((a.data_residency_required, "strict data residency"),
-                       (a.fine_tuning_needed, "fine-tuned custom model"),
-                       (a.model_not_offered_by_apis, "model no API offers")):
+        v.reasons.append(
+            Reason(
+                "volume",
+                f"{format_tokens(per_day)} tokens/day is {where} "
+                "(seed rule of thumb; the break-even above is computed)",
+                f"{format_tokens(per_day)} tokens/day",
+                "supports" if c.kind != "api" else "caveat",
+            )
+        )
+    for flag, case in (
+        (a.data_residency_required, "strict data residency"),
+        (a.fine_tuning_needed, "fine-tuned custom model"),
+        (a.model_not_offered_by_apis, "model no API offers"),
+    ):
         if flag:
             v.five_cases.append(case)
     for o in facts.options:
@@ -289,26 +363,56 @@ def _soft_reasons(facts: Facts, v: Verdict, six_yes: int, yes: list[str]) -> Non
         if o.utilisation_mean >= BULK_UTILISATION and steady:
             v.five_cases.append(f"cost-sensitive bulk on {o.name}")
         if o.name == c.name and o.utilisation_mean < LOW_UTILISATION:
-            v.reasons.append(Reason(
-                "utilisation", f"{o.name}'s GPUs would be busy {o.utilisation_mean:.0%} of the "
-                "time on average; below 60% you pay for idle capacity (see the idle choices)",
-                f"utilisation at mean load {o.utilisation_mean:.0%}", "caveat"))
+            v.reasons.append(
+                Reason(
+                    "utilisation",
+                    f"{o.name}'s GPUs would be busy {o.utilisation_mean:.0%} of the "
+                    "time on average; below 60% you pay for idle capacity (see the idle choices)",
+                    f"utilisation at mean load {o.utilisation_mean:.0%}",
+                    "caveat",
+                )
+            )
     if facts.answers is not None:
-        v.reasons.append(Reason(
-            "six_questions_score", f"{six_yes} of the six self-hosting questions answered yes "
-            f"({'4 or more: self-hosting is worth evaluating' if six_yes >= 4 else 'fewer than 4: default to the API'})",
-            "yes: " + (", ".join(yes) or "none"), "supports" if (six_yes >= 4) == (c.kind != "api")
-            else "against"))
+        verdict_text = (
+            "4 or more: self-hosting is worth evaluating"
+            if six_yes >= SIX_QUESTIONS_NEEDED
+            else "fewer than 4: default to the API"
+        )
+        v.reasons.append(
+            Reason(
+                "six_questions_score",
+                f"{six_yes} of the six self-hosting questions answered yes ({verdict_text})",
+                "yes: " + (", ".join(yes) or "none"),
+                "supports" if (six_yes >= 4) == (c.kind != "api") else "against",
+            )
+        )
     if c.kind != "api" and a.gpu_ops_skill is False:
-        v.reasons.append(Reason("gpu_ops", "nobody in-house runs GPUs in production: budget the "
-                                "hidden 3-6 months to learn, or hire (seed: EUR 90-130k/year)",
-                                "decision.gpu_ops_skill: no", "against"))
+        v.reasons.append(
+            Reason(
+                "gpu_ops",
+                "nobody in-house runs GPUs in production: budget the "
+                "hidden 3-6 months to learn, or hire (seed: EUR 90-130k/year)",
+                "decision.gpu_ops_skill: no",
+                "against",
+            )
+        )
     if c.kind != "api" and a.load_pattern == "bursty":
-        v.reasons.append(Reason("bursty", "bursty load leaves rented GPUs idle between bursts; "
-                                "consider a hybrid that sends bursts to the API",
-                                "decision.load_pattern: bursty", "caveat"))
+        v.reasons.append(
+            Reason(
+                "bursty",
+                "bursty load leaves rented GPUs idle between bursts; "
+                "consider a hybrid that sends bursts to the API",
+                "decision.load_pattern: bursty",
+                "caveat",
+            )
+        )
     if a.latency_target_ms is not None and a.latency_target_ms < LOCAL_LATENCY_MS:
-        v.reasons.append(Reason("latency", f"a {a.latency_target_ms:g} ms first-token target "
-                                "favours local inference without network round-trips",
-                                f"decision.latency_target_ms: {a.latency_target_ms:g}",
-                                "supports" if c.kind != "api" else "against"))
+        v.reasons.append(
+            Reason(
+                "latency",
+                f"a {a.latency_target_ms:g} ms first-token target "
+                "favours local inference without network round-trips",
+                f"decision.latency_target_ms: {a.latency_target_ms:g}",
+                "supports" if c.kind != "api" else "against",
+            )
+        )
