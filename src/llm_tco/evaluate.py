@@ -15,6 +15,7 @@ from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.catalog.schema import GpuSpec, ModelArch
 from llm_tco.core.breakeven import find_crossings, sweep_costs, verdicts
 from llm_tco.core.costs import (
+    ApiOption,
     CostCurve,
     SelfHostedOption,
     api_curve,
@@ -63,13 +64,21 @@ class Priced:
     result: OptionResult
     curve: CostCurve
     capacity_tokens_per_month: float | None = None  # fixed deployments only
+    core: ApiOption | SelfHostedOption | None = None  # the resolved core inputs
 
 
-def evaluate(
-    scenario: Scenario, catalog: Catalog | None = None, volumes: list[float] | None = None
-) -> Result:
-    """Cost every option of ``scenario``; ``volumes`` overrides the scenario's sweep."""
-    catalog = catalog or load_catalog()
+@dataclass
+class PricedScenario:
+    """Every option of a scenario priced at its volume, before the result is assembled."""
+
+    workload: Workload
+    workload_source: str
+    priced: list[Priced]
+    notes: Notes
+
+
+def price_options(scenario: Scenario, catalog: Catalog) -> PricedScenario:
+    """Resolve and cost every option at the scenario's volume (hybrids after their parts)."""
     notes = Notes()
     hours = scenario.hours_per_month
     workload, workload_source = resolve_workload(scenario.workload, hours)
@@ -78,11 +87,27 @@ def evaluate(
         if option.api is not None:
             resolved = resolve_api(option, option.api, workload, catalog, notes)
             priced.append(_price_api(option, resolved, workload))
-        else:
-            assert option.self_hosted is not None
+        elif option.self_hosted is not None:
             priced.append(
                 _price_self_hosted(option, option.self_hosted, workload, hours, catalog, notes)
             )
+    if any(option.hybrid is not None for option in scenario.options):
+        from llm_tco.hybrid_eval import price_hybrids
+
+        priced = price_hybrids(scenario, priced, workload, notes)
+    return PricedScenario(workload, workload_source, priced, notes)
+
+
+def evaluate(
+    scenario: Scenario, catalog: Catalog | None = None, volumes: list[float] | None = None
+) -> Result:
+    """Cost every option of ``scenario``; ``volumes`` overrides the scenario's sweep."""
+    catalog = catalog or load_catalog()
+    hours = scenario.hours_per_month
+    state = price_options(scenario, catalog)
+    workload, workload_source, priced, notes = (
+        state.workload, state.workload_source, state.priced, state.notes
+    )
     sweep_volumes = volumes if volumes is not None else scenario.sweep
     if not sweep_volumes:
         sweep_volumes = default_sweep(workload.total_tokens_per_month)
@@ -162,7 +187,7 @@ def _price_api(option: OptionSpec, resolved: ResolvedApi, workload: Workload) ->
         price=price,
         **_accepted(monthly, option, workload),
     )
-    return Priced(result=result, curve=api_curve(api, workload))
+    return Priced(result=result, curve=api_curve(api, workload), core=api)
 
 
 def _accepted(monthly: float, option: OptionSpec, workload: Workload) -> dict[str, Any]:
@@ -353,7 +378,7 @@ def _self_hosted_result(
     fixed_capacity = None
     if core.replicas is not None and capacity_month is not None:
         fixed_capacity = capacity_month * core.replicas
-    return Priced(result, self_hosted_curve(core, workload), fixed_capacity)
+    return Priced(result, self_hosted_curve(core, workload), fixed_capacity, core=core)
 
 
 def _utilisation(core: SelfHostedOption, workload: Workload, replicas: int) -> dict[str, Any]:

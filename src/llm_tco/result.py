@@ -105,9 +105,29 @@ class ApiPriceInfo(Model):
     as_of: dt.date | None = None
 
 
+class SplitPoint(Model):
+    share: float
+    monthly_usd: float
+    meets_quality_floor: bool = True
+
+
+class HybridInfo(Model):
+    """How a hybrid option splits its traffic, and the cost of every split."""
+
+    self_hosted: str
+    api: str
+    self_hosted_share: float
+    optimised: bool
+    max_share: float
+    fallback_rate: float
+    capacity_tokens_per_month: float | None
+    overflow_tokens_per_month: float
+    split_curve: list[SplitPoint]
+
+
 class OptionResult(Model):
     name: str
-    kind: Literal["api", "self_hosted"]
+    kind: Literal["api", "self_hosted", "hybrid"]
     label: str
     monthly_cost: float
     cost_per_mtok: float | None
@@ -121,6 +141,7 @@ class OptionResult(Model):
     acceptance_rate: float
     cost_per_accepted_request: float | None = None
     cost_per_accepted_mtok: float | None = None
+    hybrid: HybridInfo | None = None
 
 
 class CrossingInfo(Model):

@@ -16,12 +16,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     ValidationError,
     model_validator,
 )
 
+from llm_tco.core.uncertainty import Distribution
 from llm_tco.core.units import DEFAULT_HOURS_PER_MONTH, parse_quantity
 from llm_tco.errors import ScenarioError
+from llm_tco.ranges import extract_ranges, parse_range, range_data
 
 
 def _quantity(value: object) -> float:
@@ -31,6 +35,19 @@ def _quantity(value: object) -> float:
 Quantity = Annotated[float, BeforeValidator(_quantity), Field(ge=0)]
 PositiveQuantity = Annotated[float, BeforeValidator(_quantity), Field(gt=0)]
 Share = Annotated[float, BeforeValidator(_quantity), Field(ge=0, le=1)]
+
+
+def _distribution(value: object) -> Distribution:
+    if isinstance(value, Distribution):
+        return value
+    if isinstance(value, dict):
+        return parse_range(value)
+    raise ValueError("a range is {low, high}, {triangular: [a, mode, b]} or {lognormal: ...}")
+
+
+RangeValue = Annotated[
+    Distribution, PlainValidator(_distribution), PlainSerializer(range_data, return_type=dict)
+]
 
 
 class Strict(BaseModel):
@@ -56,6 +73,18 @@ class WorkloadSpec(Strict):
         default=None, description="derive the workload from request logs (see `llm-tco ingest`)"
     )
     logs_group: str | None = None
+    hourly_profile: list[Quantity] | None = Field(
+        default=None,
+        description="relative load in each hour of the day (24 values), for autoscaling",
+    )
+
+    @model_validator(mode="after")
+    def _profile(self) -> WorkloadSpec:
+        if self.hourly_profile is not None and (
+            len(self.hourly_profile) != 24 or max(self.hourly_profile) <= 0
+        ):
+            raise ValueError("hourly_profile needs 24 values, hour 0 to 23, not all zero")
+        return self
 
     @model_validator(mode="after")
     def _one_volume(self) -> WorkloadSpec:
@@ -212,21 +241,80 @@ class SelfHostedSpec(Strict):
         return self.engineering_hours_per_month is not None
 
 
+class HybridSpec(Strict):
+    """Route a share of the traffic to a self-hosted option and the rest to an API option."""
+
+    self_hosted: str = Field(description="name of a self_hosted option in this scenario")
+    api: str = Field(description="name of an api option in this scenario")
+    self_hosted_share: Literal["optimise", "optimize"] | Share = "optimise"
+    fallback_rate: Share = Field(
+        default=0.0, description="share of self-hosted requests re-sent to the API (low confidence)"
+    )
+    quality_floor: Share | None = Field(
+        default=None, description="lowest blended quality (options' `quality`) the split may have"
+    )
+    routing_monthly: Quantity = Field(default=0.0, description="router upkeep, USD/month")
+
+
+class ScalingSpec(Strict):
+    """What-if choices for a self-hosted option's idle cost (see `llm-tco recommend`)."""
+
+    max_replicas: Annotated[int, Field(ge=1)] | None = None
+    scale_to_zero: bool = False
+    cold_start_minutes: Quantity | None = None
+    spot_discount: Share | None = None
+    reserved_discount: Share | None = None
+    owned_price_per_gpu: PositiveQuantity | None = None
+    owned_amortization_months: PositiveQuantity = 36.0
+
+
 class OptionSpec(Strict):
     """One way of serving the workload."""
 
     name: str = Field(min_length=1, max_length=80)
     api: ApiSpec | None = None
     self_hosted: SelfHostedSpec | None = None
+    hybrid: HybridSpec | None = None
     retry_rate: Quantity = 0.0
     acceptance_rate: Annotated[float, BeforeValidator(_quantity), Field(gt=0, le=1)] = 1.0
+    quality: Share | None = Field(
+        default=None, description="score on your own eval (0-1), for hybrid quality floors"
+    )
+    scaling: ScalingSpec | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> OptionSpec:
-        kinds = [k for k in ("api", "self_hosted") if getattr(self, k) is not None]
+        kinds = [k for k in ("api", "self_hosted", "hybrid") if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError("an option needs exactly one of `api` or `self_hosted`")
+            raise ValueError("an option needs exactly one of `api`, `self_hosted` or `hybrid`")
         return self
+
+
+class DecisionSpec(Strict):
+    """Answers to the qualitative questions the recommendation weighs (all optional)."""
+
+    data_residency_required: bool | None = Field(
+        default=None,
+        description="data legally may never leave your infrastructure, and no API's region "
+        "pinning or zero-retention endpoint satisfies it",
+    )
+    fine_tuning_needed: bool | None = None
+    gpu_ops_skill: bool | None = Field(
+        default=None, description="GPU ops capability in-house, or budget to hire it"
+    )
+    open_model_meets_quality: bool | None = Field(
+        default=None, description="an eval on your own prompts puts the open model within ~10%"
+    )
+    quality_bar: Literal["frontier", "standard"] | None = None
+    latency_target_ms: PositiveQuantity | None = Field(
+        default=None, description="time-to-first-token target"
+    )
+    willing_to_rebenchmark: bool | None = Field(
+        default=None, description="willing to re-run evals every 6 months"
+    )
+    model_not_offered_by_apis: bool | None = None
+    load_pattern: Literal["steady", "bursty"] | None = None
+    agentic: bool | None = None
 
 
 class Scenario(Strict):
@@ -238,6 +326,24 @@ class Scenario(Strict):
     workload: WorkloadSpec
     options: list[OptionSpec] = Field(min_length=1)
     sweep: list[PositiveQuantity] = []
+    decision: DecisionSpec | None = None
+    uncertain: dict[str, RangeValue] = Field(
+        default={},
+        description="ranges by input path; filled from range-valued numbers, which the "
+        "scenario holds at their point values",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ranges(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        points, found = extract_ranges(data)
+        if found:
+            given = dict(points.get("uncertain") or {})
+            given.update(found)
+            points["uncertain"] = given
+        return points
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
@@ -247,6 +353,16 @@ class Scenario(Strict):
             raise ValueError(f"option names must be unique; repeated: {', '.join(duplicates)}")
         if self.hours_per_month > 744:
             raise ValueError("hours_per_month cannot exceed 744 (31 days)")
+        kinds = {o.name: o for o in self.options}
+        for option in self.options:
+            if option.hybrid is None:
+                continue
+            for kind in ("self_hosted", "api"):
+                ref = getattr(option.hybrid, kind)
+                if ref not in kinds or getattr(kinds[ref], kind) is None:
+                    raise ValueError(
+                        f"hybrid {option.name}: {kind} must name a {kind} option, not '{ref}'"
+                    )
         return self
 
 

@@ -1,0 +1,133 @@
+"""Ranges, seeded Monte Carlo, and the collapsed-range identity with deterministic evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from llm_tco.core.uncertainty import Distribution, first_breakeven
+from llm_tco.evaluate import evaluate
+from llm_tco.scenario import load_scenario, scenario_from_data
+from llm_tco.sensitivity import numeric_inputs
+from llm_tco.simulate import sample_costs, simulate
+
+EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
+
+
+def _scenario(**overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "workload": {"tokens_per_month": "1B", "input_share": 0.6},
+        "options": [
+            {"name": "api", "api": {"input_per_mtok": 2.5, "output_per_mtok": 10}},
+            {
+                "name": "own",
+                "self_hosted": {
+                    "gpu": "h100-sxm-80gb",
+                    "gpu_count": 2,
+                    "gpu_hourly_price": 2.49,
+                    "ops_monthly": 400,
+                },
+            },
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+def test_range_forms_and_point_values() -> None:
+    data = _scenario()
+    own = data["options"][1]["self_hosted"]  # type: ignore[index]
+    own["ops_monthly"] = {"low": 500, "high": 2000}
+    own["gpu_hourly_price"] = {"triangular": [2.0, 2.49, 3.0]}
+    data["options"][0]["api"]["output_per_mtok"] = {"lognormal": {"median": 10, "p90": 14}}  # type: ignore[index]
+    scenario = scenario_from_data(data)
+    assert scenario.options[1].self_hosted.ops_monthly == 1250  # midpoint of 500..2000
+    assert scenario.options[1].self_hosted.gpu_hourly_price == 2.49  # the mode
+    assert scenario.options[0].api.output_per_mtok == 10  # the median
+    assert set(scenario.uncertain) == {
+        "options[own].self_hosted.ops_monthly",
+        "options[own].self_hosted.gpu_hourly_price",
+        "options[api].api.output_per_mtok",
+    }
+    # lognormal P10 = median^2 / p90 = 100 / 14
+    assert scenario.uncertain["options[api].api.output_per_mtok"].bounds[0] == pytest.approx(
+        100 / 14
+    )
+
+
+def test_a_range_with_equal_ends_is_that_number() -> None:
+    assert Distribution("uniform", 3.0, 3.0).point == 3.0
+    rng = np.random.default_rng(0)
+    assert np.all(Distribution("triangular", 2.0, 2.0, 2.0).sample(rng, 5) == 2.0)
+
+
+def test_same_seed_same_bytes_other_seed_differs() -> None:
+    data = _scenario()
+    data["options"][1]["self_hosted"]["ops_monthly"] = {"low": 500, "high": 2000}  # type: ignore[index]
+    data["workload"]["tokens_per_month"] = {"low": "500M", "high": "2B"}  # type: ignore[index]
+    scenario = scenario_from_data(data)
+    first = simulate(scenario, 2000, seed=7).model_dump_json()
+    assert simulate(scenario, 2000, seed=7).model_dump_json() == first
+    assert simulate(scenario, 2000, seed=8).model_dump_json() != first
+
+
+def test_probability_and_breakeven_band_by_hand() -> None:
+    # Fixed cost 2 x $2.49 x 720 h + $400 = $3,985.60; API blended 0.6 x 2.5 + 0.4 x 10 = $5.50
+    # per MTok, so break-even = 3,985.6 / 5.5e-6 = 724.65M tokens (seed "Open Source vs API").
+    # With volume uniform on 500M..2B, P(self-hosted cheaper) = (2000 - 724.65) / 1500 = 0.850.
+    data = _scenario()
+    data["workload"]["tokens_per_month"] = {"low": "500M", "high": "2B"}  # type: ignore[index]
+    sim = simulate(scenario_from_data(data), 100_000, seed=1)
+    own = next(o for o in sim.options if o.name == "own")
+    assert own.probability_cheapest == pytest.approx(0.850, abs=0.005)
+    band = sim.breakeven[0].tokens_per_month
+    assert band is not None and band.p50 == pytest.approx(3985.6 / 5.5e-6)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_collapsed_ranges_equal_the_deterministic_result_exactly(path: Path) -> None:
+    scenario = load_scenario(path)
+    result = evaluate(scenario, volumes=[])
+    draws = {p: np.full(4, v) for p, v in numeric_inputs(scenario).items()}
+    sampled = sample_costs(scenario, draws)
+    for option in result.options:
+        assert np.all(sampled.monthly_usd[option.name] == option.monthly_cost), option.name
+    for row in result.breakeven:
+        values = sampled.breakeven_tokens[(row.option, row.versus)]
+        if row.tokens_per_month is None:
+            assert np.all(np.isnan(values))
+        else:
+            assert np.all(values == row.tokens_per_month)
+
+
+def test_degenerate_ranges_in_the_file_give_the_point_result() -> None:
+    data = _scenario()
+    data["options"][1]["self_hosted"]["ops_monthly"] = {"low": 400, "high": 400}  # type: ignore[index]
+    scenario = scenario_from_data(data)
+    point = evaluate(scenario, volumes=[])
+    sim = simulate(scenario, 1000, seed=3)
+    for band, option in zip(sim.options, point.options, strict=True):
+        assert band.monthly_usd.p10 == band.monthly_usd.p90 == option.monthly_cost
+
+
+def test_autoscaled_breakeven_matches_the_exact_search() -> None:
+    data = _scenario()
+    data["options"][1]["self_hosted"].update(  # type: ignore[index]
+        {"gpu_count": "auto", "tokens_per_second_per_replica": 300, "variable_per_mtok": 0.5}
+    )
+    scenario = scenario_from_data(data)
+    result = evaluate(scenario, volumes=[])
+    assert result.breakeven[0].tokens_per_month is not None
+    volumes = sample_costs(scenario, {"hours_per_month": np.full(2, 720.0)}).breakeven_tokens
+    assert volumes[("own", "api")][0] == pytest.approx(
+        result.breakeven[0].tokens_per_month, rel=1e-12
+    )
+
+
+def test_never_cheaper_is_nan() -> None:
+    from llm_tco.core.uncertainty import CurveArrays
+
+    own = CurveArrays(np.array([100.0]), np.array([2e-6]), np.zeros(1), np.array([np.inf]))
+    assert np.isnan(first_breakeven(own, np.array([1e-6]))[0])
