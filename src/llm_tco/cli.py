@@ -138,6 +138,10 @@ def emit(result: Any, output: OutputFormat, *, sweep_only: bool = False) -> None
         sys.stdout.write(text.render_csv(result))
     else:
         text.render_table(result, stdout, sweep_only=sweep_only)
+        if getattr(result, "simulation", None) is not None:
+            from llm_tco.uncertainty_cli import render_simulation
+
+            render_simulation(result.simulation, stdout)
         text.render_warnings(result, stderr)
 
 
@@ -151,16 +155,32 @@ FormatOpt = Annotated[
 
 @app.command()
 @cli_errors
-def evaluate(file: FileArg, output: FormatOpt = OutputFormat.table) -> None:
+def evaluate(
+    file: FileArg,
+    output: FormatOpt = OutputFormat.table,
+    samples: Annotated[
+        int, typer.Option(min=0, help="Monte Carlo samples over the scenario's ranges (0: none)")
+    ] = 0,
+    seed: Annotated[int | None, typer.Option(help="random seed: same seed, same output")] = None,
+) -> None:
     """Monthly cost of every option with its line items, break-even volumes and a sweep.
 
     Warnings (a model that does not fit, capacity exceeded, a price that differs from the
-    catalog) go to stderr in table mode and into `warnings[]` in JSON.
+    catalog) go to stderr in table mode and into `warnings[]` in JSON. With `--samples N`,
+    any number written as a range (`{low: 500, high: 2000}`, `{triangular: [a, mode, b]}`)
+    is sampled: P10/P50/P90 cost per option, the probability each is cheapest, and the
+    break-even as a distribution (`simulation` in JSON).
     """
     from llm_tco.evaluate import evaluate as run
     from llm_tco.scenario import load_scenario
 
-    emit(run(load_scenario(file)), output)
+    scenario = load_scenario(file)
+    result = run(scenario)
+    if samples:
+        from llm_tco.simulate import simulate
+
+        result = result.model_copy(update={"simulation": simulate(scenario, samples, seed)})
+    emit(result, output)
 
 
 @app.command()

@@ -106,7 +106,10 @@ def evaluate(
     hours = scenario.hours_per_month
     state = price_options(scenario, catalog)
     workload, workload_source, priced, notes = (
-        state.workload, state.workload_source, state.priced, state.notes
+        state.workload,
+        state.workload_source,
+        state.priced,
+        state.notes,
     )
     sweep_volumes = volumes if volumes is not None else scenario.sweep
     if not sweep_volumes:

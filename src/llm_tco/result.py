@@ -182,9 +182,16 @@ class Result(Model):
     sweep: list[SweepRow]
     warnings: list[Warning]
     assumptions: list[Assumption]
+    simulation: Simulation | None = None  # with `--samples N`
 
     def option(self, name: str) -> OptionResult:
         for option in self.options:
             if option.name == name:
                 return option
         raise KeyError(name)
+
+
+# The decision models build on ``Model`` above, so they are imported after it.
+from llm_tco.decide_result import Simulation  # noqa: E402
+
+Result.model_rebuild()

@@ -151,3 +151,19 @@ def test_fit_command() -> None:
     assert data["min_gpus_to_fit"] == 4
     bad = invoke("fit", "llama-3.1-70b", "h100-sxm-80gb", "--precision", "fp3")
     assert bad.exit_code == 2
+
+
+def test_evaluate_samples_is_seeded_and_reproducible(tmp_path: Path) -> None:
+    # ops between $1,000 and $3,000 (uniform): P50 of the self-hosted cost near 6,000 + 2,000;
+    # the API cost has no range, so all its percentiles are $20,000.
+    text = GOOD.replace("ops_monthly: 2000", "ops_monthly: {low: 1000, high: 3000}")
+    path = write(tmp_path, text)
+    args = ("evaluate", path, "-f", "json", "--samples", "2000", "--seed", "7")
+    first, second = invoke(*args), invoke(*args)
+    assert first.exit_code == 0, first.output
+    assert first.stdout == second.stdout
+    sim = json.loads(first.stdout)["simulation"]
+    bands = {band["name"]: band for band in sim["options"]}
+    assert bands["haiku"]["monthly_usd"]["p10"] == pytest.approx(20_000)
+    assert bands["llama"]["monthly_usd"]["p50"] == pytest.approx(8_000, rel=0.03)
+    assert bands["llama"]["monthly_usd"]["p10"] < bands["llama"]["monthly_usd"]["p90"]

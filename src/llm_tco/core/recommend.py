@@ -323,7 +323,8 @@ def _breakeven_reasons(facts: Facts, v: Verdict) -> None:
             Reason(
                 "breakeven",
                 f"your {format_tokens(volume)} tokens/month is {side} the "
-                f"{format_tokens(b.tokens_per_month)} break-even of {b.option} vs {b.versus} ({ratio:.2f}x), which favours {favours}",
+                f"{format_tokens(b.tokens_per_month)} break-even of {b.option} vs {b.versus} "
+                f"({ratio:.2f}x), which favours {favours}",
                 f"volume {format_tokens(volume)} / break-even {format_tokens(b.tokens_per_month)}",
                 "supports" if favours == v.choose.name else "against",
             )
