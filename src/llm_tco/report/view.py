@@ -75,13 +75,28 @@ def _options_table(result: Result) -> Table:
                 "cheapest" if o.name == result.cheapest else "",
             ]
         )
-    return Table(
-        title="Monthly cost per option",
-        columns=["option", "kind", "monthly cost", "$/MTok", "GPUs", "GPUs/replica x replicas",
-                 "util. at peak", "util. mean", "capacity tokens/month", ""],
-        align=["left", "left", "right", "right", "right", "right", "right", "right", "right",
-               "left"],
-        rows=rows,
+    return _drop_empty_columns(
+        Table(
+            title="Monthly cost per option",
+            columns=["option", "kind", "monthly cost", "$/MTok", "GPUs", "GPUs/replica x replicas",
+                     "util. at peak", "util. mean", "capacity tokens/month", ""],
+            align=["left", "left", "right", "right", "right", "right", "right", "right", "right",
+                   "left"],
+            rows=rows,
+        )
+    )
+
+
+def _drop_empty_columns(table: Table) -> Table:
+    """Leave out columns no option fills (e.g. utilisation when no capacity is known)."""
+    keep = [i for i in range(len(table.columns))
+            if i < 3 or any(row[i] not in ("-", "") for row in table.rows)]
+    return table.model_copy(
+        update={
+            "columns": [table.columns[i] for i in keep],
+            "align": [table.align[i] for i in keep],
+            "rows": [[row[i] for i in keep] for row in table.rows],
+        }
     )
 
 

@@ -15,8 +15,8 @@ const WORKLOAD_MODES = {
 const VOLUME_KEYS = ["requests_per_month", "requests_per_day", "input_tokens_per_request",
   "output_tokens_per_request", "tokens_per_month", "tokens_per_day", "input_share",
   "input_tokens_per_month", "output_tokens_per_month"];
-const SHAPE_FIELDS = [["peak_to_mean", "peak-to-mean load"],
-  ["cached_input_share", "cached input share"], ["batch_share", "batch share"]];
+const SHAPE_FIELDS = [["peak_to_mean", "peak-to-mean load", "1"],
+  ["cached_input_share", "cached input share", "0"], ["batch_share", "batch share", "0"]];
 const PRICE_KEYS = [["gpu_hourly_price", "USD per GPU-hour"],
   ["gpu_monthly_price", "USD per GPU-month"], ["offer", "catalog offer"]];
 const SELF_FIELDS = [["tokens_per_second_per_replica", "tokens/s per replica"],
@@ -94,9 +94,9 @@ function renderWorkload() {
   $("workload-mode").value = mode;
   const box = $("workload-fields");
   box.replaceChildren();
-  for (const [key, label] of [...WORKLOAD_MODES[mode], ...SHAPE_FIELDS]) {
+  for (const [key, label, placeholder] of [...WORKLOAD_MODES[mode], ...SHAPE_FIELDS]) {
     box.append(input(label, workload[key], (text) => setKey(workload, key, text),
-      { "data-field": `workload.${key}` }));
+      { "data-field": `workload.${key}`, placeholder: placeholder || "" }));
   }
 }
 
