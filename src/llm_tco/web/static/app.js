@@ -1,6 +1,6 @@
 // The llm-tco page: a form over one scenario object, sent to POST /api/view on every edit.
 // The server computes everything; this file only edits the scenario and draws what comes back.
-// User text only ever reaches the DOM through textContent/value, never innerHTML.
+// User text only ever reaches the DOM through textContent and value, never as markup.
 "use strict";
 
 const WORKLOAD_MODES = {
