@@ -66,7 +66,11 @@ def page(browser: object, server_url: str) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1500, "height": 1000})  # type: ignore[attr-defined]
     page = context.new_page()
     # The page must work offline: fail any request that leaves the test server.
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server_url)
-               else route.abort())
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(server_url) else route.abort()
+        ),
+    )
     yield page
     context.close()

@@ -38,8 +38,13 @@ def xss_scenario() -> dict:
             {"name": XSS, "api": {"input_per_mtok": 1, "output_per_mtok": 2}},
             {
                 "name": "self",
-                "self_hosted": {"gpu": "h100-sxm-80gb", "gpu_count": 1, "gpu_monthly_price": 2000,
-                                "ops_monthly": 0, "ops_defaults": False},
+                "self_hosted": {
+                    "gpu": "h100-sxm-80gb",
+                    "gpu_count": 1,
+                    "gpu_monthly_price": 2000,
+                    "ops_monthly": 0,
+                    "ops_defaults": False,
+                },
             },
         ],
     }
@@ -82,7 +87,9 @@ def test_seed1_numbers_by_hand(client: TestClient) -> None:
     # = $9,200.
     assert costs == pytest.approx({"claude-haiku-4.5": 20_000, "llama-3.3-70b": 9_200})
     # Break-even: $8,000 fixed / ($2,000/1,200 per MTok - $0.10) = 5,106.4M tokens/month.
-    assert result["breakeven"][0]["tokens_per_month"] == pytest.approx(8000 / (2000 / 1200 - 0.1) * 1e6)
+    assert result["breakeven"][0]["tokens_per_month"] == pytest.approx(
+        8000 / (2000 / 1200 - 0.1) * 1e6
+    )
 
 
 def test_sweep_endpoint_matches_cli_sweep(client: TestClient) -> None:
@@ -119,7 +126,9 @@ def test_user_text_is_escaped_in_the_markdown_report(client: TestClient) -> None
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     assert sorted(archive.namelist()) == [
-        "report-breakdown.png", "report-cost_curve.png", "report.md"
+        "report-breakdown.png",
+        "report-cost_curve.png",
+        "report.md",
     ]
     markdown = archive.read("report.md").decode()
     assert XSS not in markdown and ESCAPED in markdown
@@ -130,8 +139,12 @@ def test_page_serves_only_local_scripts(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200
     assert "//cdn" not in page.text and "https://" not in page.text
-    for path in ("/assets/vega.min.js", "/assets/vega-lite.min.js", "/assets/vega-embed.min.js",
-                 "/static/app.js"):
+    for path in (
+        "/assets/vega.min.js",
+        "/assets/vega-lite.min.js",
+        "/assets/vega-embed.min.js",
+        "/static/app.js",
+    ):
         assert client.get(path).status_code == 200
     # The page's script never hands text to innerHTML.
     assert "innerHTML" not in client.get("/static/app.js").text
@@ -148,23 +161,29 @@ def test_malformed_json_is_422_naming_the_body(client: TestClient) -> None:
 def test_invalid_scenario_is_422_naming_the_field(client: TestClient) -> None:
     scenario = xss_scenario()
     scenario["options"][1]["self_hosted"]["gpu_monthly_price"] = "lots"
-    assert_error(client.post("/api/evaluate", json=scenario), 422,
-                 "options[1:self].self_hosted.gpu_monthly_price")
+    assert_error(
+        client.post("/api/evaluate", json=scenario),
+        422,
+        "options[1:self].self_hosted.gpu_monthly_price",
+    )
 
 
 def test_unknown_catalog_name_is_422_naming_the_field(client: TestClient) -> None:
     scenario = xss_scenario()
     scenario["options"][1]["self_hosted"]["gpu"] = "h100-imaginary"
-    body = assert_error(client.post("/api/evaluate", json=scenario), 422,
-                        "options[self].self_hosted.gpu")
+    body = assert_error(
+        client.post("/api/evaluate", json=scenario), 422, "options[self].self_hosted.gpu"
+    )
     assert "unknown GPU" in body["error"]
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"scenario": {"workload": {}}, "volumes": ["1B"]}, "scenario.workload"),
-     ({"scenario": xss_scenario(), "volumes": [-1]}, "volumes[0]"),
-     ({"scenario": xss_scenario()}, "volumes")],
+    [
+        ({"scenario": {"workload": {}}, "volumes": ["1B"]}, "scenario.workload"),
+        ({"scenario": xss_scenario(), "volumes": [-1]}, "volumes[0]"),
+        ({"scenario": xss_scenario()}, "volumes"),
+    ],
 )
 def test_sweep_errors_name_the_field(client: TestClient, body: dict, field: str) -> None:
     assert_error(client.post("/api/sweep", json=body), 422, field)
@@ -208,8 +227,14 @@ def test_catalog_search(client: TestClient) -> None:
 def test_health_and_openapi(client: TestClient) -> None:
     assert client.get("/api/health").json()["ok"] is True
     schema = client.get("/openapi.json").json()
-    assert {"/api/evaluate", "/api/sweep", "/api/view", "/api/report", "/api/health",
-            "/api/catalog/{kind}"} <= set(schema["paths"])
+    assert {
+        "/api/evaluate",
+        "/api/sweep",
+        "/api/view",
+        "/api/report",
+        "/api/health",
+        "/api/catalog/{kind}",
+    } <= set(schema["paths"])
     assert "workload" in schema["components"]["schemas"]["Scenario"]["properties"]
 
 

@@ -7,6 +7,8 @@ computes a cost: the curves are sweep rows the core evaluated at :func:`curve_vo
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from typing import Any
 
@@ -41,15 +43,6 @@ def curve_volumes(result: Result, points: int = CURVE_POINTS) -> list[float]:
     return sorted(set(grid) | set(marks))
 
 
-def decades(values: list[float]) -> list[float]:
-    """Powers of ten spanning ``values`` (axis ticks; a log axis labels every minor tick)."""
-    positive = [v for v in values if v > 0 and math.isfinite(v)]
-    if not positive:
-        return []
-    low, high = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
-    return [10.0**k for k in range(low, high + 1)]
-
-
 def _curve_rows(curve: list[SweepRow]) -> list[dict[str, Any]]:
     return [
         {
@@ -68,13 +61,13 @@ def _curve_rows(curve: list[SweepRow]) -> list[dict[str, Any]]:
 def _breakeven_rows(result: Result, curve: list[SweepRow]) -> list[dict[str, Any]]:
     """Break-even markers; labels alternate above and below the point so neighbours part."""
     at_volume = {row.tokens_per_month: row for row in curve}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for b in result.breakeven:
         for crossing in b.crossings:
-            row = at_volume.get(crossing.tokens_per_month)
-            if row is None or b.option not in row.costs:
+            point = at_volume.get(crossing.tokens_per_month)
+            if point is None or b.option not in point.costs:
                 continue
-            cost = row.costs[b.option]
+            cost = point.costs[b.option]
             rows.append(
                 {
                     "tokens_per_month": crossing.tokens_per_month,
@@ -86,36 +79,77 @@ def _breakeven_rows(result: Result, curve: list[SweepRow]) -> list[dict[str, Any
                 }
             )
     rows.sort(key=lambda r: r["tokens_per_month"])
-    for i, row in enumerate(rows):
-        row["above"] = i % 2 == 0
+    for i, marker in enumerate(rows):
+        marker["above"] = i % 2 == 0
     return rows
 
 
 def cost_curve_chart(result: Result, curve: list[SweepRow]) -> ChartSpec:
     """Monthly cost of every option against monthly volume; log-log, break-evens labelled."""
+    volume = result.workload.total_tokens_per_month
+    return _with_data(
+        _cost_curve_template(),
+        {
+            "curves": _curve_rows(curve),
+            "now": [{"tokens_per_month": volume, "label": f"now: {format_tokens(volume)}"}],
+            "breakeven": _breakeven_rows(result, curve),
+        },
+    )
+
+
+def breakdown_chart(result: Result) -> ChartSpec:
+    """Line items of every option at the scenario's volume, stacked."""
+    rows = [
+        {
+            "option": option.name,
+            "item": line.name,
+            "monthly_usd": line.monthly_usd,
+            "cost": format_usd(line.monthly_usd),
+            "formula": line.formula,
+        }
+        for option in result.options
+        for line in option.line_items
+    ]
+    spec = _with_data(_breakdown_template(), {"line_items": rows})
+    spec["height"] = max(60, 34 * len(result.options))
+    volume = format_tokens(result.workload.total_tokens_per_month)
+    spec["title"] = f"Cost breakdown at {volume} tokens/month"
+    return spec
+
+
+def _with_data(template: ChartSpec, datasets: dict[str, list[dict[str, Any]]]) -> ChartSpec:
+    """A copy of a chart template with its named datasets filled in.
+
+    The templates are built once with altair over named data: altair deep-copies inline rows
+    one by one (hundreds of ms for a few hundred rows), a page edit must answer in far less.
+    """
+    spec = copy.deepcopy(template)
+    spec["datasets"] = datasets
+    return spec
+
+
+# Only decades are labelled on the log axes (a log axis otherwise labels 2, 3, ... 9 too).
+DECADE = "abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6"
+
+
+@functools.cache
+def _cost_curve_template() -> ChartSpec:
     import altair as alt
 
-    rows = _curve_rows(curve)
     x = alt.X(
         "tokens_per_month:Q",
         scale=alt.Scale(type="log", nice=False),
-        axis=alt.Axis(
-            title="tokens per month", labelExpr=SI_TOKENS,
-            values=decades([r["tokens_per_month"] for r in rows]),
-        ),
+        axis=alt.Axis(title="tokens per month", labelExpr=f"{DECADE} ? {SI_TOKENS} : ''"),
     )
     y = alt.Y(
         "monthly_usd:Q",
         scale=alt.Scale(type="log"),
-        axis=alt.Axis(
-            title="USD per month", labelExpr=SI_USD,
-            values=decades([r["monthly_usd"] for r in rows]),
-        ),
+        axis=alt.Axis(title="USD per month", labelExpr=f"{DECADE} ? {SI_USD} : ''"),
     )
-    names = [o.name for o in result.options]
-    color = alt.Color("option:N", scale=alt.Scale(domain=names), legend=alt.Legend(orient="bottom"))
+    # sort=None keeps the scenario's option order (data order) in the legend and colours.
+    color = alt.Color("option:N", sort=None, legend=alt.Legend(orient="bottom"))
     lines = (
-        alt.Chart(alt.Data(values=rows))
+        alt.Chart(alt.NamedData(name="curves"))
         .mark_line(strokeWidth=2.5, interpolate="linear")
         .encode(
             x=x,
@@ -129,38 +163,33 @@ def cost_curve_chart(result: Result, curve: list[SweepRow]) -> ChartSpec:
             ],
         )
     )
-    volume = result.workload.total_tokens_per_month
-    now = alt.Data(values=[{"tokens_per_month": volume, "label": f"now: {format_tokens(volume)}"}])
+    now = alt.NamedData(name="now")
     rule = alt.Chart(now).mark_rule(strokeDash=[4, 4], color="#555").encode(x=x)
     rule_label = (
         alt.Chart(now)
         .mark_text(align="left", dx=4, dy=-4, baseline="top", color="#333")
         .encode(x=x, y=alt.value(0), text="label:N")
     )
-    layers = [lines, rule, rule_label]
-    crossings = _breakeven_rows(result, curve)
-    if crossings:
-        data = alt.Data(values=crossings)
-        tooltip = [
-            alt.Tooltip("pair:N", title="break-even"),
-            alt.Tooltip("label:N", title="tokens/month"),
-            alt.Tooltip("cheaper_above:N", title="cheaper above"),
-            alt.Tooltip("cost:N", title="monthly cost"),
-        ]
-        points = (
-            alt.Chart(data)
-            .mark_point(shape="diamond", size=120, filled=True, color="black")
-            .encode(x=x, y=y, tooltip=tooltip)
-        )
-        labels = [
-            alt.Chart(data)
-            .transform_filter(f"datum.above == {'true' if above else 'false'}")
-            .mark_text(align="center", dy=-12 if above else 14, fontSize=11, fontWeight="bold")
-            .encode(x=x, y=y, text="label:N", tooltip=tooltip)
-            for above in (True, False)
-        ]
-        layers += [points, *labels]
-    chart = alt.layer(*layers).properties(
+    crossings = alt.NamedData(name="breakeven")
+    tooltip = [
+        alt.Tooltip("pair:N", title="break-even"),
+        alt.Tooltip("label:N", title="tokens/month"),
+        alt.Tooltip("cheaper_above:N", title="cheaper above"),
+        alt.Tooltip("cost:N", title="monthly cost"),
+    ]
+    points = (
+        alt.Chart(crossings)
+        .mark_point(shape="diamond", size=120, filled=True, color="black")
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
+    labels = [
+        alt.Chart(crossings)
+        .transform_filter(f"datum.above == {'true' if above else 'false'}")
+        .mark_text(align="center", dy=-12 if above else 14, fontSize=11, fontWeight="bold")
+        .encode(x=x, y=y, text="label:N", tooltip=tooltip)
+        for above in (True, False)
+    ]
+    chart = alt.layer(lines, rule, rule_label, points, *labels).properties(
         width=CHART_WIDTH_PX,
         height=340,
         title=alt.TitleParams(
@@ -168,29 +197,19 @@ def cost_curve_chart(result: Result, curve: list[SweepRow]) -> ChartSpec:
             subtitle="diamonds: break-even volumes (hover for the pair)",
         ),
     )
-    return chart.to_dict(validate=False)
+    spec: ChartSpec = chart.to_dict(validate=False)
+    return spec
 
 
-def breakdown_chart(result: Result) -> ChartSpec:
-    """Line items of every option at the scenario's volume, stacked."""
+@functools.cache
+def _breakdown_template() -> ChartSpec:
     import altair as alt
 
-    rows = [
-        {
-            "option": option.name,
-            "item": line.name,
-            "monthly_usd": line.monthly_usd,
-            "cost": format_usd(line.monthly_usd),
-            "formula": line.formula,
-        }
-        for option in result.options
-        for line in option.line_items
-    ]
     chart = (
-        alt.Chart(alt.Data(values=rows))
+        alt.Chart(alt.NamedData(name="line_items"))
         .mark_bar()
         .encode(
-            y=alt.Y("option:N", sort=[o.name for o in result.options], title=None),
+            y=alt.Y("option:N", sort=None, title=None),
             x=alt.X("sum(monthly_usd):Q", title="USD per month", axis=alt.Axis(format="$,.0f")),
             color=alt.Color("item:N", title="line item", legend=alt.Legend(orient="bottom")),
             tooltip=[
@@ -200,14 +219,9 @@ def breakdown_chart(result: Result) -> ChartSpec:
                 alt.Tooltip("formula:N", title="how"),
             ],
         )
-        .properties(
-            width=CHART_WIDTH_PX,
-            height=max(60, 34 * len(result.options)),
-            title=f"Cost breakdown at {format_tokens(result.workload.total_tokens_per_month)} "
-            "tokens/month",
-        )
+        .properties(width=CHART_WIDTH_PX)
     )
-    return chart.to_dict(validate=False)
+    return chart.to_dict(validate=False)  # type: ignore[no-any-return]
 
 
 def build_charts(result: Result, curve: list[SweepRow]) -> dict[str, ChartSpec]:

@@ -18,7 +18,8 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             Path,
             typer.Option(
-                "--output", "-o",
+                "--output",
+                "-o",
                 help="report.html (one self-contained file) or report.md (PNG charts beside it)",
             ),
         ] = Path("report.html"),
@@ -32,7 +33,8 @@ def register(app: typer.Typer) -> None:
         suffix = output.suffix.lower()
         if suffix not in (".html", ".htm", ".md", ".markdown"):
             raise LlmTcoError(
-                f"cannot tell the format of '{output.name}'", field="--output",
+                f"cannot tell the format of '{output.name}'",
+                field="--output",
                 hint="end the name in .html or .md",
             )
         built = build_report(load_scenario(file))

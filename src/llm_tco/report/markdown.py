@@ -35,8 +35,14 @@ def chart_files(report: Report, stem: str) -> dict[str, str]:
 
 def render_markdown_report(report: Report, chart_names: dict[str, str]) -> str:
     view = report.view
-    lines = [f"# {md_text(view.title)}", "", f"**{md_text(view.headline)}**", "",
-             f"Workload: {md_text(view.workload)}", ""]
+    lines = [
+        f"# {md_text(view.title)}",
+        "",
+        f"**{md_text(view.headline)}**",
+        "",
+        f"Workload: {md_text(view.workload)}",
+        "",
+    ]
     lines += md_table(view.tables["options"])
     if view.warnings:
         lines += ["## Warnings", ""] + [f"- {md_text(w)}" for w in view.warnings] + [""]

@@ -78,10 +78,30 @@ def _options_table(result: Result) -> Table:
     return _drop_empty_columns(
         Table(
             title="Monthly cost per option",
-            columns=["option", "kind", "monthly cost", "$/MTok", "GPUs", "GPUs/replica x replicas",
-                     "util. at peak", "util. mean", "capacity tokens/month", ""],
-            align=["left", "left", "right", "right", "right", "right", "right", "right", "right",
-                   "left"],
+            columns=[
+                "option",
+                "kind",
+                "monthly cost",
+                "$/MTok",
+                "GPUs",
+                "GPUs/replica x replicas",
+                "util. at peak",
+                "util. mean",
+                "capacity tokens/month",
+                "",
+            ],
+            align=[
+                "left",
+                "left",
+                "right",
+                "right",
+                "right",
+                "right",
+                "right",
+                "right",
+                "right",
+                "left",
+            ],
             rows=rows,
         )
     )
@@ -89,8 +109,11 @@ def _options_table(result: Result) -> Table:
 
 def _drop_empty_columns(table: Table) -> Table:
     """Leave out columns no option fills (e.g. utilisation when no capacity is known)."""
-    keep = [i for i in range(len(table.columns))
-            if i < 3 or any(row[i] not in ("-", "") for row in table.rows)]
+    keep = [
+        i
+        for i in range(len(table.columns))
+        if i < 3 or any(row[i] not in ("-", "") for row in table.rows)
+    ]
     return table.model_copy(
         update={
             "columns": [table.columns[i] for i in keep],
@@ -164,8 +187,12 @@ def _assumptions_table(result: Result) -> Table:
         for a in result.assumptions
     ]
     rows += [
-        [f"{o.name}: price", _price_text(o), o.price.source,
-         "-" if o.price.as_of is None else o.price.as_of.isoformat()]
+        [
+            f"{o.name}: price",
+            _price_text(o),
+            o.price.source,
+            "-" if o.price.as_of is None else o.price.as_of.isoformat(),
+        ]
         for o in result.options
         if o.price is not None
     ]

@@ -25,8 +25,10 @@ _QUOTES: dict[int, tuple[Catalog, tuple[ApiPriceQuote, ...]]] = {}
 def _api_quotes(catalog: Catalog) -> tuple[ApiPriceQuote, ...]:
     cached = _QUOTES.get(id(catalog))
     if cached is None or cached[0] is not catalog:
-        own = [ApiPriceQuote.from_row(r, catalog.batch_discount(r.provider))
-               for r in catalog.api_prices]
+        own = [
+            ApiPriceQuote.from_row(r, catalog.batch_discount(r.provider))
+            for r in catalog.api_prices
+        ]
         cached = (catalog, (*own, *catalog.genai.all_quotes()))
         _QUOTES[id(catalog)] = cached
     return cached[1]

@@ -22,7 +22,9 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 log = logging.getLogger("llm_tco.web")
 
 
-def error_body(status: int, message: str, errors: list[dict[str, Any]] | None = None) -> dict:
+def error_body(
+    status: int, message: str, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     return {"ok": False, "error": message, "errors": errors or [], "status": status}
 
 
@@ -54,8 +56,11 @@ async def _llm_tco_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": _loc_to_field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid"),
-         "hint": None}
+        {
+            "field": _loc_to_field(tuple(e.get("loc", ()))),
+            "message": e.get("msg", "invalid"),
+            "hint": None,
+        }
         for e in exc.errors()
     ]
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}
