@@ -1,0 +1,242 @@
+"""Vega-Lite chart specs for a Result, built once with altair and rendered three ways.
+
+The same spec dict is embedded interactively in the web page, inlined in the HTML report and
+converted to PNG/SVG for Markdown with ``vl-convert`` (offline, no browser). Nothing here
+computes a cost: the curves are sweep rows the core evaluated at :func:`curve_volumes`.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+from typing import Any
+
+from llm_tco.core.units import format_tokens, format_usd
+from llm_tco.result import Result, SweepRow
+
+ChartSpec = dict[str, Any]
+
+CURVE_POINTS = 49  # log-spaced volumes per curve: 12 per decade over 4 decades looks smooth
+CHART_WIDTH_PX = 640
+# Vega's SI format writes 1e9 as "1G"; token counts read better as "1B".
+SI_TOKENS = "replace(format(datum.value, '~s'), 'G', 'B')"
+SI_USD = "'$' + replace(format(datum.value, '~s'), 'G', 'B')"
+
+
+def curve_volumes(result: Result, points: int = CURVE_POINTS) -> list[float]:
+    """Volumes (tokens/month) to draw the cost curves at.
+
+    Log-spaced from half the smallest to twice the largest of: the scenario's volume, its sweep
+    volumes and every break-even; each of those volumes is included exactly so that the markers
+    sit on the curves.
+    """
+    marks = [result.workload.total_tokens_per_month]
+    marks += [row.tokens_per_month for row in result.sweep]
+    marks += [c.tokens_per_month for b in result.breakeven for c in b.crossings]
+    marks = [v for v in marks if v > 0 and math.isfinite(v)]
+    if not marks:
+        marks = [1e6, 1e11]
+    low, high = math.log10(min(marks) / 2), math.log10(max(marks) * 2)
+    step = (high - low) / (points - 1)
+    grid = [10 ** (low + i * step) for i in range(points)]
+    return sorted(set(grid) | set(marks))
+
+
+def _curve_rows(curve: list[SweepRow]) -> list[dict[str, Any]]:
+    return [
+        {
+            "option": name,
+            "tokens_per_month": row.tokens_per_month,
+            "monthly_usd": cost,
+            "volume": format_tokens(row.tokens_per_month),
+            "cost": format_usd(cost),
+            "beyond_capacity": name in row.over_capacity,
+        }
+        for row in curve
+        for name, cost in row.costs.items()
+    ]
+
+
+def _breakeven_rows(result: Result, curve: list[SweepRow]) -> list[dict[str, Any]]:
+    """Break-even markers; labels alternate above and below the point so neighbours part."""
+    at_volume = {row.tokens_per_month: row for row in curve}
+    rows: list[dict[str, Any]] = []
+    for b in result.breakeven:
+        for crossing in b.crossings:
+            point = at_volume.get(crossing.tokens_per_month)
+            if point is None or b.option not in point.costs:
+                continue
+            cost = point.costs[b.option]
+            rows.append(
+                {
+                    "tokens_per_month": crossing.tokens_per_month,
+                    "monthly_usd": cost,
+                    "label": format_tokens(crossing.tokens_per_month),
+                    "pair": f"{b.option} = {b.versus}",
+                    "cheaper_above": crossing.cheaper_above,
+                    "cost": format_usd(cost),
+                }
+            )
+    rows.sort(key=lambda r: r["tokens_per_month"])
+    for i, marker in enumerate(rows):
+        marker["above"] = i % 2 == 0
+    return rows
+
+
+def cost_curve_chart(result: Result, curve: list[SweepRow]) -> ChartSpec:
+    """Monthly cost of every option against monthly volume; log-log, break-evens labelled."""
+    volume = result.workload.total_tokens_per_month
+    return _with_data(
+        _cost_curve_template(),
+        {
+            "curves": _curve_rows(curve),
+            "now": [{"tokens_per_month": volume, "label": f"now: {format_tokens(volume)}"}],
+            "breakeven": _breakeven_rows(result, curve),
+        },
+    )
+
+
+def breakdown_chart(result: Result) -> ChartSpec:
+    """Line items of every option at the scenario's volume, stacked."""
+    rows = [
+        {
+            "option": option.name,
+            "item": line.name,
+            "monthly_usd": line.monthly_usd,
+            "cost": format_usd(line.monthly_usd),
+            "formula": line.formula,
+        }
+        for option in result.options
+        for line in option.line_items
+    ]
+    spec = _with_data(_breakdown_template(), {"line_items": rows})
+    spec["height"] = max(60, 34 * len(result.options))
+    volume = format_tokens(result.workload.total_tokens_per_month)
+    spec["title"] = f"Cost breakdown at {volume} tokens/month"
+    return spec
+
+
+def _with_data(template: ChartSpec, datasets: dict[str, list[dict[str, Any]]]) -> ChartSpec:
+    """A copy of a chart template with its named datasets filled in.
+
+    The templates are built once with altair over named data: altair deep-copies inline rows
+    one by one (hundreds of ms for a few hundred rows), a page edit must answer in far less.
+    """
+    spec = copy.deepcopy(template)
+    spec["datasets"] = datasets
+    return spec
+
+
+# Only decades are labelled on the log axes (a log axis otherwise labels 2, 3, ... 9 too).
+DECADE = "abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6"
+
+
+@functools.cache
+def _cost_curve_template() -> ChartSpec:
+    import altair as alt
+
+    x = alt.X(
+        "tokens_per_month:Q",
+        scale=alt.Scale(type="log", nice=False),
+        axis=alt.Axis(title="tokens per month", labelExpr=f"{DECADE} ? {SI_TOKENS} : ''"),
+    )
+    y = alt.Y(
+        "monthly_usd:Q",
+        scale=alt.Scale(type="log"),
+        axis=alt.Axis(title="USD per month", labelExpr=f"{DECADE} ? {SI_USD} : ''"),
+    )
+    # sort=None keeps the scenario's option order (data order) in the legend and colours.
+    color = alt.Color("option:N", sort=None, legend=alt.Legend(orient="bottom"))
+    lines = (
+        alt.Chart(alt.NamedData(name="curves"))
+        .mark_line(strokeWidth=2.5, interpolate="linear")
+        .encode(
+            x=x,
+            y=y,
+            color=color,
+            tooltip=[
+                alt.Tooltip("option:N"),
+                alt.Tooltip("volume:N", title="tokens/month"),
+                alt.Tooltip("cost:N", title="monthly cost"),
+                alt.Tooltip("beyond_capacity:N", title="beyond capacity"),
+            ],
+        )
+    )
+    now = alt.NamedData(name="now")
+    rule = alt.Chart(now).mark_rule(strokeDash=[4, 4], color="#555").encode(x=x)
+    rule_label = (
+        alt.Chart(now)
+        .mark_text(align="left", dx=4, dy=-4, baseline="top", color="#333")
+        .encode(x=x, y=alt.value(0), text="label:N")
+    )
+    crossings = alt.NamedData(name="breakeven")
+    tooltip = [
+        alt.Tooltip("pair:N", title="break-even"),
+        alt.Tooltip("label:N", title="tokens/month"),
+        alt.Tooltip("cheaper_above:N", title="cheaper above"),
+        alt.Tooltip("cost:N", title="monthly cost"),
+    ]
+    points = (
+        alt.Chart(crossings)
+        .mark_point(shape="diamond", size=120, filled=True, color="black")
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
+    labels = [
+        alt.Chart(crossings)
+        .transform_filter(f"datum.above == {'true' if above else 'false'}")
+        .mark_text(align="center", dy=-12 if above else 14, fontSize=11, fontWeight="bold")
+        .encode(x=x, y=y, text="label:N", tooltip=tooltip)
+        for above in (True, False)
+    ]
+    chart = alt.layer(lines, rule, rule_label, points, *labels).properties(
+        width=CHART_WIDTH_PX,
+        height=340,
+        title=alt.TitleParams(
+            "Monthly cost by monthly volume",
+            subtitle="diamonds: break-even volumes (hover for the pair)",
+        ),
+    )
+    spec: ChartSpec = chart.to_dict(validate=False)
+    return spec
+
+
+@functools.cache
+def _breakdown_template() -> ChartSpec:
+    import altair as alt
+
+    chart = (
+        alt.Chart(alt.NamedData(name="line_items"))
+        .mark_bar()
+        .encode(
+            y=alt.Y("option:N", sort=None, title=None),
+            x=alt.X("sum(monthly_usd):Q", title="USD per month", axis=alt.Axis(format="$,.0f")),
+            color=alt.Color("item:N", title="line item", legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("option:N"),
+                alt.Tooltip("item:N"),
+                alt.Tooltip("cost:N", title="USD/month"),
+                alt.Tooltip("formula:N", title="how"),
+            ],
+        )
+        .properties(width=CHART_WIDTH_PX)
+    )
+    return chart.to_dict(validate=False)  # type: ignore[no-any-return]
+
+
+def build_charts(result: Result, curve: list[SweepRow]) -> dict[str, ChartSpec]:
+    """Every chart of a report, by name."""
+    return {"cost_curve": cost_curve_chart(result, curve), "breakdown": breakdown_chart(result)}
+
+
+def to_png(spec: ChartSpec, scale: float = 2.0) -> bytes:
+    """Render a spec to PNG offline (vl-convert bundles Vega; no browser)."""
+    import vl_convert
+
+    return bytes(vl_convert.vegalite_to_png(spec, scale=scale))
+
+
+def to_svg(spec: ChartSpec) -> str:
+    import vl_convert
+
+    return str(vl_convert.vegalite_to_svg(spec))

@@ -1,0 +1,65 @@
+"""The Markdown report: the report view as Markdown tables, charts as PNG files beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from llm_tco.report.charts import to_png
+from llm_tco.report.view import Report, Table
+
+
+def md_text(text: str) -> str:
+    """Escape a string for a Markdown table cell: no HTML, no column breaks, no line breaks."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("|", "\\|").replace("\n", " ")
+    # Leading characters that would turn plain text into Markdown syntax.
+    return text.replace("[", "\\[").replace("]", "\\]").replace("`", "\\`")
+
+
+def md_table(table: Table) -> list[str]:
+    lines = [f"## {md_text(table.title)}", ""]
+    if not table.rows:
+        return [*lines, md_text(table.note or "none"), ""]
+    lines.append("| " + " | ".join(md_text(c) or " " for c in table.columns) + " |")
+    lines.append("|" + "|".join("---:" if a == "right" else "---" for a in table.align) + "|")
+    lines += ["| " + " | ".join(md_text(cell) for cell in row) + " |" for row in table.rows]
+    if table.note:
+        lines += ["", md_text(table.note)]
+    return [*lines, ""]
+
+
+def chart_files(report: Report, stem: str) -> dict[str, str]:
+    """File name of each chart's PNG, next to the Markdown file."""
+    return {name: f"{stem}-{name}.png" for name in report.charts}
+
+
+def render_markdown_report(report: Report, chart_names: dict[str, str]) -> str:
+    view = report.view
+    lines = [
+        f"# {md_text(view.title)}",
+        "",
+        f"**{md_text(view.headline)}**",
+        "",
+        f"Workload: {md_text(view.workload)}",
+        "",
+    ]
+    lines += md_table(view.tables["options"])
+    if view.warnings:
+        lines += ["## Warnings", ""] + [f"- {md_text(w)}" for w in view.warnings] + [""]
+    for name, file in chart_names.items():
+        lines += [f"![{name.replace('_', ' ')} chart]({file})", ""]
+    for key in ("breakeven", "sweep", "line_items", "assumptions"):
+        lines += md_table(view.tables[key])
+    return "\n".join(lines)
+
+
+def write_markdown_report(report: Report, path: Path) -> list[Path]:
+    """Write ``path`` and its chart PNGs beside it; return every file written."""
+    names = chart_files(report, path.stem)
+    written = []
+    for name, file in names.items():
+        target = path.parent / file
+        target.write_bytes(to_png(report.charts[name]))
+        written.append(target)
+    path.write_text(render_markdown_report(report, names), encoding="utf-8")
+    return [path, *written]

@@ -1,0 +1,252 @@
+"""What a report shows, as display strings: one view of a Result for the page and every report.
+
+The page (JSON from ``POST /api/view``), the HTML report and the Markdown report all render
+this same :class:`Report`, so they show the same figures formatted the same way. Nothing here
+computes a cost; it selects and formats fields of the Result the core produced.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from llm_tco.catalog.loader import Catalog
+from llm_tco.core.units import format_tokens, format_usd
+from llm_tco.result import OptionResult, Result, SweepRow
+from llm_tco.scenario import Scenario
+
+Align = Literal["left", "right"]
+
+
+class Table(BaseModel):
+    """A titled table of strings; ``align`` has one entry per column."""
+
+    title: str
+    columns: list[str]
+    align: list[Align]
+    rows: list[list[str]]
+    note: str | None = None
+
+
+class View(BaseModel):
+    title: str
+    workload: str
+    headline: str
+    tables: dict[str, Table]
+    warnings: list[str]
+
+
+class Report(BaseModel):
+    """Everything a report or the page renders: the result, its view and its chart specs."""
+
+    result: Result
+    view: View
+    charts: dict[str, dict[str, Any]]
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else format_usd(value)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _tokens(value: float | None) -> str:
+    return "-" if value is None else format_tokens(value)
+
+
+def _options_table(result: Result) -> Table:
+    rows = []
+    for o in result.options:
+        d = o.deployment
+        rows.append(
+            [
+                o.name,
+                o.label,
+                format_usd(o.monthly_cost),
+                _money(o.cost_per_mtok),
+                "-" if o.gpus is None else str(o.gpus),
+                f"{d.gpus_per_replica} x {d.replicas}" if d else "-",
+                _pct(d.utilisation_at_peak if d else None),
+                _pct(d.utilisation_at_mean if d else None),
+                _tokens(d.capacity_tokens_per_month if d else None),
+                "cheapest" if o.name == result.cheapest else "",
+            ]
+        )
+    return _drop_empty_columns(
+        Table(
+            title="Monthly cost per option",
+            columns=[
+                "option",
+                "kind",
+                "monthly cost",
+                "$/MTok",
+                "GPUs",
+                "GPUs/replica x replicas",
+                "util. at peak",
+                "util. mean",
+                "capacity tokens/month",
+                "",
+            ],
+            align=[
+                "left",
+                "left",
+                "right",
+                "right",
+                "right",
+                "right",
+                "right",
+                "right",
+                "right",
+                "left",
+            ],
+            rows=rows,
+        )
+    )
+
+
+def _drop_empty_columns(table: Table) -> Table:
+    """Leave out columns no option fills (e.g. utilisation when no capacity is known)."""
+    keep = [
+        i
+        for i in range(len(table.columns))
+        if i < 3 or any(row[i] not in ("-", "") for row in table.rows)
+    ]
+    return table.model_copy(
+        update={
+            "columns": [table.columns[i] for i in keep],
+            "align": [table.align[i] for i in keep],
+            "rows": [[row[i] for i in keep] for row in table.rows],
+        }
+    )
+
+
+def _line_items_table(result: Result) -> Table:
+    rows = [
+        [o.name, line.name, format_usd(line.monthly_usd), line.formula, line.source or "-"]
+        for o in result.options
+        for line in o.line_items
+    ]
+    return Table(
+        title="Line items (USD per month)",
+        columns=["option", "item", "USD/month", "how", "source"],
+        align=["left", "left", "right", "left", "left"],
+        rows=rows,
+    )
+
+
+def _breakeven_table(result: Result) -> Table:
+    rows = [
+        [
+            b.option,
+            b.versus,
+            "never" if b.tokens_per_month is None else format_tokens(b.tokens_per_month),
+            _tokens(b.requests_per_month),
+            b.note,
+        ]
+        for b in result.breakeven
+    ]
+    return Table(
+        title="Break-even volumes",
+        columns=["option", "versus", "tokens/month", "requests/month", "note"],
+        align=["left", "left", "right", "right", "left"],
+        rows=rows,
+        note=None if rows else "no pair of a fixed-cost and a per-token option to compare",
+    )
+
+
+def _sweep_table(result: Result) -> Table:
+    names = [o.name for o in result.options]
+    rows = [
+        [
+            format_tokens(row.tokens_per_month),
+            *(_sweep_cell(row, name) for name in names),
+            row.verdict,
+        ]
+        for row in result.sweep
+    ]
+    beyond = any(row.over_capacity for row in result.sweep)
+    return Table(
+        title="Sweep over monthly volume (same split and shape)",
+        columns=["tokens/month", *names, "verdict"],
+        align=["right", *(["right"] * len(names)), "left"],
+        rows=rows,
+        note="! beyond the deployment's capacity" if beyond else None,
+    )
+
+
+def _sweep_cell(row: SweepRow, name: str) -> str:
+    return format_usd(row.costs[name]) + (" !" if name in row.over_capacity else "")
+
+
+def _assumptions_table(result: Result) -> Table:
+    rows = [
+        [a.name, a.value, a.source, "-" if a.as_of is None else a.as_of.isoformat()]
+        for a in result.assumptions
+    ]
+    rows += [
+        [
+            f"{o.name}: price",
+            _price_text(o),
+            o.price.source,
+            "-" if o.price.as_of is None else o.price.as_of.isoformat(),
+        ]
+        for o in result.options
+        if o.price is not None
+    ]
+    return Table(
+        title="Assumptions and sources",
+        columns=["assumption", "value", "source", "as of"],
+        align=["left", "left", "left", "left"],
+        rows=rows,
+    )
+
+
+def _price_text(option: OptionResult) -> str:
+    price = option.price
+    assert price is not None
+    return (
+        f"${price.input_per_mtok:g} input / ${price.output_per_mtok:g} output / "
+        f"${price.cached_input_per_mtok:g} cached input per MTok"
+    )
+
+
+def build_view(result: Result) -> View:
+    w = result.workload
+    workload = (
+        f"{format_tokens(w.input_tokens_per_month)} input + "
+        f"{format_tokens(w.output_tokens_per_month)} output tokens/month ({w.source}); "
+        f"peak-to-mean {w.peak_to_mean:g}, cached input {w.cached_input_share:.0%}, "
+        f"batch {w.batch_share:.0%}"
+    )
+    cheapest = result.option(result.cheapest)
+    headline = (
+        f"Cheapest at {format_tokens(w.total_tokens_per_month)} tokens/month: "
+        f"{cheapest.name} at {format_usd(cheapest.monthly_cost)}/month"
+    )
+    return View(
+        title=result.name,
+        workload=workload,
+        headline=headline,
+        tables={
+            "options": _options_table(result),
+            "line_items": _line_items_table(result),
+            "breakeven": _breakeven_table(result),
+            "sweep": _sweep_table(result),
+            "assumptions": _assumptions_table(result),
+        },
+        warnings=[(f"{w.option}: " if w.option else "") + w.message for w in result.warnings],
+    )
+
+
+def build_report(scenario: Scenario, catalog: Catalog | None = None) -> Report:
+    """Evaluate ``scenario`` and everything its report shows: view, curves and charts."""
+    from llm_tco.evaluate import evaluate
+    from llm_tco.report.charts import build_charts, curve_volumes
+
+    result = evaluate(scenario, catalog)
+    # The curves are the core's own sweep at more volumes: the same arithmetic as the table.
+    curve = evaluate(scenario, catalog, volumes=curve_volumes(result)).sweep
+    return Report(result=result, view=build_view(result), charts=build_charts(result, curve))
