@@ -17,20 +17,13 @@ from llm_tco.capacity_validation import (
     with_extra_rows,
 )
 from llm_tco.catalog.loader import Catalog, load_catalog
-from llm_tco.catalog.schema import GpuSpec, ModelArch
 from llm_tco.core.calibration import select_efficiency
 from llm_tco.core.capacity import Efficiency, Prediction, Slo, predict, replica_capacity
-from llm_tco.core.kv_memory import (
-    DEFAULT_GPU_MEMORY_UTILIZATION,
-    RUNTIME_OVERHEAD_GB_PER_GPU,
-    bytes_per_value,
-    kv_bytes_per_token,
-    max_concurrent_sequences,
-)
+from llm_tco.core.memory import MemoryPlan, plan_memory
 from llm_tco.errors import CatalogLookupError, LlmTcoError
 
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
-RUNTIME_OVERHEAD_NOTE = "runtime overhead: CUDA context, activations, graphs"
+RUNTIME_OVERHEAD_NOTE = "overhead (engine headroom, activations, CUDA graphs)"
 
 
 def _fail(error: LlmTcoError) -> None:
@@ -50,19 +43,14 @@ def _efficiency(catalog: Catalog, engine: str, vendor: str) -> Efficiency:
     return found
 
 
-def _memory_gb(
-    arch: ModelArch, gpu: GpuSpec, precision: str, kv_precision: str, count: int, context: int
-) -> dict[str, float]:
-    """Memory plan figures for display, GB (1e9 bytes), using the capacity model's assumptions."""
-    available = gpu.memory_gb * count * DEFAULT_GPU_MEMORY_UTILIZATION
-    weights = arch.total_params_b * bytes_per_value(precision)
-    overhead = RUNTIME_OVERHEAD_GB_PER_GPU * count
+def _memory_gb(plan: MemoryPlan) -> dict[str, float]:
+    """The memory plan's figures for display, GB (1e9 bytes); the same plan `llm-tco fit` shows."""
     return {
-        "weights": round(weights, 2),
-        "kv_cache": round(max(0.0, available - weights - overhead), 2),
-        "overhead": round(overhead, 2),
-        "available": round(available, 2),
-        "kv_per_sequence": round(kv_bytes_per_token(arch, kv_precision) * context / 1e9, 4),
+        "weights": round(plan.weights_gb, 2),
+        "kv_cache": round(plan.kv_cache_gb, 2),
+        "overhead": round(plan.overhead_gb, 2),
+        "available": round(plan.available_gb, 2),
+        "kv_per_sequence": round(plan.kv_gb_per_sequence, 4),
     }
 
 
@@ -82,7 +70,7 @@ def capacity(
     model: str = typer.Argument(..., help="model id or alias, e.g. llama-3.1-8b"),
     gpu: str = typer.Argument(..., help="GPU id or alias, e.g. h100-sxm-80gb"),
     count: int = typer.Option(1, "--count", "-n", help="GPUs per replica (tensor parallel)"),
-    precision: str = typer.Option("bf16", help="weights: bf16, fp16, fp8, int8, int4"),
+    precision: str = typer.Option("bf16", help="weights: bf16, fp16, fp8, int8, int4, mxfp4, fp4"),
     kv_precision: str | None = typer.Option(None, help="KV cache (default: bf16, fp8 for fp8)"),
     input_len: int = typer.Option(1000, help="prompt tokens per request"),
     output_len: int = typer.Option(500, help="output tokens per request"),
@@ -99,9 +87,8 @@ def capacity(
         eff = _efficiency(catalog, engine, spec.vendor)
         kv = kv_precision or ("fp8" if precision == "fp8" else "bf16")
         context = input_len + output_len
-        memory = _memory_gb(arch, spec, precision, kv, count, context)
-        limit = max_concurrent_sequences(arch, spec, precision, kv, count, context)
-        fits = limit >= 1
+        plan = plan_memory(arch, spec, precision, kv, count, context)
+        limit, fits = plan.max_concurrent_sequences, plan.fits
         result: dict[str, Any] = {
             "model": arch.id,
             "gpu": spec.id,
@@ -110,7 +97,7 @@ def capacity(
             "kv_precision": kv,
             "engine": engine,
             "fits": fits,
-            "memory_gb": memory,
+            "memory_gb": _memory_gb(plan),
             "max_concurrent_sequences": limit,
             "output_tokens_per_second": None,
             "max_output_tokens_per_second": None,

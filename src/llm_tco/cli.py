@@ -204,7 +204,9 @@ def sweep(
 def fit(
     model: Annotated[str, typer.Argument(help="catalog model, e.g. llama-3.3-70b")],
     gpu: Annotated[str, typer.Argument(help="catalog GPU, e.g. h100-sxm-80gb")],
-    precision: Annotated[str, typer.Option(help="bf16, fp16, fp8, int8 or int4")] = "bf16",
+    precision: Annotated[
+        str, typer.Option(help="bf16, fp16, fp8, int8, int4, mxfp4 or fp4")
+    ] = "bf16",
     count: Annotated[int | None, typer.Option(help="GPUs (default: the fewest that fit)")] = None,
     context: Annotated[int, typer.Option(help="tokens per sequence for the KV cache")] = 4096,
     output: FormatOpt = OutputFormat.table,

@@ -8,9 +8,10 @@ from rich.console import Console
 from rich.table import Table
 
 from llm_tco.catalog.loader import Catalog
+from llm_tco.core import memory
 from llm_tco.errors import LlmTcoError
 
-PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4")
+PRECISIONS = tuple(memory.BYTES_PER_PARAM)
 
 
 def run_fit(
@@ -23,8 +24,6 @@ def run_fit(
     output: str,
     console: Console,
 ) -> None:
-    from llm_tco.core import memory
-
     if precision not in PRECISIONS:
         raise LlmTcoError(
             f"unknown precision '{precision}'",

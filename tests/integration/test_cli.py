@@ -167,3 +167,47 @@ def test_evaluate_samples_is_seeded_and_reproducible(tmp_path: Path) -> None:
     assert bands["haiku"]["monthly_usd"]["p10"] == pytest.approx(20_000)
     assert bands["llama"]["monthly_usd"]["p50"] == pytest.approx(8_000, rel=0.03)
     assert bands["llama"]["monthly_usd"]["p10"] < bands["llama"]["monthly_usd"]["p90"]
+
+
+# Hand-worked (GB = 1e9 B; vLLM budget 0.9 x memory less 2 GiB = 2.1475 GB per GPU):
+# * Llama 3.1 70B bf16 on 2 x H100: 141.2 GB of weights > 144 - 4.295 = 139.7 GB: no fit.
+# * fp8: 68.50e9 params x 1 B + 2.10e9 embedding/head params x 2 B = 72.70 GB;
+#   KV room 144 - 4.295 - 72.70 = 67.00 GB.
+# * DeepSeek V3 fp8 on 8 x H200: 672.85 GB (see test_memory); 1015.2 - 17.18 - 672.85 = 325.17.
+# * gpt-oss-120b mxfp4 on 1 x H100: 65.60 GB (see test_memory); 72 - 2.1475 - 65.60 = 4.25.
+AGREEMENT_CASES = [
+    ("llama-3.1-70b", "h100-sxm-80gb", 2, "bf16", False, 141.2, 0.0),
+    ("llama-3.1-70b", "h100-sxm-80gb", 2, "fp8", True, 72.70, 67.00),
+    ("deepseek-v3", "h200-sxm-141gb", 8, "fp8", True, 672.85, 325.17),
+    ("gpt-oss-120b", "h100-sxm-80gb", 1, "mxfp4", True, 65.60, 4.25),
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "gpu", "count", "precision", "fits", "weights_gb", "kv_cache_gb"), AGREEMENT_CASES
+)
+def test_fit_and_capacity_agree(
+    model: str,
+    gpu: str,
+    count: int,
+    precision: str,
+    fits: bool,
+    weights_gb: float,
+    kv_cache_gb: float,
+) -> None:
+    # `capacity` defaults to 1000 prompt + 500 output tokens, so `fit` gets a 1500-token context.
+    common = ("--precision", precision)
+    fit = json.loads(
+        invoke(
+            "fit", model, gpu, "--count", str(count), "--context", "1500", *common, "-f", "json"
+        ).stdout
+    )
+    capacity = invoke("capacity", model, gpu, "-n", str(count), *common, "--format", "json")
+    assert capacity.exit_code == 0, capacity.output
+    cap = json.loads(capacity.stdout)
+    assert fit["fits"] is cap["fits"] is fits
+    assert fit["max_concurrent_sequences"] == cap["max_concurrent_sequences"]
+    for item in ("weights", "kv_cache", "overhead", "available"):
+        assert fit["memory_gb"][item] == pytest.approx(cap["memory_gb"][item], abs=0.005)
+    assert fit["memory_gb"]["weights"] == pytest.approx(weights_gb, abs=0.02)
+    assert fit["memory_gb"]["kv_cache"] == pytest.approx(kv_cache_gb, abs=0.02)

@@ -18,7 +18,7 @@ from llm_tco.catalog.benchmarks import BenchmarkRow
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core.calibration import evaluate, is_calibration_row
 from llm_tco.core.capacity import Efficiency, ReplicaCapacity, Slo, predict, replica_capacity
-from llm_tco.core.kv_memory import kv_bytes_per_token, kv_cached_tokens, max_concurrent_sequences
+from llm_tco.core.memory import kv_bytes_per_token, kv_cached_tokens, max_concurrent_sequences
 from llm_tco.core.replicas import replicas_for_load
 from llm_tco.errors import ScenarioError
 
@@ -34,7 +34,10 @@ def catalog() -> Catalog:
 
 
 def test_batch1_decode_is_weights_over_bandwidth(catalog: Catalog) -> None:
-    # Llama-3.1-8B bf16 on H100 SXM: 3350e9 B/s / (8.03e9 params x 2 B) = 208.6 tok/s.
+    # Llama-3.1-8B bf16 on H100 SXM. A step reads 8.03e9 params x 2 B = 16.06 GB less the
+    # untied input embedding it only gathers from (128,256 x 4,096 x 2 B = 1.0507 GB) = 15.009
+    # GB, plus the KV of the mean decode context, 1 + 1000 / 2 = 501 tokens x 131,072 B =
+    # 0.0657 GB: 15.075 GB / 3350e9 B/s = 4.500 ms per token = 222.2 tok/s.
     p = predict(
         catalog.model("llama-3.1-8b"),
         catalog.gpu("h100-sxm-80gb"),
@@ -46,8 +49,8 @@ def test_batch1_decode_is_weights_over_bandwidth(catalog: Catalog) -> None:
         1,
         IDEAL,
     )
-    assert p.output_tokens_per_second == pytest.approx(208.6, rel=0.005)
-    assert p.tpot_ms == pytest.approx(4.794, rel=0.005)  # 16.06e9 / 3350e9 s
+    assert p.output_tokens_per_second == pytest.approx(222.2, rel=0.005)
+    assert p.tpot_ms == pytest.approx(4.500, rel=0.005)
     assert p.bound == "memory"
 
 
@@ -60,28 +63,33 @@ def test_kv_cache_per_token_from_architecture(catalog: Catalog) -> None:
 
 def test_kv_limit_on_concurrency(catalog: Catalog) -> None:
     arch, h100 = catalog.model("llama-3.1-70b"), catalog.gpu("h100-sxm-80gb")
-    # 4 x 80 GB x 0.9 = 288 GB, less 141.2 GB bf16 weights and 4 x 2 GB runtime = 138.8 GB;
-    # a 4096-token sequence holds 327,680 x 4096 B = 1.342 GB: floor(103.4) = 103 sequences.
-    assert max_concurrent_sequences(arch, h100, "bf16", "bf16", 4, 4096) == 103
-    # 2 x 80 x 0.9 = 144 GB cannot hold 141.2 GB of weights plus 4 GB runtime.
+    # 4 x 80 GB x 0.9 = 288 GB, less 141.2 GB bf16 weights and 4 x 2 GiB (8.590 GB) runtime
+    # reserve = 138.210 GB; a 4096-token sequence holds 327,680 x 4096 B = 1.3422 GB:
+    # floor(102.97) = 102 sequences.
+    assert max_concurrent_sequences(arch, h100, "bf16", "bf16", 4, 4096) == 102
+    # 2 x 80 x 0.9 = 144 GB cannot hold 141.2 GB of weights plus 4.295 GB runtime reserve.
     with pytest.raises(ScenarioError):
         predict(arch, h100, "bf16", "bf16", 2, 1000, 500, 1, IDEAL)
 
 
 def test_moe_reads_only_touched_experts(catalog: Catalog) -> None:
     # Mixtral 8x7B: expert size P = (46.7 - 12.9) / (8 - 2) = 5.633B, dense part 1.633B.
-    # One token touches 2 of 8 experts: 12.9B params x 2 B = 25.8 GB / 4800e9 B/s = 5.375 ms.
-    # Two tokens touch 1 - (3/4)^2 = 43.75% of experts: 1.633 + 45.07 x 0.4375 = 21.35B params.
+    # One token touches 2 of 8 experts: 12.9B params x 2 B = 25.8 GB, less the gathered input
+    # embedding 32,000 x 4,096 x 2 B = 0.262 GB, plus 501 tokens x 131,072 B = 0.066 GB of KV:
+    # 25.604 GB / 4800e9 B/s = 5.334 ms.
+    # Two tokens touch 1 - (3/4)^2 = 43.75% of experts: 1.633 + 45.07 x 0.4375 = 21.35B params
+    # = 42.70 GB - 0.262 GB + 2 x 0.066 GB of KV = 42.57 GB.
     arch, h200 = catalog.model("mixtral-8x7b"), catalog.gpu("h200-sxm-141gb")
     one = predict(arch, h200, "bf16", "bf16", 1, 1, 1000, 1, IDEAL)
     two = predict(arch, h200, "bf16", "bf16", 1, 1, 1000, 2, IDEAL)
-    assert one.tpot_ms == pytest.approx(5.375, rel=0.005)
-    assert two.tpot_ms / one.tpot_ms == pytest.approx(21.35 / 12.9, rel=0.005)
+    assert one.tpot_ms == pytest.approx(5.334, rel=0.005)
+    assert two.tpot_ms / one.tpot_ms == pytest.approx(42.57 / 25.604, rel=0.005)
 
 
 def test_tensor_parallel_adds_allreduce_cost(catalog: Catalog) -> None:
-    # TP2 halves the 4.794 ms weight read; 2 all-reduces x 32 layers each cost 10 us latency
-    # plus 4096 x 2 B / 450e9 B/s (one NVLink direction): 2.397 + 64 x 0.01002 = 3.038 ms.
+    # TP2 halves the 15.009 GB weight read (2.240 ms) and the 0.0657 GB KV read (0.010 ms, see
+    # above); 2 all-reduces x 32 layers each cost 10 us latency plus 4096 x 2 B / 450e9 B/s
+    # (one NVLink direction): 2.240 + 0.010 + 64 x 0.01002 = 2.891 ms.
     eff = dataclasses.replace(IDEAL, allreduce_latency_us=10.0)
     p = predict(
         catalog.model("llama-3.1-8b"),
@@ -94,7 +102,7 @@ def test_tensor_parallel_adds_allreduce_cost(catalog: Catalog) -> None:
         1,
         eff,
     )
-    assert p.tpot_ms == pytest.approx(3.038, rel=0.005)
+    assert p.tpot_ms == pytest.approx(2.891, rel=0.005)
 
 
 def test_more_concurrency_more_throughput_and_higher_tpot(catalog: Catalog) -> None:
@@ -109,10 +117,12 @@ def test_more_concurrency_more_throughput_and_higher_tpot(catalog: Catalog) -> N
     # Throughput rises until the step turns compute-bound, then plateaus; TPOT always rises.
     assert tps == sorted(tps) and tps[3] > 20 * tps[0]
     assert all(a < b for a, b in itertools.pairwise(tpot))
-    # 72 GB - 8.03 GB fp8 weights - 2 GB runtime = 61.97 GB over 65,536 B/token x 2000 tokens
-    # = 0.131 GB per sequence: floor(472.8) = 472 sequences.
+    # fp8 weights keep the 16-bit embedding and head (2 x 128,256 x 4,096 = 1.0507e9 params):
+    # 6.9793e9 x 1 B + 1.0507e9 x 2 B = 9.0807 GB. 80 GB x 0.9 = 72 GB - 2 GiB (2.1475 GB)
+    # runtime reserve - 9.0807 GB = 60.772 GB over 65,536 B/token x 2000 tokens = 0.13107 GB
+    # per sequence: floor(463.65) = 463 sequences.
     limit = preds[0].max_concurrency
-    assert limit == 472 and preds[0].kv_limited
+    assert limit == 463 and preds[0].kv_limited
     # Past the limit extra requests queue: throughput stays, TTFT grows.
     at, over = (
         predict(arch, gpu, "fp8", "fp8", 1, 1000, 1000, c, efficiency) for c in (limit, 2 * limit)
@@ -234,7 +244,8 @@ def test_cli_capacity_json(runner: CliRunner) -> None:
     data = json.loads(result.output)
     assert data["fits"] is True
     assert set(data["memory_gb"]) >= {"weights", "kv_cache", "overhead", "available"}
-    assert data["memory_gb"]["weights"] == pytest.approx(8.03)  # 8.03B params x 1 byte
+    # 6.9793e9 params x 1 B + 1.0507e9 embedding/head params kept at 2 B = 9.08 GB
+    assert data["memory_gb"]["weights"] == pytest.approx(9.08)
     assert data["output_tokens_per_second"] > 0
     assert data["max_output_tokens_per_second"] > 0
     assert math.isfinite(data["ttft_ms"]) and math.isfinite(data["tpot_ms"])

@@ -16,8 +16,11 @@ from llm_tco.catalog.schema import GpuSpec, ModelArch
 from llm_tco.core.memory import (
     BYTES_PER_PARAM,
     RUNTIME_RESERVE_GB_PER_GPU,
+    gathered_embedding_bytes,
     kv_bytes_per_sequence,
     kv_bytes_per_token,
+    kv_cached_tokens,
+    max_concurrent_sequences,
     min_gpus_to_fit,
     plan_memory,
     weight_bytes,
@@ -57,6 +60,8 @@ def test_bytes_per_param_table() -> None:
     assert BYTES_PER_PARAM["int4"] == pytest.approx(0.51953125)
     # MXFP4: 32 x 4-bit + one 8-bit scale = 136 bits per 32 weights = 0.53125 bytes
     assert BYTES_PER_PARAM["mxfp4"] == pytest.approx(0.53125)
+    # NVFP4: 16 x 4-bit + one 8-bit E4M3 scale = 72 bits per 16 weights = 0.5625 bytes
+    assert BYTES_PER_PARAM["fp4"] == pytest.approx(0.5625)
 
 
 # --- weights -------------------------------------------------------------------------------
@@ -94,7 +99,7 @@ def test_deepseek_v3_fp8_weights() -> None:
 
 def test_unknown_precision_is_a_scenario_error() -> None:
     with pytest.raises(ScenarioError, match="precision"):
-        weight_bytes(model("llama-3.1-8b"), "fp4")
+        weight_bytes(model("llama-3.1-8b"), "fp3")
 
 
 # --- KV cache ------------------------------------------------------------------------------
@@ -118,6 +123,23 @@ def test_sliding_window_layers_cap_their_tokens() -> None:
     assert kv_bytes_per_sequence(oss, "bf16", 8192) == 204_472_320
     # Below the window the sequence is simply per-token x tokens.
     assert kv_bytes_per_sequence(oss, "bf16", 100) == kv_bytes_per_token(oss, "bf16") * 100
+
+
+def test_a_window_without_a_layer_count_covers_every_layer() -> None:
+    # Mistral 7B v0.1's config names sliding_window 4096 and no per-layer pattern: all 32 layers
+    # keep at most 4096 tokens, so an 8K sequence caches 4096 tokens' worth.
+    windowed = model("llama-3.1-8b").model_copy(update={"sliding_window": 4096})
+    assert kv_cached_tokens(windowed, 8192) == 4096
+    assert kv_bytes_per_sequence(windowed, "bf16", 8192) == 4096 * 131_072
+    # gpt-oss-20b, 8K: (12 x 8,192 + 12 x 128) / 24 = 4,160 tokens' worth (see above).
+    assert kv_cached_tokens(model("gpt-oss-20b"), 8192) == 4160
+
+
+def test_gathered_embedding_is_the_untied_input_table() -> None:
+    # Llama 3.1 8B: untied, 128,256 x 4,096 x 2 B = 1,050,673,152 B.
+    assert gathered_embedding_bytes(model("llama-3.1-8b")) == 1_050_673_152
+    tied = model("llama-3.1-8b").model_copy(update={"tie_word_embeddings": True})
+    assert gathered_embedding_bytes(tied) == 0
 
 
 # --- plans -----------------------------------------------------------------------------------
@@ -164,6 +186,8 @@ def test_llama_8b_bf16_on_h100_concurrency() -> None:
     plan = plan_memory(model("llama-3.1-8b"), H100, "bf16", "bf16", 1, 8192)
     assert plan.kv_cache_gb == pytest.approx(53.79, abs=0.01)
     assert plan.max_concurrent_sequences == 50
+    # A fractional context rounds up to whole tokens: 8191.5 tokens take 8192 tokens' room.
+    assert max_concurrent_sequences(model("llama-3.1-8b"), H100, "bf16", "bf16", 1, 8191.5) == 50
 
 
 def test_tensor_parallel_adds_memory_linearly_for_gqa() -> None:

@@ -99,7 +99,9 @@ class ModelArch(Row):
     mla: MlaSpec | None = None
     sliding_window: int | None = Field(default=None, gt=0)
     sliding_window_layers: int | None = Field(
-        default=None, ge=0, description="how many of the layers use the sliding window"
+        default=None,
+        ge=0,
+        description="how many of the layers use the sliding window (unset: all of them)",
     )
     context_length: int = Field(gt=0)
     native_precision: Literal["bf16", "fp16", "fp8", "mxfp4", "int4"] = "bf16"

@@ -2,8 +2,9 @@
 
 A serving step (one forward pass of a continuous batch) takes the longer of
 
-- the memory time: weights read once per step (for MoE only the experts the batch touches) plus
-  the KV cache of every decoding sequence, over ``bandwidth_efficiency`` x peak HBM bandwidth;
+- the memory time: weights read once per step (for MoE only the experts the batch touches; of
+  the input embedding only the batch's rows) plus the KV cache of every decoding sequence,
+  over ``bandwidth_efficiency`` x peak HBM bandwidth;
 - the compute time: 2 x active parameters FLOPs per token plus attention (4 x layers x query
   width x context per token), over ``compute_efficiency`` x peak dense FLOP/s at the precision;
 
@@ -13,7 +14,8 @@ decodes and, amortised, C x I / O prompt tokens (chunked prefill), so
 
     TPOT = step time, output tokens/s = C / TPOT, TTFT = one step that carries a whole prompt.
 
-Concurrency is capped by the engine's batch limit and by the KV cache left after the weights.
+Concurrency is capped by the engine's batch limit and by the KV cache left after the weights;
+weights, KV bytes and that limit come from the memory plan (``llm_tco.core.memory``).
 The efficiency factors come from published measurements (``llm_tco.core.calibration``).
 Units: GB = 1e9 bytes, TFLOP/s = 1e12 FLOP/s, parameters in billions as in the catalog.
 """
@@ -26,11 +28,14 @@ import numpy as np
 import numpy.typing as npt
 
 from llm_tco.catalog.schema import GpuSpec, ModelArch
-from llm_tco.core.kv_memory import (
-    bytes_per_value,
+from llm_tco.core.memory import (
+    bytes_per_param,
+    gathered_embedding_bytes,
     kv_bytes_per_token,
     kv_cached_tokens,
+    kv_replication,
     max_concurrent_sequences,
+    weight_bytes,
 )
 from llm_tco.errors import ScenarioError
 
@@ -103,7 +108,7 @@ class _Replica:
     expert_weight_bytes: float  # all routed experts; a step reads the touched share
     expert_pick_share: float  # k / E per token; 0 for dense models
     kv_bytes_per_token: float  # whole model, before sharding
-    kv_shards: int  # GPUs the KV cache is split over (KV heads are not split below one)
+    kv_shards: float  # GPUs over one copy of the KV cache (gpus / replication)
     active_flops_per_token: float  # 2 x active parameters
     attention_flops_per_token_context: float  # 4 x layers x heads x head_dim
     bandwidth_bytes_per_s: float  # per GPU, peak
@@ -113,18 +118,17 @@ class _Replica:
     link_bytes_per_s: float  # per GPU, one direction
 
 
-def _expert_split_b(arch: ModelArch) -> tuple[float, float, float]:
-    """(dense params, all routed-expert params, k/E), billions.
+def _routed_experts_b(arch: ModelArch) -> tuple[float, float]:
+    """(all routed-expert params in billions, k/E); (0, 0) for a dense model.
 
     With S dense params, E experts of P each and k picked per token:
     total = S + E*P and active = S + k*P, so P = (total - active) / (E - k).
     """
     experts, picked = arch.experts, arch.experts_per_token
     if experts is None or picked is None or experts <= picked:
-        return arch.total_params_b, 0.0, 0.0
+        return 0.0, 0.0
     per_expert = (arch.total_params_b - arch.active_params_b) / (experts - picked)
-    dense = arch.active_params_b - picked * per_expert
-    return dense, experts * per_expert, picked / experts
+    return experts * per_expert, picked / experts
 
 
 def _compute_tflops(gpu: GpuSpec, precision: str) -> float:
@@ -154,16 +158,20 @@ def _replica(
 ) -> _Replica:
     if gpus < 1:
         raise ScenarioError("gpus_per_replica must be at least 1", field="gpus_per_replica")
-    weight_size = bytes_per_value(precision)
-    dense_b, experts_b, pick_share = _expert_split_b(arch)
-    kv_shards = 1 if arch.mla is not None else min(gpus, arch.kv_heads)
+    experts_b, pick_share = _routed_experts_b(arch)
+    # Resident weights as the memory plan counts them (16-bit embeddings, quantisation scales).
+    # Routed experts are stored at the named precision; a step reads the rest whole, except the
+    # input embedding, of which it gathers only its tokens' rows.
+    expert_bytes = experts_b * 1e9 * bytes_per_param(precision)
+    resident_bytes = weight_bytes(arch, precision) - gathered_embedding_bytes(arch)
+    dense_bytes = max(resident_bytes - expert_bytes, 0.0)
     return _Replica(
         gpus=gpus,
-        dense_weight_bytes=dense_b * 1e9 * weight_size,
-        expert_weight_bytes=experts_b * 1e9 * weight_size,
+        dense_weight_bytes=dense_bytes,
+        expert_weight_bytes=expert_bytes,
         expert_pick_share=pick_share,
         kv_bytes_per_token=kv_bytes_per_token(arch, kv_precision),
-        kv_shards=kv_shards,
+        kv_shards=gpus / kv_replication(arch, gpus),
         active_flops_per_token=2 * arch.active_params_b * 1e9,
         attention_flops_per_token_context=4.0 * arch.layers * arch.attention_heads * arch.head_dim,
         bandwidth_bytes_per_s=gpu.memory_bandwidth_gb_per_s * 1e9,
@@ -267,7 +275,7 @@ def _limits(
         raise ScenarioError("input and output tokens per request must be positive")
     kv_limit = max_concurrent_sequences(
         arch, gpu, precision, kv_precision, gpus, input_tokens + output_tokens
-    )
+    )  # the memory plan's figure, so `fit`, `capacity` and `evaluate` agree
     if kv_limit < 1:
         raise ScenarioError(
             f"{arch.id} at {precision} does not fit on {gpus} x {gpu.id} with room for one "

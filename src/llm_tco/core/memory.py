@@ -1,5 +1,9 @@
 """Memory plan: do a model's weights and KV cache fit a tensor-parallel group of GPUs?
 
+The one place the tool sizes weights, the KV cache and the runtime overhead: ``llm-tco fit``,
+``llm-tco capacity``, ``llm-tco evaluate`` and the capacity model (``llm_tco.core.capacity``) all
+call it, so they agree on whether a model fits and how many sequences it serves at once.
+
 All sizes are decimal: GB = 1e9 bytes, as GPU datasheets state memory. Pure functions only.
 
 The plan follows how vLLM lays out GPU memory (the engine most self-hosted comparisons assume):
@@ -32,6 +36,9 @@ BYTES_PER_GIB = 2**30
 #   = 4 + (16 + 4) / 128 = 4.156 bits = 0.5195 bytes.
 # * mxfp4 (OCP Microscaling spec v1.0): blocks of 32 FP4 (E2M1) elements sharing one 8-bit
 #   E8M0 scale = 4 + 8 / 32 = 4.25 bits = 0.53125 bytes.
+# * fp4 (NVIDIA NVFP4, Blackwell): blocks of 16 E2M1 elements sharing one FP8 E4M3 scale, plus
+#   one FP32 scale per tensor (negligible) = 4 + 8 / 16 = 4.5 bits = 0.5625 bytes
+#   (https://modal.com/llm-almanac/block-quants).
 INT4_GROUP_SIZE = 128
 BYTES_PER_PARAM: dict[str, float] = {
     "bf16": 2.0,
@@ -40,6 +47,7 @@ BYTES_PER_PARAM: dict[str, float] = {
     "int8": 1.0,
     "int4": (4 + (16 + 4) / INT4_GROUP_SIZE) / 8,
     "mxfp4": (4 + 8 / 32) / 8,
+    "fp4": (4 + 8 / 16) / 8,
 }
 
 # KV-cache element size, bytes.
@@ -91,11 +99,27 @@ def _lookup(table: dict[str, float], key: str, field: str) -> float:
         ) from None
 
 
+def bytes_per_param(precision: str) -> float:
+    """Bytes one quantized weight takes at ``precision``, its share of the group scales included."""
+    return _lookup(BYTES_PER_PARAM, precision, "precision")
+
+
 def embedding_params(arch: ModelArch) -> float:
     """Parameters in the input embedding and output head (one matrix when tied)."""
     if arch.vocab_size is None:
         return 0.0
     return float(arch.vocab_size * arch.hidden_size * (1 if arch.tie_word_embeddings else 2))
+
+
+def gathered_embedding_bytes(arch: ModelArch) -> float:
+    """Bytes of an untied input-embedding table (0 when tied to the head or unknown).
+
+    It is resident, but a forward pass only gathers one row per token from it, unlike the output
+    head, which every step reads whole. Stored 16-bit at every precision (see above).
+    """
+    if arch.vocab_size is None or arch.tie_word_embeddings:
+        return 0.0
+    return arch.vocab_size * arch.hidden_size * UNQUANTIZED_BYTES_PER_PARAM
 
 
 def routed_expert_params(arch: ModelArch) -> float:
@@ -114,15 +138,15 @@ def weight_bytes(arch: ModelArch, precision: str) -> float:
     16-bit; for ``mxfp4`` only the routed experts are 4.25-bit and the rest stays bf16, as in
     the gpt-oss checkpoints.
     """
-    bytes_per_param = _lookup(BYTES_PER_PARAM, precision, "precision")
+    per_param = bytes_per_param(precision)
     total = arch.total_params_b * 1e9
-    if bytes_per_param >= UNQUANTIZED_BYTES_PER_PARAM:
-        return total * bytes_per_param
+    if per_param >= UNQUANTIZED_BYTES_PER_PARAM:
+        return total * per_param
     if precision == "mxfp4" and arch.experts is not None:
         quantized = min(routed_expert_params(arch), total)
     else:
         quantized = max(total - embedding_params(arch), 0.0)
-    return quantized * bytes_per_param + (total - quantized) * UNQUANTIZED_BYTES_PER_PARAM
+    return quantized * per_param + (total - quantized) * UNQUANTIZED_BYTES_PER_PARAM
 
 
 def _kv_bytes_per_token_per_layer(arch: ModelArch, kv_precision: str) -> float:
@@ -143,17 +167,41 @@ def kv_bytes_per_token(arch: ModelArch, kv_precision: str) -> float:
     return arch.layers * _kv_bytes_per_token_per_layer(arch, kv_precision)
 
 
-def kv_bytes_per_sequence(arch: ModelArch, kv_precision: str, context_tokens: int) -> float:
-    """KV-cache bytes of one sequence of ``context_tokens``; sliding-window layers keep at
-    most ``sliding_window`` tokens."""
+def _kv_token_layers(arch: ModelArch, context_tokens: float) -> float:
+    """Token x layer entries one sequence of ``context_tokens`` keeps in the KV cache.
+
+    Sliding-window layers keep at most ``sliding_window`` tokens each; a model that names a
+    window but not how many layers use it (Mistral 7B v0.1's config) windows every layer.
+    """
     if context_tokens < 0:
         raise ScenarioError("context length cannot be negative", field="context_tokens")
+    window = arch.sliding_window
+    if window is None:
+        return arch.layers * context_tokens
+    window_layers = (
+        arch.layers if arch.sliding_window_layers is None else arch.sliding_window_layers
+    )
+    window_layers = min(window_layers, arch.layers)
+    return (arch.layers - window_layers) * context_tokens + window_layers * min(
+        context_tokens, window
+    )
+
+
+def kv_cached_tokens(arch: ModelArch, context_tokens: float) -> float:
+    """Tokens' worth of whole-model KV cache a sequence of ``context_tokens`` keeps.
+
+    Equal to the context without sliding windows; with them, full_layers x context +
+    window_layers x min(context, window), over layers. It is also the mean context a decode
+    step's attention reads per layer.
+    """
+    return _kv_token_layers(arch, context_tokens) / arch.layers
+
+
+def kv_bytes_per_sequence(arch: ModelArch, kv_precision: str, context_tokens: float) -> float:
+    """KV-cache bytes of one sequence of ``context_tokens`` (whole model, one copy);
+    sliding-window layers keep at most ``sliding_window`` tokens."""
     per_layer = _kv_bytes_per_token_per_layer(arch, kv_precision)
-    window_layers = arch.sliding_window_layers or 0
-    window = arch.sliding_window if arch.sliding_window is not None else context_tokens
-    full_layers = arch.layers - window_layers
-    tokens = full_layers * context_tokens + window_layers * min(context_tokens, window)
-    return tokens * per_layer
+    return _kv_token_layers(arch, context_tokens) * per_layer
 
 
 def kv_replication(arch: ModelArch, gpus_per_replica: int) -> float:
@@ -214,6 +262,29 @@ def plan_memory(
         fits=free_gb >= per_sequence_gb,
         max_concurrent_sequences=max(max_sequences, 0),
     )
+
+
+def max_concurrent_sequences(
+    arch: ModelArch,
+    gpu: GpuSpec,
+    precision: str,
+    kv_precision: str,
+    gpus_per_replica: int,
+    context_tokens: float,
+    gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION_DEFAULT,
+) -> int:
+    """Sequences of ``context_tokens`` (rounded up to whole tokens) whose KV cache fits in one
+    replica beside the weights and the runtime overhead, as :func:`plan_memory` lays it out."""
+    plan = plan_memory(
+        arch,
+        gpu,
+        precision,
+        kv_precision,
+        gpus_per_replica,
+        math.ceil(context_tokens),
+        gpu_memory_utilization,
+    )
+    return plan.max_concurrent_sequences
 
 
 def min_gpus_to_fit(
