@@ -249,3 +249,14 @@ def register(app: typer.Typer) -> None:
     """Add ``bench`` (with ``compare``, ``show``, ``import``) and ``calibrate`` to ``app``."""
     app.add_typer(bench_app, name="bench")
     app.command("calibrate")(calibrate_cmd)
+
+
+def standalone_app() -> typer.Typer:
+    """An app with only the bench commands (``python -m llm_tco.bench.cli bench ...``)."""
+    app = typer.Typer(no_args_is_help=True)
+    register(app)
+    return app
+
+
+if __name__ == "__main__":
+    standalone_app()()
