@@ -128,3 +128,25 @@ def test_cli_compare_show_and_errors(result: BenchResult, tmp_path: Path) -> Non
     assert missing.exit_code == 2 and "no such file" in missing.output
     no_endpoint = runner.invoke(app, ["bench"])
     assert no_endpoint.exit_code == 2 and "--endpoint" in no_endpoint.output
+
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def test_guidellm_import_reproduces_its_own_figures() -> None:
+    path = DATA / "guidellm_0.8.1_concurrent4.json"
+    raw = json.loads(path.read_text())
+    reported = raw["benchmarks"][0]["metrics"]
+    result = load_result(path)
+    level = result.levels[0]
+    assert result.tool == "guidellm" and result.model == "tiny"
+    assert level.concurrency == 4 and level.requests_completed == 40
+    # GuideLLM's own throughput (total output tokens / benchmark duration): 706.12 tok/s.
+    expected_tps = reported["output_tokens_per_second"]["successful"]["mean"]
+    assert level.output_tokens_per_second == pytest.approx(expected_tps, rel=1e-6)
+    assert level.ttft_ms is not None
+    assert level.ttft_ms.mean == pytest.approx(
+        reported["time_to_first_token_ms"]["successful"]["mean"], rel=1e-6
+    )
+    # Every request asked for and got 64 tokens.
+    assert all(r.output_tokens == 64 for r in level.requests)

@@ -29,8 +29,11 @@ ErrorKind = Literal[
     "protocol",  # the reply was not the OpenAI streaming format
     "redirect",  # the endpoint answered with a redirect, which is never followed
     "cancelled",  # stopped by Ctrl-C or by the level's time limit
+    "other",  # an imported failure whose kind the other tool did not say
 ]
-TokenSource = Literal["usage", "chunks", "estimate"]
+# usage: the server's count; chunks: counted from the stream; estimate: from the prompt we made;
+# reported: counted by the tool a result was imported from.
+TokenSource = Literal["usage", "chunks", "estimate", "reported"]
 
 
 class RequestRecord(BaseModel):
