@@ -38,20 +38,50 @@ def llama_server_available() -> bool:
 
 
 @contextlib.contextmanager
-def llama_server(model_path: Path, *, threads: int = 1, startup_s: float = 90.0) -> Iterator[str]:
-    """Run ``python -m llama_cpp.server`` on a free loopback port; yield its URL."""
+def llama_server(
+    model_path: Path,
+    *,
+    threads: int = 1,
+    startup_s: float = 90.0,
+    cpus: set[int] | None = None,
+) -> Iterator[str]:
+    """Run ``python -m llama_cpp.server`` on a free loopback port; yield its URL.
+
+    ``cpus`` pins the server to those cores (so a benchmark client on another core does not
+    slow it down).
+    """
     port = free_port()
     command = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(model_path), "--model_alias", "tiny",
-        "--host", HOST, "--port", str(port),
-        "--n_ctx", "2048", "--n_threads", str(threads), "--n_threads_batch", str(threads),
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model_path),
+        "--model_alias",
+        "tiny",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+        "--n_threads",
+        str(threads),
+        "--n_threads_batch",
+        str(threads),
         # Without this a new request cancels the one being generated.
-        "--interrupt_requests", "False",
+        "--interrupt_requests",
+        "False",
     ]
     log_path = model_path.with_suffix(".server.log")
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ},
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+        )
         url = f"http://{HOST}:{port}"
         try:
             deadline = time.monotonic() + startup_s
@@ -164,10 +194,13 @@ class FaultProxy:
             with contextlib.suppress(Exception):
                 writer.close()
 
-    async def _reply(self, writer: asyncio.StreamWriter, status: str, headers: str, body: bytes) -> None:
+    async def _reply(
+        self, writer: asyncio.StreamWriter, status: str, headers: str, body: bytes
+    ) -> None:
         writer.write(
             f"HTTP/1.1 {status}\r\n{headers}Content-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n".encode() + body
+            "Connection: close\r\n\r\n".encode()
+            + body
         )
         await writer.drain()
 
@@ -175,7 +208,9 @@ class FaultProxy:
         if fault == "503":
             await self._reply(writer, "503 Service Unavailable", "", b'{"error": "injected"}')
         elif fault == "redirect":
-            await self._reply(writer, "307 Temporary Redirect", f"Location: {self.redirect_to}\r\n", b"")
+            await self._reply(
+                writer, "307 Temporary Redirect", f"Location: {self.redirect_to}\r\n", b""
+            )
         elif fault == "drop":
             return
         elif fault == "hang":
@@ -183,9 +218,13 @@ class FaultProxy:
         else:
             if fault == "delay":
                 await asyncio.sleep(self.delay_s)
-            await self._forward(request, writer, self.truncate_bytes if fault == "truncate" else None)
+            await self._forward(
+                request, writer, self.truncate_bytes if fault == "truncate" else None
+            )
 
-    async def _forward(self, request: bytes, writer: asyncio.StreamWriter, limit: int | None) -> None:
+    async def _forward(
+        self, request: bytes, writer: asyncio.StreamWriter, limit: int | None
+    ) -> None:
         up_reader, up_writer = await asyncio.open_connection(*self._up)
         try:
             up_writer.write(request)

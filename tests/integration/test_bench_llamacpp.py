@@ -6,6 +6,7 @@ Only loopback addresses are used; every run is bounded in requests and seconds.
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -38,15 +39,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def bench(*args: str) -> tuple[int, str]:
+def bench(args: str) -> tuple[int, str]:
+    """Run ``llm-tco bench ARGS`` in-process (ARGS split on spaces)."""
     app = typer.Typer()
     register(app)
-    result = CliRunner().invoke(app, ["bench", *args])
+    result = CliRunner().invoke(app, ["bench", *args.split()])
     return result.exit_code, result.output
 
 
-def run_json(*args: str) -> dict:
-    code, output = bench(*args, "--format", "json")
+def run_json(args: str) -> dict:
+    code, output = bench(f"{args} --format json")
     assert code == 0, output
     return json.loads(output)
 
@@ -54,8 +56,8 @@ def run_json(*args: str) -> dict:
 def test_completions_sweep_with_cost(server: str, tmp_path: Path) -> None:
     saved = tmp_path / "run.json"
     data = run_json(
-        "--endpoint", server, "--model", "tiny", "--concurrency", "1,2", "--requests", "6",
-        "--input-len", "16", "--output-len", "12", "--hourly", "2.49", "-o", str(saved),
+        f"--endpoint {server} --model tiny --concurrency 1,2 --requests 6 --input-len 16 "
+        f"--output-len 12 --hourly 2.49 --peak-output-tps 5000 -o {saved}"
     )
     assert [lv["concurrency"] for lv in data["levels"]] == [1, 2]
     for level in data["levels"]:
@@ -66,19 +68,20 @@ def test_completions_sweep_with_cost(server: str, tmp_path: Path) -> None:
         assert tps > 0
         assert level["usd_per_mtok_output"] == pytest.approx(2.49 / (3600 * tps) * 1e6)
         assert {"p50", "p90", "p99"} <= set(level["ttft_ms"]) and level["tpot_ms"]["p50"] > 0
+    saturation = max(lv["output_tokens_per_second"] for lv in data["levels"])
+    assert data["deployments_needed"] == math.ceil(5000 / saturation)
     loaded = load_result(saved)
     assert all(r.output_tokens == 12 for lv in loaded.levels for r in lv.requests)
     # Prompts of 16 words: the server's own count is unknown in a stream, so it is estimated.
     assert loaded.levels[0].requests[0].input_tokens_source == "estimate"
-    out_tps, in_tps, rps = loaded.capacity_at_slo(None, None)
-    assert out_tps == pytest.approx(max(lv["output_tokens_per_second"] for lv in data["levels"]))
+    out_tps, _, rps = loaded.capacity_at_slo(None, None)
+    assert out_tps == pytest.approx(saturation)
     assert rps == pytest.approx(out_tps / 12)
 
 
 def test_chat_endpoint(server: str) -> None:
     data = run_json(
-        "--endpoint", f"{server}/v1", "--model", "tiny", "--api", "chat", "--requests", "3",
-        "--input-len", "8", "--output-len", "5",
+        f"--endpoint {server}/v1 --model tiny --api chat --requests 3 --input-len 8 --output-len 5"
     )
     level = data["levels"][0]
     assert level["requests_completed"] == 3 and level["errors"] == {}
@@ -89,8 +92,8 @@ def test_faults_are_counted_by_kind_and_never_crash(server: str) -> None:
     faults = ["ok", "503", "drop", "truncate", "delay"]
     with FaultProxy(server, faults=faults, truncate_bytes=900) as proxy:
         data = run_json(
-            "--endpoint", proxy.url, "--model", "tiny", "--concurrency", "2", "--requests", "10",
-            "--input-len", "8", "--output-len", "40",
+            f"--endpoint {proxy.url} --model tiny --concurrency 2 --requests 10 "
+            "--input-len 8 --output-len 40"
         )
     level = data["levels"][0]
     # 10 requests through a cycle of 5 faults: each fault twice.
@@ -103,8 +106,8 @@ def test_faults_are_counted_by_kind_and_never_crash(server: str) -> None:
 def test_retries_recover_server_errors(server: str) -> None:
     with FaultProxy(server, faults=["503", "ok"]) as proxy:
         data = run_json(
-            "--endpoint", proxy.url, "--model", "tiny", "--requests", "3", "--retries", "1",
-            "--input-len", "8", "--output-len", "4",
+            f"--endpoint {proxy.url} --model tiny --requests 3 --retries 1 "
+            "--input-len 8 --output-len 4"
         )
     level = data["levels"][0]
     assert level["requests_completed"] == 3 and level["errors"] == {}
@@ -114,18 +117,19 @@ def test_retries_recover_server_errors(server: str) -> None:
 def test_hung_server_times_out_within_bounds(server: str) -> None:
     with FaultProxy(server, faults=["hang"]) as proxy:
         started = time.monotonic()
-        data = run_json(
-            "--endpoint", proxy.url, "--model", "tiny", "--requests", "2", "--request-timeout", "1",
-        )
+        data = run_json(f"--endpoint {proxy.url} --model tiny --requests 2 --request-timeout 1")
     assert data["levels"][0]["errors"] == {"timeout": 2}
     assert time.monotonic() - started < 15
 
 
 def test_redirects_are_not_followed(server: str) -> None:
-    with FaultProxy(server, faults=["ok"]) as canary, FaultProxy(
-        server, faults=["redirect"], redirect_to=f"{canary.url}/v1/completions"
-    ) as proxy:
-        data = run_json("--endpoint", proxy.url, "--model", "tiny", "--requests", "2")
+    with (
+        FaultProxy(server, faults=["ok"]) as canary,
+        FaultProxy(
+            server, faults=["redirect"], redirect_to=f"{canary.url}/v1/completions"
+        ) as proxy,
+    ):
+        data = run_json(f"--endpoint {proxy.url} --model tiny --requests 2")
     assert data["levels"][0]["errors"] == {"redirect": 2}
     assert canary.seen == []  # only the given endpoint was contacted
 
@@ -133,8 +137,8 @@ def test_redirects_are_not_followed(server: str) -> None:
 def test_level_time_limit_stops_the_run(server: str) -> None:
     started = time.monotonic()
     data = run_json(
-        "--endpoint", server, "--model", "tiny", "--requests", "100000", "--duration", "1.5",
-        "--input-len", "8", "--output-len", "8",
+        f"--endpoint {server} --model tiny --requests 100000 --duration 1.5 "
+        "--input-len 8 --output-len 8"
     )
     level = data["levels"][0]
     assert 0 < level["requests_completed"] < 100000
@@ -144,9 +148,8 @@ def test_level_time_limit_stops_the_run(server: str) -> None:
 def test_goodput_search_is_bounded_and_meets_its_slo(server: str, tmp_path: Path) -> None:
     saved = tmp_path / "goodput.json"
     data = run_json(
-        "--endpoint", server, "--model", "tiny", "--profile", "goodput", "--ttft-slo", "2000",
-        "--requests", "6", "--input-len", "8", "--output-len", "8", "--max-concurrency", "8",
-        "-o", str(saved),
+        f"--endpoint {server} --model tiny --profile goodput --ttft-slo 2000 --requests 6 "
+        f"--input-len 8 --output-len 8 --max-concurrency 8 -o {saved}"
     )
     concurrencies = [lv["concurrency"] for lv in data["levels"]]
     assert concurrencies[0] == 1 and len(concurrencies) <= 10 and max(concurrencies) <= 8
@@ -156,11 +159,11 @@ def test_goodput_search_is_bounded_and_meets_its_slo(server: str, tmp_path: Path
 
 def test_sigint_writes_the_partial_result(server: str, tmp_path: Path) -> None:
     saved = tmp_path / "partial.json"
-    command = [
-        sys.executable, "-m", "llm_tco.bench.cli", "bench", "--endpoint", server,
-        "--model", "tiny", "--requests", "100000", "--duration", "120", "--quiet",
-        "--input-len", "8", "--output-len", "8", "-o", str(saved),
-    ]
+    flags = (
+        f"--endpoint {server} --model tiny --requests 100000 --duration 120 --quiet "
+        f"--input-len 8 --output-len 8 -o {saved}"
+    )
+    command = [sys.executable, "-m", "llm_tco.bench.cli", "bench", *flags.split()]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

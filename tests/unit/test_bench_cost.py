@@ -37,8 +37,12 @@ def test_level_cost_uses_its_measured_throughput() -> None:
     # Two requests of 500 output tokens each over exactly 1 s: 1,000 output tok/s.
     # Each also had 250 input tokens: 500 input tok/s, 1,500 total tok/s.
     records = [
-        RequestRecord(start_s=0.0, first_token_s=0.1, end_s=1.0, input_tokens=250, output_tokens=500),
-        RequestRecord(start_s=0.0, first_token_s=0.1, end_s=1.0, input_tokens=250, output_tokens=500),
+        RequestRecord(
+            start_s=0.0, first_token_s=0.1, end_s=1.0, input_tokens=250, output_tokens=500
+        ),
+        RequestRecord(
+            start_s=0.0, first_token_s=0.1, end_s=1.0, input_tokens=250, output_tokens=500
+        ),
     ]
     level = LevelResult(concurrency=2, requests=records, hourly_usd=2.49)
     assert level.output_tokens_per_second == pytest.approx(1000.0)
@@ -59,3 +63,12 @@ def test_deployments_for_a_peak() -> None:
     assert deployments_needed(2000.0, 1000.0) == 2
     with pytest.raises(BenchError):
         deployments_needed(10.0, 0.0)
+
+
+def test_scenario_peak_rate_by_hand() -> None:
+    from llm_tco.bench.scenario_peak import peak_output_tokens_per_second
+
+    # 2B output tokens over 720 h = 2e9 / 2,592,000 s = 771.6 tok/s mean; x3 at peak = 2,314.8.
+    assert peak_output_tokens_per_second(2e9, 720.0, 3.0) == pytest.approx(2314.81, rel=1e-5)
+    # Carried by deployments measured at 1,000 tok/s: 3 of them.
+    assert deployments_needed(peak_output_tokens_per_second(2e9, 720.0, 3.0), 1000.0) == 3

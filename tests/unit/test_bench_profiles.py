@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 
 import pytest
@@ -20,7 +21,7 @@ def test_constant_arrivals_are_evenly_spaced() -> None:
 
 def test_poisson_arrivals_have_the_asked_mean_gap() -> None:
     offsets = arrival_offsets(LevelPlan(arrival="poisson", rate=10.0), [], 20_001, seed=1)
-    gaps = [b - a for a, b in zip(offsets, offsets[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(offsets)]
     # Exponential gaps with rate 10/s: mean 0.1 s and standard deviation 0.1 s.
     assert statistics.mean(gaps) == pytest.approx(0.1, rel=0.03)
     assert statistics.stdev(gaps) == pytest.approx(0.1, rel=0.05)
@@ -81,7 +82,7 @@ def test_payload_and_stream_parsing() -> None:
 
     ticks = iter([1.0, 2.0])
     stream = _Stream(lambda: next(ticks))
-    stream.feed(': keep-alive comment')
+    stream.feed(": keep-alive comment")
     stream.feed('data: {"choices": [{"delta": {"role": "assistant"}}]}')  # no content: not timed
     stream.feed('data: {"choices": [{"delta": {"content": "Hi"}}]}')
     stream.feed('data: {"choices": [{"delta": {"content": " there"}}]}')

@@ -16,7 +16,9 @@ from llm_tco.bench.metrics import RequestRecord
 from llm_tco.errors import BenchError
 
 
-def closed_level(concurrency: int, ttft_s: float, tokens_per_request: int, n: int = 10) -> LevelResult:
+def closed_level(
+    concurrency: int, ttft_s: float, tokens_per_request: int, n: int = 10
+) -> LevelResult:
     """n requests back to back, each 1 s long with the given TTFT: n x tokens over n seconds."""
     records = [
         RequestRecord(
@@ -84,13 +86,27 @@ def test_unknown_schema_version_is_refused(tmp_path: Path) -> None:
 def test_vllm_aggregate_import(tmp_path: Path) -> None:
     # The keys `vllm bench serve --save-result` writes (values made up for the test).
     data = {
-        "date": "20250101-000000", "backend": "vllm", "model_id": "meta-llama/Llama-3.1-8B",
-        "num_prompts": 100, "request_rate": "inf", "max_concurrency": 16,
-        "duration": 50.0, "completed": 100, "total_input_tokens": 102400,
-        "total_output_tokens": 12800, "request_throughput": 2.0, "output_throughput": 256.0,
+        "date": "20250101-000000",
+        "backend": "vllm",
+        "model_id": "meta-llama/Llama-3.1-8B",
+        "num_prompts": 100,
+        "request_rate": "inf",
+        "max_concurrency": 16,
+        "duration": 50.0,
+        "completed": 100,
+        "total_input_tokens": 102400,
+        "total_output_tokens": 12800,
+        "request_throughput": 2.0,
+        "output_throughput": 256.0,
         "total_token_throughput": 2304.0,
-        "mean_ttft_ms": 120.0, "median_ttft_ms": 100.0, "std_ttft_ms": 10.0, "p99_ttft_ms": 300.0,
-        "mean_tpot_ms": 30.0, "median_tpot_ms": 29.0, "std_tpot_ms": 2.0, "p99_tpot_ms": 40.0,
+        "mean_ttft_ms": 120.0,
+        "median_ttft_ms": 100.0,
+        "std_ttft_ms": 10.0,
+        "p99_ttft_ms": 300.0,
+        "mean_tpot_ms": 30.0,
+        "median_tpot_ms": 29.0,
+        "std_tpot_ms": 2.0,
+        "p99_tpot_ms": 40.0,
     }
     path = tmp_path / "vllm.json"
     path.write_text(json.dumps(data))
@@ -150,3 +166,29 @@ def test_guidellm_import_reproduces_its_own_figures() -> None:
     )
     # Every request asked for and got 64 tokens.
     assert all(r.output_tokens == 64 for r in level.requests)
+
+
+def test_scenario_peak_from_a_scenario_file(tmp_path: Path) -> None:
+    import importlib
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "workload: {input_tokens_per_month: 8B, output_tokens_per_month: 2B, peak_to_mean: 3}\n"
+        "options: [{name: a, api: {input_per_mtok: 1, output_per_mtok: 5}}]\n"
+    )
+    app = typer.Typer()
+    register(app)
+    args = ["bench", "--endpoint", "http://127.0.0.1:9", "--model", "m", "--requests", "1"]
+    out = CliRunner().invoke(app, [*args, "--scenario", str(scenario), "--format", "json"])
+    try:
+        importlib.import_module("llm_tco.scenario")
+        importlib.import_module("llm_tco.resolve")
+    except ModuleNotFoundError:  # a build without the scenario reader says so in one line
+        assert out.exit_code == 2 and "scenario reader" in out.output
+        return
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    # 2B output tokens / (720 h x 3600 s) x 3 = 2,314.8 tok/s at peak.
+    assert data["peak"]["output_tokens_per_second"] == pytest.approx(2314.81, rel=1e-5)
+    # Nothing was served (port 9 refuses), so no deployment count follows.
+    assert data["deployments_needed"] is None

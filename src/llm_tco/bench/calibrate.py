@@ -83,8 +83,15 @@ def _current_efficiency(capacity: Any, calibration: Any, engine: str) -> Any:
     )
 
 
-def _cases(result: BenchResult, calibration: Any, arch: Any, gpu: Any, precision: str,
-           gpu_count: int, engine: str) -> list[tuple[LevelResult, Any]]:
+def _cases(
+    result: BenchResult,
+    calibration: Any,
+    arch: Any,
+    gpu: Any,
+    precision: str,
+    gpu_count: int,
+    engine: str,
+) -> list[tuple[LevelResult, Any]]:
     cases = []
     for index, level in enumerate(result.levels):
         done = [r for r in level.requests if r.ok]
@@ -138,7 +145,9 @@ def calibrate(
     pairs = _cases(result, calibration, arch, gpu_spec, precision, gpu_count, engine)
     cases = [case for _, case in pairs]
     before = _current_efficiency(capacity, calibration, engine)
-    after = calibration.fit_efficiency(engine, cases, source=f"pilot benchmark {result.created_at:%Y-%m-%d}")
+    after = calibration.fit_efficiency(
+        engine, cases, source=f"pilot benchmark {result.created_at:%Y-%m-%d}"
+    )
     rows = [
         CalibrationRow(
             level=level.label,

@@ -50,7 +50,11 @@ def base_url(endpoint: str) -> str:
 
 
 def build_payload(config: ClientConfig, prompt: PromptSpec) -> dict[str, Any]:
-    payload: dict[str, Any] = {"model": config.model, "max_tokens": prompt.max_tokens, "stream": True}
+    payload: dict[str, Any] = {
+        "model": config.model,
+        "max_tokens": prompt.max_tokens,
+        "stream": True,
+    }
     if config.api == "chat":
         payload["messages"] = [{"role": "user", "content": prompt.text}]
     else:
@@ -205,7 +209,9 @@ class StreamingClient:
             first_token_s=stream.chunk_times[0] if stream.chunk_times else None,
             end_s=end,
             chunk_times_s=[round(t, 6) for t in stream.chunk_times],
-            input_tokens=prompt_tokens if prompt_tokens is not None else prompt.input_tokens_estimate,
+            input_tokens=prompt_tokens
+            if prompt_tokens is not None
+            else prompt.input_tokens_estimate,
             input_tokens_source="usage" if prompt_tokens is not None else "estimate",
             output_tokens=completion if completion is not None else len(stream.chunk_times),
             output_tokens_source="usage" if completion is not None else "chunks",

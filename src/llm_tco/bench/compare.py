@@ -65,8 +65,18 @@ def _num(value: float | None, fmt: str = "{:,.1f}") -> str:
 
 def compare_table(rows: list[CompareRow], name_a: str, name_b: str) -> Table:
     table = Table(title=f"A = {name_a}   B = {name_b}", title_justify="left")
-    for column in ("load", "out tok/s A", "out tok/s B", "change", "TTFT p50 A", "TTFT p50 B",
-                   "TPOT p50 A", "TPOT p50 B", "$/MTok out A", "$/MTok out B"):
+    for column in (
+        "load",
+        "out tok/s A",
+        "out tok/s B",
+        "change",
+        "TTFT p50 A",
+        "TTFT p50 B",
+        "TPOT p50 A",
+        "TPOT p50 B",
+        "$/MTok out A",
+        "$/MTok out B",
+    ):
         table.add_column(column, justify="right")
     for row in rows:
         table.add_row(

@@ -28,7 +28,9 @@ def usd_per_mtok(hourly_usd: float, tokens_per_second: float) -> float | None:
     return hourly_usd / (SECONDS_PER_HOUR * tokens_per_second) * TOKENS_PER_MTOK
 
 
-def deployments_needed(peak_tokens_per_second: float, tokens_per_second_per_deployment: float) -> int:
+def deployments_needed(
+    peak_tokens_per_second: float, tokens_per_second_per_deployment: float
+) -> int:
     """Whole deployments needed to carry a peak load, each serving the measured capacity."""
     if tokens_per_second_per_deployment <= 0:
         raise BenchError(

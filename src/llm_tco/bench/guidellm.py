@@ -26,8 +26,14 @@ def _error_kind(status: str, message: str | None) -> ErrorKind | None:
     if kind != "other" or not message:
         return kind
     text = message.lower()
-    for needle, guess in (("timeout", "timeout"), ("timed out", "timeout"), ("connect", "connect"),
-                          ("429", "rate_limited"), (" 5", "http_5xx"), ("incomplete", "truncated")):
+    for needle, guess in (
+        ("timeout", "timeout"),
+        ("timed out", "timeout"),
+        ("connect", "connect"),
+        ("429", "rate_limited"),
+        (" 5", "http_5xx"),
+        ("incomplete", "truncated"),
+    ):
         if needle in text:
             return guess  # type: ignore[return-value]
     return "other"
@@ -36,7 +42,11 @@ def _error_kind(status: str, message: str | None) -> ErrorKind | None:
 def _times(request: Mapping[str, Any]) -> tuple[float | None, float | None, float | None]:
     """(start, first token, end) in the epoch seconds GuideLLM records."""
     timings = (request.get("info") or {}).get("timings") or {}
-    start = timings.get("request_start") or request.get("request_start_time") or request.get("start_time")
+    start = (
+        timings.get("request_start")
+        or request.get("request_start_time")
+        or request.get("start_time")
+    )
     first = (
         timings.get("first_token_iteration")
         or timings.get("first_output_token_iteration")
@@ -99,12 +109,16 @@ def from_guidellm(data: Mapping[str, Any]) -> BenchResult:
         config = benchmark.get("config") or {}
         requests = benchmark.get("requests") or {}
         all_starts = [
-            s for status in ("successful", "errored", "incomplete")
-            for r in requests.get(status) or [] if (s := _times(r)[0]) is not None
+            s
+            for status in ("successful", "errored", "incomplete")
+            for r in requests.get(status) or []
+            if (s := _times(r)[0]) is not None
         ]
         origin = min(all_starts, default=0.0)
         levels.append(
-            LevelResult(requests=_records(requests, origin), **_level_settings(config.get("strategy") or {}))
+            LevelResult(
+                requests=_records(requests, origin), **_level_settings(config.get("strategy") or {})
+            )
         )
         backend = config.get("backend") or {}
         model = model or backend.get("model")

@@ -39,7 +39,7 @@ def _percentiles(data: Mapping[str, Any], name: str) -> Percentiles | None:
 
 
 def _vllm_records(data: Mapping[str, Any]) -> list[RequestRecord]:
-    """Per-request records from ``--save-detailed`` output (start times when the version has them)."""
+    """Per-request records from ``--save-detailed`` output (needs its ``start_times``)."""
     ttfts: Sequence[float] = data.get("ttfts") or []
     itls: Sequence[Sequence[float]] = data.get("itls") or []
     starts: Sequence[float] | None = data.get("start_times")
@@ -83,7 +83,9 @@ def from_vllm(data: Mapping[str, Any]) -> BenchResult:
         errors={"reported": failed} if failed else {},
         duration_s=duration_s,
         requests_per_second=float(data.get("request_throughput", 0.0)),
-        input_tokens_per_second=float(data.get("total_input_tokens", 0)) / duration_s if duration_s else 0.0,
+        input_tokens_per_second=float(data.get("total_input_tokens", 0)) / duration_s
+        if duration_s
+        else 0.0,
         output_tokens_per_second=float(data.get("output_throughput", 0.0)),
         error_rate=failed / (completed + failed) if completed + failed else 0.0,
         ttft_ms=_percentiles(data, "ttft"),
@@ -97,7 +99,9 @@ def from_vllm(data: Mapping[str, Any]) -> BenchResult:
     concurrency = data.get("max_concurrency")
     level = LevelResult(
         concurrency=int(concurrency) if concurrency else None,
-        rate=float(rate) if isinstance(rate, int | float) and rate not in (float("inf"),) and rate > 0 else None,
+        rate=float(rate)
+        if isinstance(rate, int | float) and rate not in (float("inf"),) and rate > 0
+        else None,
         arrival="closed" if concurrency else "poisson",
         requests=records,
         reported=None if records else summary,
@@ -128,7 +132,8 @@ def detect(data: Any) -> str:
             return "vllm"
     raise BenchError(
         "not a benchmark result this tool knows",
-        hint="expected an llm-tco result, GuideLLM benchmarks.json or vllm bench serve --save-result JSON",
+        hint="expected an llm-tco result, GuideLLM benchmarks.json or "
+        "vllm bench serve --save-result JSON",
     )
 
 

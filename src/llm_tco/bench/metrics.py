@@ -11,6 +11,7 @@ milliseconds, as the names say.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Literal
@@ -86,7 +87,7 @@ class RequestRecord(BaseModel):
     def itl_ms(self) -> list[float]:
         """Gaps between consecutive content chunks (one chunk is usually one token)."""
         times = self.chunk_times_s
-        return [(b - a) * 1000.0 for a, b in zip(times, times[1:], strict=False)]
+        return [(b - a) * 1000.0 for a, b in itertools.pairwise(times)]
 
 
 class Percentiles(BaseModel):

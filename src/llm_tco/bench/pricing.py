@@ -33,12 +33,17 @@ def resolve_pricing(
     row = load_catalog().offer(offer, gpu_id)
     if row.currency != "USD":
         raise BenchError(
-            f"offer {row.id} is priced in {row.currency}", field="offer", hint="give --hourly in USD"
+            f"offer {row.id} is priced in {row.currency}",
+            field="offer",
+            hint="give --hourly in USD",
         )
     instance_hourly = row.price if row.price_unit == "hour" else row.price / HOURS_PER_MONTH
     per_gpu = instance_hourly / row.gpu_count
     return Pricing(
-        hourly_usd=per_gpu * count, gpu=gpu_id, gpu_count=count, source=f"offer {row.id} ({row.source})"
+        hourly_usd=per_gpu * count,
+        gpu=gpu_id,
+        gpu_count=count,
+        source=f"offer {row.id} ({row.source})",
     )
 
 

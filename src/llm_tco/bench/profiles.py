@@ -48,7 +48,9 @@ class Limits:
     max_in_flight: int = 512
 
 
-async def _finish(tasks: Sequence[asyncio.Task[None]], hard_deadline: float, stop: asyncio.Event) -> None:
+async def _finish(
+    tasks: Sequence[asyncio.Task[None]], hard_deadline: float, stop: asyncio.Event
+) -> None:
     """Wait for ``tasks`` until done, the hard deadline, or ``stop``; then cancel what is left."""
     loop = asyncio.get_running_loop()
     pending = {t for t in tasks if not t.done()}
@@ -98,7 +100,9 @@ async def run_closed(
     return records
 
 
-def arrival_offsets(plan: LevelPlan, prompts: Sequence[PromptSpec], count: int, seed: int = 0) -> list[float]:
+def arrival_offsets(
+    plan: LevelPlan, prompts: Sequence[PromptSpec], count: int, seed: int = 0
+) -> list[float]:
     """Seconds from the level's start at which each request is sent."""
     if plan.arrival == "replay":
         speed = plan.rate or 1.0
@@ -126,7 +130,9 @@ async def run_open(
     loop = asyncio.get_running_loop()
     start = loop.time()
     deadline = start + limits.max_duration_s
-    count = min(limits.max_requests, len(prompts)) if plan.arrival == "replay" else limits.max_requests
+    count = (
+        min(limits.max_requests, len(prompts)) if plan.arrival == "replay" else limits.max_requests
+    )
     offsets = arrival_offsets(plan, prompts, count, seed)
     slots = asyncio.Semaphore(limits.max_in_flight)
     records: list[RequestRecord] = []

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from llm_tco.errors import BenchError
 
 # Short, frequent words: one token each in the GPT-2/Llama/Qwen BPE vocabularies.
-WORDS = (
+WORDS = (  # noqa: SIM905 - a word list reads best as text
     "the of and to in is was for on are with as be at by this had not but from or have an they "
     "which one you were all we her she there would their will when who him been has more if no "
     "out so said what up its about than into them can only other new some could time these two "
@@ -109,7 +109,7 @@ def synthetic_prompts(
 def replay_prompts(
     rows: Sequence[tuple[float | None, int, int]], *, seed: int = 0
 ) -> list[PromptSpec]:
-    """Prompts shaped like logged requests: (arrival offset s or None, input tokens, output tokens)."""
+    """Prompts shaped like logged requests: (arrival s or None, input tokens, output tokens)."""
     rng = random.Random(seed)
     start = min((t for t, _, _ in rows if t is not None), default=None)
     prompts = []

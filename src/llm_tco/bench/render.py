@@ -26,8 +26,16 @@ def _errors(level: LevelResult) -> str:
 def level_table(result: BenchResult) -> Table:
     title = f"{result.model or '?'} at {result.endpoint or '?'} ({result.tool})"
     table = Table(title=title, title_justify="left")
-    for name in ("load", "ok", "req/s", "out tok/s", "in tok/s", "TTFT p50/p90/p99 ms",
-                 "TPOT p50/p90/p99 ms", "errors"):
+    for name in (
+        "load",
+        "ok",
+        "req/s",
+        "out tok/s",
+        "in tok/s",
+        "TTFT p50/p90/p99 ms",
+        "TPOT p50/p90/p99 ms",
+        "errors",
+    ):
         table.add_column(name, justify="right" if name != "errors" else "left")
     if result.slo is not None:
         table.add_column("SLO met", justify="right")

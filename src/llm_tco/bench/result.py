@@ -17,7 +17,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
 from llm_tco.bench.cost import deployments_needed, usd_per_mtok
-from llm_tco.bench.metrics import LevelSummary, Percentiles, RequestRecord, slo_attainment, summarise
+from llm_tco.bench.metrics import (
+    LevelSummary,
+    Percentiles,
+    RequestRecord,
+    slo_attainment,
+    summarise,
+)
 from llm_tco.errors import BenchError
 
 SCHEMA_VERSION = 1
@@ -233,8 +239,11 @@ class BenchResult(BaseModel):
         if self.peak is None:
             return None
         slo = self.slo or Slo()
-        output_tps, _, _ = self.capacity_at_slo(slo.ttft_ms, slo.tpot_ms)
-        return deployments_needed(self.peak.output_tokens_per_second, output_tps)
+        try:
+            output_tps, _, _ = self.capacity_at_slo(slo.ttft_ms, slo.tpot_ms)
+            return deployments_needed(self.peak.output_tokens_per_second, output_tps)
+        except BenchError:
+            return None  # no level met the SLO, or nothing was served: no count follows
 
     def best_level(self, ttft_ms: float | None, tpot_ms: float | None) -> LevelResult:
         """The highest-throughput level meeting the SLO; the saturation level when none is given."""
@@ -273,7 +282,9 @@ class BenchResult(BaseModel):
 
     def to_json(self, *, raw: bool = True) -> str:
         """JSON text; ``raw=False`` leaves out per-request records (the summary still loads)."""
-        data = self.model_dump(mode="json", exclude={"levels": {"__all__": {"requests"}}} if not raw else None)
+        data = self.model_dump(
+            mode="json", exclude={"levels": {"__all__": {"requests"}}} if not raw else None
+        )
         if not raw:
             for level in data["levels"]:
                 level.pop("reported", None)
@@ -290,7 +301,8 @@ def parse_result(data: Any, *, where: str = "result") -> BenchResult:
     version = data.get("schema_version")
     if version is not None and version != SCHEMA_VERSION:
         raise BenchError(
-            f"result schema version {version} is not supported (this llm-tco reads {SCHEMA_VERSION})",
+            f"result schema version {version} is not supported "
+            f"(this llm-tco reads {SCHEMA_VERSION})",
             field=where,
             hint="re-run the benchmark with this version",
         )

@@ -85,7 +85,11 @@ async def run_benchmark(
     if handle_sigint:
         loop.add_signal_handler(signal.SIGINT, stop.set)
     result = BenchResult(
-        endpoint=config.endpoint, model=config.model, api=config.api, profile=plan.profile, slo=plan.slo
+        endpoint=config.endpoint,
+        model=config.model,
+        api=config.api,
+        profile=plan.profile,
+        slo=plan.slo,
     )
     levels: list[LevelResult] = []
     try:
