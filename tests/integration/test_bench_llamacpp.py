@@ -177,3 +177,21 @@ def test_sigint_writes_the_partial_result(server: str, tmp_path: Path) -> None:
     result = load_result(saved)
     assert result.interrupted
     assert result.levels[0].requests_completed > 0
+
+
+def test_constant_rate_and_replay(server: str, tmp_path: Path) -> None:
+    data = run_json(
+        f"--endpoint {server} --model tiny --rate 20 --arrival constant --requests 5 "
+        "--input-len 8 --output-len 4"
+    )
+    level = data["levels"][0]
+    assert level["rate"] == 20 and level["requests_completed"] == 5
+    log = tmp_path / "log.csv"
+    log.write_text("timestamp,input_tokens,output_tokens\n0,10,3\n1,12,4\n2,8,5\n")
+    started = time.monotonic()
+    replayed = run_json(f"--endpoint {server} --model tiny --replay {log} --replay-speed 4")
+    # Logged 1 s apart, replayed 4x faster: the last request goes out 0.5 s after the first.
+    assert time.monotonic() - started >= 0.5
+    level = replayed["levels"][0]
+    assert level["requests_completed"] == 3 and replayed["profile"] == "replay"
+    assert level["output_tokens_per_second"] > 0
