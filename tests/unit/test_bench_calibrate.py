@@ -30,26 +30,34 @@ class FakeEfficiency:
     per_sequence_tokens_per_second: float
 
 
-def fake_modules() -> tuple[SimpleNamespace, SimpleNamespace]:
+def fake_modules() -> SimpleNamespace:
     """A capacity model where a level serves concurrency x per-sequence speed."""
 
     def predict_case(case: SimpleNamespace, eff: FakeEfficiency) -> float:
         return case.concurrency * eff.per_sequence_tokens_per_second
 
-    def fit_efficiency(engine: str, cases: list, source: str) -> FakeEfficiency:
+    def fit_efficiency(
+        engine: str, cases: list, source: str, start: FakeEfficiency
+    ) -> FakeEfficiency:
         speeds = [c.measured_output_tokens_per_second / c.concurrency for c in cases]
         return FakeEfficiency(sum(speeds) / len(speeds))
 
-    capacity = SimpleNamespace(default_efficiency=lambda engine: FakeEfficiency(100.0))
     calibration = SimpleNamespace(
-        Case=SimpleNamespace, predict_case=predict_case, fit_efficiency=fit_efficiency
+        Case=SimpleNamespace,
+        predict_case=predict_case,
+        fit_efficiency=fit_efficiency,
+        select_efficiency=lambda factors, engine, vendor: factors.get(engine),
+        efficiency_values=lambda eff: {"per_sequence": eff.per_sequence_tokens_per_second},
     )
-    return capacity, calibration
+    validation = SimpleNamespace(
+        catalog_efficiencies=lambda catalog: {"vllm": FakeEfficiency(100.0)}
+    )
+    return SimpleNamespace(calibration=calibration, validation=validation)
 
 
 def test_calibration_before_and_after(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(calibrate_mod, "_capacity_modules", fake_modules)
-    arch, gpu = SimpleNamespace(id="m"), SimpleNamespace(id="g")
+    arch, gpu = SimpleNamespace(id="m"), SimpleNamespace(id="g", vendor="nvidia")
     catalog = SimpleNamespace(model=lambda name: arch, gpu=lambda name: gpu)
     monkeypatch.setattr("llm_tco.catalog.load_catalog", lambda: catalog)
     result = BenchResult(model="m", levels=[level(1, 50), level(4, 200)])
@@ -62,6 +70,7 @@ def test_calibration_before_and_after(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [r.after_output_tokens_per_second for r in report.rows] == [50.0, 200.0]
     assert report.median_error_before == pytest.approx(1.0)
     assert report.median_error_after == pytest.approx(0.0)
+    assert report.before == {"per_sequence": 100.0} and report.after == {"per_sequence": 50.0}
 
 
 def test_calibrate_command_fails_in_one_line_without_a_model(tmp_path: Path) -> None:
@@ -73,7 +82,8 @@ def test_calibrate_command_fails_in_one_line_without_a_model(tmp_path: Path) -> 
     assert out.exit_code == 2
     assert out.output.startswith("error: ") and "Traceback" not in out.output
     try:
-        importlib.import_module("llm_tco.core.capacity")
+        importlib.import_module("llm_tco.core.calibration")
+        importlib.import_module("llm_tco.capacity_validation")
     except ModuleNotFoundError:
         assert "capacity model" in out.output
     else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import statistics
+from types import SimpleNamespace
 from typing import Any
 
 from pydantic import BaseModel
@@ -55,32 +56,29 @@ def _ape(predicted: float, measured: float) -> float:
     return abs(predicted - measured) / measured if measured else float("inf")
 
 
-def _capacity_modules() -> tuple[Any, Any]:
+def _capacity_modules() -> SimpleNamespace:
+    """The capacity model's calibration functions, or a one-line error when it is absent."""
     try:
-        capacity = importlib.import_module("llm_tco.core.capacity")
         calibration = importlib.import_module("llm_tco.core.calibration")
+        validation = importlib.import_module("llm_tco.capacity_validation")
     except ModuleNotFoundError as exc:
         raise BenchError(
             "calibrate needs the capacity model (llm_tco.core.capacity), which this install lacks",
             hint="update llm-tco; `llm-tco bench` results can still be priced and compared",
         ) from exc
-    return capacity, calibration
+    return SimpleNamespace(calibration=calibration, validation=validation)
 
 
-def _current_efficiency(capacity: Any, calibration: Any, engine: str) -> Any:
-    """The engine's factors as the capacity model uses them today (the seam to its catalog)."""
-    for module, name in (
-        (capacity, "default_efficiency"),
-        (calibration, "default_efficiency"),
-        (calibration, "engine_efficiency"),
-    ):
-        getter = getattr(module, name, None)
-        if callable(getter):
-            return getter(engine)
-    raise BenchError(
-        f"the capacity model offers no default efficiency factors for engine '{engine}'",
-        field="engine",
-    )
+def _current_efficiency(mods: SimpleNamespace, catalog: Any, engine: str, vendor: str) -> Any:
+    """The factors the capacity model uses today for ``engine`` on a ``vendor`` GPU."""
+    factors = mods.validation.catalog_efficiencies(catalog)
+    found = mods.calibration.select_efficiency(factors, engine, vendor)
+    if found is None:
+        known = ", ".join(sorted(factors)) or "none"
+        raise BenchError(
+            f"no efficiency factors for engine '{engine}'", field="engine", hint=f"known: {known}"
+        )
+    return found
 
 
 def _cases(
@@ -131,7 +129,8 @@ def calibrate(
     gpu_count: int,
 ) -> CalibrationReport:
     """Fit ``engine``'s efficiency factors to ``result`` and compare predictions before/after."""
-    capacity, calibration = _capacity_modules()
+    mods = _capacity_modules()
+    calibration = mods.calibration
     from llm_tco.catalog import load_catalog
 
     catalog = load_catalog()
@@ -144,10 +143,10 @@ def calibrate(
         raise BenchError(exc.message, field=exc.field, hint=exc.hint) from exc
     pairs = _cases(result, calibration, arch, gpu_spec, precision, gpu_count, engine)
     cases = [case for _, case in pairs]
-    before = _current_efficiency(capacity, calibration, engine)
-    after = calibration.fit_efficiency(
-        engine, cases, source=f"pilot benchmark {result.created_at:%Y-%m-%d}"
-    )
+    before = _current_efficiency(mods, catalog, engine, gpu_spec.vendor)
+    # Start from today's factors, so levels that say little about a factor leave it as it was.
+    source = f"pilot benchmark {result.created_at:%Y-%m-%d}"
+    after = calibration.fit_efficiency(engine, cases, source=source, start=before)
     rows = [
         CalibrationRow(
             level=level.label,
@@ -162,17 +161,12 @@ def calibrate(
         model=arch.id,
         gpu=gpu_spec.id,
         gpu_count=gpu_count,
-        before=_factors(before),
-        after=_factors(after),
+        before=calibration.efficiency_values(before),
+        after=calibration.efficiency_values(after),
         rows=rows,
         median_error_before=statistics.median(r.before_error for r in rows),
         median_error_after=statistics.median(r.after_error for r in rows),
     )
-
-
-def _factors(efficiency: Any) -> dict[str, Any]:
-    names = ("bandwidth_efficiency", "compute_efficiency", "max_batch_size", "allreduce_latency_us")
-    return {name: getattr(efficiency, name) for name in names if hasattr(efficiency, name)}
 
 
 def render_calibration(report: CalibrationReport, console: Console) -> None:
