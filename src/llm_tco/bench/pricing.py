@@ -43,7 +43,8 @@ def resolve_pricing(
         hourly_usd=per_gpu * count,
         gpu=gpu_id,
         gpu_count=count,
-        source=f"offer {row.id} ({row.source})",
+        offer=row.id,
+        source=f"{row.source} (as of {row.as_of})",
     )
 
 

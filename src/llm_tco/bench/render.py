@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from llm_tco.bench.metrics import Percentiles, RequestRecord
@@ -67,7 +74,8 @@ def print_result(result: BenchResult, console: Console) -> None:
     if result.pricing is not None:
         p = result.pricing
         console.print(
-            f"price: ${p.hourly_usd:,.2f}/h for {p.gpu_count} x {p.gpu or 'GPU'} ({p.source}); "
+            f"price: ${p.hourly_usd:,.2f}/h for {p.gpu_count} x {p.gpu or 'GPU'} "
+            f"({f'offer {p.offer}' if p.offer else p.source}); "
             "$/MTok = hourly / (3600 x tokens/s) x 1e6"
         )
     if result.deployments_needed is not None and result.peak is not None:
@@ -94,7 +102,7 @@ class LiveProgress:
             console=console,
             transient=False,
         )
-        self.task: int | None = None
+        self.task: TaskID | None = None
 
     def __enter__(self) -> LiveProgress:
         self.bar.start()

@@ -26,7 +26,7 @@ from llm_tco.bench.metrics import (
 )
 from llm_tco.errors import BenchError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 DEFAULT_ATTAINMENT = 0.95
 # Fields a summary-only JSON (``--format json`` without raw requests) carries on each level.
 _SUMMARY_KEYS = set(LevelSummary.model_fields)
@@ -50,7 +50,8 @@ class Pricing(BaseModel):
     hourly_usd: float = Field(ge=0, description="the whole deployment (all its GPUs), USD/hour")
     gpu: str | None = None
     gpu_count: int = Field(default=1, ge=1)
-    source: str = Field(default="--hourly", description="catalog offer id or 'flag'")
+    offer: str | None = Field(default=None, description="catalog offer id, when priced from one")
+    source: str = Field(default="--hourly", description="where the price comes from")
 
 
 class LevelResult(BaseModel):
