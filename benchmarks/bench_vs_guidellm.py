@@ -213,6 +213,12 @@ def report(
         med("guidellm", "cpu_ms_per_request"),
     )
     gap = (ours_tps - their_tps) / their_tps
+    # Same-round pairs ran minutes apart at most: their ratio cancels slow drifts in machine load.
+    pair_gaps = [
+        (ours.output_tokens_per_second - theirs.output_tokens_per_second)
+        / theirs.output_tokens_per_second
+        for ours, theirs in zip(runs[::2], runs[1::2], strict=True)
+    ]
     net_ours = (med("llm-tco", "cpu_s") - startup["llm-tco"]) / args.requests * 1000
     net_theirs = (med("guidellm", "cpu_s") - startup["guidellm"]) / args.requests * 1000
     command = (
@@ -251,6 +257,8 @@ def report(
         f"- output tokens/s at saturation: llm-tco **{ours_tps:,.1f}**, GuideLLM "
         f"**{their_tps:,.1f}**: difference **{gap:+.1%}** (must be within ±10%: "
         f"{_verdict(abs(gap) <= 0.10)}).",
+        f"- the same, round by round: {', '.join(f'{g:+.1%}' for g in pair_gaps)}; median "
+        f"**{statistics.median(pair_gaps):+.1%}**.",
         f"- CPU per request (whole process, start-up included): llm-tco **{ours_cpu:.1f} ms**, "
         f"GuideLLM **{their_cpu:.1f} ms** (must be no more: {_verdict(ours_cpu <= their_cpu)}).",
         f"- start-up CPU (`--help`): llm-tco {startup['llm-tco']:.2f} s, GuideLLM "
