@@ -23,7 +23,6 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, _free_port  # noqa: E402
-
 from llm_tco.web.app import create_app  # noqa: E402
 
 

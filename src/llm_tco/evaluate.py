@@ -510,7 +510,7 @@ def _bench_capacity(
     spec: SelfHostedSpec, workload: Workload, name: str
 ) -> tuple[float | None, str | None]:
     try:
-        from llm_tco.bench import load_result  # type: ignore[attr-defined]
+        from llm_tco.bench import load_result
     except ImportError:
         raise ScenarioError(
             "bench results need the bench module", field=f"options[{name}].self_hosted.bench_result"

@@ -50,7 +50,7 @@ def server_url() -> Iterator[str]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's sync API holds an event loop while open
 def browser() -> Iterator[object]:
     sync_api = pytest.importorskip("playwright.sync_api")
     if CHROMIUM is None:

@@ -44,6 +44,8 @@ def bench(args: str) -> tuple[int, str]:
     app = typer.Typer()
     register(app)
     result = CliRunner().invoke(app, ["bench", *args.split()])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        return result.exit_code, f"{result.output}\n{result.exception!r}"
     return result.exit_code, result.output
 
 
