@@ -114,8 +114,10 @@ def evaluate(
     sweep_volumes = volumes if volumes is not None else scenario.sweep
     if not sweep_volumes:
         sweep_volumes = default_sweep(workload.total_tokens_per_month)
-    results = [p.result for p in priced]
-    cheapest = min(results, key=lambda r: r.monthly_cost).name
+    results = [_with_feasibility(p.result, notes) for p in priced]
+    # The cheapest option that can actually serve the workload, if any can.
+    candidates = [r for r in results if r.feasible] or results
+    cheapest = min(candidates, key=lambda r: r.monthly_cost).name
     _check_utilisation(results, notes)
     return Result(
         name=scenario.name,
@@ -129,6 +131,18 @@ def evaluate(
         warnings=notes.warnings,
         assumptions=notes.assumptions,
     )
+
+
+INFEASIBLE_CODES = ("does_not_fit", "capacity_exceeded")
+
+
+def _with_feasibility(result: OptionResult, notes: Notes) -> OptionResult:
+    for warning in notes.warnings:
+        if warning.option == result.name and warning.code in INFEASIBLE_CODES:
+            return result.model_copy(
+                update={"feasible": False, "infeasible_reason": warning.message}
+            )
+    return result
 
 
 def default_sweep(total_tokens_per_month: float) -> list[float]:

@@ -142,6 +142,8 @@ class OptionResult(Model):
     cost_per_accepted_request: float | None = None
     cost_per_accepted_mtok: float | None = None
     hybrid: HybridInfo | None = None
+    feasible: bool = True  # False when the deployment cannot hold the model or carry the load
+    infeasible_reason: str | None = None
 
 
 class CrossingInfo(Model):

@@ -99,6 +99,9 @@ def test_seed2_maverick_breakeven_and_fit() -> None:
     maverick = result.option("maverick-2xh100")
     assert maverick.memory.weights_gb == pytest.approx(800, rel=0.02)
     assert "does_not_fit" in codes(result, "maverick-2xh100")
+    # A deployment that cannot hold its model is not offered as the cheapest choice.
+    assert not maverick.feasible
+    assert result.cheapest == "gpt-4o"
 
 
 def test_seed2_llama8b_breakeven() -> None:

@@ -25,10 +25,13 @@ def options_table(result: Result) -> Table:
     table = Table(title=f"{result.name}: monthly cost per option", title_justify="left")
     for column in ("option", "kind", "monthly cost", "$/MTok", "GPUs", "util. mean", "vs cheapest"):
         table.add_column(column, justify="left" if column in ("option", "kind") else "right")
-    best = min(o.monthly_cost for o in result.options)
+    best = result.option(result.cheapest).monthly_cost
     for option in sorted(result.options, key=lambda o: o.monthly_cost):
         ratio = option.monthly_cost / best if best > 0 else float("inf")
         deployment = option.deployment
+        versus = "cheapest" if option.name == result.cheapest else f"{ratio:.1f}x"
+        if not option.feasible:
+            versus = "cannot serve"
         table.add_row(
             Text(option.name),
             option.label,
@@ -36,7 +39,7 @@ def options_table(result: Result) -> Table:
             _money(option.cost_per_mtok),
             "-" if option.gpus is None else str(option.gpus),
             _pct(deployment.utilisation_at_mean if deployment else None),
-            "cheapest" if option.monthly_cost == best else f"{ratio:.1f}x",
+            versus,
         )
     return table
 
