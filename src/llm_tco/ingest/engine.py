@@ -12,6 +12,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -70,8 +71,11 @@ def scan_files(
             source = open_source(Path(path), index)
             readers.append((source, reader_sql(con, source, format_name, mapping or {})))
         typed = [_typed_sql(con, r) for _, r in readers]
-        query = _cube_sql(typed, by, any(r.has_request_id for _, r in readers))
-        rows = _run(con, query, progress)
+        duplicates = _duplicate_ids_sql([r for _, r in readers])
+        if duplicates:
+            _run(con, duplicates, progress, share=(0.0, 40.0))
+        query = _cube_sql(typed, by, duplicates is not None)
+        rows = _run(con, query, progress, share=(40.0, 100.0) if duplicates else (0.0, 100.0))
         malformed = [_csv_rejects(con, s.rejects_table) for s, _ in readers if s.kind == "csv"]
     except duckdb.Error as exc:
         message = str(exc).strip().splitlines()[0]
@@ -91,12 +95,12 @@ def _typed_sql(con: duckdb.DuckDBPyConnection, reader: ReaderSql) -> str:
 
     def present(col: str) -> str:
         if types[col] == "VARCHAR":
-            return f"(nullif(trim({col}), '') IS NOT NULL)"
+            return f"({col} IS NOT NULL AND {col} <> '')"
         return f"({col} IS NOT NULL)"
 
     def number(col: str) -> str:
         if types[col] == "VARCHAR":
-            return f"TRY_CAST(trim({col}) AS DOUBLE)"
+            return f"TRY_CAST({col} AS DOUBLE)"  # the cast itself ignores surrounding spaces
         if types[col] == "BOOLEAN":
             return f"CAST({col} AS DOUBLE)"
         return f"TRY_CAST({col} AS DOUBLE)"
@@ -130,12 +134,12 @@ def _typed_sql(con: duckdb.DuckDBPyConnection, reader: ReaderSql) -> str:
         {number('billed_usd')} AS billed_n, {number('bucket_seconds')} AS bucket_n,
         {ts} AS ts_s, {batch} AS batch_b
         FROM ({reader.sql})"""
+    with_reason = f"SELECT *, {reason} AS reason FROM ({numbers})"
     return f"""SELECT CAST(request_id AS VARCHAR) AS request_id,
         CAST(model AS VARCHAR) AS model, CAST(tag AS VARCHAR) AS tag, CAST(key AS VARCHAR) AS key,
-        in_n, out_n, cached_n, req_n, billed_n, bucket_n, ts_s, batch_b,
-        {reason} AS reason,
-        CASE WHEN ({reason}) IS NOT NULL THEN left({sample}, 300) END AS sample
-        FROM ({numbers})"""
+        in_n, out_n, cached_n, req_n, billed_n, bucket_n, ts_s, batch_b, reason,
+        CASE WHEN reason IS NOT NULL THEN left({sample}, 300) END AS sample
+        FROM ({with_reason})"""
 
 
 def _epoch_seconds(col: str, kind: str) -> str:
@@ -152,45 +156,71 @@ def _epoch_seconds(col: str, kind: str) -> str:
         return f"epoch(CAST({col} AS TIMESTAMPTZ))"
     if kind != "VARCHAR":
         return numeric.format(n=f"TRY_CAST({col} AS DOUBLE)")
-    as_number = f"TRY_CAST(trim({col}) AS DOUBLE)"
+    # ISO 8601 text has '-' after a four-digit year; anything else is tried as an epoch number.
+    # (Testing the fifth character is far cheaper than a cast that fails on every row.)
     return (
-        f"CASE WHEN {as_number} IS NOT NULL THEN {numeric.format(n=as_number)} "
-        f"ELSE epoch(TRY_CAST(trim({col}) AS TIMESTAMPTZ)) END"
+        f"CASE WHEN {col}[5] = '-' THEN epoch(TRY_CAST({col} AS TIMESTAMPTZ)) "
+        f"ELSE {numeric.format(n=f'TRY_CAST({col} AS DOUBLE)')} END"
+    )
+
+
+def _duplicate_ids_sql(readers: Sequence[ReaderSql]) -> str | None:
+    """Hashes of request ids seen more than once (first pass; usually a handful).
+
+    Ids are compared by their 64-bit hash, which groups ten million ids several times faster
+    than the strings; the chance that two of 10^7 distinct ids collide is about 3e-6.
+    """
+    with_ids = [r.sql for r in readers if r.has_request_id]
+    if not with_ids:
+        return None
+    union = " UNION ALL ".join(f"SELECT request_id FROM ({sql})" for sql in with_ids)
+    return (
+        "CREATE OR REPLACE TEMP TABLE duplicate_ids AS SELECT hash(CAST(request_id AS VARCHAR)) "
+        f"AS rid FROM ({union}) WHERE request_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1"
     )
 
 
 def _cube_sql(typed: Sequence[str], by: str | None, dedupe: bool) -> str:
+    """One pass: valid rows summed per (group, model, hour, batch); rejected rows per reason.
+
+    Valid rows whose id is duplicated keep their id and ordering fields as extra keys, so that
+    ``_resolve_duplicates`` can keep the first copy of each and reject the rest.
+    """
     union = " UNION ALL ".join(f"({t})" for t in typed)
     group = f"coalesce({GROUP_BY[by]}, '(none)')" if by else "'all'"
-    if dedupe:
-        # Keep the first copy of a request id (earliest, then smallest counts) among valid rows.
-        ranked = f"""SELECT * REPLACE (CASE WHEN reason IS NULL AND request_id IS NOT NULL
-            AND row_number() OVER (PARTITION BY request_id, reason IS NULL
-                ORDER BY ts_s, in_n, out_n) > 1
-            THEN 'duplicate_request_id' ELSE reason END AS reason) FROM ({union})"""
-        ranked = f"""SELECT * REPLACE (CASE WHEN reason = 'duplicate_request_id'
-            THEN 'id=' || request_id ELSE sample END AS sample) FROM ({ranked})"""
-    else:
-        ranked = union
+    candidate = (
+        "(reason IS NULL AND request_id IS NOT NULL AND hash(request_id) IN "
+        "(SELECT rid FROM duplicate_ids))"
+        if dedupe
+        else "FALSE"
+    )
     keep = "CASE WHEN reason IS NULL THEN {} END"
+    dup = "CASE WHEN is_candidate THEN {} END"
     return f"""SELECT reason,
         {keep.format(group)} AS grp, {keep.format("coalesce(model, '(unknown)')")} AS model,
         {keep.format("CAST(floor(ts_s / 3600) AS BIGINT)")} AS hour,
         {keep.format("batch_b")} AS batch,
+        {dup.format("hash(request_id)")} AS dup_rid, {dup.format("ts_s")} AS dup_ts,
+        {dup.format("in_n")} AS dup_in, {dup.format("out_n")} AS dup_out,
         count(*) AS n_rows,
         sum(req_n) AS requests, count(req_n) AS requests_known,
         sum(in_n) AS input_tokens, sum(out_n) AS output_tokens,
         sum(coalesce(cached_n, 0)) AS cached_input_tokens,
         sum(billed_n) AS billed_usd, count(billed_n) AS billed_rows,
         max(coalesce(bucket_n, 0)) AS bucket_seconds,
-        min(sample) AS sample_a, max(sample) AS sample_b
-        FROM ({ranked}) GROUP BY ALL"""
+        min(coalesce(sample, {dup.format("'id=' || request_id")})) AS sample_a,
+        max(coalesce(sample, {dup.format("'id=' || request_id")})) AS sample_b
+        FROM (SELECT *, {candidate} AS is_candidate FROM ({union})) GROUP BY ALL"""
 
 
 def _run(
-    con: duckdb.DuckDBPyConnection, query: str, progress: ProgressCallback | None
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    progress: ProgressCallback | None,
+    share: tuple[float, float] = (0.0, 100.0),
 ) -> list[tuple[object, ...]]:
-    """Run ``query``; while it runs, report DuckDB's own progress estimate (0..100)."""
+    """Run ``query``; while it runs, report DuckDB's own progress estimate mapped into
+    ``share`` of the whole job (percent)."""
     if progress is None:
         return con.execute(query).fetchall()
     result: dict[str, object] = {}
@@ -210,8 +240,8 @@ def _run(
         except duckdb.Error:
             done = -1
         if done >= 0:
-            progress(float(done))
-    progress(100.0)
+            progress(share[0] + (share[1] - share[0]) * float(done) / 100.0)
+    progress(share[1])
     if "error" in result:
         raise result["error"]  # type: ignore[misc]
     return result["rows"]  # type: ignore[return-value]
@@ -229,38 +259,66 @@ def _csv_rejects(con: duckdb.DuckDBPyConnection, table: str) -> RejectCount:
     return RejectCount(reason="malformed_line", rows=int(count), samples=samples)
 
 
+_CubeKey = tuple[str, str, int, bool]
+_FIELDS = ("rows", "requests", "requests_known", "input_tokens", "output_tokens",
+           "cached_input_tokens", "billed_usd", "billed_rows", "bucket_seconds")
+
+
 def _to_scan(
-    rows: Sequence[tuple[object, ...]], malformed: Sequence[RejectCount], formats: list[str]
+    rows: Sequence[tuple[Any, ...]], malformed: Sequence[RejectCount], formats: list[str]
 ) -> Scan:
-    cube: list[CubeRow] = []
+    cube: dict[_CubeKey, dict[str, float]] = {}
     rejects: dict[str, RejectCount] = {}
     for extra in malformed:
         _add_reject(rejects, extra.reason, extra.rows, extra.samples)
+    candidates: dict[int, list[tuple[Any, ...]]] = {}
     for row in rows:
-        (reason, grp, model, hour, batch, n_rows, requests, requests_known, input_tokens,
-         output_tokens, cached, billed, billed_rows, bucket, sample_a, sample_b) = row
-        if reason is None:
-            cube.append(
-                CubeRow(
-                    group=str(grp), model=str(model), hour=int(hour), batch=bool(batch),  # type: ignore[call-overload]
-                    rows=int(n_rows), requests=float(requests or 0),  # type: ignore[call-overload,arg-type]
-                    requests_known=int(requests_known) == int(n_rows),  # type: ignore[call-overload]
-                    input_tokens=float(input_tokens), output_tokens=float(output_tokens),  # type: ignore[arg-type]
-                    cached_input_tokens=float(cached),  # type: ignore[arg-type]
-                    billed_usd=None if billed is None else float(billed),  # type: ignore[arg-type]
-                    billed_rows=int(billed_rows), bucket_seconds=float(bucket),  # type: ignore[call-overload,arg-type]
-                )
-            )
+        reason, grp, model, hour, batch, dup_rid, *_rest = row
+        if reason is not None:
+            samples = [str(x) for x in dict.fromkeys(row[-2:]) if x]
+            _add_reject(rejects, str(reason), int(row[9]), samples)
+        elif dup_rid is not None:
+            candidates.setdefault(int(dup_rid), []).append(row)
         else:
-            samples = [str(s) for s in dict.fromkeys([sample_a, sample_b]) if s]
-            _add_reject(rejects, str(reason), int(n_rows), samples)  # type: ignore[call-overload]
+            _accumulate(cube, row, 1.0)
+    for copies in candidates.values():
+        # Keep one copy of the earliest (then smallest) row; every other copy is a duplicate.
+        copies.sort(key=lambda r: (r[6], r[7], r[8]))
+        first = copies[0]
+        _accumulate(cube, first, 1.0 / int(first[9]))
+        extra = sum(int(r[9]) for r in copies) - 1
+        _add_reject(rejects, "duplicate_request_id", extra, [str(first[-2])])
     rejected = [r for r in rejects.values() if not r.reason.startswith("skip:")]
     skipped = [
         r.model_copy(update={"reason": r.reason.removeprefix("skip:")})
         for r in rejects.values()
         if r.reason.startswith("skip:")
     ]
-    return Scan(cube=cube, rejected=rejected, skipped=skipped, formats=formats)
+    cube_rows = [
+        CubeRow(
+            group=key[0], model=key[1], hour=key[2], batch=key[3],
+            rows=round(acc["rows"]), requests=acc["requests"],
+            requests_known=acc["requests_known"] >= acc["rows"] - 1e-9,
+            input_tokens=acc["input_tokens"], output_tokens=acc["output_tokens"],
+            cached_input_tokens=acc["cached_input_tokens"],
+            billed_usd=acc["billed_usd"] if acc["billed_rows"] else None,
+            billed_rows=round(acc["billed_rows"]), bucket_seconds=acc["bucket_seconds"],
+        )
+        for key, acc in sorted(cube.items())
+    ]
+    return Scan(cube=cube_rows, rejected=rejected, skipped=skipped, formats=formats)
+
+
+def _accumulate(cube: dict[_CubeKey, dict[str, float]], row: tuple[Any, ...], scale: float) -> None:
+    """Add a result row (scaled: 1/n keeps one of n identical copies) into its cube cell."""
+    key = (str(row[1]), str(row[2]), int(row[3]), bool(row[4]))
+    values = [float(v or 0.0) for v in row[9:18]]
+    acc = cube.setdefault(key, dict.fromkeys(_FIELDS, 0.0))
+    for name, value in zip(_FIELDS, values, strict=True):
+        if name == "bucket_seconds":
+            acc[name] = max(acc[name], value)
+        else:
+            acc[name] += value * scale
 
 
 def _add_reject(into: dict[str, RejectCount], reason: str, rows: int, samples: list[str]) -> None:

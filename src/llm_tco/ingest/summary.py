@@ -117,7 +117,7 @@ def _group(
     basis = f"median of {len(whole)} whole months" if whole else f"scaled from {days} days"
     tokens = total_in + total_out
     models = _models(rows, price, unpriced)
-    costs = [m.catalog_cost_usd for m in models]
+    costs = [m.catalog_cost_usd for m in models]  # unpriced models are listed, not summed
     billed = [r.billed_usd for r in rows if r.billed_rows and r.billed_usd is not None]
     return GroupSummary(
         requests=total_requests,
@@ -144,7 +144,7 @@ def _group(
         else None,
         cached_input_share=total_cached / total_in if total_in else None,
         models=models,
-        catalog_cost_usd=None if not costs or None in costs else sum(c or 0.0 for c in costs),
+        catalog_cost_usd=sum(c for c in costs if c is not None) if any(c is not None for c in costs) else None,
         billed_usd=sum(billed) if billed else None,
     )
 
