@@ -30,6 +30,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 def fields(get: Callable[..., str]) -> dict[str, str]:
     exprs = {column: get(*(f"$.{n}" for n in names)) for column, names in ALIASES.items()}
-    if exprs["requests"] == "NULL":
-        exprs["requests"] = "1"  # one row per request unless the file says otherwise
+    # One row per request unless the file says otherwise.
+    exprs["requests"] = "'1'" if exprs["requests"] == "NULL" else f"coalesce({exprs['requests']}, '1')"
     return exprs

@@ -11,6 +11,8 @@ Definitions (all times UTC):
 * Peak-to-mean is the 95th percentile (linear interpolation, numpy's default) of tokens per
   hour over every hour of the span, empty hours included, divided by the mean hourly tokens.
   It needs hourly data, so logs bucketed wider than an hour leave it unknown.
+  It is never reported below 1: in a sparse log most hours are empty and the p95 hour can
+  fall under the mean, which says nothing about the peak a deployment must serve.
 * Tokens are input + output; shares are of tokens (batch) or of input tokens (cache).
 """
 
@@ -203,7 +205,7 @@ def _peak_to_mean(rows: Sequence[CubeRow], hours: tuple[int, int]) -> float | No
     mean = float(series.mean()) if series.size else 0.0
     if mean <= 0:
         return None
-    return float(np.percentile(series, PEAK_PERCENTILE)) / mean
+    return max(1.0, float(np.percentile(series, PEAK_PERCENTILE)) / mean)
 
 
 def _hourly_profile(rows: Iterable[CubeRow], tokens: float) -> list[float]:
