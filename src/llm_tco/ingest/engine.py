@@ -83,7 +83,7 @@ def scan_files(
     finally:
         con.close()
     formats = sorted({r.format for _, r in readers})
-    return _to_scan(rows, malformed, formats)
+    return to_scan(rows, malformed, formats)
 
 
 def _typed_sql(con: duckdb.DuckDBPyConnection, reader: ReaderSql) -> str:
@@ -264,21 +264,22 @@ _FIELDS = ("rows", "requests", "requests_known", "input_tokens", "output_tokens"
            "cached_input_tokens", "billed_usd", "billed_rows", "bucket_seconds")
 
 
-def _to_scan(
+def to_scan(
     rows: Sequence[tuple[Any, ...]], malformed: Sequence[RejectCount], formats: list[str]
 ) -> Scan:
+    """Turn the cube query's result rows (columns as in ``_cube_sql``) into a :class:`Scan`."""
     cube: dict[_CubeKey, dict[str, float]] = {}
     rejects: dict[str, RejectCount] = {}
     for extra in malformed:
         _add_reject(rejects, extra.reason, extra.rows, extra.samples)
-    candidates: dict[int, list[tuple[Any, ...]]] = {}
+    candidates: dict[object, list[tuple[Any, ...]]] = {}
     for row in rows:
         reason, grp, model, hour, batch, dup_rid, *_rest = row
         if reason is not None:
             samples = [str(x) for x in dict.fromkeys(row[-2:]) if x]
             _add_reject(rejects, str(reason), int(row[9]), samples)
         elif dup_rid is not None:
-            candidates.setdefault(int(dup_rid), []).append(row)
+            candidates.setdefault(dup_rid, []).append(row)
         else:
             _accumulate(cube, row, 1.0)
     for copies in candidates.values():
