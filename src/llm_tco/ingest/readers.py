@@ -67,13 +67,11 @@ class ReaderSql:
 
 def detect(source: Source, columns: list[str]) -> str:
     """The first format whose signature fits the file's columns (tables) or text (JSON)."""
+    if source.kind == "sqlite":
+        return "llm"  # the only SQLite log we read; load_sqlite checked its responses table
     lowered = {c.lower() for c in columns}
     for name, module in READERS.items():
-        if name == "generic":
-            continue
-        if source.kind == "sqlite":
-            if name == "llm" and "responses" in lowered:
-                return name
+        if name in {"generic", "llm"}:
             continue
         for signature in module.SIGNATURES:
             if source.kind in {"json", "jsonl"}:
