@@ -31,11 +31,20 @@ def test_json_output_has_the_stable_fields() -> None:
     data = json.loads(result.output)
     assert data["rows_read"] == 7
     assert data["rows_rejected"] == {
-        "duplicate_request_id": 1, "missing_tokens": 1, "bad_timestamp": 1, "malformed_line": 1
+        "duplicate_request_id": 1,
+        "missing_tokens": 1,
+        "bad_timestamp": 1,
+        "malformed_line": 1,
     }
     group = data["groups"]["all"]
-    for field in ("requests", "input_tokens", "output_tokens", "cached_input_tokens", "months",
-                  "peak_to_mean"):
+    for field in (
+        "requests",
+        "input_tokens",
+        "output_tokens",
+        "cached_input_tokens",
+        "months",
+        "peak_to_mean",
+    ):
         assert field in group
     # All three good rows are in March 2025: 100 + 200 + 300 input tokens.
     assert group["months"]["2025-03"]["input_tokens"] == 600
@@ -75,8 +84,9 @@ def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
 
 
 def test_log_format_and_output_format_together() -> None:
-    result = run("ingest", str(DATA / "litellm_spend_logs.csv"), "--format", "litellm",
-                 "--format", "json")
+    result = run(
+        "ingest", str(DATA / "litellm_spend_logs.csv"), "--format", "litellm", "--format", "json"
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["formats"] == ["litellm"]
 

@@ -148,8 +148,14 @@ def make_llm_logs_db(path: Path) -> Path:
         "output_tokens INTEGER, token_details TEXT, schema_id TEXT, resolved_model TEXT)"
     )
     rows = [
-        ("01jv1", "gpt-4o-mini", "2025-07-01T08:00:00.123456+00:00", 50, 20,
-         '{"prompt_tokens_details": {"cached_tokens": 10}}'),
+        (
+            "01jv1",
+            "gpt-4o-mini",
+            "2025-07-01T08:00:00.123456+00:00",
+            50,
+            20,
+            '{"prompt_tokens_details": {"cached_tokens": 10}}',
+        ),
         ("01jv2", "gpt-4o-mini", "2025-07-01T09:00:00.000001+00:00", 30, 10, None),
         ("01jv3", "some-local-model", "2025-07-01T10:00:00+00:00", None, None, None),
     ]
@@ -218,8 +224,13 @@ def test_generic_by_workload() -> None:
 def test_mapping_flag() -> None:
     with pytest.raises(LogFormatError, match="no column for ts"):
         read("generic_mapped.csv")
-    mapping = {"ts": "when", "model": "llm", "input_tokens": "tok_in", "output_tokens": "tok_out",
-               "tag": "feature"}
+    mapping = {
+        "ts": "when",
+        "model": "llm",
+        "input_tokens": "tok_in",
+        "output_tokens": "tok_out",
+        "tag": "feature",
+    }
     s = read("generic_mapped.csv", mapping=mapping, by="workload-tag")
     assert s.groups["wl-a"].input_tokens == 700
     assert s.groups["wl-b"].output_tokens == 10

@@ -13,16 +13,33 @@ from llm_tco.ingest.model import CubeRow, Scan
 from llm_tco.ingest.summary import catalog_cost_usd, summarise
 
 DATA = Path(__file__).parent.parent / "data" / "ingest"
-QUOTE = ApiPriceQuote(model="m", provider="p", input_per_mtok=1.0, output_per_mtok=2.0,
-                      cached_input_per_mtok=0.5, batch_discount=0.5, source="test")
+QUOTE = ApiPriceQuote(
+    model="m",
+    provider="p",
+    input_per_mtok=1.0,
+    output_per_mtok=2.0,
+    cached_input_per_mtok=0.5,
+    batch_discount=0.5,
+    source="test",
+)
 HOUR_2025_01_06 = 481_080  # 2025-01-06T00:00Z (a Monday) = 1736121600 s / 3600
 
 
 def row(hour: int, input_tokens: float, output_tokens: float, **extra: object) -> CubeRow:
     values: dict[str, object] = {
-        "group": "all", "model": "m", "hour": hour, "batch": False, "rows": 1, "requests": 1.0,
-        "requests_known": True, "input_tokens": input_tokens, "output_tokens": output_tokens,
-        "cached_input_tokens": 0.0, "billed_usd": None, "billed_rows": 0, "bucket_seconds": 0.0,
+        "group": "all",
+        "model": "m",
+        "hour": hour,
+        "batch": False,
+        "rows": 1,
+        "requests": 1.0,
+        "requests_known": True,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cached_input_tokens": 0.0,
+        "billed_usd": None,
+        "billed_rows": 0,
+        "bucket_seconds": 0.0,
     }
     values.update(extra)
     return CubeRow(**values)  # type: ignore[arg-type]
@@ -37,8 +54,12 @@ def test_catalog_cost_formula() -> None:
 
 
 def test_unknown_models_are_listed_not_fatal() -> None:
-    scan = Scan(cube=[row(0, 1e6, 0), row(0, 1e6, 0).model_copy(update={"model": "mystery"})],
-                rejected=[], skipped=[], formats=["generic"])
+    scan = Scan(
+        cube=[row(0, 1e6, 0), row(0, 1e6, 0).model_copy(update={"model": "mystery"})],
+        rejected=[],
+        skipped=[],
+        formats=["generic"],
+    )
     summary = summarise(scan, lambda name: QUOTE if name == "m" else None)
     assert summary.unpriced_models == ["mystery"]
     assert summary.groups["all"].catalog_cost_usd == pytest.approx(1.0)  # the priced model only
@@ -91,7 +112,12 @@ def test_workload_from_logs_for_one_group(tmp_path: Path, monkeypatch: pytest.Mo
     section = workload_from_logs(DATA / "generic.csv", group="wl-b")
     assert section["input_tokens_per_month"] == 100 * 30
     assert set(section) <= {
-        "input_tokens_per_month", "output_tokens_per_month", "requests_per_month",
-        "input_tokens_per_request", "output_tokens_per_request", "peak_to_mean",
-        "cached_input_share", "batch_share",
+        "input_tokens_per_month",
+        "output_tokens_per_month",
+        "requests_per_month",
+        "input_tokens_per_request",
+        "output_tokens_per_request",
+        "peak_to_mean",
+        "cached_input_share",
+        "batch_share",
     }

@@ -22,8 +22,10 @@ ROWS = [
     ("m9", None, "gpt-4o-mini", 1, 1, 0, False),
     ("m10", "2025-02-11 12:00:00", "gpt-4o-mini", -1, 1, 0, False),
 ]
-SCHEMA = ("request_id TEXT, timestamp TIMESTAMP, model TEXT, input_tokens BIGINT, "
-          "output_tokens BIGINT, cached_input_tokens BIGINT, batch BOOLEAN")
+SCHEMA = (
+    "request_id TEXT, timestamp TIMESTAMP, model TEXT, input_tokens BIGINT, "
+    "output_tokens BIGINT, cached_input_tokens BIGINT, batch BOOLEAN"
+)
 
 
 def duckdb_url(tmp_path: Path) -> str:
@@ -50,7 +52,9 @@ def test_warehouse_matches_embedded_engine(tmp_path: Path, make_url) -> None:  #
     s = ingest([], backend=make_url(tmp_path), table="logs", price=None)
     assert s.rows_read == 6
     assert s.rows_rejected == {
-        "duplicate_request_id": 1, "missing_timestamp": 1, "negative_tokens": 1
+        "duplicate_request_id": 1,
+        "missing_timestamp": 1,
+        "negative_tokens": 1,
     }
     embedded = ingest([DATA / "months.csv"], price=None)
     assert s.groups["all"].model_dump() == embedded.groups["all"].model_dump()

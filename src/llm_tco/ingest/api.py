@@ -46,8 +46,9 @@ def scan(
         return scan_table(backend, table, by=by, mapping=mapping or {})
     if not paths:
         raise LogFormatError("no log files given", hint="pass one or more PATHs")
-    return scan_files([Path(p) for p in paths], format_name=format, by=by, mapping=mapping,
-                      progress=progress)
+    return scan_files(
+        [Path(p) for p in paths], format_name=format, by=by, mapping=mapping, progress=progress
+    )
 
 
 def ingest(
@@ -62,8 +63,15 @@ def ingest(
     progress: ProgressCallback | None = None,
 ) -> IngestSummary:
     """Summarise request logs; see :mod:`llm_tco.ingest.summary` for the definitions."""
-    result = scan(paths, format=format, by=by, mapping=mapping, backend=backend, table=table,
-                  progress=progress)
+    result = scan(
+        paths,
+        format=format,
+        by=by,
+        mapping=mapping,
+        backend=backend,
+        table=table,
+        progress=progress,
+    )
     return summarise(result, price)
 
 

@@ -85,6 +85,5 @@ def sum_or_null(*exprs: str) -> str:
     # A term that is present but not a number poisons the sum, so the row is rejected as
     # non-numeric instead of being counted short.
     return (
-        f"CASE WHEN {invalid} THEN 'not-a-number' "
-        f"WHEN {present} THEN CAST({terms} AS VARCHAR) END"
+        f"CASE WHEN {invalid} THEN 'not-a-number' WHEN {present} THEN CAST({terms} AS VARCHAR) END"
     )

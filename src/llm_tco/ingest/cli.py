@@ -38,8 +38,13 @@ def ingest_command(
     paths: Annotated[list[Path] | None, typer.Argument(help="Log files to read.")] = None,
     format: Annotated[
         list[str] | None,
-        typer.Option("--format", "-f", help="Output: table|json, and/or the log format: "
-                     + "|".join(FORMATS) + " (give --format twice for both)."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output: table|json, and/or the log format: "
+            + "|".join(FORMATS)
+            + " (give --format twice for both).",
+        ),
     ] = None,
     log_format: Annotated[
         str | None, typer.Option("--log-format", help="The log format (same as --format NAME).")
@@ -54,11 +59,15 @@ def ingest_command(
         str | None,
         typer.Option("--map", help="Column mapping, e.g. ts=created,input_tokens=tok_in."),
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on any rejected row.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 2) on any rejected row.")
+    ] = False,
     backend: Annotated[
         str | None, typer.Option("--backend", help="Ibis connection URL of a warehouse.")
     ] = None,
-    table: Annotated[str | None, typer.Option("--table", help="Table to read with --backend.")] = None,
+    table: Annotated[
+        str | None, typer.Option("--table", help="Table to read with --backend.")
+    ] = None,
 ) -> None:
     """Derive the workload (volumes, load shape, cache and batch shares, cost) from request logs."""
     try:
@@ -112,8 +121,14 @@ def _progress_for(paths: list[Path]):  # type: ignore[no-untyped-def]
         return None
     if size < LARGE_INPUT_BYTES:
         return None
-    progress = Progress(TextColumn("reading logs"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                        TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    progress = Progress(
+        TextColumn("reading logs"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     task = progress.add_task("read", total=100)
     progress.start()
 

@@ -52,13 +52,15 @@ def _columns(spec: DemoSpec) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(spec.seed)
     n = spec.rows
     hour = rng.choice(spec.days * 24, size=n, p=hour_weights(spec.days, spec.start, rng))
-    start_s = int(dt.datetime(spec.start.year, spec.start.month, spec.start.day,
-                              tzinfo=dt.UTC).timestamp())
+    start_s = int(
+        dt.datetime(spec.start.year, spec.start.month, spec.start.day, tzinfo=dt.UTC).timestamp()
+    )
     epoch_s = start_s + hour.astype(np.int64) * 3600 + rng.integers(0, 3600, size=n)
     input_tokens = np.rint(rng.lognormal(6.5, 0.8, size=n)).astype(np.int64) + 1
     output_tokens = np.rint(rng.lognormal(5.0, 0.7, size=n)).astype(np.int64) + 1
-    cached = np.where(rng.random(n) < 0.3,
-                      np.floor(input_tokens * rng.uniform(0.3, 0.9, size=n)), 0).astype(np.int64)
+    cached = np.where(
+        rng.random(n) < 0.3, np.floor(input_tokens * rng.uniform(0.3, 0.9, size=n)), 0
+    ).astype(np.int64)
     bad = np.full(n, -1, dtype=np.int8)
     n_bad = int(n * spec.bad_share)
     if n_bad:
@@ -105,8 +107,11 @@ def write_demo_log(path: Path, spec: DemoSpec = DemoSpec(), file_format: str | N
     kind = file_format or {".parquet": "parquet", ".jsonl": "jsonl", ".json": "jsonl"}.get(
         path.suffix.lower(), "csv"
     )
-    options = {"csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json",
-               "parquet": "FORMAT parquet, COMPRESSION zstd"}[kind]
+    options = {
+        "csv": "FORMAT csv, HEADER true",
+        "jsonl": "FORMAT json",
+        "parquet": "FORMAT parquet, COMPRESSION zstd",
+    }[kind]
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = true")
@@ -134,6 +139,6 @@ def _append_broken_lines(path: Path, kind: str, count: int) -> None:
     with path.open("a", encoding="utf-8") as handle:
         for index in range(count):
             if kind == "jsonl":
-                handle.write(json.dumps(good)[:-5 - index] + "\n")
+                handle.write(json.dumps(good)[: -5 - index] + "\n")
             else:
                 handle.write(f"req-broken-{index},2025-01-05T10:00:00Z,{MODELS[0]},x,y,1,2,3,4,5\n")

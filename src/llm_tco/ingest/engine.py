@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from llm_tco.errors import LogFormatError
 from llm_tco.ingest.model import CubeRow, RejectCount, Scan
@@ -63,7 +64,9 @@ def scan_files(
 ) -> Scan:
     """Read ``paths`` (each auto-detected or read as ``format_name``) into a :class:`Scan`."""
     if by is not None and by not in GROUP_BY:
-        raise LogFormatError(f"unknown grouping '{by}'", field="--by", hint="model, workload-tag, key")
+        raise LogFormatError(
+            f"unknown grouping '{by}'", field="--by", hint="model, workload-tag, key"
+        )
     con = connect()
     try:
         readers = []
@@ -71,11 +74,11 @@ def scan_files(
             source = open_source(Path(path), index)
             readers.append((source, reader_sql(con, source, format_name, mapping or {})))
         typed = [_typed_sql(con, r) for _, r in readers]
-        duplicates = _duplicate_ids_sql([r for _, r in readers])
-        if duplicates:
-            _run(con, duplicates, progress, share=(0.0, 40.0))
-        query = _cube_sql(typed, by, duplicates is not None)
-        rows = _run(con, query, progress, share=(40.0, 100.0) if duplicates else (0.0, 100.0))
+        if progress is not None:
+            progress(0.0)
+        dedupe = _find_duplicate_ids(con, [r for _, r in readers])
+        query = _cube_sql(typed, by, dedupe)
+        rows = _run(con, query, progress, share=(30.0, 100.0) if dedupe else (0.0, 100.0))
         malformed = [_csv_rejects(con, s.rejects_table) for s, _ in readers if s.kind == "csv"]
     except duckdb.Error as exc:
         message = str(exc).strip().splitlines()[0]
@@ -109,17 +112,18 @@ def _typed_sql(con: duckdb.DuckDBPyConnection, reader: ReaderSql) -> str:
     batch = (
         "coalesce(batch, FALSE)"
         if types["batch"] == "BOOLEAN"
-        else "coalesce(lower(trim(CAST(batch AS VARCHAR))) IN ('true', '1', 'yes', 't', 'batch'), FALSE)"
+        else "coalesce(lower(trim(CAST(batch AS VARCHAR))) "
+        "IN ('true', '1', 'yes', 't', 'batch'), FALSE)"
     )
     reason = f"""CASE
         WHEN malformed THEN 'malformed_line'
         WHEN skipped IS NOT NULL THEN 'skip:' || skipped
-        WHEN NOT {present('input_tokens')} OR NOT {present('output_tokens')} THEN 'missing_tokens'
-        WHEN in_n IS NULL OR out_n IS NULL OR ({present('cached_input_tokens')} AND cached_n IS NULL)
-            THEN 'non_numeric_tokens'
+        WHEN NOT {present("input_tokens")} OR NOT {present("output_tokens")} THEN 'missing_tokens'
+        WHEN in_n IS NULL OR out_n IS NULL
+            OR ({present("cached_input_tokens")} AND cached_n IS NULL) THEN 'non_numeric_tokens'
         WHEN in_n < 0 OR out_n < 0 OR cached_n < 0 OR req_n < 0 THEN 'negative_tokens'
         WHEN cached_n > in_n THEN 'cached_exceeds_input'
-        WHEN NOT {present('ts')} THEN 'missing_timestamp'
+        WHEN NOT {present("ts")} THEN 'missing_timestamp'
         WHEN ts_s IS NULL OR ts_s < {EARLIEST_S} OR ts_s >= {LATEST_S} THEN 'bad_timestamp'
     END"""
     sample = (
@@ -129,9 +133,9 @@ def _typed_sql(con: duckdb.DuckDBPyConnection, reader: ReaderSql) -> str:
         "'cached=' || CAST(cached_input_tokens AS VARCHAR)) END"
     )
     numbers = f"""SELECT *,
-        {number('input_tokens')} AS in_n, {number('output_tokens')} AS out_n,
-        {number('cached_input_tokens')} AS cached_n, {number('requests')} AS req_n,
-        {number('billed_usd')} AS billed_n, {number('bucket_seconds')} AS bucket_n,
+        {number("input_tokens")} AS in_n, {number("output_tokens")} AS out_n,
+        {number("cached_input_tokens")} AS cached_n, {number("requests")} AS req_n,
+        {number("billed_usd")} AS billed_n, {number("bucket_seconds")} AS bucket_n,
         {ts} AS ts_s, {batch} AS batch_b
         FROM ({reader.sql})"""
     with_reason = f"SELECT *, {reason} AS reason FROM ({numbers})"
@@ -164,20 +168,27 @@ def _epoch_seconds(col: str, kind: str) -> str:
     )
 
 
-def _duplicate_ids_sql(readers: Sequence[ReaderSql]) -> str | None:
-    """Hashes of request ids seen more than once (first pass; usually a handful).
+def _find_duplicate_ids(con: duckdb.DuckDBPyConnection, readers: Sequence[ReaderSql]) -> bool:
+    """First pass: hashes of request ids seen more than once, into table ``duplicate_ids``.
 
-    Ids are compared by their 64-bit hash, which groups ten million ids several times faster
-    than the strings; the chance that two of 10^7 distinct ids collide is about 3e-6.
+    Ids are compared by their 64-bit hash (the chance that two of 10^7 distinct ids collide is
+    about 3e-6), and the hashes are sorted with numpy: neighbours that are equal are the
+    duplicates. That is about twice as fast as a hash ``GROUP BY`` over ten million ids.
+    Returns False when no input carries request ids.
     """
     with_ids = [r.sql for r in readers if r.has_request_id]
     if not with_ids:
-        return None
+        return False
     union = " UNION ALL ".join(f"SELECT request_id FROM ({sql})" for sql in with_ids)
-    return (
-        "CREATE OR REPLACE TEMP TABLE duplicate_ids AS SELECT hash(CAST(request_id AS VARCHAR)) "
-        f"AS rid FROM ({union}) WHERE request_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1"
-    )
+    hashes = con.execute(
+        f"SELECT hash(CAST(request_id AS VARCHAR)) AS rid FROM ({union}) "
+        "WHERE request_id IS NOT NULL"
+    ).fetchnumpy()["rid"]
+    hashes = np.sort(np.asarray(hashes, dtype=np.uint64))
+    repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    con.register("duplicate_hashes", {"rid": repeated})
+    con.execute("CREATE OR REPLACE TEMP TABLE duplicate_ids AS SELECT rid FROM duplicate_hashes")
+    return True
 
 
 def _cube_sql(typed: Sequence[str], by: str | None, dedupe: bool) -> str:
@@ -260,8 +271,17 @@ def _csv_rejects(con: duckdb.DuckDBPyConnection, table: str) -> RejectCount:
 
 
 _CubeKey = tuple[str, str, int, bool]
-_FIELDS = ("rows", "requests", "requests_known", "input_tokens", "output_tokens",
-           "cached_input_tokens", "billed_usd", "billed_rows", "bucket_seconds")
+_FIELDS = (
+    "rows",
+    "requests",
+    "requests_known",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "billed_usd",
+    "billed_rows",
+    "bucket_seconds",
+)
 
 
 def to_scan(
@@ -274,7 +294,7 @@ def to_scan(
         _add_reject(rejects, extra.reason, extra.rows, extra.samples)
     candidates: dict[object, list[tuple[Any, ...]]] = {}
     for row in rows:
-        reason, grp, model, hour, batch, dup_rid, *_rest = row
+        reason, dup_rid = row[0], row[5]
         if reason is not None:
             samples = [str(x) for x in dict.fromkeys(row[-2:]) if x]
             _add_reject(rejects, str(reason), int(row[9]), samples)
@@ -297,13 +317,19 @@ def to_scan(
     ]
     cube_rows = [
         CubeRow(
-            group=key[0], model=key[1], hour=key[2], batch=key[3],
-            rows=round(acc["rows"]), requests=acc["requests"],
+            group=key[0],
+            model=key[1],
+            hour=key[2],
+            batch=key[3],
+            rows=round(acc["rows"]),
+            requests=acc["requests"],
             requests_known=acc["requests_known"] >= acc["rows"] - 1e-9,
-            input_tokens=acc["input_tokens"], output_tokens=acc["output_tokens"],
+            input_tokens=acc["input_tokens"],
+            output_tokens=acc["output_tokens"],
             cached_input_tokens=acc["cached_input_tokens"],
             billed_usd=acc["billed_usd"] if acc["billed_rows"] else None,
-            billed_rows=round(acc["billed_rows"]), bucket_seconds=acc["bucket_seconds"],
+            billed_rows=round(acc["billed_rows"]),
+            bucket_seconds=acc["bucket_seconds"],
         )
         for key, acc in sorted(cube.items())
     ]
@@ -332,4 +358,3 @@ def _add_reject(into: dict[str, RejectCount], reason: str, rows: int, samples: l
         )
     else:
         into[reason] = RejectCount(reason=reason, rows=rows, samples=samples[:3])
-

@@ -12,14 +12,32 @@ SIGNATURES: tuple[tuple[str, ...], ...] = ()  # the fallback format
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "request_id": ("request_id", "id", "requestId"),
-    "ts": ("timestamp", "ts", "time", "created_at", "created", "start_time", "startTime",
-           "datetime", "date"),
+    "ts": (
+        "timestamp",
+        "ts",
+        "time",
+        "created_at",
+        "created",
+        "start_time",
+        "startTime",
+        "datetime",
+        "date",
+    ),
     "model": ("model", "model_name", "model_id"),
     "input_tokens": ("input_tokens", "prompt_tokens", "tokens_in", "inputTokens", "promptTokens"),
-    "output_tokens": ("output_tokens", "completion_tokens", "tokens_out", "outputTokens",
-                      "completionTokens"),
-    "cached_input_tokens": ("cached_input_tokens", "cached_tokens", "input_cached_tokens",
-                            "cache_read_input_tokens"),
+    "output_tokens": (
+        "output_tokens",
+        "completion_tokens",
+        "tokens_out",
+        "outputTokens",
+        "completionTokens",
+    ),
+    "cached_input_tokens": (
+        "cached_input_tokens",
+        "cached_tokens",
+        "input_cached_tokens",
+        "cache_read_input_tokens",
+    ),
     "requests": ("requests", "num_requests", "request_count"),
     "batch": ("batch", "is_batch"),
     "tag": ("workload", "workload_tag", "tag", "feature"),
@@ -31,5 +49,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 def fields(get: Callable[..., str]) -> dict[str, str]:
     exprs = {column: get(*(f"$.{n}" for n in names)) for column, names in ALIASES.items()}
     # One row per request unless the file says otherwise.
-    exprs["requests"] = "'1'" if exprs["requests"] == "NULL" else f"coalesce({exprs['requests']}, '1')"
+    exprs["requests"] = (
+        "'1'" if exprs["requests"] == "NULL" else f"coalesce({exprs['requests']}, '1')"
+    )
     return exprs

@@ -169,12 +169,19 @@ def parse_mapping(text: str | None) -> dict[str, str]:
     """``"ts=created,input_tokens=tok_in"`` -> ``{"ts": "created", ...}``."""
     if not text:
         return {}
-    aliases = {"timestamp": "ts", "time": "ts", "prompt_tokens": "input_tokens",
-               "completion_tokens": "output_tokens", "id": "request_id"}
+    aliases = {
+        "timestamp": "ts",
+        "time": "ts",
+        "prompt_tokens": "input_tokens",
+        "completion_tokens": "output_tokens",
+        "id": "request_id",
+    }
     mapping: dict[str, str] = {}
     for part in text.split(","):
         if "=" not in part:
-            raise LogFormatError(f"bad mapping '{part}'", field="--map", hint="write canonical=column")
+            raise LogFormatError(
+                f"bad mapping '{part}'", field="--map", hint="write canonical=column"
+            )
         key, value = (s.strip() for s in part.split("=", 1))
         key = aliases.get(key, key)
         if key not in CANONICAL_COLUMNS or key in {"malformed", "raw", "skipped"}:

@@ -77,19 +77,26 @@ def _rejects(summary: IngestSummary) -> Table:
 def _group_table(name: str, g: GroupSummary) -> Table:
     table = Table(title=f"Workload: {name}", show_header=False)
     table.add_row("requests (logged)", count(g.requests))
-    table.add_row("input / output / cached tokens (logged)",
-                  f"{count(g.input_tokens)} / {count(g.output_tokens)} / "
-                  f"{count(g.cached_input_tokens)}")
-    table.add_row(f"per month ({g.monthly_basis})",
-                  f"{count(g.input_tokens_per_month)} in, {count(g.output_tokens_per_month)} out, "
-                  f"{count(g.requests_per_month)} requests")
+    table.add_row(
+        "input / output / cached tokens (logged)",
+        f"{count(g.input_tokens)} / {count(g.output_tokens)} / {count(g.cached_input_tokens)}",
+    )
+    table.add_row(
+        f"per month ({g.monthly_basis})",
+        f"{count(g.input_tokens_per_month)} in, {count(g.output_tokens_per_month)} out, "
+        f"{count(g.requests_per_month)} requests",
+    )
     table.add_row("monthly growth", share(g.monthly_growth))
     table.add_row("input share of tokens", share(g.input_share))
-    table.add_row("peak-to-mean (p95 hour / mean hour)",
-                  "unknown" if g.peak_to_mean is None else f"{g.peak_to_mean:.2f}")
+    table.add_row(
+        "peak-to-mean (p95 hour / mean hour)",
+        "unknown" if g.peak_to_mean is None else f"{g.peak_to_mean:.2f}",
+    )
     table.add_row("hourly profile, UTC 0..23", sparkline(g.hourly_profile) or "unknown")
-    table.add_row("weekend day / weekday",
-                  "unknown" if g.weekend_to_weekday is None else f"{g.weekend_to_weekday:.2f}")
+    table.add_row(
+        "weekend day / weekday",
+        "unknown" if g.weekend_to_weekday is None else f"{g.weekend_to_weekday:.2f}",
+    )
     table.add_row("batch share", share(g.batch_share))
     table.add_row("cache-hit share of input", share(g.cached_input_share))
     table.add_row("cost at catalog prices (logged period)", usd(g.catalog_cost_usd))
@@ -102,8 +109,14 @@ def _months(g: GroupSummary) -> Table:
     for column in ("month", "whole", "requests", "input", "output", "cached"):
         table.add_column(column, justify="left" if column == "month" else "right")
     for month, m in g.months.items():
-        table.add_row(month, "yes" if m.whole else "partial", count(m.requests),
-                      count(m.input_tokens), count(m.output_tokens), count(m.cached_input_tokens))
+        table.add_row(
+            month,
+            "yes" if m.whole else "partial",
+            count(m.requests),
+            count(m.input_tokens),
+            count(m.output_tokens),
+            count(m.cached_input_tokens),
+        )
     return table
 
 
@@ -112,6 +125,13 @@ def _models(g: GroupSummary) -> Table:
     for column in ("model", "requests", "input", "output", "cached", "catalog", "billed"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for m in g.models:
-        table.add_row(m.model, count(m.requests), count(m.input_tokens), count(m.output_tokens),
-                      count(m.cached_input_tokens), usd(m.catalog_cost_usd), usd(m.billed_usd))
+        table.add_row(
+            m.model,
+            count(m.requests),
+            count(m.input_tokens),
+            count(m.output_tokens),
+            count(m.cached_input_tokens),
+            usd(m.catalog_cost_usd),
+            usd(m.billed_usd),
+        )
     return table

@@ -106,9 +106,7 @@ def docs_relation(con: duckdb.DuckDBPyConnection, source: Source) -> str:
             "NOT json_valid(line) AS bad, left(line, 200) AS raw "
             f"FROM {lines} WHERE line IS NOT NULL AND trim(line) <> '')"
         )
-    valid = con.execute(
-        f"SELECT json_valid(content) FROM read_text({source.literal})"
-    ).fetchone()
+    valid = con.execute(f"SELECT json_valid(content) FROM read_text({source.literal})").fetchone()
     if not valid or not valid[0]:
         raise LogFormatError(
             "not valid JSON",

@@ -68,15 +68,18 @@ def summarise(scan: Scan, price: PriceLookup | None = None) -> IngestSummary:
         notes.append("no valid rows")
     hourly = bool(cube) and max(r.bucket_seconds for r in cube) <= HOUR_S
     if cube and not hourly:
-        notes.append("usage is bucketed wider than an hour: peak-to-mean and hourly profile unknown")
+        notes.append(
+            "usage is bucketed wider than an hour: peak-to-mean and hourly profile unknown"
+        )
     by_group: dict[str, list[CubeRow]] = defaultdict(list)
     for row in cube:
         by_group[row.group].append(row)
     unpriced: set[str] = set()
     groups = {}
     for name in sorted(by_group):
-        groups[name] = _group(by_group[name], first_day, last_day, (first_hour, last_hour),
-                              hourly, price, unpriced)
+        groups[name] = _group(
+            by_group[name], first_day, last_day, (first_hour, last_hour), hourly, price, unpriced
+        )
     return IngestSummary(
         formats=scan.formats,
         rows_read=scan.rows_read,
@@ -146,7 +149,9 @@ def _group(
         else None,
         cached_input_share=total_cached / total_in if total_in else None,
         models=models,
-        catalog_cost_usd=sum(c for c in costs if c is not None) if any(c is not None for c in costs) else None,
+        catalog_cost_usd=sum(c for c in costs if c is not None)
+        if any(c is not None for c in costs)
+        else None,
         billed_usd=sum(billed) if billed else None,
     )
 
@@ -260,9 +265,7 @@ def _models(
                 input_tokens=sum(r.input_tokens for r in items),
                 output_tokens=sum(r.output_tokens for r in items),
                 cached_input_tokens=sum(r.cached_input_tokens for r in items),
-                catalog_cost_usd=sum(catalog_cost_usd(r, quote) for r in items)
-                if quote
-                else None,
+                catalog_cost_usd=sum(catalog_cost_usd(r, quote) for r in items) if quote else None,
                 billed_usd=sum(billed) if billed else None,
                 price_source=quote.source if quote else None,
             )

@@ -58,17 +58,23 @@ def scan_table(url: str, table: str, *, by: str | None, mapping: Mapping[str, st
     """Validate and aggregate ``table`` inside the warehouse at ``url``."""
     ibis = _ibis()
     if by is not None and by not in GROUP_BY:
-        raise LogFormatError(f"unknown grouping '{by}'", field="--by", hint="model, workload-tag, key")
+        raise LogFormatError(
+            f"unknown grouping '{by}'", field="--by", hint="model, workload-tag, key"
+        )
     try:
         con = ibis.connect(url)
         t = con.table(table)
     except Exception as exc:  # each backend raises its own types
-        raise LogFormatError(f"cannot open table '{table}': {_first_line(exc)}", field="--backend") from exc
+        raise LogFormatError(
+            f"cannot open table '{table}': {_first_line(exc)}", field="--backend"
+        ) from exc
     cols = _resolve(list(t.columns), mapping)
     try:
         rows = _cube(ibis, t, cols, by)
     except Exception as exc:
-        raise LogFormatError(f"warehouse query failed: {_first_line(exc)}", field="--backend") from exc
+        raise LogFormatError(
+            f"warehouse query failed: {_first_line(exc)}", field="--backend"
+        ) from exc
     return to_scan(rows, [], ["warehouse"])
 
 
@@ -92,16 +98,25 @@ def _cube(ibis: Any, t: Any, cols: dict[str, str], by: str | None) -> list[tuple
     group_name = {"model": "model", "workload-tag": "tag", "key": "key"}.get(by or "")
     group = col(group_name, "string").fill_null("(none)") if group_name else ibis.literal("all")
     base = t.mutate(
-        _reason=reason, _rid=request_id, _ts=ts, _in=in_n, _out=out_n,
-        _cached=cached_n.fill_null(0), _group=group,
+        _reason=reason,
+        _rid=request_id,
+        _ts=ts,
+        _in=in_n,
+        _out=out_n,
+        _cached=cached_n.fill_null(0),
+        _group=group,
         _model=col("model", "string").fill_null("(unknown)"),
         _batch=col("batch", "boolean").fill_null(False),
-        _req=col("requests", "float64").fill_null(1.0), _billed=col("billed_usd", "float64"),
+        _req=col("requests", "float64").fill_null(1.0),
+        _billed=col("billed_usd", "float64"),
     )
     valid = base.filter(base._reason.isnull())
     duplicated = (
-        valid.filter(valid._rid.notnull()).group_by("_rid").aggregate(n=ibis._.count())
-        .filter(ibis._.n > 1).select("_rid")
+        valid.filter(valid._rid.notnull())
+        .group_by("_rid")
+        .aggregate(n=ibis._.count())
+        .filter(ibis._.n > 1)
+        .select("_rid")
     )
     candidate = base._reason.isnull() & base._rid.notnull() & base._rid.isin(duplicated._rid)
     ok = base._reason.isnull()
@@ -113,27 +128,55 @@ def _cube(ibis: Any, t: Any, cols: dict[str, str], by: str | None) -> list[tuple
         return ibis.cases((candidate, value), else_=ibis.null().cast(value.type()))
 
     keyed = base.mutate(
-        k_grp=keep(base._group), k_model=keep(base._model), k_hour=keep((base._ts.epoch_seconds() // 3600).cast("int64")),
-        k_batch=keep(base._batch), k_rid=dup(base._rid), k_ts=dup(base._ts),
-        k_in=dup(base._in), k_out=dup(base._out),
+        k_grp=keep(base._group),
+        k_model=keep(base._model),
+        k_hour=keep((base._ts.epoch_seconds() // 3600).cast("int64")),
+        k_batch=keep(base._batch),
+        k_rid=dup(base._rid),
+        k_ts=dup(base._ts),
+        k_in=dup(base._in),
+        k_out=dup(base._out),
     )
     cube = keyed.group_by(
         ["_reason", "k_grp", "k_model", "k_hour", "k_batch", "k_rid", "k_ts", "k_in", "k_out"]
     ).aggregate(
-        n_rows=keyed.count(), requests=keyed._req.sum(), requests_known=keyed._req.count(),
-        input_tokens=keyed._in.sum(), output_tokens=keyed._out.sum(),
-        cached_input_tokens=keyed._cached.sum(), billed_usd=keyed._billed.sum(),
-        billed_rows=keyed._billed.count(), sample_a=keyed._rid.min(), sample_b=keyed._rid.max(),
+        n_rows=keyed.count(),
+        requests=keyed._req.sum(),
+        requests_known=keyed._req.count(),
+        input_tokens=keyed._in.sum(),
+        output_tokens=keyed._out.sum(),
+        cached_input_tokens=keyed._cached.sum(),
+        billed_usd=keyed._billed.sum(),
+        billed_rows=keyed._billed.count(),
+        sample_a=keyed._rid.min(),
+        sample_b=keyed._rid.max(),
     )
     result = []
     for r in cube.to_pyarrow().to_pylist():
         samples = [None if s is None else f"id={s}" for s in (r["sample_a"], r["sample_b"])]
-        result.append((
-            r["_reason"], r["k_grp"], r["k_model"], r["k_hour"], r["k_batch"], r["k_rid"], r["k_ts"],
-            r["k_in"], r["k_out"], r["n_rows"], r["requests"], r["requests_known"],
-            r["input_tokens"], r["output_tokens"], r["cached_input_tokens"], r["billed_usd"],
-            r["billed_rows"], 0.0, *samples,
-        ))
+        result.append(
+            (
+                r["_reason"],
+                r["k_grp"],
+                r["k_model"],
+                r["k_hour"],
+                r["k_batch"],
+                r["k_rid"],
+                r["k_ts"],
+                r["k_in"],
+                r["k_out"],
+                r["n_rows"],
+                r["requests"],
+                r["requests_known"],
+                r["input_tokens"],
+                r["output_tokens"],
+                r["cached_input_tokens"],
+                r["billed_usd"],
+                r["billed_rows"],
+                0.0,
+                *samples,
+            )
+        )
     return result
 
 
