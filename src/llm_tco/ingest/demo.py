@@ -45,7 +45,7 @@ def hour_weights(days: int, start: dt.date, rng: np.random.Generator) -> np.ndar
     weights = np.where(weekday >= 5, weights * 0.5, weights)
     bursts = rng.choice(hours.size, size=max(1, days // 10), replace=False)
     weights[bursts] *= 4.0
-    return weights / weights.sum()
+    return np.asarray(weights / weights.sum(), dtype=np.float64)
 
 
 def _columns(spec: DemoSpec) -> dict[str, np.ndarray]:

@@ -307,8 +307,8 @@ def to_scan(
         copies.sort(key=lambda r: (r[6], r[7], r[8]))
         first = copies[0]
         _accumulate(cube, first, 1.0 / int(first[9]))
-        extra = sum(int(r[9]) for r in copies) - 1
-        _add_reject(rejects, "duplicate_request_id", extra, [str(first[-2])])
+        duplicates = sum(int(r[9]) for r in copies) - 1
+        _add_reject(rejects, "duplicate_request_id", duplicates, [str(first[-2])])
     rejected = [r for r in rejects.values() if not r.reason.startswith("skip:")]
     skipped = [
         r.model_copy(update={"reason": r.reason.removeprefix("skip:")})

@@ -56,6 +56,8 @@ def summarise(scan: Scan, price: PriceLookup | None = None) -> IngestSummary:
     """The whole summary: span, rejects, and one :class:`GroupSummary` per group."""
     cube = scan.cube
     notes: list[str] = []
+    first_day: dt.date | None
+    last_day: dt.date | None
     if cube:
         first_hour = min(r.hour for r in cube)
         last_hour = max(_end_hour(r) for r in cube)
