@@ -1,0 +1,170 @@
+"""``llm-tco ingest`` and ``llm-tco demo-logs``: added to the main app by ``register(app)``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from llm_tco.errors import LlmTcoError, LogFormatError
+from llm_tco.ingest.api import ingest
+from llm_tco.ingest.demo import DemoSpec, write_demo_log
+from llm_tco.ingest.model import IngestSummary
+from llm_tco.ingest.readers import FORMATS, parse_mapping
+from llm_tco.ingest.render import render
+from llm_tco.ingest.summary import workload_section
+
+LARGE_INPUT_BYTES = 64 * 1024 * 1024  # show a progress bar above this much input
+OUTPUT_FORMATS = ("table", "json")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``ingest`` and ``demo-logs`` commands to ``app``."""
+    app.command("ingest")(ingest_command)
+    app.command("demo-logs")(demo_logs_command)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    Console(stderr=True).print(f"error: {message}", markup=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def ingest_command(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Log files to read.")] = None,
+    format: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output: table|json, and/or the log format: "
+            + "|".join(FORMATS)
+            + " (give --format twice for both).",
+        ),
+    ] = None,
+    log_format: Annotated[
+        str | None, typer.Option("--log-format", help="The log format (same as --format NAME).")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Group by model, workload-tag or key.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write workload sections (one per group) here.")
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option("--map", help="Column mapping, e.g. ts=created,input_tokens=tok_in."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 2) on any rejected row.")
+    ] = False,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="Ibis connection URL of a warehouse.")
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option("--table", help="Table to read with --backend.")
+    ] = None,
+) -> None:
+    """Derive the workload (volumes, load shape, cache and batch shares, cost) from request logs."""
+    try:
+        output, input_format = _split_formats(format or [], log_format)
+        summary = ingest(
+            paths or [],
+            format=input_format,
+            by=by,
+            mapping=parse_mapping(mapping),
+            backend=backend,
+            table=table,
+            progress=_progress_for(paths or []) if output == "table" else None,
+        )
+        rejected = sum(summary.rows_rejected.values())
+        if strict and rejected:
+            reasons = ", ".join(f"{k}: {v}" for k, v in summary.rows_rejected.items())
+            raise _fail(f"{rejected} rows rejected ({reasons}); --strict allows none")
+        if out is not None:
+            _write_workloads(out, summary)
+    except LlmTcoError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"{exc.filename or ''}: {exc.strerror}") from None
+    if output == "json":
+        typer.echo(json.dumps(summary.model_dump(mode="json"), indent=2))
+    else:
+        render(summary, Console())
+
+
+def _split_formats(values: list[str], log_format: str | None) -> tuple[str, str]:
+    output, input_format = "table", log_format or "auto"
+    for value in values:
+        if value in OUTPUT_FORMATS:
+            output = value
+        elif value in FORMATS:
+            input_format = value
+        else:
+            raise LogFormatError(
+                f"unknown format '{value}'",
+                field="--format",
+                hint=f"output {', '.join(OUTPUT_FORMATS)}; logs {', '.join(FORMATS)}",
+            )
+    return output, input_format
+
+
+def _progress_for(paths: list[Path]):  # type: ignore[no-untyped-def]
+    """A callback drawing a Rich progress bar, or None for small inputs."""
+    try:
+        size = sum(p.stat().st_size for p in paths)
+    except OSError:
+        return None
+    if size < LARGE_INPUT_BYTES:
+        return None
+    progress = Progress(
+        TextColumn("reading logs"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task("read", total=100)
+    progress.start()
+
+    def update(percent: float) -> None:
+        progress.update(task, completed=percent)
+        if percent >= 100:
+            progress.stop()
+
+    return update
+
+
+def _write_workloads(path: Path, summary: IngestSummary) -> None:
+    sections = {name: workload_section(g) for name, g in summary.groups.items()}
+    header = (
+        f"# Workload derived from request logs ({summary.first_day} .. {summary.last_day}, "
+        f"{summary.days} days, {summary.rows_used} rows used).\n"
+        "# One section per group, in the scenario's `workload:` format.\n"
+    )
+    path.write_text(header + yaml.safe_dump(sections, sort_keys=False), encoding="utf-8")
+
+
+def demo_logs_command(
+    out: Annotated[Path, typer.Argument(help="File to write (.csv, .jsonl or .parquet).")],
+    rows: Annotated[int, typer.Option("--rows", min=1, help="Requests to generate.")] = 100_000,
+    days: Annotated[int, typer.Option("--days", min=1, help="Days of traffic.")] = 59,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 7,
+    bad_share: Annotated[
+        float, typer.Option("--bad-share", min=0.0, max=0.5, help="Share of malformed rows.")
+    ] = 0.001,
+) -> None:
+    """Write a realistic synthetic request log (daily cycle, bursts, several models, bad rows)."""
+    spec = DemoSpec(rows=rows, days=days, seed=seed, bad_share=bad_share)
+    try:
+        written = write_demo_log(out, spec)
+    except OSError as exc:
+        raise _fail(f"{out}: {exc.strerror}") from None
+    except Exception as exc:  # duckdb errors on a bad path, reported as one line
+        raise _fail(f"cannot write {out}: {str(exc).splitlines()[0]}") from None
+    typer.echo(f"wrote {written:,} rows to {out}")

@@ -1,0 +1,110 @@
+"""Plain data passed between the engines, the summary and the renderers (pydantic models)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CubeRow(Frozen):
+    """Valid traffic of one (group, model, UTC hour, batch flag): sums over its log rows."""
+
+    group: str
+    model: str
+    hour: int = Field(description="hours since 1970-01-01T00:00Z")
+    batch: bool
+    rows: int
+    requests: float
+    requests_known: bool = Field(description="every row said how many requests it stands for")
+    input_tokens: float
+    output_tokens: float
+    cached_input_tokens: float
+    billed_usd: float | None
+    billed_rows: int
+    bucket_seconds: float = Field(description="widest usage bucket among the rows; 0 per request")
+
+
+class RejectCount(Frozen):
+    """Rows rejected (or skipped) for one reason, with up to three sample rows."""
+
+    reason: str
+    rows: int
+    samples: list[str] = Field(default_factory=list)
+
+
+class Scan(Frozen):
+    """What an engine read: the hourly cube and every row it did not use, by reason."""
+
+    cube: list[CubeRow]
+    rejected: list[RejectCount]
+    skipped: list[RejectCount]
+    formats: list[str]
+
+    @property
+    def rows_read(self) -> int:
+        used = sum(row.rows for row in self.cube)
+        return used + sum(r.rows for r in self.rejected) + sum(r.rows for r in self.skipped)
+
+
+class MonthTotal(Frozen):
+    requests: float | None
+    input_tokens: float
+    output_tokens: float
+    cached_input_tokens: float
+    whole: bool = Field(description="the log covers every day of this calendar month")
+
+
+class ModelUsage(Frozen):
+    model: str
+    requests: float | None
+    input_tokens: float
+    output_tokens: float
+    cached_input_tokens: float
+    catalog_cost_usd: float | None = Field(description="the logged traffic at catalog prices")
+    billed_usd: float | None = Field(description="what the log says was billed")
+    price_source: str | None = None
+
+
+class GroupSummary(Frozen):
+    """One group's workload as logged and per month (USD, token counts, shares in [0, 1])."""
+
+    requests: float | None
+    input_tokens: float
+    output_tokens: float
+    cached_input_tokens: float
+    months: dict[str, MonthTotal]
+    input_tokens_per_month: float
+    output_tokens_per_month: float
+    cached_input_tokens_per_month: float
+    requests_per_month: float | None
+    monthly_basis: str = Field(description="'median of N whole months' or 'scaled from N days'")
+    monthly_growth: float | None = Field(description="compound growth per month, whole months")
+    input_share: float | None
+    peak_to_mean: float | None = Field(description="p95 hourly tokens over mean hourly tokens")
+    hourly_profile: list[float] = Field(description="share of tokens per UTC hour of day, 0..23")
+    weekend_to_weekday: float | None = Field(description="mean weekend-day over weekday tokens")
+    batch_share: float | None = Field(description="share of tokens sent through batch APIs")
+    cached_input_share: float | None
+    models: list[ModelUsage]
+    catalog_cost_usd: float | None
+    billed_usd: float | None
+
+
+class IngestSummary(Frozen):
+    """The result of ``llm-tco ingest``; the JSON output is this model."""
+
+    formats: list[str]
+    rows_read: int
+    rows_used: int
+    rows_rejected: dict[str, int]
+    rows_skipped: dict[str, int]
+    rejected_samples: dict[str, list[str]]
+    first_day: str | None
+    last_day: str | None
+    days: int
+    unpriced_models: list[str]
+    groups: dict[str, GroupSummary]
+    notes: list[str] = Field(default_factory=list)
