@@ -107,7 +107,7 @@ def _has_volume(spec: WorkloadSpec) -> bool:
 
 def _workload_from_logs(spec: WorkloadSpec, hours_per_month: float) -> tuple[Workload, str]:
     try:
-        from llm_tco.ingest import workload_from_logs  # type: ignore[attr-defined]
+        from llm_tco.ingest import workload_from_logs
     except ImportError:
         raise ScenarioError(
             "reading logs needs the ingest module", field="workload.from_logs"
