@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llm_tco.core.costs import CostCurve, FloatArray
+from llm_tco.core.costs import STEP_EPS, CostCurve, FloatArray
 
 MAX_SEGMENTS = 2_000_000
 VOLUME_CAP = 1e18  # tokens/month; far beyond any real workload
@@ -53,7 +53,9 @@ def _breakpoints(curve: CostCurve, upper: float, budget: int) -> FloatArray:
     if not curve.stepped:
         return np.empty(0)
     count = min(int(upper // curve.tokens_per_step), budget)
-    return np.arange(1, count + 1, dtype=np.float64) * curve.tokens_per_step
+    # The k-th step takes effect just past k x tokens_per_step, exactly where CostCurve.steps
+    # adds a replica (its ceil() allows for float error by STEP_EPS).
+    return (np.arange(1, count + 1, dtype=np.float64) + STEP_EPS) * curve.tokens_per_step
 
 
 def find_crossings(a: CostCurve, b: CostCurve) -> CrossingSearch:

@@ -22,7 +22,7 @@ from llm_tco.core.workload import Workload
 
 FloatArray = NDArray[np.float64]
 # Guards ceil() against 2.0000000001 from float division at exact replica boundaries.
-_STEP_EPS = 1e-9
+STEP_EPS = 1e-9
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class CostCurve:
         volume = np.asarray(tokens_per_month, dtype=np.float64)
         if not self.stepped:
             return np.zeros_like(volume)
-        needed = np.ceil(volume / self.tokens_per_step - _STEP_EPS)
+        needed = np.ceil(volume / self.tokens_per_step - STEP_EPS)
         return np.maximum(needed, self.min_steps) + self.extra_steps
 
     def cost(self, tokens_per_month: ArrayLike) -> FloatArray:
@@ -162,7 +162,7 @@ def replicas_needed(option: SelfHostedOption, workload: Workload) -> int | None:
     tokens_per_step = option.tokens_per_replica_month(workload.peak_to_mean)
     if tokens_per_step is None:
         return None
-    needed = math.ceil(workload.total_tokens_per_month / tokens_per_step - _STEP_EPS)
+    needed = math.ceil(workload.total_tokens_per_month / tokens_per_step - STEP_EPS)
     return max(option.min_replicas, needed)
 
 

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from llm_tco.core.costs import _STEP_EPS, FloatArray
+from llm_tco.core.costs import STEP_EPS, FloatArray
 
 # z such that P(Z <= z) = 0.9 for a standard normal: lognormal sigma = ln(p90 / median) / z.
 Z90 = 1.2815515655446004
@@ -164,7 +164,7 @@ class CurveArrays:
     def steps(self, volume: FloatArray) -> FloatArray:
         stepped = np.isfinite(self.tokens_per_step) & (self.step_usd > 0)
         safe = np.where(stepped, self.tokens_per_step, 1.0)
-        needed = np.maximum(np.ceil(volume / safe - _STEP_EPS), self.min_steps) + self.extra_steps
+        needed = np.maximum(np.ceil(volume / safe - STEP_EPS), self.min_steps) + self.extra_steps
         return np.where(stepped, needed, 0.0)
 
     def cost(self, volume: FloatArray) -> FloatArray:
@@ -187,7 +187,7 @@ def first_breakeven(own: CurveArrays, api_usd_per_token: FloatArray) -> FloatArr
         # Later segments k > min_steps: the root (F + (k+e)S)/gap lies in segment k once
         # F + eS <= k (gap*tps - S), so k* = ceil((F + eS) / (gap*tps - S)).
         margin = gap * own.tokens_per_step - own.step_usd
-        k = np.ceil((own.fixed_usd + own.extra_steps * own.step_usd) / margin - _STEP_EPS)
+        k = np.ceil((own.fixed_usd + own.extra_steps * own.step_usd) / margin - STEP_EPS)
         k = np.maximum(k, own.min_steps + 1)
         later = -(own.fixed_usd + own.step_usd * (k + own.extra_steps)) / slope
         reaches = stepped & (gap > 0) & (margin > 0)
