@@ -16,7 +16,7 @@ from typing import Any, cast
 import numpy as np
 
 from llm_tco.catalog.loader import Catalog, load_catalog
-from llm_tco.core.costs import _STEP_EPS, ApiOption, FloatArray, SelfHostedOption, api_line_items
+from llm_tco.core.costs import STEP_EPS, ApiOption, FloatArray, SelfHostedOption, api_line_items
 from llm_tco.core.hybrid import Split, split_cost
 from llm_tco.core.uncertainty import (
     CurveArrays,
@@ -349,7 +349,7 @@ def _self_hosted(
     if core.replicas is not None:
         replicas: Value = float(core.replicas)
     else:
-        replicas = np.maximum(np.ceil(total / per_step - _STEP_EPS), core.min_replicas)
+        replicas = np.maximum(np.ceil(total / per_step - STEP_EPS), core.min_replicas)
     gpus = replicas * core.gpus_per_replica
     replica_monthly = core.gpus_per_replica * (gpu_monthly + power)
     items: dict[str, Value] = {"gpus": gpus * gpu_monthly, "power": gpus * power}
