@@ -2,7 +2,7 @@
 
 import pytest
 
-from support import run
+from support import ROOT, run
 
 
 def api(name="api", **prices):
@@ -229,3 +229,21 @@ def test_leftover_gpus_warn() -> None:
     assert result.option("own").gpus == 3
     assert result.option("own").breakdown["gpus"] == pytest.approx(3000)
     assert result.option("own").deployment.replicas == 1
+
+
+def test_workload_from_logs(tmp_path, monkeypatch) -> None:
+    # tests/data/ingest/generic.csv holds one day of 4 valid requests: 800 input and 80 output
+    # tokens (two malformed rows are rejected); one day scales to 30 -> 24,000 input and 2,400
+    # output tokens a month; hourly tokens 220, 220, 0, 440 -> peak-to-mean 1.85 (p95 hour).
+    monkeypatch.setenv("LLM_TCO_CACHE_DIR", str(tmp_path / "cache"))
+    logs = ROOT / "tests" / "data" / "ingest" / "generic.csv"
+    result = run({"workload": {"from_logs": str(logs)}, "options": [api()]})
+    w = result.workload
+    assert w.input_tokens_per_month == pytest.approx(24_000)
+    assert w.output_tokens_per_month == pytest.approx(2_400)
+    assert w.peak_to_mean == pytest.approx(1.85)
+    assert w.requests_per_month == pytest.approx(4 * 30)
+    # 24,000 x $3 + 2,400 x $15 per 1M
+    assert result.option("api").monthly_cost == pytest.approx(0.072 + 0.036)
+    # evaluated again, the cached summary is used (the log is not re-read)
+    assert list((tmp_path / "cache").glob("workload-*.json"))
