@@ -13,6 +13,7 @@ import numpy as np
 
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.catalog.schema import GpuSpec, ModelArch
+from llm_tco.core import memory
 from llm_tco.core.breakeven import find_crossings, sweep_costs, verdicts
 from llm_tco.core.costs import (
     ApiOption,
@@ -436,10 +437,6 @@ def _min_gpus_to_fit(
 ) -> int | None:
     if arch is None:
         return None
-    try:
-        from llm_tco.core import memory
-    except ImportError:
-        return None
     result: int | None = memory.min_gpus_to_fit(
         arch, gpu, spec.precision, _kv_precision(spec), context_tokens=context
     )
@@ -461,10 +458,6 @@ def _memory(
     min_fit: int | None,
 ) -> MemoryInfo | None:
     if arch is None:
-        return None
-    try:
-        from llm_tco.core import memory
-    except ImportError:
         return None
     plan = memory.plan_memory(arch, gpu, spec.precision, _kv_precision(spec), per_replica, context)
     return MemoryInfo(
@@ -523,12 +516,8 @@ def _request_shape(workload: Workload) -> tuple[float, float]:
 def _bench_capacity(
     spec: SelfHostedSpec, workload: Workload, name: str
 ) -> tuple[float | None, str | None]:
-    try:
-        from llm_tco.bench import load_result
-    except ImportError:
-        raise ScenarioError(
-            "bench results need the bench module", field=f"options[{name}].self_hosted.bench_result"
-        ) from None
+    from llm_tco.bench import load_result
+
     assert spec.bench_result is not None
     bench = load_result(spec.bench_result)
     output_tps, input_tps, _ = bench.capacity_at_slo(spec.ttft_slo_ms, spec.tpot_slo_ms)

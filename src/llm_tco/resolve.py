@@ -106,12 +106,8 @@ def _has_volume(spec: WorkloadSpec) -> bool:
 
 
 def _workload_from_logs(spec: WorkloadSpec, hours_per_month: float) -> tuple[Workload, str]:
-    try:
-        from llm_tco.ingest import workload_from_logs
-    except ImportError:
-        raise ScenarioError(
-            "reading logs needs the ingest module", field="workload.from_logs"
-        ) from None
+    from llm_tco.ingest import workload_from_logs
+
     assert spec.from_logs is not None
     fields = workload_from_logs(spec.from_logs, group=spec.logs_group)
     requests = fields.get("requests_per_month")

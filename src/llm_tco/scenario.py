@@ -421,10 +421,25 @@ def load_scenario(path: str | Path) -> Scenario:
         detail = str(exc).splitlines()[0]
         raise ScenarioError(f"{file} is not valid YAML/JSON: {detail}") from None
     scenario = scenario_from_data(data, origin=str(file))
+    return _paths_relative_to(scenario, file.parent)
+
+
+def _paths_relative_to(scenario: Scenario, folder: Path) -> Scenario:
+    """Log and bench-result paths in a file are relative to that file's folder."""
+
+    def resolve(path: str) -> str:
+        return path if Path(path).is_absolute() else str(folder / path)
+
     if scenario.workload.from_logs is not None:
-        log_path = Path(scenario.workload.from_logs)
-        if not log_path.is_absolute():
-            resolved = str(file.parent / log_path)
-            workload = scenario.workload.model_copy(update={"from_logs": resolved})
-            scenario = scenario.model_copy(update={"workload": workload})
-    return scenario
+        workload = scenario.workload.model_copy(
+            update={"from_logs": resolve(scenario.workload.from_logs)}
+        )
+        scenario = scenario.model_copy(update={"workload": workload})
+    options = []
+    for option in scenario.options:
+        hosted = option.self_hosted
+        if hosted is not None and hosted.bench_result is not None:
+            hosted = hosted.model_copy(update={"bench_result": resolve(hosted.bench_result)})
+            option = option.model_copy(update={"self_hosted": hosted})
+        options.append(option)
+    return scenario.model_copy(update={"options": options})

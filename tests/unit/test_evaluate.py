@@ -247,3 +247,33 @@ def test_workload_from_logs(tmp_path, monkeypatch) -> None:
     assert result.option("api").monthly_cost == pytest.approx(0.072 + 0.036)
     # evaluated again, the cached summary is used (the log is not re-read)
     assert list((tmp_path / "cache").glob("workload-*.json"))
+
+
+def test_measured_capacity_from_a_bench_result() -> None:
+    # tests/data/guidellm_0.8.1_concurrent4.json: GuideLLM reports 706.12 output tokens/s with
+    # 64-token prompts and 64-token outputs, so the replica carries 2 x 706.12 = 1,412.24
+    # tokens/s. 10B tokens/month = 3,858 tokens/s mean -> ceil(3,858 / 1,412.24) = 3 replicas.
+    bench = ROOT / "tests" / "data" / "guidellm_0.8.1_concurrent4.json"
+    result = run(
+        {
+            "workload": {"tokens_per_month": "10B", "input_share": 0.5},
+            "options": [
+                api(),
+                {
+                    "name": "own",
+                    "self_hosted": {
+                        "gpu": "l4",
+                        "gpu_hourly_price": 0.8,
+                        "bench_result": str(bench),
+                        "ttft_slo_ms": None,
+                        "tpot_slo_ms": None,
+                        "ops_monthly": 0,
+                    },
+                },
+            ],
+        }
+    )
+    deployment = result.option("own").deployment
+    assert deployment.capacity_tokens_per_second_per_replica == pytest.approx(1412.24, rel=1e-5)
+    assert deployment.capacity_source.startswith("measured")
+    assert result.option("own").gpus == 3
