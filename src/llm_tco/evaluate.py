@@ -376,8 +376,9 @@ def _self_hosted_result(
             "capacity_exceeded",
             f"peak load needs {needed} replica(s) ({needed * core.gpus_per_replica} x {gpu.id}) "
             f"at {format_tokens(core.capacity_tokens_per_second or 0)} tokens/s each "
-            f"({capacity_source}), but the deployment has {core.replicas}: it cannot carry "
-            f"this volume; use gpu_count: auto or more GPUs",
+            f"({capacity_source}), but the deployment has {core.replicas} "
+            f"({core.replicas * core.gpus_per_replica} GPUs): it cannot carry this volume; "
+            "use gpu_count: auto or more GPUs",
             name,
         )
     result = OptionResult(
@@ -645,7 +646,7 @@ def _sweep(priced: list[Priced], workload: Workload, volumes: np.ndarray) -> lis
                 requests_per_month=workload.requests_for_tokens(volume),
                 costs={name: float(values[i]) for name, values in costs.items()},
                 cheapest=cheapest[i],
-                verdict=texts[i],
+                verdict=texts[i] + (" (beyond its capacity)" if cheapest[i] in over else ""),
                 over_capacity=over,
             )
         )
