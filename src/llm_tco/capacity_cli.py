@@ -10,15 +10,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from llm_tco.capacity_factors import catalog_efficiencies
 from llm_tco.capacity_validation import (
-    catalog_efficiencies,
     validate,
     validation_dict,
     with_extra_rows,
 )
 from llm_tco.catalog.loader import Catalog, load_catalog
-from llm_tco.core.calibration import select_efficiency
-from llm_tco.core.capacity import Efficiency, Prediction, Slo, predict, replica_capacity
+from llm_tco.core.capacity import (
+    Efficiency,
+    Prediction,
+    Slo,
+    predict,
+    replica_capacity,
+    select_efficiency,
+)
 from llm_tco.core.memory import MemoryPlan, plan_memory
 from llm_tco.errors import CatalogLookupError, LlmTcoError
 

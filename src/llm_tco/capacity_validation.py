@@ -11,20 +11,19 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from llm_tco.catalog.benchmarks import ENGINES, BenchmarkRow, EfficiencyRow
+from llm_tco.capacity_factors import catalog_efficiencies
+from llm_tco.catalog.benchmarks import ENGINES, BenchmarkRow
 from llm_tco.catalog.loader import Catalog, read_rows
 from llm_tco.catalog.schema import GpuSpec, ModelArch
 from llm_tco.core.calibration import (
     Case,
     CaseResult,
     ErrorStats,
-    efficiency_key,
     error_stats,
     evaluate,
     fit_hierarchy,
-    select_efficiency,
 )
-from llm_tco.core.capacity import Efficiency
+from llm_tco.core.capacity import Efficiency, select_efficiency
 from llm_tco.errors import CatalogLookupError
 
 # Engines whose default KV cache follows the activations (bf16) unless the row says otherwise;
@@ -76,31 +75,6 @@ def build_cases(catalog: Catalog) -> tuple[list[Case], list[tuple[str, str]]]:
             )
         )
     return cases, skipped
-
-
-def efficiency_from_row(row: EfficiencyRow) -> Efficiency:
-    return Efficiency(
-        engine=row.engine,
-        bandwidth_efficiency=row.bandwidth_efficiency,
-        compute_efficiency=row.compute_efficiency,
-        prefill_compute_efficiency=row.prefill_compute_efficiency,
-        link_efficiency=row.link_efficiency,
-        max_batch_size=row.max_batch_size,
-        allreduce_latency_us=row.allreduce_latency_us,
-        source=(
-            f"capacity model, {efficiency_key(row.engine, row.gpu_vendor)} efficiency "
-            f"(calibrated on {len(row.calibration_rows)} rows)"
-            if row.calibration_rows
-            else f"capacity model, {row.engine} efficiency (stand-in: {row.notes})"
-        ),
-    )
-
-
-def catalog_efficiencies(catalog: Catalog) -> dict[str, Efficiency]:
-    return {
-        efficiency_key(row.engine, row.gpu_vendor): efficiency_from_row(row)
-        for row in catalog.efficiency
-    }
 
 
 def fit_all(cases: list[Case]) -> dict[str, Efficiency]:

@@ -8,13 +8,15 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 
 from llm_tco.errors import LlmTcoError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Commands from other parts of the package, by the module that registers them
 # (``register(app)``). They load on first use, so `llm-tco evaluate` starts fast.
@@ -86,8 +88,22 @@ app = typer.Typer(
 catalog_app = typer.Typer(help="Browse the catalog: API prices, GPUs, rental offers, models.")
 app.add_typer(catalog_app, name="catalog")
 
-stdout = Console(soft_wrap=False)
-stderr = Console(stderr=True)
+
+@functools.cache
+def console(err: bool = False) -> Console:
+    """The terminal, through rich (imported on first use: JSON output never needs it)."""
+    from rich.console import Console
+
+    return Console(stderr=True) if err else Console(soft_wrap=False)
+
+
+def __getattr__(name: str) -> Any:
+    # `from llm_tco.cli import stdout` in command modules: the consoles, made on first use.
+    if name in ("stdout", "stderr"):
+        return console(err=name == "stderr")
+    raise AttributeError(name)
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -128,21 +144,22 @@ def parse_volumes(text: str) -> list[float]:
 
 
 def emit(result: Any, output: OutputFormat, *, sweep_only: bool = False) -> None:
-    from llm_tco.report import text
-
     if output is OutputFormat.json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
-    elif output is OutputFormat.markdown:
+        return
+    from llm_tco.report import text
+
+    if output is OutputFormat.markdown:
         sys.stdout.write(text.render_markdown(result))
     elif output is OutputFormat.csv:
         sys.stdout.write(text.render_csv(result))
     else:
-        text.render_table(result, stdout, sweep_only=sweep_only)
+        text.render_table(result, console(), sweep_only=sweep_only)
         if getattr(result, "simulation", None) is not None:
             from llm_tco.uncertainty_cli import render_simulation
 
-            render_simulation(result.simulation, stdout)
-        text.render_warnings(result, stderr)
+            render_simulation(result.simulation, console())
+        text.render_warnings(result, console(err=True))
 
 
 FileArg = Annotated[
@@ -215,7 +232,7 @@ def fit(
     from llm_tco.catalog import load_catalog
     from llm_tco.fitcmd import run_fit
 
-    run_fit(load_catalog(), model, gpu, precision, count, context, output.value, stdout)
+    run_fit(load_catalog(), model, gpu, precision, count, context, output.value, console())
 
 
 @app.command()
@@ -231,7 +248,7 @@ def init(
     if path.exists() and not force:
         raise LlmTcoError(f"{path} exists", field="PATH", hint="pass --force to overwrite")
     path.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
-    stdout.print(f"wrote {path}; now run: llm-tco evaluate {path}", markup=False)
+    console().print(f"wrote {path}; now run: llm-tco evaluate {path}", markup=False)
 
 
 @catalog_app.command("apis")
@@ -243,7 +260,7 @@ def catalog_apis(
     """API prices per 1M tokens (genai-prices data plus our own rows)."""
     from llm_tco.catalog.views import show_apis
 
-    show_apis(search, output.value, stdout)
+    show_apis(search, output.value, console())
 
 
 @catalog_app.command("gpus")
@@ -255,7 +272,7 @@ def catalog_gpus(
     """GPU datasheet figures: memory, bandwidth, dense tensor throughput."""
     from llm_tco.catalog.views import show_gpus
 
-    show_gpus(search, output.value, stdout)
+    show_gpus(search, output.value, console())
 
 
 @catalog_app.command("offers")
@@ -269,7 +286,7 @@ def catalog_offers(
     """GPU rental offers: provider, GPU, count, price and its date."""
     from llm_tco.catalog.views import show_offers
 
-    show_offers(search, output.value, stdout)
+    show_offers(search, output.value, console())
 
 
 @catalog_app.command("refresh-offers")
@@ -307,7 +324,7 @@ def catalog_refresh_offers(
     """
     from llm_tco.catalog.refresh_report import run_refresh
 
-    run_refresh(provider, from_csv, dry_run, all_locations, stdout)
+    run_refresh(provider, from_csv, dry_run, all_locations, console())
 
 
 @catalog_app.command("models")
@@ -319,7 +336,7 @@ def catalog_models(
     """Open-weight model architectures: parameters, layers, heads, experts, context."""
     from llm_tco.catalog.views import show_models
 
-    show_models(search, output.value, stdout)
+    show_models(search, output.value, console())
 
 
 def main() -> None:

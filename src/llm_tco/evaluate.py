@@ -536,9 +536,9 @@ def _modelled_capacity(
     notes: Notes,
     name: str,
 ) -> tuple[float | None, str | None]:
-    from llm_tco.capacity_validation import catalog_efficiencies
+    from llm_tco.capacity_factors import catalog_efficiencies
     from llm_tco.core import capacity as capacity_model
-    from llm_tco.core.calibration import select_efficiency
+    from llm_tco.core.capacity import select_efficiency
 
     input_len, output_len = _request_shape(workload)
     if not (workload.input_tokens_per_request and workload.output_tokens_per_request):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from llm_tco.cache import cache_dir
 from llm_tco.catalog.benchmarks import BenchmarkRow, EfficiencyRow
 from llm_tco.catalog.prices import ApiPriceQuote, GenaiPriceIndex
 from llm_tco.catalog.schema import (
@@ -98,8 +98,15 @@ class Catalog:
     provider_terms: tuple[ProviderTerms, ...]
     ops_defaults: tuple[OpsDefault, ...]
     genai: GenaiPriceIndex = field(default_factory=GenaiPriceIndex)
-    benchmarks: tuple[BenchmarkRow, ...] = ()
     efficiency: tuple[EfficiencyRow, ...] = ()
+    data_dir: Path | None = None
+
+    @functools.cached_property
+    def benchmarks(self) -> tuple[BenchmarkRow, ...]:
+        """Published measurements (read on first use: only capacity validation needs them)."""
+        if self.data_dir is None or not (self.data_dir / "benchmarks.yaml").exists():
+            return ()
+        return tuple(read_rows(self.data_dir / "benchmarks.yaml", BenchmarkRow))
 
     # --- GPUs -----------------------------------------------------------------------------
     def gpu(self, name: str) -> GpuSpec:
@@ -189,19 +196,11 @@ def _lookup(name: str, rows: Sequence[NamedRowT], kind: str, listing: str) -> Na
     raise CatalogLookupError(f"unknown {kind} '{name}'", hint=hint)
 
 
-CACHE_DIR_ENV = "LLM_TCO_CACHE_DIR"
-
-
 def offers_cache_path() -> Path:
-    """Where `llm-tco catalog refresh-offers` caches offers, read from the environment now:
-    ``$LLM_TCO_CACHE_DIR/offers.json``, else ``$XDG_CACHE_HOME/llm-tco/offers.json``, else
-    ``~/.cache/llm-tco/offers.json``. JSON, not YAML: a refresh can hold thousands of rows and
+    """Where `llm-tco catalog refresh-offers` caches offers: ``offers.json`` in
+    :func:`llm_tco.cache.cache_dir`. JSON, not YAML: a refresh can hold thousands of rows and
     PyYAML builds 5,000 of them in ~2 s, JSON in a few ms."""
-    folder = os.environ.get(CACHE_DIR_ENV)
-    if folder:
-        return Path(folder).expanduser() / "offers.json"
-    cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache_home) / "llm-tco" / "offers.json"
+    return cache_dir() / "offers.json"
 
 
 def load_catalog(data_dir: Path = DATA_DIR, offers_cache: Path | None = None) -> Catalog:
@@ -237,8 +236,8 @@ def _load_catalog(
         api_prices=table("api_prices.yaml", ApiPrice),
         provider_terms=table("provider_terms.yaml", ProviderTerms),
         ops_defaults=table("ops.yaml", OpsDefault),
-        benchmarks=table("benchmarks.yaml", BenchmarkRow),
         efficiency=table("efficiency.yaml", EfficiencyRow),
+        data_dir=data_dir,
     )
 
 

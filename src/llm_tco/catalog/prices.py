@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.util
+import json
+import os
+import tempfile
 from decimal import Decimal
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from llm_tco.cache import cache_dir
 from llm_tco.catalog.schema import ApiPrice
 
 
@@ -98,6 +104,37 @@ def _current_prices(model: Any, today: dt.date) -> tuple[Any, dt.date | None, st
     return (plain or prices)[0].prices, None, None
 
 
+def _read_memo(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_memo(path: Path, answers: dict[str, Any]) -> None:
+    """Write atomically; a cache that cannot be written only costs speed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8"
+        ) as handle:
+            json.dump(answers, handle)
+        os.replace(handle.name, path)
+    except OSError:
+        pass
+
+
+def _data_stamp() -> str:
+    """Identifies the installed genai-prices data without importing it (which costs ~0.1 s):
+    the size and modification time of its data module."""
+    spec = importlib.util.find_spec("genai_prices")
+    if spec is None or spec.origin is None:
+        return "none"
+    stat = (Path(spec.origin).parent / "data.py").stat()
+    return f"{stat.st_size}-{stat.st_mtime_ns}"
+
+
 class GenaiPriceIndex:
     """Lazy view of the genai-prices snapshot (loading it costs ~0.2 s, so only when asked)."""
 
@@ -126,6 +163,21 @@ class GenaiPriceIndex:
     def find(
         self, name: str, provider: str | None, today: dt.date | None = None
     ) -> ApiPriceQuote | None:
+        """The quote for ``name``; answers are memoised on disk per genai-prices version and
+        day, since loading its snapshot costs more than the rest of an evaluation."""
+        day = today or dt.date.today()
+        memo = cache_dir() / f"api-prices-genai-{_data_stamp()}-{day.isoformat()}.json"
+        key = f"{provider or ''}/{name}"
+        answers = _read_memo(memo)
+        if key in answers:
+            found = answers[key]
+            return None if found is None else ApiPriceQuote.model_validate(found)
+        quote = self._find(name, provider, day)
+        answers[key] = None if quote is None else quote.model_dump(mode="json")
+        _write_memo(memo, answers)
+        return quote
+
+    def _find(self, name: str, provider: str | None, today: dt.date) -> ApiPriceQuote | None:
         candidates = [name, name.replace(".", "-")]
         for ref in dict.fromkeys(candidates):
             try:
@@ -134,7 +186,7 @@ class GenaiPriceIndex:
                 )
             except LookupError:
                 continue
-            return self._quote(found_provider, model, today or dt.date.today())
+            return self._quote(found_provider, model, today)
         return None
 
     def _quote(self, provider: Any, model: Any, today: dt.date) -> ApiPriceQuote | None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from llm_tco.catalog.schema import GpuSpec, ModelArch
-from llm_tco.core.capacity import Efficiency, predict
+from llm_tco.core.capacity import Efficiency, efficiency_key, predict, select_efficiency
 
 CALIBRATION_SHARE_OF_5 = 2  # rows whose id hash mod 5 is below this calibrate
 
@@ -167,17 +167,6 @@ def fit_efficiency(
         if not changed:
             break
     return _efficiency(engine, values, source)
-
-
-def efficiency_key(engine: str, vendor: str | None = None) -> str:
-    return engine if vendor is None else f"{engine}/{vendor}"
-
-
-def select_efficiency(
-    efficiencies: dict[str, Efficiency], engine: str, vendor: str
-) -> Efficiency | None:
-    """Factors for an engine on a GPU vendor: the vendor-specific fit, else the engine's."""
-    return efficiencies.get(efficiency_key(engine, vendor), efficiencies.get(engine))
 
 
 def fit_hierarchy(cases: Sequence[Case], min_vendor_rows: int = 3) -> dict[str, Efficiency]:

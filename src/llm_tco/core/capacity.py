@@ -61,6 +61,17 @@ class Efficiency:
     source: str = "capacity model"
 
 
+def efficiency_key(engine: str, vendor: str | None = None) -> str:
+    return engine if vendor is None else f"{engine}/{vendor}"
+
+
+def select_efficiency(
+    efficiencies: dict[str, Efficiency], engine: str, vendor: str
+) -> Efficiency | None:
+    """Factors for an engine on a GPU vendor: the vendor-specific fit, else the engine's."""
+    return efficiencies.get(efficiency_key(engine, vendor), efficiencies.get(engine))
+
+
 @dataclass(frozen=True)
 class Slo:
     """Latency targets; ``None`` means no target."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from llm_tco.cache import cache_dir
 from llm_tco.catalog.loader import load_catalog
 from llm_tco.catalog.prices import ApiPriceQuote
 from llm_tco.errors import CatalogLookupError, LogFormatError
@@ -73,10 +73,6 @@ def ingest(
         progress=progress,
     )
     return summarise(result, price)
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("LLM_TCO_CACHE_DIR") or Path.home() / ".cache" / "llm-tco")
 
 
 def _cache_key(path: Path, format: str, group: str | None) -> str:
