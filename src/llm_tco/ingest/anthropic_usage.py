@@ -12,23 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from llm_tco.ingest.canonical import sum_or_null
+from llm_tco.ingest.canonical import bucket_records, sum_or_null
 
 SIGNATURES = (("uncached_input_tokens",),)
 
 
 def records(docs: str) -> str:
     """One record per bucket result, with the bucket's start and end merged in."""
-    pages = (
-        "(SELECT unnest(CASE WHEN json_type(doc, '$.data') = 'ARRAY' "
-        "THEN json_extract(doc, '$.data[*]') ELSE [doc] END) AS bucket "
-        f"FROM {docs} WHERE NOT bad)"
-    )
-    return (
-        "(SELECT json_merge_patch(result, json_object('starting_at', bucket->'starting_at', "
-        "'ending_at', bucket->'ending_at')) AS rec FROM (SELECT bucket, "
-        "unnest(json_extract(bucket, '$.results[*]')) AS result FROM " + pages + "))"
-    )
+    return bucket_records(docs, "starting_at", "ending_at")
 
 
 def fields(get: Callable[..., str]) -> dict[str, str]:

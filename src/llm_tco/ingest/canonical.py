@@ -87,3 +87,19 @@ def sum_or_null(*exprs: str) -> str:
     return (
         f"CASE WHEN {invalid} THEN 'not-a-number' WHEN {present} THEN CAST({terms} AS VARCHAR) END"
     )
+
+
+def bucket_records(docs: str, start_key: str, end_key: str) -> str:
+    """SQL: one record per result of usage-report buckets (``{"data": [{start, end,
+    "results": [...]}]}`` pages, as OpenAI's and Anthropic's usage APIs return them), each with
+    its bucket's start and end merged in."""
+    pages = (
+        "(SELECT unnest(CASE WHEN json_type(doc, '$.data') = 'ARRAY' "
+        "THEN json_extract(doc, '$.data[*]') ELSE [doc] END) AS bucket "
+        f"FROM {docs} WHERE NOT bad)"
+    )
+    return (
+        f"(SELECT json_merge_patch(result, json_object('{start_key}', bucket->'{start_key}', "
+        f"'{end_key}', bucket->'{end_key}')) AS rec FROM (SELECT bucket, "
+        "unnest(json_extract(bucket, '$.results[*]')) AS result FROM " + pages + "))"
+    )

@@ -11,21 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from llm_tco.ingest.canonical import bucket_records
+
 SIGNATURES = (("num_model_requests",),)
 
 
 def records(docs: str) -> str:
-    """One record per bucket result, with the bucket's start and end times merged in."""
-    pages = (
-        "(SELECT unnest(CASE WHEN json_type(doc, '$.data') = 'ARRAY' "
-        "THEN json_extract(doc, '$.data[*]') ELSE [doc] END) AS bucket "
-        f"FROM {docs} WHERE NOT bad)"
-    )
-    return (
-        "(SELECT json_merge_patch(result, json_object('start_time', bucket->'start_time', "
-        "'end_time', bucket->'end_time')) AS rec FROM (SELECT bucket, "
-        "unnest(json_extract(bucket, '$.results[*]')) AS result FROM " + pages + "))"
-    )
+    """One record per bucket result, with the bucket's start and end merged in."""
+    return bucket_records(docs, "start_time", "end_time")
 
 
 def fields(get: Callable[..., str]) -> dict[str, str]:
