@@ -88,7 +88,7 @@ def _breakeven_rows(result: Result, curve: list[SweepRow]) -> list[dict[str, Any
 def cost_curve_chart(result: Result, curve: list[SweepRow]) -> ChartSpec:
     """Monthly cost of every option against monthly volume; log-log, break-evens labelled."""
     volume = result.workload.total_tokens_per_month
-    return _with_data(
+    return with_data(
         _cost_curve_template(),
         {
             "curves": _curve_rows(curve),
@@ -111,14 +111,14 @@ def breakdown_chart(result: Result) -> ChartSpec:
         for option in result.options
         for line in option.line_items
     ]
-    spec = _with_data(_breakdown_template(), {"line_items": rows})
+    spec = with_data(_breakdown_template(), {"line_items": rows})
     spec["height"] = max(60, 34 * len(result.options))
     volume = format_tokens(result.workload.total_tokens_per_month)
     spec["title"] = f"Cost breakdown at {volume} tokens/month"
     return spec
 
 
-def _with_data(template: ChartSpec, datasets: dict[str, list[dict[str, Any]]]) -> ChartSpec:
+def with_data(template: ChartSpec, datasets: dict[str, list[dict[str, Any]]]) -> ChartSpec:
     """A copy of a chart template with its named datasets filled in.
 
     The templates are built once with altair over named data: altair deep-copies inline rows
@@ -250,7 +250,7 @@ def tornado_chart(sensitivity: Sensitivity) -> ChartSpec:
                     "gap": format_usd(gap),
                 }
             )
-    spec = _with_data(
+    spec = with_data(
         _tornado_template(),
         {"tornado": rows, "now": [{"gap_usd": sensitivity.gap_usd}]},
     )
@@ -278,7 +278,7 @@ def bands_chart(simulation: Simulation) -> ChartSpec:
         }
         for o in simulation.options
     ]
-    spec = _with_data(_bands_template(), {"bands": rows})
+    spec = with_data(_bands_template(), {"bands": rows})
     spec["height"] = max(60, 34 * len(rows))
     spec["title"] = {
         "text": f"Monthly cost over {simulation.samples:,} simulated months",
@@ -322,7 +322,7 @@ def _tornado_template() -> ChartSpec:
         .encode(x="gap_usd:Q")
     )
     chart = alt.layer(bars, flip, now).properties(width=CHART_WIDTH_PX)
-    return chart.to_dict(validate=False)  # type: ignore[no-any-return]
+    return chart.to_dict(validate=False)
 
 
 @functools.cache
@@ -355,7 +355,7 @@ def _bands_template() -> ChartSpec:
         y=y, x="p90_usd:Q", text="p_cheapest:N"
     )
     chart = alt.layer(band, median, point, chance).properties(width=CHART_WIDTH_PX)
-    return chart.to_dict(validate=False)  # type: ignore[no-any-return]
+    return chart.to_dict(validate=False)
 
 
 def build_charts(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from llm_tco.report.bench_view import BenchReport
 from llm_tco.report.charts import to_png
 from llm_tco.report.decision_view import RecommendationView
 from llm_tco.report.view import Report, Table
@@ -78,13 +79,31 @@ def md_recommendation(rec: RecommendationView) -> list[str]:
     return [*lines, ""]
 
 
-def write_markdown_report(report: Report, path: Path) -> list[Path]:
+def render_bench_markdown(report: BenchReport, chart_names: dict[str, str]) -> str:
+    view = report.view
+    lines = [f"# {md_text(view.title)}", "", f"**{md_text(view.headline)}**", ""]
+    tables = view.tables
+    for key in tables:
+        lines += md_table(tables[key]) if key.startswith(("compare", "levels")) else []
+    if view.warnings:
+        lines += ["## Warnings", ""] + [f"- {md_text(w)}" for w in view.warnings] + [""]
+    for name in chart_names:
+        lines += md_chart(name, chart_names)
+    lines += md_table(tables["settings"]) if "settings" in tables else []
+    return "\n".join(lines)
+
+
+def write_markdown_report(report: Report | BenchReport, path: Path) -> list[Path]:
     """Write ``path`` and its chart PNGs beside it; return every file written."""
-    names = chart_files(report, path.stem)
+    names = {name: f"{path.stem}-{name}.png" for name in report.charts}
     written = []
     for name, file in names.items():
         target = path.parent / file
         target.write_bytes(to_png(report.charts[name]))
         written.append(target)
-    path.write_text(render_markdown_report(report, names), encoding="utf-8")
+    if isinstance(report, BenchReport):
+        text = render_bench_markdown(report, names)
+    else:
+        text = render_markdown_report(report, names)
+    path.write_text(text, encoding="utf-8")
     return [path, *written]
