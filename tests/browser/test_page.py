@@ -43,7 +43,10 @@ def test_page_updates_chart_and_tables_when_the_volume_changes(page: Page, serve
     assert "now: 12B" in page.inner_html("#chart-cost_curve svg")
     # At 12B tokens/month the 4 A100s cannot carry the peak (the capacity model needs 3 such
     # replicas): the page says so and recommends Haiku, each reason with its number.
-    assert rows["llama-3.3-70b"][-1].startswith("cannot serve: peak load needs 3 replica(s)")
+    assert rows["llama-3.3-70b"][-1] == "cannot serve"
+    assert page.inner_text("#infeasible").startswith(
+        "llama-3.3-70b cannot serve: peak load needs 3 replica(s)"
+    )
     assert page.inner_text("#recommendation-title") == "Recommendation: claude-haiku-4.5"
     reasons = page.eval_on_selector_all(
         "#reasons li", "items => items.map(li => li.lastChild.textContent)"

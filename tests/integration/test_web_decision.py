@@ -139,13 +139,18 @@ def test_infeasible_option_is_shown_and_never_cheapest(client: TestClient) -> No
     assert big["monthly_cost"] < 1500 and result["cheapest"] == "api"
     rows = {r[0]: r for r in body["view"]["tables"]["options"]["rows"]}
     assert rows["api"][-1] == "cheapest"
-    assert rows["big"][-1] == f"cannot serve: {big['infeasible_reason']}"
-    assert "141 GB" in rows["big"][-1]
+    assert rows["big"][-1] == "cannot serve"
+    assert body["view"]["infeasible"] == [f"big cannot serve: {big['infeasible_reason']}"]
+    assert "141 GB" in big["infeasible_reason"]
+    # Said once, under the table: not repeated among the warnings.
+    assert not any(big["infeasible_reason"] in w for w in body["view"]["warnings"])
+    assert any(w["message"] == big["infeasible_reason"] for w in result["warnings"])
     assert body["view"]["headline"] == "Cheapest at 1B tokens/month: api at $1,500/month"
     assert body["view"]["recommendation"]["choose"] == "api"
 
     html = client.post("/api/report?format=html", json=oversized()).text
-    assert 'class="left infeasible">cannot serve: llama-3.3-70b at bf16 needs 141 GB' in html
+    assert 'class="left infeasible">cannot serve</td>' in html
+    assert "<li>big cannot serve: llama-3.3-70b at bf16 needs 141 GB" in html
 
 
 def test_headline_says_when_no_option_can_serve(client: TestClient) -> None:

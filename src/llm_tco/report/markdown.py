@@ -46,6 +46,8 @@ def render_markdown_report(report: Report, chart_names: dict[str, str]) -> str:
         "",
     ]
     lines += md_table(view.tables["options"])
+    if view.infeasible:
+        lines += [f"- **{md_text(line)}**" for line in view.infeasible] + [""]
     if view.recommendation is not None:
         lines += md_recommendation(view.recommendation)
     if view.warnings:

@@ -38,6 +38,7 @@ class View(BaseModel):
     tables: dict[str, Table]
     warnings: list[str]
     recommendation: RecommendationView | None = None
+    infeasible: list[str] = []  # "NAME cannot serve: REASON", one per option that cannot
 
 
 class Report(BaseModel):
@@ -115,7 +116,7 @@ def _options_table(result: Result) -> Table:
 
 def _standing(option: OptionResult, cheapest: str) -> str:
     if not option.feasible:
-        return f"cannot serve: {option.infeasible_reason or 'see warnings'}"
+        return "cannot serve"  # the reason is listed under the table (View.infeasible)
     return "cheapest" if option.name == cheapest else ""
 
 
@@ -249,9 +250,25 @@ def build_view(
             "assumptions": _assumptions_table(result),
             **decision_tables(recommendation, sensitivity, TORNADO_SPREAD),
         },
-        warnings=[(f"{w.option}: " if w.option else "") + w.message for w in result.warnings],
+        warnings=_warnings(result),
         recommendation=None if recommendation is None else recommendation_view(recommendation),
+        infeasible=[
+            f"{o.name} cannot serve: {o.infeasible_reason or 'see the warnings'}"
+            for o in result.options
+            if not o.feasible
+        ],
     )
+
+
+def _warnings(result: Result) -> list[str]:
+    """Every warning but the ones saying why an option cannot serve: ``View.infeasible`` shows
+    those right under the options table."""
+    reasons = {(o.name, o.infeasible_reason) for o in result.options if not o.feasible}
+    return [
+        (f"{w.option}: " if w.option else "") + w.message
+        for w in result.warnings
+        if (w.option, w.message) not in reasons
+    ]
 
 
 def _headline(result: Result) -> str:

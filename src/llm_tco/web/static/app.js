@@ -232,7 +232,7 @@ function changed() {
 // --- results -------------------------------------------------------------------------------
 function renderTable(target, table) {
   const head = el("tr", {}, table.columns.map((c, i) => el("th", { class: table.align[i], text: c })));
-  const cellClass = (cell, i) => table.align[i] + (cell.startsWith("cannot serve:") ? " infeasible" : "");
+  const cellClass = (cell, i) => table.align[i] + (cell === "cannot serve" ? " infeasible" : "");
   const rows = table.rows.map((row) => el("tr", {}, row.map((cell, i) => el("td", { class: cellClass(cell, i), text: cell }))));
   const parts = [el("h3", { text: table.title }),
     el("div", { class: "table-wrap" }, [el("table", {}, [el("thead", {}, [head]), el("tbody", {}, rows)])])];
@@ -286,6 +286,7 @@ function renderReport(report) {
     const table = view.tables[target.id.slice(6)];
     if (table) renderTable(target, table); else target.replaceChildren();
   }
+  $("infeasible").replaceChildren(...view.infeasible.map((line) => el("li", { text: line })));
   renderRecommendation(view.recommendation);
   $("sure-card").hidden = !("bands" in report.charts || "tornado" in report.charts);
   $("warnings").replaceChildren(...view.warnings.map((w) => el("li", { text: w })));
