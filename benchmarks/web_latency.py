@@ -3,9 +3,11 @@
     python benchmarks/web_latency.py [--edits 50]
 
 Each edit changes the monthly volume and posts the scenario to ``POST /api/view`` (what the page
-does on every edit: evaluate, the curves for the chart, the tables and the chart specs), through
-a real uvicorn server on loopback; ``POST /api/evaluate`` alone is timed too. The first request
-(catalog warm-up, imports) is reported separately.
+does on every edit: evaluate, the curves for the chart, the recommendation, the tornado, the
+tables and the chart specs), through a real uvicorn server on loopback; ``POST /api/evaluate``
+alone is timed too. Two scenarios: five point-valued options, and five options with ranges (the
+page then also runs its 2,000-month simulation). The first request (catalog warm-up, imports) is
+reported separately.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from llm_tco.web.app import create_app  # noqa: E402
 
 SCENARIO = yaml.safe_load((ROOT / "benchmarks" / "five-options.yaml").read_text())
+RANGES = yaml.safe_load((ROOT / "benchmarks" / "uncertainty_scenario.yaml").read_text())
 
 
 def _serve() -> tuple[uvicorn.Server, str]:
@@ -49,6 +52,17 @@ def _edits(count: int) -> list[dict]:
     for i in range(count):
         edit = copy.deepcopy(SCENARIO)
         edit["workload"]["requests_per_month"] = 1e6 * 100 ** (i / max(1, count - 1))
+        edits.append(edit)
+    return edits
+
+
+def _range_edits(count: int) -> list[dict]:
+    """The ranges scenario with its median volume from 100M to 10B tokens/month."""
+    edits = []
+    for i in range(count):
+        edit = copy.deepcopy(RANGES)
+        median = 1e8 * 100 ** (i / max(1, count - 1))
+        edit["workload"]["tokens_per_month"] = {"lognormal": {"median": median, "p90": 3 * median}}
         edits.append(edit)
     return edits
 
@@ -84,6 +98,7 @@ def main() -> None:
             edits = _edits(args.edits)
             view = _time(client, "/api/view", edits)
             evaluate = _time(client, "/api/evaluate", edits)
+            ranged = _time(client, "/api/view", _range_edits(args.edits))
     finally:
         server.should_exit = True
     print(f"first request (warm-up): {first_ms:.0f} ms")
@@ -91,6 +106,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     print(_summary("POST /api/view (page edit)", view))
     print(_summary("POST /api/evaluate", evaluate))
+    print(_summary("POST /api/view, ranges (2,000-month simulation)", ranged))
 
 
 if __name__ == "__main__":

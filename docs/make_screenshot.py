@@ -37,7 +37,7 @@ def main(output: Path) -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1440, "height": 1200})
+            page = browser.new_page(viewport={"width": 1440, "height": 1800})
             page.goto(f"http://127.0.0.1:{port}/#s={encoded}")
             page.wait_for_function("Number(document.body.dataset.updates || 0) > 0")
             page.screenshot(path=str(output), full_page=False)

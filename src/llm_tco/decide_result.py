@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from llm_tco.result import Model
+
+class Model(BaseModel):
+    # The same base as llm_tco.result.Model, defined here: result.py imports this module, so
+    # importing it back would fail whenever this module is imported first.
+    model_config = ConfigDict(extra="forbid")
 
 
 class InputRange(Model):

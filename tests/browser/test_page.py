@@ -41,6 +41,20 @@ def test_page_updates_chart_and_tables_when_the_volume_changes(page: Page, serve
     assert rows["claude-haiku-4.5"][2] == "$20,000"
     assert rows["llama-3.3-70b"][2] == "$9,200"
     assert "now: 12B" in page.inner_html("#chart-cost_curve svg")
+    # At 12B tokens/month the 4 A100s cannot carry the peak (the capacity model needs 3 such
+    # replicas): the page says so and recommends Haiku, each reason with its number.
+    assert rows["llama-3.3-70b"][-1] == "cannot serve"
+    assert page.inner_text("#infeasible").startswith(
+        "llama-3.3-70b cannot serve: peak load needs 3 replica(s)"
+    )
+    assert page.inner_text("#recommendation-title") == "Recommendation: claude-haiku-4.5"
+    reasons = page.eval_on_selector_all(
+        "#reasons li", "items => items.map(li => li.lastChild.textContent)"
+    )
+    # Break-even: $8,000 fixed / ($2,000 / 1,200 - $0.10 per MTok) = 5,106M tokens/month.
+    assert "volume 12B / break-even 5.11B" in reasons
+    # The tornado of Haiku against Llama (every number moved +/-25%) is drawn.
+    assert page.locator("#chart-tornado svg").count() == 1
 
     before = _updates(page)
     page.fill("[data-field='workload.requests_per_month']", "1M")
@@ -50,6 +64,7 @@ def test_page_updates_chart_and_tables_when_the_volume_changes(page: Page, serve
     rows = {r[0]: r for r in _cells(page, "options")}
     assert rows["claude-haiku-4.5"][2] == "$2,000"
     assert rows["llama-3.3-70b"][2] == "$8,120"
+    assert rows["llama-3.3-70b"][-1] == ""  # 1.2B tokens/month is within its capacity
     assert page.inner_text("#headline").startswith("Cheapest at 1.2B tokens/month: claude-haiku")
     chart = page.inner_html("#chart-cost_curve svg")
     assert "now: 1.2B" in chart and "now: 12B" not in chart
@@ -74,6 +89,7 @@ def test_link_reproduces_view_and_user_text_stays_text(page: Page, server_url: s
     # 0.5B x $1 + 0.5B x $2 per MTok = $1,500.
     assert _cells(page, "options")[0][:3] == [XSS, "API", "$1,500"]
     assert page.input_value("#scenario-name") == XSS
+    assert page.inner_text("#recommendation-title") == f"Recommendation: {XSS}"
     assert page.locator("img[src=x]").count() == 0
     assert dialogs == []
 

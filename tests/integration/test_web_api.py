@@ -128,6 +128,7 @@ def test_user_text_is_escaped_in_the_markdown_report(client: TestClient) -> None
     assert sorted(archive.namelist()) == [
         "report-breakdown.png",
         "report-cost_curve.png",
+        "report-tornado.png",  # two options: the tornado of their gap
         "report.md",
     ]
     markdown = archive.read("report.md").decode()

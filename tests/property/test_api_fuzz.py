@@ -121,3 +121,39 @@ def test_view_never_500(scenario: Any) -> None:
 )
 def test_catalog_never_500(kind: str, search: str, limit: int) -> None:
     check(CLIENT.get(f"/api/catalog/{kind}", params={"search": search, "limit": limit}))
+
+
+@st.composite
+def ranged_scenarios(draw: st.DrawFn) -> Any:
+    """A mutated scenario with one to three numbers turned into ranges, for the simulation."""
+    scenario = draw(mutated_scenarios())
+    for _ in range(draw(st.integers(1, 3))):
+        leaves = [p for p in _paths(scenario) if _leaf_is_number(scenario, p)]
+        if not leaves:
+            break
+        path = draw(st.sampled_from(leaves))
+        parent = scenario
+        for key in path[:-1]:
+            parent = parent[key]
+        low, high = sorted((draw(numbers), draw(numbers)))
+        parent[path[-1]] = draw(
+            st.sampled_from(
+                [{"low": low, "high": high}, {"triangular": [low, (low + high) / 2, high]}]
+            )
+        )
+    return scenario
+
+
+def _leaf_is_number(scenario: Any, path: tuple[Any, ...]) -> bool:
+    node = scenario
+    for key in path:
+        node = node[key]
+    return isinstance(node, int | float) and not isinstance(node, bool)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ranged_scenarios())
+def test_view_and_recommend_with_ranges_never_500(scenario: Any) -> None:
+    # The page's view runs the recommendation with its simulation and the tornado.
+    check(CLIENT.post("/api/view", content=json.dumps(scenario)))
+    check(CLIENT.post("/api/recommend?samples=200", content=json.dumps(scenario)))

@@ -280,10 +280,22 @@ def compare_cmd(
     ],
     b: Annotated[Path, typer.Argument(help="result B")],
     fmt: Annotated[OutputFormat, typer.Option("--format")] = "table",
+    html: Annotated[
+        Path | None,
+        typer.Option(help="also write a report with both results on each chart (.html or .md)"),
+    ] = None,
 ) -> None:
     """Show two results side by side: throughput, latency and cost at each common load."""
     try:
-        rows = compare(load_result(a), load_result(b))
+        result_a, result_b = load_result(a), load_result(b)
+        rows = compare(result_a, result_b)
+        if html is not None:
+            from llm_tco.report.bench_view import build_compare_report
+            from llm_tco.report.cli import write_report
+
+            report = build_compare_report((a.name, result_a), (b.name, result_b))
+            for path in write_report(report, html):
+                Console(stderr=True).print(f"wrote {path}", markup=False, highlight=False)
     except LlmTcoError as error:
         _fail(error)
     if fmt == "json":

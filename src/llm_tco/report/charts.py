@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from llm_tco.core.units import format_tokens, format_usd
+from llm_tco.decide_result import Sensitivity, Simulation
 from llm_tco.result import Result, SweepRow
 
 ChartSpec = dict[str, Any]
@@ -87,7 +88,7 @@ def _breakeven_rows(result: Result, curve: list[SweepRow]) -> list[dict[str, Any
 def cost_curve_chart(result: Result, curve: list[SweepRow]) -> ChartSpec:
     """Monthly cost of every option against monthly volume; log-log, break-evens labelled."""
     volume = result.workload.total_tokens_per_month
-    return _with_data(
+    return with_data(
         _cost_curve_template(),
         {
             "curves": _curve_rows(curve),
@@ -110,14 +111,14 @@ def breakdown_chart(result: Result) -> ChartSpec:
         for option in result.options
         for line in option.line_items
     ]
-    spec = _with_data(_breakdown_template(), {"line_items": rows})
+    spec = with_data(_breakdown_template(), {"line_items": rows})
     spec["height"] = max(60, 34 * len(result.options))
     volume = format_tokens(result.workload.total_tokens_per_month)
     spec["title"] = f"Cost breakdown at {volume} tokens/month"
     return spec
 
 
-def _with_data(template: ChartSpec, datasets: dict[str, list[dict[str, Any]]]) -> ChartSpec:
+def with_data(template: ChartSpec, datasets: dict[str, list[dict[str, Any]]]) -> ChartSpec:
     """A copy of a chart template with its named datasets filled in.
 
     The templates are built once with altair over named data: altair deep-copies inline rows
@@ -224,9 +225,152 @@ def _breakdown_template() -> ChartSpec:
     return chart.to_dict(validate=False)  # type: ignore[no-any-return]
 
 
-def build_charts(result: Result, curve: list[SweepRow]) -> dict[str, ChartSpec]:
-    """Every chart of a report, by name."""
-    return {"cost_curve": cost_curve_chart(result, curve), "breakdown": breakdown_chart(result)}
+TORNADO_ROWS = 12  # the inputs that move the gap most; the table lists every one
+
+
+def tornado_chart(sensitivity: Sensitivity) -> ChartSpec:
+    """The cost gap between two options at each input's low and high end, widest swing on top.
+
+    Each bar runs from the gap at the point values to the gap at one end of the input's range;
+    the solid rule at zero is where the verdict flips.
+    """
+    rows = []
+    for r in sensitivity.rows[:TORNADO_ROWS]:
+        for end, value, gap in (
+            ("low", r.low, r.gap_at_low_usd),
+            ("high", r.high, r.gap_at_high_usd),
+        ):
+            rows.append(
+                {
+                    "input": r.path,
+                    "end": f"input at its {end}",
+                    "value": f"{value:.4g}",
+                    "from_usd": sensitivity.gap_usd,
+                    "gap_usd": gap,
+                    "gap": format_usd(gap),
+                }
+            )
+    spec = with_data(
+        _tornado_template(),
+        {"tornado": rows, "now": [{"gap_usd": sensitivity.gap_usd}]},
+    )
+    spec["height"] = max(60, 26 * min(len(sensitivity.rows), TORNADO_ROWS))
+    spec["title"] = {
+        "text": f"What moves {sensitivity.option} minus {sensitivity.versus} (USD/month)",
+        "subtitle": f"below zero: {sensitivity.option} cheaper; dashed: the gap now "
+        f"({format_usd(sensitivity.gap_usd)})",
+    }
+    return spec
+
+
+def bands_chart(simulation: Simulation) -> ChartSpec:
+    """P10-P90 monthly cost per option (bar), P50 (tick) and the point estimate (diamond)."""
+    rows = [
+        {
+            "option": o.name,
+            "p10_usd": o.monthly_usd.p10,
+            "p50_usd": o.monthly_usd.p50,
+            "p90_usd": o.monthly_usd.p90,
+            "point_usd": o.deterministic_usd,
+            "band": f"{format_usd(o.monthly_usd.p10)} - {format_usd(o.monthly_usd.p90)}",
+            "p50": format_usd(o.monthly_usd.p50),
+            "p_cheapest": f"{o.probability_cheapest:.1%}",
+        }
+        for o in simulation.options
+    ]
+    spec = with_data(_bands_template(), {"bands": rows})
+    spec["height"] = max(60, 34 * len(rows))
+    spec["title"] = {
+        "text": f"Monthly cost over {simulation.samples:,} simulated months",
+        "subtitle": "bar: P10 to P90; tick: P50; diamond: the point estimate; "
+        "right: probability of being cheapest",
+    }
+    return spec
+
+
+@functools.cache
+def _tornado_template() -> ChartSpec:
+    import altair as alt
+
+    x = alt.X("from_usd:Q", title="gap, USD per month", axis=alt.Axis(format="$,.0f"))
+    bars = (
+        alt.Chart(alt.NamedData(name="tornado"))
+        .mark_bar(opacity=0.85)
+        .encode(
+            # Input paths are long (options[name].self_hosted.ops_monthly): room for them.
+            y=alt.Y("input:N", sort=None, title=None, axis=alt.Axis(labelLimit=360)),
+            x=x,
+            x2="gap_usd:Q",
+            color=alt.Color(
+                "end:N",
+                title=None,
+                legend=alt.Legend(orient="bottom"),
+                sort=["input at its low", "input at its high"],
+            ),
+            tooltip=[
+                alt.Tooltip("input:N"),
+                alt.Tooltip("end:N", title="at"),
+                alt.Tooltip("value:N", title="input value"),
+                alt.Tooltip("gap:N", title="gap"),
+            ],
+        )
+    )
+    flip = alt.Chart(alt.NamedData(name="now")).mark_rule(color="black").encode(x=alt.datum(0))
+    now = (
+        alt.Chart(alt.NamedData(name="now"))
+        .mark_rule(strokeDash=[4, 4], color="#555")
+        .encode(x="gap_usd:Q")
+    )
+    chart = alt.layer(bars, flip, now).properties(width=CHART_WIDTH_PX)
+    return chart.to_dict(validate=False)
+
+
+@functools.cache
+def _bands_template() -> ChartSpec:
+    import altair as alt
+
+    y = alt.Y("option:N", sort=None, title=None)
+    tooltip = [
+        alt.Tooltip("option:N"),
+        alt.Tooltip("band:N", title="P10 - P90"),
+        alt.Tooltip("p50:N", title="P50"),
+        alt.Tooltip("p_cheapest:N", title="P(cheapest)"),
+    ]
+    base = alt.Chart(alt.NamedData(name="bands"))
+    x = alt.X("p10_usd:Q", title="USD per month", axis=alt.Axis(format="$,.0f"))
+    band = base.mark_bar(height=14, opacity=0.45).encode(
+        y=y,
+        x=x,
+        x2="p90_usd:Q",
+        color=alt.Color("option:N", sort=None, legend=None),
+        tooltip=tooltip,
+    )
+    median = base.mark_tick(thickness=3, size=20, color="black").encode(
+        y=y, x="p50_usd:Q", tooltip=tooltip
+    )
+    point = base.mark_point(shape="diamond", filled=True, size=80, color="#c0392b").encode(
+        y=y, x="point_usd:Q", tooltip=tooltip
+    )
+    chance = base.mark_text(align="left", dx=6, fontSize=11).encode(
+        y=y, x="p90_usd:Q", text="p_cheapest:N"
+    )
+    chart = alt.layer(band, median, point, chance).properties(width=CHART_WIDTH_PX)
+    return chart.to_dict(validate=False)
+
+
+def build_charts(
+    result: Result,
+    curve: list[SweepRow],
+    simulation: Simulation | None = None,
+    sensitivity: Sensitivity | None = None,
+) -> dict[str, ChartSpec]:
+    """Every chart of a report, by name; the decision charts when there is data for them."""
+    charts = {"cost_curve": cost_curve_chart(result, curve), "breakdown": breakdown_chart(result)}
+    if simulation is not None:
+        charts["bands"] = bands_chart(simulation)
+    if sensitivity is not None and sensitivity.rows:
+        charts["tornado"] = tornado_chart(sensitivity)
+    return charts
 
 
 def to_png(spec: ChartSpec, scale: float = 2.0) -> bytes:

@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 
+from llm_tco.report.bench_view import BenchReport
 from llm_tco.report.view import Report
 
 ASSETS = resources.files("llm_tco.report") / "assets"
@@ -49,13 +50,30 @@ def package_version() -> str:
 
 def render_html(report: Report, generated: dt.datetime | None = None) -> str:
     """The report as one HTML document."""
-    context: dict[str, Any] = {
-        "result": report.result,
-        "view": report.view,
-        "charts": report.charts,
+    return _render(
+        "report.html.j2", {"result": report.result}, report.view, report.charts, generated
+    )
+
+
+def render_bench_html(report: BenchReport, generated: dt.datetime | None = None) -> str:
+    """A benchmark result (or a comparison of two) as one HTML document."""
+    return _render("bench.html.j2", {}, report.view, report.charts, generated)
+
+
+def _render(
+    template: str,
+    context: dict[str, Any],
+    view: Any,
+    charts: dict[str, Any],
+    generated: dt.datetime | None,
+) -> str:
+    context = {
+        **context,
+        "view": view,
+        "charts": charts,
         "css": asset_text("style.css"),
         "scripts": _scripts(),
         "version": package_version(),
         "generated": (generated or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
     }
-    return environment().get_template("report.html.j2").render(context)
+    return environment().get_template(template).render(context)

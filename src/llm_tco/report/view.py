@@ -7,26 +7,28 @@ computes a cost; it selects and formats fields of the Result the core produced.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
 from llm_tco.catalog.loader import Catalog
 from llm_tco.core.units import format_tokens, format_usd
+from llm_tco.decide_result import Recommendation, Sensitivity
+from llm_tco.report.decision_view import RecommendationView, decision_tables, recommendation_view
+from llm_tco.report.table import Align, Table
 from llm_tco.result import OptionResult, Result, SweepRow
 from llm_tco.scenario import Scenario
 
-Align = Literal["left", "right"]
+__all__ = ["Align", "Report", "Table", "View", "build_report", "build_view"]
 
 
-class Table(BaseModel):
-    """A titled table of strings; ``align`` has one entry per column."""
-
-    title: str
-    columns: list[str]
-    align: list[Align]
-    rows: list[list[str]]
-    note: str | None = None
+# The page asks for a small simulation so that an edit stays well under 300 ms
+# (benchmarks/web_results.md); `llm-tco report` takes --samples. A fixed seed makes a link and
+# its downloaded report show the same bands.
+VIEW_SAMPLES = 2_000
+VIEW_SEED = 0
+# Numbers without a stated range move +/-25% in the tornado, as `llm-tco sensitivity` does.
+TORNADO_SPREAD = 0.25
 
 
 class View(BaseModel):
@@ -35,14 +37,19 @@ class View(BaseModel):
     headline: str
     tables: dict[str, Table]
     warnings: list[str]
+    recommendation: RecommendationView | None = None
+    infeasible: list[str] = []  # "NAME cannot serve: REASON", one per option that cannot
 
 
 class Report(BaseModel):
-    """Everything a report or the page renders: the result, its view and its chart specs."""
+    """Everything a report or the page renders: the result, the recommendation with its
+    simulation, the tornado, their view as display strings, and the chart specs."""
 
     result: Result
     view: View
     charts: dict[str, dict[str, Any]]
+    recommendation: Recommendation | None = None
+    sensitivity: Sensitivity | None = None
 
 
 def _money(value: float | None) -> str:
@@ -72,7 +79,7 @@ def _options_table(result: Result) -> Table:
                 _pct(d.utilisation_at_peak if d else None),
                 _pct(d.utilisation_at_mean if d else None),
                 _tokens(d.capacity_tokens_per_month if d else None),
-                "cheapest" if o.name == result.cheapest else "",
+                _standing(o, result.cheapest),
             ]
         )
     return _drop_empty_columns(
@@ -105,6 +112,12 @@ def _options_table(result: Result) -> Table:
             rows=rows,
         )
     )
+
+
+def _standing(option: OptionResult, cheapest: str) -> str:
+    if not option.feasible:
+        return "cannot serve"  # the reason is listed under the table (View.infeasible)
+    return "cheapest" if option.name == cheapest else ""
 
 
 def _drop_empty_columns(table: Table) -> Table:
@@ -213,7 +226,11 @@ def _price_text(option: OptionResult) -> str:
     )
 
 
-def build_view(result: Result) -> View:
+def build_view(
+    result: Result,
+    recommendation: Recommendation | None = None,
+    sensitivity: Sensitivity | None = None,
+) -> View:
     w = result.workload
     workload = (
         f"{format_tokens(w.input_tokens_per_month)} input + "
@@ -221,32 +238,88 @@ def build_view(result: Result) -> View:
         f"peak-to-mean {w.peak_to_mean:g}, cached input {w.cached_input_share:.0%}, "
         f"batch {w.batch_share:.0%}"
     )
-    cheapest = result.option(result.cheapest)
-    headline = (
-        f"Cheapest at {format_tokens(w.total_tokens_per_month)} tokens/month: "
-        f"{cheapest.name} at {format_usd(cheapest.monthly_cost)}/month"
-    )
     return View(
         title=result.name,
         workload=workload,
-        headline=headline,
+        headline=_headline(result),
         tables={
             "options": _options_table(result),
             "line_items": _line_items_table(result),
             "breakeven": _breakeven_table(result),
             "sweep": _sweep_table(result),
             "assumptions": _assumptions_table(result),
+            **decision_tables(recommendation, sensitivity, TORNADO_SPREAD),
         },
-        warnings=[(f"{w.option}: " if w.option else "") + w.message for w in result.warnings],
+        warnings=_warnings(result),
+        recommendation=None if recommendation is None else recommendation_view(recommendation),
+        infeasible=[
+            f"{o.name} cannot serve: {o.infeasible_reason or 'see the warnings'}"
+            for o in result.options
+            if not o.feasible
+        ],
     )
 
 
-def build_report(scenario: Scenario, catalog: Catalog | None = None) -> Report:
-    """Evaluate ``scenario`` and everything its report shows: view, curves and charts."""
+def _warnings(result: Result) -> list[str]:
+    """Every warning but the ones saying why an option cannot serve: ``View.infeasible`` shows
+    those right under the options table."""
+    reasons = {(o.name, o.infeasible_reason) for o in result.options if not o.feasible}
+    return [
+        (f"{w.option}: " if w.option else "") + w.message
+        for w in result.warnings
+        if (w.option, w.message) not in reasons
+    ]
+
+
+def _headline(result: Result) -> str:
+    volume = format_tokens(result.workload.total_tokens_per_month)
+    cheapest = result.option(result.cheapest)
+    cost = format_usd(cheapest.monthly_cost)
+    if not cheapest.feasible:  # evaluate names an infeasible option only when none can serve
+        return (
+            f"No option can serve {volume} tokens/month as stated; cheapest on paper: "
+            f"{cheapest.name} at {cost}/month"
+        )
+    return f"Cheapest at {volume} tokens/month: {cheapest.name} at {cost}/month"
+
+
+def build_report(
+    scenario: Scenario,
+    catalog: Catalog | None = None,
+    samples: int = VIEW_SAMPLES,
+    seed: int | None = VIEW_SEED,
+) -> Report:
+    """Evaluate ``scenario`` and everything its report shows: the recommendation (with a
+    ``samples``-month simulation when the scenario has ranges), the tornado, the view, the
+    curves and the charts."""
+    from llm_tco.catalog.loader import load_catalog
     from llm_tco.evaluate import evaluate
+    from llm_tco.recommend_eval import recommend
     from llm_tco.report.charts import build_charts, curve_volumes
 
+    catalog = catalog or load_catalog()
     result = evaluate(scenario, catalog)
     # The curves are the core's own sweep at more volumes: the same arithmetic as the table.
     curve = evaluate(scenario, catalog, volumes=curve_volumes(result)).sweep
-    return Report(result=result, view=build_view(result), charts=build_charts(result, curve))
+    recommendation = recommend(scenario, samples if scenario.uncertain else 0, seed, catalog)
+    sensitivity = _tornado(scenario, result, catalog)
+    return Report(
+        result=result,
+        view=build_view(result, recommendation, sensitivity),
+        charts=build_charts(result, curve, recommendation.simulation, sensitivity),
+        recommendation=recommendation,
+        sensitivity=sensitivity,
+    )
+
+
+def _tornado(scenario: Scenario, result: Result, catalog: Catalog) -> Sensitivity | None:
+    """The cheapest option against the next cheapest that can serve; None with one option."""
+    from llm_tco.sensitivity import tornado
+
+    others = sorted(
+        (o for o in result.options if o.name != result.cheapest),
+        key=lambda o: (not o.feasible, o.monthly_cost),
+    )
+    if not others:
+        return None
+    return tornado(scenario, result.cheapest, others[0].name, TORNADO_SPREAD, catalog)

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core.units import parse_quantity
+from llm_tco.decide_result import Recommendation
 from llm_tco.errors import ScenarioError
 from llm_tco.evaluate import evaluate
 from llm_tco.report.view import Report, build_report
@@ -32,6 +33,7 @@ from llm_tco.web.errors import BodyLimitMiddleware, error_body, install_error_ha
 YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain"}
 MAX_OPTIONS = 50  # a page of options; more makes the break-even table (options^2) unreadable
 MAX_VOLUMES = 1000
+MAX_SAMPLES = 100_000  # the Monte Carlo runs 100,000 samples of 5 options in under 2 s
 CatalogKind = Literal["apis", "gpus", "offers", "models"]
 assert set(LISTINGS) == {"apis", "gpus", "offers", "models"}
 
@@ -145,7 +147,7 @@ async def read_scenario(request: Request) -> Scenario:
     return check_scenario(parse_document(body, request.headers.get("content-type", "")))
 
 
-def json_response(model: Result | Report) -> Response:
+def json_response(model: Result | Report | Recommendation) -> Response:
     # The CLI's serialiser, so `--format json` and the API print the same numbers.
     return Response(model.model_dump_json(), media_type="application/json")
 
@@ -192,9 +194,24 @@ def _add_api_routes(app: FastAPI) -> None:
         parsed = parse_volumes(volumes)
         return json_response(await run_in_threadpool(evaluate, checked, catalog(), parsed))
 
+    @app.post("/api/recommend", response_model=Recommendation, openapi_extra=SCENARIO_BODY)
+    async def recommend_endpoint(
+        request: Request,
+        samples: Annotated[int, Query(ge=0, le=MAX_SAMPLES)] = 10_000,
+        seed: Annotated[int | None, Query(ge=0, le=2**32 - 1)] = 0,
+    ) -> Response:
+        """The option to choose and why: what `llm-tco recommend FILE --json` prints, with the
+        same defaults (10,000 simulated months, seed 0) for P10/P50/P90 and P(cheapest)."""
+        from llm_tco.recommend_eval import recommend
+
+        scenario = await read_scenario(request)
+        return json_response(await run_in_threadpool(recommend, scenario, samples, seed, catalog()))
+
     @app.post("/api/view", response_model=Report, openapi_extra=SCENARIO_BODY)
     async def view_endpoint(request: Request) -> Response:
-        """What the page shows: the result, its tables as display strings, and chart specs."""
+        """What the page shows: the result, the recommendation (a 2,000-month simulation, seed 0,
+        when the scenario has ranges), the tornado, the tables as display strings, and the chart
+        specs."""
         scenario = await read_scenario(request)
         return json_response(await run_in_threadpool(build_report, scenario, catalog()))
 

@@ -232,7 +232,8 @@ function changed() {
 // --- results -------------------------------------------------------------------------------
 function renderTable(target, table) {
   const head = el("tr", {}, table.columns.map((c, i) => el("th", { class: table.align[i], text: c })));
-  const rows = table.rows.map((row) => el("tr", {}, row.map((cell, i) => el("td", { class: table.align[i], text: cell }))));
+  const cellClass = (cell, i) => table.align[i] + (cell === "cannot serve" ? " infeasible" : "");
+  const rows = table.rows.map((row) => el("tr", {}, row.map((cell, i) => el("td", { class: cellClass(cell, i), text: cell }))));
   const parts = [el("h3", { text: table.title }),
     el("div", { class: "table-wrap" }, [el("table", {}, [el("thead", {}, [head]), el("tbody", {}, rows)])])];
   if (table.note) parts.push(el("p", { class: "note", text: table.note }));
@@ -240,12 +241,30 @@ function renderTable(target, table) {
 }
 
 async function renderCharts(charts) {
+  // A chart the new report lacks (no ranges any more, one option left) is cleared.
+  for (const target of document.querySelectorAll("[id^='chart-']")) {
+    if (!(target.id.slice(6) in charts)) target.replaceChildren();
+  }
   for (const [name, spec] of Object.entries(charts)) {
     const target = $(`chart-${name}`);
     if (!target) continue;
     await vegaEmbed(target, spec, { renderer: "svg", actions: false });
     target.dataset.rendered = String(requestSeq);
   }
+}
+
+// The recommendation: the choice, then each reason with how it weighs and the number behind it.
+function renderRecommendation(rec) {
+  $("recommendation-card").hidden = !rec;
+  if (!rec) return;
+  $("recommendation-title").textContent = `Recommendation: ${rec.choose}`;
+  $("recommendation-summary").textContent = rec.summary;
+  $("reasons").replaceChildren(...rec.reasons.map((r) => el("li", {}, [
+    el("span", { class: `weight ${r.weight}`, text: r.label }),
+    el("span", { class: "reason-text", text: r.text }),
+    el("span", { class: "evidence", text: r.evidence }),
+  ])));
+  $("recommendation-notes").replaceChildren(...rec.notes.map((n) => el("p", { class: "note", text: n })));
 }
 
 function showError(body) {
@@ -263,10 +282,13 @@ function renderReport(report) {
   $("error").hidden = true;
   $("headline").textContent = view.headline;
   $("workload-line").textContent = `Workload: ${view.workload}`;
-  for (const [name, table] of Object.entries(view.tables)) {
-    const target = $(`table-${name}`);
-    if (target) renderTable(target, table);
+  for (const target of document.querySelectorAll("[id^='table-']")) {
+    const table = view.tables[target.id.slice(6)];
+    if (table) renderTable(target, table); else target.replaceChildren();
   }
+  $("infeasible").replaceChildren(...view.infeasible.map((line) => el("li", { text: line })));
+  renderRecommendation(view.recommendation);
+  $("sure-card").hidden = !("bands" in report.charts || "tornado" in report.charts);
   $("warnings").replaceChildren(...view.warnings.map((w) => el("li", { text: w })));
   $("warnings-card").hidden = view.warnings.length === 0;
   return renderCharts(report.charts);
