@@ -134,3 +134,13 @@ def test_capability_tax_with_fixed_gpus_barely_moves_the_breakeven() -> None:
     assert tax.without_tax_tokens_per_month == pytest.approx(8000 / (20000 / 12e9 - 0.1e-6))
     assert tax.with_tax_tokens_per_month == pytest.approx(8000 / (20000 / 12e9 - 0.135e-6))
     assert tax.shift == pytest.approx(1.0229, abs=1e-3)
+
+
+def test_breakeven_with_an_option_that_cannot_serve_is_only_a_caveat() -> None:
+    # Seed 1 as stated: 4x A100 cannot carry 12B tokens/month (capacity warning), so its 5.11B
+    # break-even with Haiku cannot argue against choosing Haiku.
+    rec = recommend(load_scenario(EXAMPLES / "seed1-high-volume-haiku-vs-llama.yaml"))
+    assert rec.choose == "claude-haiku-4.5"
+    breakeven = [r for r in rec.reasons if r.code == "breakeven"]
+    assert breakeven and all(r.weight == "caveat" for r in breakeven)
+    assert "if it could serve" in breakeven[0].text

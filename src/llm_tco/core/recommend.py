@@ -302,16 +302,20 @@ def _cost_reasons(facts: Facts, v: Verdict, ranked: list[OptionFacts], taxed: bo
 
 def _breakeven_reasons(facts: Facts, v: Verdict) -> None:
     volume = facts.tokens_per_month
+    # A break-even with an option that cannot serve as stated cannot argue against the choice:
+    # it stays as a caveat (what the volume would favour if that option could serve).
+    left_out = {o.name for o in facts.options if o.infeasible is not None}
     for b in facts.breakevens:
         if v.choose.name not in (b.option, b.versus):
             continue
+        moot = bool({b.option, b.versus} & left_out)
         if b.tokens_per_month is None:
             v.reasons.append(
                 Reason(
                     "breakeven",
                     f"{b.option} never becomes cheaper than {b.versus} at any volume",
                     f"break-even {b.option} vs {b.versus}: never",
-                    "supports" if v.choose.name == b.versus else "against",
+                    "caveat" if moot else "supports" if v.choose.name == b.versus else "against",
                 )
             )
             continue
@@ -324,9 +328,10 @@ def _breakeven_reasons(facts: Facts, v: Verdict) -> None:
                 "breakeven",
                 f"your {format_tokens(volume)} tokens/month is {side} the "
                 f"{format_tokens(b.tokens_per_month)} break-even of {b.option} vs {b.versus} "
-                f"({ratio:.2f}x), which favours {favours}",
+                f"({ratio:.2f}x), which favours {favours}"
+                + (" if it could serve as stated" if moot else ""),
                 f"volume {format_tokens(volume)} / break-even {format_tokens(b.tokens_per_month)}",
-                "supports" if favours == v.choose.name else "against",
+                "caveat" if moot else "supports" if favours == v.choose.name else "against",
             )
         )
 
