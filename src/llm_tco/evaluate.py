@@ -56,6 +56,7 @@ from llm_tco.scenario import OptionSpec, Scenario, SelfHostedSpec
 DEFAULT_OUTPUT_TOKENS_PER_REQUEST = 200.0
 DEFAULT_CONTEXT_TOKENS = 4096
 LOW_UTILISATION = 0.6  # "below 60% means you are overpaying for capacity" (same seed)
+MAX_CROSSINGS_LISTED = 20
 
 
 @dataclass
@@ -580,7 +581,7 @@ def _breakevens(priced: list[Priced], workload: Workload, notes: Notes) -> list[
     rows = []
     for own in fixed:
         for api in per_token:
-            search = find_crossings(own.curve, api.curve)
+            search = find_crossings(own.curve, api.curve, limit=MAX_CROSSINGS_LISTED)
             crossings = [
                 CrossingInfo(
                     tokens_per_month=c.tokens_per_month,
@@ -591,7 +592,7 @@ def _breakevens(priced: list[Priced], workload: Workload, notes: Notes) -> list[
             ]
             first = next((c for c in crossings if c.cheaper_above == own.result.name), None)
             volume = first.tokens_per_month if first else None
-            note = _breakeven_note(own, api, crossings, volume)
+            note = _breakeven_note(own, api, search.total, volume)
             if (
                 volume is not None
                 and own.capacity_tokens_per_month is not None
@@ -617,15 +618,19 @@ def _breakevens(priced: list[Priced], workload: Workload, notes: Notes) -> list[
     return rows
 
 
-def _breakeven_note(
-    own: Priced, api: Priced, crossings: list[CrossingInfo], volume: float | None
-) -> str:
+def _breakeven_note(own: Priced, api: Priced, total: int, volume: float | None) -> str:
     a, b = own.result.name, api.result.name
     if volume is None:
         return f"{a} never becomes cheaper than {b}"
     text = f"{a} is cheaper than {b} above {format_tokens(volume)} tokens/month"
-    if len(crossings) > 1:
-        text += f" ({len(crossings)} crossings: replica steps make the lead change hands)"
+    if total > 1:
+        listed = (
+            f"; the first {MAX_CROSSINGS_LISTED} are listed" if total > MAX_CROSSINGS_LISTED else ""
+        )
+        text += (
+            f" ({total} crossings: each replica step makes the lead change hands until the "
+            f"per-token gap pays for a whole replica{listed})"
+        )
     return text
 
 

@@ -31,9 +31,10 @@ class Crossing:
 
 @dataclass(frozen=True)
 class CrossingSearch:
-    crossings: tuple[Crossing, ...]
+    crossings: tuple[Crossing, ...]  # the first ``limit`` of them
     searched_up_to: float
     complete: bool  # False when the bound needed more than MAX_SEGMENTS segments
+    total: int = 0  # all crossings found, when near-parallel curves cross at every step
 
 
 def _search_bound(a: CostCurve, b: CostCurve) -> float:
@@ -58,7 +59,7 @@ def _breakpoints(curve: CostCurve, upper: float, budget: int) -> FloatArray:
     return (np.arange(1, count + 1, dtype=np.float64) + STEP_EPS) * curve.tokens_per_step
 
 
-def find_crossings(a: CostCurve, b: CostCurve) -> CrossingSearch:
+def find_crossings(a: CostCurve, b: CostCurve, limit: int = 100) -> CrossingSearch:
     """Every volume V > 0 where the cheaper of ``a`` and ``b`` changes, in increasing order."""
     upper = _search_bound(a, b)
     points = np.unique(
@@ -89,7 +90,8 @@ def find_crossings(a: CostCurve, b: CostCurve) -> CrossingSearch:
     nonzero = np.flatnonzero(signs)
     if len(nonzero) < 2:
         return CrossingSearch((), upper, complete)
-    flips = nonzero[1:][signs[nonzero[1:]] != signs[nonzero[:-1]]]
+    all_flips = nonzero[1:][signs[nonzero[1:]] != signs[nonzero[:-1]]]
+    flips = all_flips[:limit]
     found: list[Crossing] = []
     for index in flips:
         segment = int(index // 2)
@@ -100,7 +102,7 @@ def find_crossings(a: CostCurve, b: CostCurve) -> CrossingSearch:
             volume = float(left[segment])
         cheaper = "a" if signs[index] < 0 else "b"
         found.append(Crossing(tokens_per_month=volume, cheaper_above=cheaper))
-    return CrossingSearch(tuple(found), upper, complete)
+    return CrossingSearch(tuple(found), upper, complete, total=len(all_flips))
 
 
 def sweep_costs(curves: dict[str, CostCurve], volumes: FloatArray) -> dict[str, FloatArray]:
