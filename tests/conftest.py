@@ -8,6 +8,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Timing is not what property tests check: a shared 2-core CI machine must not fail them by
+# taking 250 ms instead of 200 ms. In CI the examples are derandomised, so a run can be
+# reproduced exactly; locally they vary, to keep finding new cases.
+settings.register_profile(
+    "llm-tco", deadline=None, print_blob=True, derandomize=bool(os.environ.get("CI"))
+)
+settings.load_profile("llm-tco")
 
 sys.path.insert(0, str(Path(__file__).parent))
 
