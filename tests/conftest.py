@@ -10,6 +10,12 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from llm_tco.catalog import Catalog, load_catalog
+
+# Helpers shared by tests are imported as `support`, from this folder (a package named `tests`
+# installed by another distribution cannot shadow them).
+sys.path.insert(0, str(Path(__file__).parent))
+
 # Timing is not what property tests check: a shared 2-core CI machine must not fail them by
 # taking 250 ms instead of 200 ms. In CI the examples are derandomised, so a run can be
 # reproduced exactly; locally they vary, to keep finding new cases.
@@ -17,10 +23,6 @@ settings.register_profile(
     "llm-tco", deadline=None, print_blob=True, derandomize=bool(os.environ.get("CI"))
 )
 settings.load_profile("llm-tco")
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from llm_tco.catalog import Catalog, load_catalog
 
 # Tests never see offers a user refreshed into their own cache: point the cache at a folder
 # that does not exist before any test module loads the catalog.
