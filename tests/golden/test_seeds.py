@@ -1,6 +1,6 @@
 """The seeds' worked examples, evaluated from their own stated assumptions.
 
-Each test cites the seed (file in shared/seeds/, by title) and the line it checks. Where the
+Each test cites the seed article (by title) and the line it checks. Where the
 seed's stated answer does not follow from its own assumptions, the test states the correct
 figure, worked by hand, and checks that the tool warns.
 """
