@@ -41,7 +41,23 @@ class BenchmarkRow(Row):
     gpu_count: int = Field(ge=1, description="GPUs in the one replica measured (tensor parallel)")
     engine: Engine
     engine_version: str | None = None
-    mode: Literal["offline-max", "static-batch", "concurrency"]
+    mode: Literal["offline-max", "static-batch", "concurrency", "request-rate"]
+    publisher: str | None = Field(
+        default=None,
+        description="who published the figures (one independent source; rows are left out "
+        "together by publisher when the capacity model is validated)",
+    )
+    tensor_parallel: int | None = Field(default=None, ge=1, description="TP; default gpu_count")
+    expert_parallel: int | None = Field(default=None, ge=1, description="EP size, when used")
+    data_parallel: int | None = Field(default=None, ge=1, description="attention DP size")
+    pipeline_parallel: int | None = Field(default=None, ge=1, description="PP stages")
+    request_rate: float | None = Field(
+        default=None, gt=0, description="requests/s offered (mode request-rate)"
+    )
+    dataset: str | None = Field(default=None, description="dataset when lengths vary")
+    lengths_estimated: bool = Field(
+        default=False, description="input/output lengths are a stated mean or estimate"
+    )
     input_tokens: float = Field(gt=0, description="per request; a mean where lengths vary")
     output_tokens: float = Field(gt=0, description="per request; a mean where lengths vary")
     concurrency: int | None = Field(default=None, ge=1)
@@ -59,8 +75,10 @@ class BenchmarkRow(Row):
             raise ValueError(
                 "give exactly one of output_tokens_per_second, output_tokens_per_second_per_gpu"
             )
-        if self.mode != "offline-max" and self.concurrency is None:
+        if self.mode in ("static-batch", "concurrency") and self.concurrency is None:
             raise ValueError(f"mode {self.mode} needs concurrency")
+        if self.mode == "request-rate" and self.request_rate is None:
+            raise ValueError("mode request-rate needs request_rate")
         return self
 
     @property

@@ -103,10 +103,13 @@ class Catalog:
 
     @functools.cached_property
     def benchmarks(self) -> tuple[BenchmarkRow, ...]:
-        """Published measurements (read on first use: only capacity validation needs them)."""
-        if self.data_dir is None or not (self.data_dir / "benchmarks.yaml").exists():
+        """Published measurements (read on first use: only capacity validation needs them):
+        ``benchmarks.yaml`` and one file per source document in ``measurements/``."""
+        if self.data_dir is None:
             return ()
-        return tuple(read_rows(self.data_dir / "benchmarks.yaml", BenchmarkRow))
+        files = [self.data_dir / "benchmarks.yaml"]
+        files += sorted((self.data_dir / "measurements").glob("*.yaml"))
+        return tuple(row for f in files if f.exists() for row in read_rows(f, BenchmarkRow))
 
     # --- GPUs -----------------------------------------------------------------------------
     def gpu(self, name: str) -> GpuSpec:
