@@ -32,6 +32,9 @@ class GpuSpec(Row):
     bf16_dense_tflops: float | None = Field(default=None, gt=0)
     fp8_dense_tflops: float | None = Field(default=None, gt=0)
     int8_dense_tops: float | None = Field(default=None, gt=0)
+    fp4_dense_tflops: float | None = Field(
+        default=None, gt=0, description="dense FP4 (NVFP4/MXFP4) where the GPU has FP4 tensor cores"
+    )
     interconnect_gb_per_s: float | None = Field(
         default=None, gt=0, description="per-GPU GPU-to-GPU bandwidth (NVLink/Infinity Fabric)"
     )
