@@ -25,18 +25,22 @@ from llm_tco.decide_result import (
 )
 from llm_tco.errors import LlmTcoError
 from llm_tco.evaluate import evaluate
-from llm_tco.result import OptionResult, Result
+from llm_tco.result import Breakeven, OptionResult, Result
 from llm_tco.scenario import OptionSpec, Scenario
 from llm_tco.simulate import sample_costs, simulate
 
-INFEASIBLE_WARNINGS = ("does_not_fit", "capacity_exceeded")
-
 
 def _infeasible(result: Result, name: str) -> str | None:
-    texts = [
-        w.message for w in result.warnings if w.option == name and w.code in INFEASIBLE_WARNINGS
-    ]
-    return "; ".join(texts) or None
+    option = result.option(name)
+    if option.feasible:
+        return None
+    return option.infeasible_reason or "it cannot serve this workload as stated"
+
+
+def _breakeven_volume(result: Result, b: Breakeven) -> float | None:
+    if b.feasible:
+        return b.tokens_per_month
+    return None if result.option(b.option).feasible else b.crossing_tokens_per_month
 
 
 def facts_for(scenario: Scenario, result: Result, simulation: Simulation | None) -> core.Facts:
@@ -64,8 +68,11 @@ def facts_for(scenario: Scenario, result: Result, simulation: Simulation | None)
         hours_per_month=result.hours_per_month,
         peak_to_mean=result.workload.peak_to_mean,
         options=tuple(options),
+        # A crossing the option cannot reach is no break-even; the core keeps it only as a
+        # caveat about an option that cannot serve ("if it could serve as stated").
         breakevens=tuple(
-            core.BreakevenFacts(b.option, b.versus, b.tokens_per_month) for b in result.breakeven
+            core.BreakevenFacts(b.option, b.versus, _breakeven_volume(result, b))
+            for b in result.breakeven
         ),
         answers=answers,
         samples=simulation.samples if simulation else None,

@@ -14,9 +14,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from llm_tco.catalog.loader import Catalog, load_catalog
-from llm_tco.core.costs import STEP_EPS, ApiOption, FloatArray, SelfHostedOption, api_line_items
+from llm_tco.core.costs import (
+    STEP_EPS,
+    ApiOption,
+    FloatArray,
+    SelfHostedOption,
+    api_line_items,
+    api_usd_per_token,
+)
 from llm_tco.core.hybrid import Split, split_cost
 from llm_tco.core.uncertainty import (
     CurveArrays,
@@ -66,6 +74,11 @@ class SampledCosts:
     held_at_point: list[str]
     curves: dict[str, CurveArrays] = field(default_factory=dict)
     api_usd_per_token: dict[str, FloatArray] = field(default_factory=dict)
+    # Per sample: can the option serve that sample's volume (and is its cost a finite number)?
+    feasible: dict[str, NDArray[np.bool_]] = field(default_factory=dict)
+    # Per sample: the crossing lies beyond what the fixed-cost option can serve (not counted as
+    # a break-even in ``breakeven_tokens``, which holds NaN there).
+    breakeven_beyond: dict[tuple[str, str], NDArray[np.bool_]] = field(default_factory=dict)
 
 
 def _arr(value: Value, size: int) -> FloatArray:
@@ -177,11 +190,6 @@ def _api(option: OptionSpec, core: ApiOption, inputs: Inputs) -> ApiOption:
 
 def api_monthly(option: ApiOption, workload: Workload) -> Value:
     return cast(Value, sum(api_line_items(option, workload).values()))
-
-
-def api_usd_per_token(option: ApiOption, workload: Workload) -> Value:
-    """As core.costs.api_curve: the month's cost over its tokens (linear through zero)."""
-    return api_monthly(option, workload) / _total(workload)
 
 
 # --- self-hosted ------------------------------------------------------------------------------
@@ -333,6 +341,7 @@ def _self_hosted(
     hours: Value,
     catalog: Catalog,
     size: int,
+    never_serves: bool = False,
 ) -> SelfHostedSample:
     """Line items and cost curve per sample, as core.costs.self_hosted_line_items/_curve."""
     p = f"options[{option.name}]."
@@ -380,6 +389,8 @@ def _self_hosted(
             core.redundancy_replicas,
         )
         capacity_month = np.full(size, math.inf)
+    if never_serves:  # the model does not fit: it serves nothing, whatever its GPU count
+        capacity_month = np.zeros(size)
     util = np.full(size, np.nan)
     if capacity is not None:
         util = _arr(total * (1 + retry) / seconds / (capacity * replicas), size)
@@ -419,7 +430,9 @@ def _sample_costs(
             monthly[option.name] = _arr(api_monthly(api, workload), size)
             api_per_token[option.name] = _arr(api_usd_per_token(api, workload), size)
         elif isinstance(p.core, SelfHostedOption):
-            sample = _self_hosted(option, p.core, inputs, workload, hours, catalog, size)
+            sample = _self_hosted(
+                option, p.core, inputs, workload, hours, catalog, size, p.never_serves is not None
+            )
             own[option.name] = sample
             monthly[option.name] = sample.monthly_usd
     for p in priced:
@@ -433,9 +446,22 @@ def _sample_costs(
                 _total(workload),
                 size,
             )
-    breakeven = {
-        (a, b): first_breakeven(own[a].curve, api_per_token[b]) for a in own for b in api_per_token
-    }
+    volume = _arr(_total(workload), size)
+    feasible = {}
+    for p in priced:
+        name = p.result.name
+        can = np.isfinite(monthly[name])
+        if name in own:
+            can &= volume <= own[name].capacity_tokens_per_month * (1 + STEP_EPS)
+        feasible[name] = can
+    breakeven: dict[tuple[str, str], FloatArray] = {}
+    beyond: dict[tuple[str, str], NDArray[np.bool_]] = {}
+    for a in own:
+        for b in api_per_token:
+            found = first_breakeven(own[a].curve, api_per_token[b])
+            past = np.isfinite(found) & (found > own[a].capacity_tokens_per_month * (1 + STEP_EPS))
+            breakeven[(a, b)] = np.where(past, np.nan, found)
+            beyond[(a, b)] = past
     held = sorted(set(draws) - inputs.used - _workload_paths(draws))
     return SampledCosts(
         samples=size,
@@ -445,6 +471,8 @@ def _sample_costs(
         held_at_point=held,
         curves={name: s.curve for name, s in own.items()},
         api_usd_per_token=api_per_token,
+        feasible=feasible,
+        breakeven_beyond=beyond,
     )
 
 
@@ -509,7 +537,9 @@ def simulate(
         draws = {"hours_per_month": np.full(samples, scenario.hours_per_month)}
     sampled = sample_costs(scenario, draws, catalog)
     names = among or list(sampled.monthly_usd)
-    cheapest = probability_cheapest({n: sampled.monthly_usd[n] for n in names})
+    cheapest = probability_cheapest(
+        {n: sampled.monthly_usd[n] for n in names}, {n: sampled.feasible[n] for n in names}
+    )
     options = []
     for result in point.options:
         util = sampled.utilisation_mean.get(result.name)
@@ -522,6 +552,7 @@ def simulate(
                 deterministic_usd=result.monthly_cost,
                 monthly_usd=_percentiles(sampled.monthly_usd[result.name]),
                 probability_cheapest=cheapest.get(result.name, 0.0),
+                probability_can_serve=float(np.mean(sampled.feasible[result.name])),
                 utilisation_mean_p50=util_p50,
             )
         )
@@ -539,6 +570,9 @@ def simulate(
                     p10=found.band.p10, p50=found.band.p50, p90=found.band.p90, mean=found.band.mean
                 ),
                 share_never=found.share_never,
+                share_cannot_serve=float(
+                    np.mean(sampled.breakeven_beyond[(row.option, row.versus)])
+                ),
             )
         )
     return Simulation(

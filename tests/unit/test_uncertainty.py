@@ -131,3 +131,21 @@ def test_never_cheaper_is_nan() -> None:
 
     own = CurveArrays(np.array([100.0]), np.array([2e-6]), np.zeros(1), np.array([np.inf]))
     assert np.isnan(first_breakeven(own, np.array([1e-6]))[0])
+
+
+def test_probability_cheapest_counts_only_samples_an_option_can_serve() -> None:
+    from llm_tco.core.uncertainty import probability_cheapest
+
+    # Four samples: "own" is cheapest on paper in all of them but can serve only the first
+    # two; in the last sample nothing can serve, so it counts for no option.
+    costs = {"api": np.array([5.0, 5.0, 5.0, 5.0]), "own": np.array([1.0, 1.0, 1.0, 1.0])}
+    feasible = {
+        "api": np.array([True, True, True, False]),
+        "own": np.array([True, True, False, False]),
+    }
+    assert probability_cheapest(costs, feasible) == {"api": 0.25, "own": 0.5}
+    # NaN is never the cheapest.
+    assert probability_cheapest({"a": np.array([np.nan]), "b": np.array([2.0])}) == {
+        "a": 0.0,
+        "b": 1.0,
+    }

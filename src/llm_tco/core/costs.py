@@ -12,7 +12,7 @@ where ``steps(V)`` is the replica count when the GPU count follows the load
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -91,12 +91,28 @@ def api_line_items(option: ApiOption, workload: Workload) -> dict[str, float]:
     return items
 
 
+def api_usd_per_token(option: ApiOption, workload: Workload) -> float | FloatArray:
+    """The month's API cost over its tokens: the cost of one token of this workload's mix.
+
+    At zero volume there is no mix: one token split evenly, as :meth:`Workload.scaled_to` does.
+    Works on floats and on arrays of samples alike.
+    """
+    total = workload.input_tokens_per_month + workload.output_tokens_per_month
+    monthly = sum(api_line_items(option, workload).values())
+    unit = replace(workload, input_tokens_per_month=0.5, output_tokens_per_month=0.5)
+    at_unit = sum(api_line_items(option, unit).values())
+    positive = np.asarray(total) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_token = np.where(positive, monthly / np.where(positive, total, 1.0), at_unit)
+    if np.ndim(per_token) == 0:
+        return float(per_token)
+    result: FloatArray = per_token
+    return result
+
+
 def api_curve(option: ApiOption, workload: Workload) -> CostCurve:
     """API cost is linear through zero: the cost of one token of this workload's mix, times V."""
-    total = workload.total_tokens_per_month
-    unit = workload.scaled_to(1.0) if total <= 0 else workload
-    per_token = sum(api_line_items(option, unit).values()) / unit.total_tokens_per_month
-    return CostCurve(usd_per_token=per_token)
+    return CostCurve(usd_per_token=float(api_usd_per_token(option, workload)))
 
 
 @dataclass(frozen=True)
