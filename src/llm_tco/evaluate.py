@@ -121,18 +121,21 @@ def price_options(scenario: Scenario, catalog: Catalog) -> PricedScenario:
 
 
 def evaluate(
-    scenario: Scenario, catalog: Catalog | None = None, volumes: list[float] | None = None
+    scenario: Scenario,
+    catalog: Catalog | None = None,
+    volumes: list[float] | None = None,
+    state: PricedScenario | None = None,
 ) -> Result:
-    """Cost every option of ``scenario``; ``volumes`` overrides the scenario's sweep."""
+    """Cost every option of ``scenario``; ``volumes`` overrides the scenario's sweep.
+
+    ``state`` is the scenario already priced by :func:`price_options` (as
+    :func:`llm_tco.analyse.analyse` does, to price once); it is not changed.
+    """
     catalog = catalog or load_catalog()
     hours = scenario.hours_per_month
-    state = price_options(scenario, catalog)
-    workload, workload_source, priced, notes = (
-        state.workload,
-        state.workload_source,
-        state.priced,
-        state.notes,
-    )
+    state = state or price_options(scenario, catalog)
+    workload, workload_source, priced = state.workload, state.workload_source, state.priced
+    notes = Notes(list(state.notes.warnings), list(state.notes.assumptions))
     sweep_volumes = volumes if volumes is not None else scenario.sweep
     if not sweep_volumes:
         sweep_volumes = default_sweep(workload.total_tokens_per_month)

@@ -14,7 +14,7 @@ from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core.costs import FloatArray
 from llm_tco.decide_result import Sensitivity, TornadoRow
 from llm_tco.errors import ScenarioError
-from llm_tco.evaluate import evaluate
+from llm_tco.evaluate import PricedScenario, evaluate, price_options
 from llm_tco.result import Result
 from llm_tco.scenario import Scenario
 from llm_tco.simulate import sample_costs
@@ -105,10 +105,15 @@ def tornado(
     versus: str | None = None,
     spread: float = 0.25,
     catalog: Catalog | None = None,
+    state: PricedScenario | None = None,
+    point: Result | None = None,
 ) -> Sensitivity:
-    """Rows sorted by swing: the gap (option minus versus, USD/month) at each input's ends."""
+    """Rows sorted by swing: the gap (option minus versus, USD/month) at each input's ends.
+
+    ``state`` and ``point``: the scenario already priced and evaluated (to price once)."""
     catalog = catalog or load_catalog()
-    point = evaluate(scenario, catalog, volumes=[])
+    state = state or price_options(scenario, catalog)
+    point = point or evaluate(scenario, catalog, volumes=[], state=state)
     names = [o.name for o in point.options]
     if len(names) < 2:
         raise ScenarioError("sensitivity compares two options; the scenario has one")
@@ -131,7 +136,7 @@ def tornado(
         grid = np.linspace(max(0.0, low - 2 * width), high + 2 * width, GRID_POINTS)
         grids[path] = grid
         draws[path][i * block : (i + 1) * block] = np.concatenate(([low, high], grid))
-    costs = sample_costs(scenario, draws, catalog).monthly_usd
+    costs = sample_costs(scenario, draws, catalog, state).monthly_usd
     gaps = costs[option] - costs[versus]
     gap_point = next(o.monthly_cost for o in point.options if o.name == option) - next(
         o.monthly_cost for o in point.options if o.name == versus

@@ -40,6 +40,7 @@ from llm_tco.decide_result import BreakevenBand, InputRange, OptionBand, Percent
 from llm_tco.errors import ScenarioError
 from llm_tco.evaluate import PricedScenario, evaluate, price_options
 from llm_tco.hybrid_eval import HybridCurve
+from llm_tco.result import Result
 from llm_tco.scenario import OptionSpec, Scenario, SelfHostedSpec
 
 Value = float | FloatArray
@@ -401,11 +402,15 @@ def _self_hosted(
 
 
 def sample_costs(
-    scenario: Scenario, draws: dict[str, FloatArray], catalog: Catalog | None = None
+    scenario: Scenario,
+    draws: dict[str, FloatArray],
+    catalog: Catalog | None = None,
+    state: PricedScenario | None = None,
 ) -> SampledCosts:
-    """Per-sample costs for ``draws`` (arrays of equal length, keyed by input path)."""
+    """Per-sample costs for ``draws`` (arrays of equal length, keyed by input path);
+    ``state``: the scenario already priced at its point values."""
     catalog = catalog or load_catalog()
-    state = price_options(scenario, catalog)
+    state = state or price_options(scenario, catalog)
     # Sweeps may reach zero volume or capacity: inf/nan there mark samples, not errors.
     with np.errstate(divide="ignore", invalid="ignore"):
         return _sample_costs(scenario, draws, catalog, state)
@@ -524,18 +529,23 @@ def simulate(
     seed: int | None = None,
     catalog: Catalog | None = None,
     among: list[str] | None = None,
+    state: PricedScenario | None = None,
+    point: Result | None = None,
 ) -> Simulation:
     """P10/P50/P90 monthly cost per option, probability each is cheapest (among ``among``, by
-    default all options), break-even bands."""
+    default all options, counting only the samples each can serve), break-even bands.
+
+    ``state`` and ``point``: the scenario already priced and evaluated (to price once)."""
     if samples < 1:
         raise ScenarioError("samples must be at least 1", field="--samples")
     catalog = catalog or load_catalog()
-    point = evaluate(scenario, catalog, volumes=[])
+    state = state or price_options(scenario, catalog)
+    point = point or evaluate(scenario, catalog, volumes=[], state=state)
     distributions = dict(scenario.uncertain)
     draws = draw(distributions, samples, seed)
     if not draws:
         draws = {"hours_per_month": np.full(samples, scenario.hours_per_month)}
-    sampled = sample_costs(scenario, draws, catalog)
+    sampled = sample_costs(scenario, draws, catalog, state)
     names = among or list(sampled.monthly_usd)
     cheapest = probability_cheapest(
         {n: sampled.monthly_usd[n] for n in names}, {n: sampled.feasible[n] for n in names}

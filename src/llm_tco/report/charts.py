@@ -18,31 +18,11 @@ from llm_tco.result import Result, SweepRow
 
 ChartSpec = dict[str, Any]
 
-CURVE_POINTS = 49  # log-spaced volumes per curve: 12 per decade over 4 decades looks smooth
 CHART_WIDTH_PX = 640
 # Vega's SI format writes 1e9 as "1G"; token counts read better as "1B".
 SI_TOKENS = "replace(format(datum.value, '~s'), 'G', 'B')"
 SI_USD = "'$' + replace(format(datum.value, '~s'), 'G', 'B')"
 SERVES_LABEL = "datum.value ? 'yes' : 'no (dashed)'"
-
-
-def curve_volumes(result: Result, points: int = CURVE_POINTS) -> list[float]:
-    """Volumes (tokens/month) to draw the cost curves at.
-
-    Log-spaced from half the smallest to twice the largest of: the scenario's volume, its sweep
-    volumes and every break-even; each of those volumes is included exactly so that the markers
-    sit on the curves.
-    """
-    marks = [result.workload.total_tokens_per_month]
-    marks += [row.tokens_per_month for row in result.sweep]
-    marks += [c.tokens_per_month for b in result.breakeven for c in b.crossings]
-    marks = [v for v in marks if v > 0 and math.isfinite(v)]
-    if not marks:
-        marks = [1e6, 1e11]
-    low, high = math.log10(min(marks) / 2), math.log10(max(marks) * 2)
-    step = (high - low) / (points - 1)
-    grid = [10 ** (low + i * step) for i in range(points)]
-    return sorted(set(grid) | set(marks))
 
 
 def _curve_rows(curve: list[SweepRow]) -> list[dict[str, Any]]:

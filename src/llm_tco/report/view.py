@@ -22,12 +22,10 @@ from llm_tco.scenario import Scenario
 __all__ = ["Align", "Report", "Table", "View", "build_report", "build_view"]
 
 
-# The page asks for a small simulation so that an edit stays well under 300 ms
-# (benchmarks/web_results.md); `llm-tco report` takes --samples. A fixed seed makes a link and
-# its downloaded report show the same bands.
+# The page's simulation size, seed and tornado spread: analyse()'s defaults
+# (llm_tco.analyse), so a link and its downloaded report show the same figures.
 VIEW_SAMPLES = 2_000
 VIEW_SEED = 0
-# Numbers without a stated range move +/-25% in the tornado, as `llm-tco sensitivity` does.
 TORNADO_SPREAD = 0.25
 
 
@@ -299,34 +297,22 @@ def build_report(
     samples: int = VIEW_SAMPLES,
     seed: int | None = VIEW_SEED,
 ) -> Report:
-    """Evaluate ``scenario`` and everything its report shows: the recommendation (with a
-    ``samples``-month simulation when the scenario has ranges), the tornado, the view, the
-    curves and the charts."""
-    from llm_tco.catalog.loader import load_catalog
-    from llm_tco.evaluate import evaluate
-    from llm_tco.recommend_eval import recommend
-    from llm_tco.report.charts import build_charts, curve_volumes
+    """Everything a report of ``scenario`` shows, from one :func:`llm_tco.analyse.analyse`:
+    the result, the recommendation (with a ``samples``-month simulation when the scenario has
+    ranges), the tornado, the view, the curves and the charts."""
+    from llm_tco.analyse import analyse
+    from llm_tco.report.charts import build_charts
 
-    catalog = catalog or load_catalog()
-    result = evaluate(scenario, catalog)
-    # The curves are the core's own sweep at more volumes: the same arithmetic as the table.
-    curve = evaluate(scenario, catalog, volumes=curve_volumes(result)).sweep
-    recommendation = recommend(scenario, samples if scenario.uncertain else 0, seed, catalog)
-    sensitivity = _tornado(scenario, result, catalog)
+    analysis = analyse(scenario, catalog, samples, seed, TORNADO_SPREAD)
+    result, recommendation, sensitivity = (
+        analysis.result,
+        analysis.recommendation,
+        analysis.sensitivity,
+    )
     return Report(
         result=result,
         view=build_view(result, recommendation, sensitivity),
-        charts=build_charts(result, curve, recommendation.simulation, sensitivity),
+        charts=build_charts(result, analysis.curve, recommendation.simulation, sensitivity),
         recommendation=recommendation,
         sensitivity=sensitivity,
     )
-
-
-def _tornado(scenario: Scenario, result: Result, catalog: Catalog) -> Sensitivity | None:
-    """The tornado's default pair (see :func:`llm_tco.sensitivity.default_pair`); None with
-    fewer than two options."""
-    from llm_tco.sensitivity import tornado
-
-    if len(result.options) < 2:
-        return None
-    return tornado(scenario, None, None, TORNADO_SPREAD, catalog)
