@@ -80,6 +80,8 @@ class SampledCosts:
     # Per sample: the crossing lies beyond what the fixed-cost option can serve (not counted as
     # a break-even in ``breakeven_tokens``, which holds NaN there).
     breakeven_beyond: dict[tuple[str, str], NDArray[np.bool_]] = field(default_factory=dict)
+    # Per sample, each API and self-hosted option's line items (they sum to its monthly cost).
+    line_items: dict[str, dict[str, FloatArray]] = field(default_factory=dict)
 
 
 def _arr(value: Value, size: int) -> FloatArray:
@@ -189,16 +191,13 @@ def _api(option: OptionSpec, core: ApiOption, inputs: Inputs) -> ApiOption:
     return replace(core, **cast(dict[str, Any], values))
 
 
-def api_monthly(option: ApiOption, workload: Workload) -> Value:
-    return cast(Value, sum(api_line_items(option, workload).values()))
-
-
 # --- self-hosted ------------------------------------------------------------------------------
 
 
 @dataclass
 class SelfHostedSample:
     monthly_usd: FloatArray
+    line_items: dict[str, FloatArray]
     curve: CurveArrays
     capacity_tokens_per_month: FloatArray  # inf when the GPU count follows the load
     utilisation_mean: FloatArray
@@ -395,7 +394,8 @@ def _self_hosted(
     util = np.full(size, np.nan)
     if capacity is not None:
         util = _arr(total * (1 + retry) / seconds / (capacity * replicas), size)
-    return SelfHostedSample(monthly, curve, capacity_month, util)
+    lines = {name: _arr(amount, size) for name, amount in items.items()}
+    return SelfHostedSample(monthly, lines, curve, capacity_month, util)
 
 
 # --- the whole scenario -----------------------------------------------------------------------
@@ -428,17 +428,21 @@ def _sample_costs(
     monthly: dict[str, FloatArray] = {}
     api_per_token: dict[str, FloatArray] = {}
     own: dict[str, SelfHostedSample] = {}
+    lines: dict[str, dict[str, FloatArray]] = {}
     for p in priced:
         option = specs[p.result.name]
         if isinstance(p.core, ApiOption):
             api = _api(option, p.core, inputs)
-            monthly[option.name] = _arr(api_monthly(api, workload), size)
+            items = api_line_items(api, workload)
+            lines[option.name] = {k: _arr(v, size) for k, v in items.items()}
+            monthly[option.name] = _arr(sum(items.values()), size)
             api_per_token[option.name] = _arr(api_usd_per_token(api, workload), size)
         elif isinstance(p.core, SelfHostedOption):
             sample = _self_hosted(
                 option, p.core, inputs, workload, hours, catalog, size, p.never_serves is not None
             )
             own[option.name] = sample
+            lines[option.name] = sample.line_items
             monthly[option.name] = sample.monthly_usd
     for p in priced:
         option = specs[p.result.name]
@@ -478,6 +482,7 @@ def _sample_costs(
         api_usd_per_token=api_per_token,
         feasible=feasible,
         breakeven_beyond=beyond,
+        line_items=lines,
     )
 
 
