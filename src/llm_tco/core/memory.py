@@ -239,19 +239,18 @@ def _kv_token_layers(arch: ModelArch, context_tokens: float) -> float:
 
     Sliding-window layers keep at most ``sliding_window`` tokens each; a model that names a
     window but not how many layers use it (Mistral 7B v0.1's config) windows every layer.
+    Linear-attention layers (Qwen3-Next's Gated DeltaNet) keep a fixed-size state instead of a
+    growing cache; that state is small beside the cache and is not counted.
     """
     if context_tokens < 0:
         raise ScenarioError("context length cannot be negative", field="context_tokens")
+    layers = max(arch.layers - (arch.linear_attention_layers or 0), 0)
     window = arch.sliding_window
     if window is None:
-        return arch.layers * context_tokens
-    window_layers = (
-        arch.layers if arch.sliding_window_layers is None else arch.sliding_window_layers
-    )
-    window_layers = min(window_layers, arch.layers)
-    return (arch.layers - window_layers) * context_tokens + window_layers * min(
-        context_tokens, window
-    )
+        return layers * context_tokens
+    window_layers = layers if arch.sliding_window_layers is None else arch.sliding_window_layers
+    window_layers = min(window_layers, layers)
+    return (layers - window_layers) * context_tokens + window_layers * min(context_tokens, window)
 
 
 def kv_cached_tokens(arch: ModelArch, context_tokens: float) -> float:
