@@ -72,6 +72,10 @@ class Priced:
     capacity_tokens_per_month: float | None = None  # fixed deployments only
     core: ApiOption | SelfHostedOption | None = None  # the resolved core inputs
     never_serves: str | None = None  # why it serves no volume at all (e.g. the model does not fit)
+    # Capacity from the capacity model (not stated, not measured): the Monte Carlo carries the
+    # model's out-of-source error on it. ``moe``: the model is a mixture of experts.
+    capacity_modelled: bool = False
+    moe: bool = False
 
 
 def serves(priced: Priced, volumes: FloatArray) -> tuple[NDArray[np.bool_], str | None]:
@@ -368,6 +372,8 @@ def _price_self_hosted(
         option, spec, core, gpu, arch, price, ops.lines, memory, capacity_source, workload, notes
     )
     priced.never_serves = never_serves
+    priced.capacity_modelled = capacity is not None and not _states_capacity(spec)
+    priced.moe = bool(arch and arch.experts)
     return priced
 
 
@@ -572,6 +578,15 @@ def _capacity(
     if arch is None:
         return None, None
     return _modelled_capacity(spec, arch, gpu, per_replica, workload, catalog, notes, name)
+
+
+def _states_capacity(spec: SelfHostedSpec) -> bool:
+    """Whether the scenario states or measured the capacity (else the capacity model gives it)."""
+    return (
+        spec.tokens_per_second_per_replica is not None
+        or spec.output_tokens_per_second_per_replica is not None
+        or spec.bench_result is not None
+    )
 
 
 def _request_shape(workload: Workload) -> tuple[float, float]:

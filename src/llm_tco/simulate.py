@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,7 +43,13 @@ from llm_tco.hybrid_eval import HybridCurve
 from llm_tco.result import Result
 from llm_tco.scenario import OptionSpec, Scenario, SelfHostedSpec
 
+if TYPE_CHECKING:
+    from llm_tco.capacity_factors import ErrorBand
+
 Value = float | FloatArray
+# The input path under which the Monte Carlo draws the capacity model's out-of-source error
+# (measured / predicted output tokens/s) for an option whose capacity the model gives.
+CAPACITY_ERROR = "capacity_model_error"
 
 
 @dataclass
@@ -330,7 +336,10 @@ def _capacity(
         return inputs.get(
             p + "output_tokens_per_second_per_replica", spec.output_tokens_per_second_per_replica
         ) / (1 - share)
-    return core.capacity_tokens_per_second
+    if core.capacity_tokens_per_second is None:
+        return None
+    # Modelled capacity times the model's out-of-source error (measured / predicted), when drawn.
+    return core.capacity_tokens_per_second * inputs.get(p + CAPACITY_ERROR, 1.0)
 
 
 def _self_hosted(
@@ -523,6 +532,30 @@ def _hybrid(
 # --- summary ----------------------------------------------------------------------------------
 
 
+def _capacity_error_draws(
+    state: PricedScenario, catalog: Catalog, samples: int, seed: int | None
+) -> dict[str, tuple[FloatArray, ErrorBand]]:
+    """Per option whose capacity the capacity model gives: draws of the model's out-of-source
+    error (measured / predicted), from its own seeded stream so other draws stay as they were."""
+    from llm_tco.capacity_factors import error_band
+    from llm_tco.catalog.loader import DATA_DIR
+
+    out: dict[str, tuple[FloatArray, ErrorBand]] = {}
+    for index, p in enumerate(state.priced):
+        if not p.capacity_modelled:
+            continue
+        band = error_band(p.moe, catalog.data_dir or DATA_DIR)
+        if band is None:
+            continue
+        rng = np.random.default_rng(None if seed is None else [seed, 1, index])
+        probs = sorted(band.quantiles)
+        ratios = [band.quantiles[q] for q in probs]
+        # Inverse CDF of the stored quantiles, flat beyond the outermost (as ErrorBand.sample).
+        values = np.interp(rng.uniform(0.0, 1.0, samples), probs, ratios)
+        out[f"options[{p.result.name}].self_hosted.{CAPACITY_ERROR}"] = (values, band)
+    return out
+
+
 def _percentiles(values: FloatArray) -> Percentiles:
     b = band(values)
     return Percentiles(p10=b.p10, p50=b.p50, p90=b.p90, mean=b.mean)
@@ -548,6 +581,8 @@ def simulate(
     point = point or evaluate(scenario, catalog, volumes=[], state=state)
     distributions = dict(scenario.uncertain)
     draws = draw(distributions, samples, seed)
+    modelled = _capacity_error_draws(state, catalog, samples, seed)
+    draws.update({path: values for path, (values, _) in modelled.items()})
     if not draws:
         draws = {"hours_per_month": np.full(samples, scenario.hours_per_month)}
     sampled = sample_costs(scenario, draws, catalog, state)
@@ -602,6 +637,16 @@ def simulate(
                 high=d.bounds[1],
             )
             for path, d in sorted(distributions.items())
+        ]
+        + [
+            InputRange(
+                path=path,
+                distribution=band.describe(),
+                point=1.0,
+                low=band.ratio_at(0.1),
+                high=band.ratio_at(0.9),
+            )
+            for path, (_, band) in sorted(modelled.items())
         ],
         options=options,
         breakeven=breakevens,
