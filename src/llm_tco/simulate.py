@@ -24,6 +24,7 @@ from llm_tco.core.costs import (
     SelfHostedOption,
     api_line_items,
     api_usd_per_token,
+    replicas_for,
 )
 from llm_tco.core.hybrid import Split, split_cost
 from llm_tco.core.uncertainty import (
@@ -367,7 +368,7 @@ def _self_hosted(
     if core.replicas is not None:
         replicas: Value = float(core.replicas)
     else:
-        replicas = np.maximum(np.ceil(total / per_step - STEP_EPS), core.min_replicas)
+        replicas = replicas_for(total, per_step, core.min_replicas)
     gpus = replicas * core.gpus_per_replica
     replica_monthly = core.gpus_per_replica * (gpu_monthly + power)
     items: dict[str, Value] = {"gpus": gpus * gpu_monthly, "power": gpus * power}

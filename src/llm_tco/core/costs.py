@@ -25,6 +25,18 @@ FloatArray = NDArray[np.float64]
 STEP_EPS = 1e-9
 
 
+def replicas_for(
+    load: float | FloatArray, per_replica: float | FloatArray, minimum: float = 0
+) -> FloatArray:
+    """Whole replicas that carry ``load`` at ``per_replica`` each (the one replica round-up),
+    at least ``minimum``; ``STEP_EPS`` keeps float error at an exact boundary from adding one.
+    Works on floats and on arrays of samples alike (a float gives a 0-d array)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        needed = np.ceil(np.asarray(load, dtype=np.float64) / per_replica - STEP_EPS)
+    result: FloatArray = np.maximum(needed, minimum)
+    return result
+
+
 @dataclass(frozen=True)
 class CostCurve:
     """cost(V) = fixed_usd + usd_per_token * V + step_usd * steps(V), V in tokens/month."""
@@ -44,8 +56,7 @@ class CostCurve:
         volume = np.asarray(tokens_per_month, dtype=np.float64)
         if not self.stepped:
             return np.zeros_like(volume)
-        needed = np.ceil(volume / self.tokens_per_step - STEP_EPS)
-        return np.maximum(needed, self.min_steps) + self.extra_steps
+        return replicas_for(volume, self.tokens_per_step, self.min_steps) + self.extra_steps
 
     def cost(self, tokens_per_month: ArrayLike) -> FloatArray:
         volume = np.asarray(tokens_per_month, dtype=np.float64)
@@ -178,8 +189,7 @@ def replicas_needed(option: SelfHostedOption, workload: Workload) -> int | None:
     tokens_per_step = option.tokens_per_replica_month(workload.peak_to_mean)
     if tokens_per_step is None:
         return None
-    needed = math.ceil(workload.total_tokens_per_month / tokens_per_step - STEP_EPS)
-    return max(option.min_replicas, needed)
+    return int(replicas_for(workload.total_tokens_per_month, tokens_per_step, option.min_replicas))
 
 
 def self_hosted_line_items(option: SelfHostedOption, workload: Workload) -> dict[str, float]:

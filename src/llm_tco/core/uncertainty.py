@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from llm_tco.core.costs import STEP_EPS, FloatArray
+from llm_tco.core.costs import STEP_EPS, FloatArray, replicas_for
 
 # z such that P(Z <= z) = 0.9 for a standard normal: lognormal sigma = ln(p90 / median) / z.
 Z90 = 1.2815515655446004
@@ -173,7 +173,7 @@ class CurveArrays:
     def steps(self, volume: FloatArray) -> FloatArray:
         stepped = np.isfinite(self.tokens_per_step) & (self.step_usd > 0)
         safe = np.where(stepped, self.tokens_per_step, 1.0)
-        needed = np.maximum(np.ceil(volume / safe - STEP_EPS), self.min_steps) + self.extra_steps
+        needed = replicas_for(volume, safe, self.min_steps) + self.extra_steps
         return np.where(stepped, needed, 0.0)
 
     def cost(self, volume: FloatArray) -> FloatArray:
