@@ -18,8 +18,9 @@ A serving step (one forward pass of a continuous batch, per pipeline stage) take
   all-to-all per MoE layer; between pipeline stages, one activation send;
 - a fixed per-step cost of the engine (scheduling, input preparation, sampling, detokenisation)
   plus one per layer (kernel launches) and one more per MoE layer (top-k routing, the
-  token sort / block alignment and the combine, each its own kernel). vLLM's V1 notes name this CPU overhead as the limit once
-  "execution time on the GPU is as low as ~5ms" (https://blog.vllm.ai/2025/01/27/v1-alpha-release.html);
+  token sort / block alignment and the combine, each its own kernel). vLLM's V1 notes name this
+  CPU overhead as the limit once "execution time on the GPU is as low as ~5ms"
+  (https://blog.vllm.ai/2025/01/27/v1-alpha-release.html);
   SGLang's overlap scheduler exists to hide it (https://lmsys.org/blog/2024-12-04-sglang-v0-4/).
 
 At concurrency C with prompts of I and outputs of O tokens, each step serves C decodes and,
