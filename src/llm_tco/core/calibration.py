@@ -85,7 +85,7 @@ PARAMETERS: tuple[Parameter, ...] = (
 REFERENCE_VENDOR = "nvidia"  # the shared values describe its GPUs; other vendors get offsets
 OFFSET_PRIOR_SD = 2.5  # logit / log units: how far an engine or vendor may pull from shared
 SHARED_PRIOR_SD = 3.0  # weak pull of shared values toward the start (keeps the fit defined)
-ROBUST_SCALE = 0.15
+ROBUST_SCALE = 0.3
 ROWS_PER_PUBLISHER = 60  # soft-L1 turns linear beyond ~15% log error
 
 
