@@ -80,8 +80,9 @@ def test_documented_example_runs() -> None:
     finally:
         os.chdir(cwd)
     lines = out.getvalue().splitlines()
-    # Seed 1 at 12B tokens/month: Haiku $20,000; the 4-GPU Llama deployment carries 4.41B at
-    # most, so Haiku is the cheapest that can serve though Llama is $9,200 on paper.
+    # Seed 1 at 12B tokens/month: Haiku $20,000; the 4-GPU Llama deployment cannot carry 12B
+    # (its modelled capacity is a few billion), so Haiku is the cheapest that can serve though
+    # Llama is $9,200 on paper.
     assert lines[0] == "claude-haiku-4.5"
     assert lines[1].startswith("9200.0 False ")
     # Llama 3.1 70B does not fit one 80 GB H100; the fewest that hold it are 4 (test_cli).

@@ -157,7 +157,7 @@ def test_modelled_capacity_carries_the_capacity_models_error_band() -> None:
     from support import run_example
 
     # Seed 1: the 4 x A100 Llama deployment's capacity comes from the capacity model. At
-    # 12B tokens/month it needs 12B / C of its modelled capacity C (4.41B/month): a sample
+    # 12B tokens/month it needs 12B / C of its modelled capacity C (tokens/month): a sample
     # whose measured/predicted ratio is below 12B / C cannot serve, one above can.
     path = (
         Path(__file__).resolve().parents[2] / "examples" / "seed1-high-volume-haiku-vs-llama.yaml"
