@@ -1,0 +1,206 @@
+"""The quality pilot's parts: prompt files and sampling, graders, endpoints, judge verdicts,
+Retry-After, and the scenario written with --out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from llm_tco.quality.client import retry_after_seconds
+from llm_tco.quality.endpoints import parse_endpoint
+from llm_tco.quality.errors import QualityError
+from llm_tco.quality.graders import bind, local_grade, parse_grader
+from llm_tco.quality.judge import read_verdict
+from llm_tco.quality.prompts import Message, PromptItem, load_prompts, stratified_sample
+from llm_tco.quality.runner import worst_case_usd
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+def test_jsonl_and_csv_prompts(tmp_path: Path) -> None:
+    jsonl = _write(
+        tmp_path / "p.jsonl",
+        [
+            {"prompt": "2+2?", "reference": "4", "task": "math"},
+            {
+                "messages": [
+                    {"role": "system", "content": "be brief"},
+                    {"role": "user", "content": "hi"},
+                ]
+            },
+            {"prompt": "2+2?", "reference": "4", "task": "math"},  # duplicate: kept once
+        ],
+    )
+    items = load_prompts(jsonl)
+    assert len(items) == 2 and items[1].task == "all" and len(items[1].messages) == 2
+    csv = tmp_path / "p.csv"
+    csv.write_text('prompt,reference,task\n"a, b",x,t1\nc,,t2\n')
+    rows = load_prompts(csv)
+    assert [r.messages[0].content for r in rows] == ["a, b", "c"] and rows[1].reference is None
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ({"reference": "x"}, "p.jsonl line 1"),
+        ({"prompt": "a", "messages": []}, "p.jsonl line 1"),
+        ({"prompt": "a", "colour": "red"}, "p.jsonl line 1.colour"),
+        ({"messages": [{"role": "robot", "content": "x"}]}, "p.jsonl line 1.messages.0.role"),
+    ],
+)
+def test_bad_prompt_rows_name_the_line(tmp_path: Path, row: dict, field: str) -> None:
+    with pytest.raises(QualityError) as caught:
+        load_prompts(_write(tmp_path / "p.jsonl", [row]))
+    assert caught.value.field == field
+
+
+def _items(counts: dict[str, int]) -> list[PromptItem]:
+    return [
+        PromptItem(messages=(Message(role="user", content=f"{task} {i}"),), task=task)
+        for task, n in counts.items()
+        for i in range(n)
+    ]
+
+
+def test_stratified_sample_keeps_each_label_in_proportion() -> None:
+    items = _items({"a": 600, "b": 300, "c": 100})
+    sample = stratified_sample(items, 500, seed=1)
+    # 500 of 1000: exactly half of each label.
+    assert Counter(i.task for i in sample) == {"a": 300, "b": 150, "c": 50}
+    assert stratified_sample(items, 500, seed=1) == sample  # same seed, same sample
+    assert stratified_sample(items, 500, seed=2) != sample
+    # 10 of 1000 with a label of 1%: largest remainder gives a 6, b 3, c 1.
+    assert Counter(i.task for i in stratified_sample(items, 10, 0)) == {"a": 6, "b": 3, "c": 1}
+    small = _items({"a": 98, "b": 1, "c": 1})
+    # 3 of 100: every label gets one, though b and c hold 1% each.
+    assert Counter(i.task for i in stratified_sample(small, 3, 0)) == {"a": 1, "b": 1, "c": 1}
+
+
+def _item(reference: str | None = None, task: str = "t") -> PromptItem:
+    return PromptItem(messages=(Message(role="user", content="q"),), reference=reference, task=task)
+
+
+def test_graders(tmp_path: Path) -> None:
+    def grade(spec: str, answer: str, reference: str | None = None) -> bool:
+        return local_grade([bind(parse_grader(spec))], answer, _item(reference)).passed
+
+    assert grade("exact", "  Paris ", "paris") and not grade("exact", "Paris, France", "paris")
+    assert grade(r"regex:\bPASS\b", "it is a PASS") and not grade(r"regex:^PASS", "no")
+    assert grade("json", '```json\n{"a": 1}\n```') and not grade("json", "{a: 1}")
+    schema = tmp_path / "s.json"
+    schema.write_text(
+        json.dumps(
+            {"type": "object", "required": ["age"], "properties": {"age": {"type": "integer"}}}
+        )
+    )
+    assert grade(f"json-schema:{schema}", '{"age": 3}')
+    assert not grade(f"json-schema:{schema}", '{"age": "three"}')
+    assert grade("numeric:0.01", "the answer is 1,000.5", "1000") and not grade(
+        "numeric:0.01", "1100", "1000"
+    )
+
+
+def test_python_grader_is_the_users_function(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "my_checks.py").write_text(
+        "def long_enough(answer, reference, task):\n"
+        "    return len(answer) >= 5, f'{len(answer)} characters'\n"
+        "def broken(answer, reference, task):\n"
+        "    raise ValueError('bug')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    grader = [bind(parse_grader("python:my_checks:long_enough"))]
+    assert local_grade(grader, "hello", _item()).passed
+    short = local_grade(grader, "hey", _item())
+    assert not short.passed and short.detail == "3 characters"
+    crashed = local_grade([bind(parse_grader("python:my_checks:broken"))], "x", _item())
+    assert not crashed.passed and crashed.reason == "python: raised ValueError"
+
+
+def test_a_schema_failure_does_not_quote_the_answer(tmp_path: Path) -> None:
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps({"type": "object", "properties": {"name": {"type": "integer"}}}))
+    result = local_grade(
+        [bind(parse_grader(f"json-schema:{schema}"))], '{"name": "SECRET-42"}', _item()
+    )
+    assert not result.passed and "SECRET" not in result.reason
+    assert (
+        result.detail is not None and "SECRET-42" in result.detail
+    )  # kept only with --keep-outputs
+
+
+def test_task_graders_apply_to_their_task_only() -> None:
+    graders = [bind(parse_grader("math=numeric:0")), bind(parse_grader("regex:."))]
+    assert local_grade(graders, "5", _item("5", task="math")).passed
+    assert not local_grade(graders, "6", _item("5", task="math")).passed
+    assert local_grade(graders, "six", _item(None, task="chat")).passed
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("bleu", "unknown grader"),
+        ("regex:(", "bad pattern"),
+        ("python:nosuchmodule:f", "cannot import"),
+        ("numeric:2", "between 0 and 1"),
+        ("exact:x", "takes no argument"),
+    ],
+)
+def test_bad_graders_are_refused(spec: str, message: str) -> None:
+    with pytest.raises(QualityError, match=message):
+        bind(parse_grader(spec))
+
+
+def test_endpoint_flag() -> None:
+    e = parse_endpoint(
+        "haiku=https://api.example.com/v1,model=claude-haiku-4-5,price_in=1,price_out=5"
+    )
+    assert (e.name, e.url, e.model, e.input_per_mtok, e.output_per_mtok) == (
+        "haiku",
+        "https://api.example.com/v1",
+        "claude-haiku-4-5",
+        1.0,
+        5.0,
+    )
+    # 1,000 tokens in and 200 out at $1/$5 per MTok: 0.001 + 0.001 = $0.002.
+    assert e.cost_usd(1000, 200) == pytest.approx(0.002)
+    for bad, field in [
+        ("nourl", "--endpoint"),
+        ("a=ftp://x,model=m", "--endpoint a"),
+        ("a=http://x", "--endpoint a"),
+        ("a=http://x,model=m,price=3", "--endpoint a"),
+        ("a=http://x,model=m,price_in=-1", "--endpoint a.price_in"),
+    ]:
+        with pytest.raises(QualityError) as caught:
+            parse_endpoint(bad)
+        assert caught.value.field == field, bad
+
+
+def test_worst_case_cost_bounds_a_request() -> None:
+    # "héllo" is 6 bytes + 8 per message = 14 tokens in at most; max_tokens 100 out.
+    # At $2/$10 per MTok: 14*2/1e6 + 100*10/1e6 = $0.001028.
+    e = parse_endpoint("a=http://x,model=m,price_in=2,price_out=10,max_tokens=100")
+    item = PromptItem(messages=(Message(role="user", content="héllo"),))
+    assert worst_case_usd(e, item) == pytest.approx(0.001028)
+
+
+def test_judge_verdicts() -> None:
+    assert read_verdict("Looks right.\nVERDICT: PASS").passed
+    assert not read_verdict("VERDICT: PASS? no, VERDICT: **FAIL**").passed  # the last one counts
+    unclear = read_verdict("I think it is fine")
+    assert not unclear.passed and unclear.reason == "judge: no verdict"
+
+
+def test_retry_after_seconds_and_dates() -> None:
+    assert retry_after_seconds("3") == 3.0 and retry_after_seconds("-1") == 0.0
+    now = dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=dt.UTC)
+    assert retry_after_seconds("Tue, 01 Dec 2026 12:00:07 GMT", now) == pytest.approx(7.0)
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
