@@ -204,3 +204,86 @@ def test_retry_after_seconds_and_dates() -> None:
     now = dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=dt.UTC)
     assert retry_after_seconds("Tue, 01 Dec 2026 12:00:07 GMT", now) == pytest.approx(7.0)
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def _result(accepted: tuple[int, int], tmp_path: Path):  # type: ignore[no-untyped-def]
+    from llm_tco.quality.endpoints import Endpoint
+    from llm_tco.quality.result import QualityResult
+    from llm_tco.quality.store import RequestRow
+    from llm_tco.quality.summary import differences, summarise_endpoint
+
+    items = [PromptItem(messages=(Message(role="user", content=str(i)),)) for i in range(10)]
+    endpoints = [
+        Endpoint(name="api", url="http://a", model="m", input_per_mtok=1, output_per_mtok=5),
+        Endpoint(name="own", url="http://b", model="m"),
+    ]
+    rows = [
+        RequestRow(
+            role="answer",
+            endpoint=e.name,
+            prompt_id=item.id,
+            task=item.task,
+            attempt=1,
+            status_code=200,
+            latency_ms=10,
+            input_tokens=100,
+            output_tokens=20,
+            cost_usd=e.cost_usd(100, 20),
+            accepted=i < n,
+        )
+        for e, n in zip(endpoints, accepted, strict=True)
+        for i, item in enumerate(items)
+    ]
+    summaries = [summarise_endpoint(e, items, rows, 1) for e in endpoints]
+    return QualityResult(
+        created_at="2026-12-01T12:00:00+00:00", prompts_file=str(tmp_path / "p.jsonl"),
+        sample_size=10, seed=0, tasks={"all": 10}, graders=["exact"], max_attempts=1,
+        endpoints=summaries, differences=differences(summaries), requests_sent=20,
+        records_kept=20, stopped="done", keep_outputs=False,
+    )  # fmt: skip
+
+
+def test_out_updates_the_base_scenarios_options(tmp_path: Path) -> None:
+    import yaml
+
+    from llm_tco.quality.scenario_out import write_scenario
+    from llm_tco.scenario import load_scenario
+
+    base = tmp_path / "base.yaml"
+    base.write_text(
+        yaml.safe_dump(
+            {
+                "workload": {"tokens_per_month": "1B", "input_share": 0.8},
+                "options": [
+                    {
+                        "name": "own",
+                        "self_hosted": {
+                            "model": "llama-3.3-70b",
+                            "gpu": "h100-sxm-80gb",
+                            "gpu_count": 2,
+                            "gpu_hourly_price": 2.5,
+                        },
+                    },
+                    {"name": "other", "api": {"input_per_mtok": 1, "output_per_mtok": 2}},
+                ],
+            }
+        )
+    )
+    out = tmp_path / "s.yaml"
+    warnings = write_scenario(_result((9, 6), tmp_path), out, base)
+    assert warnings == []
+    scenario = load_scenario(out)
+    names = [o.name for o in scenario.options]
+    assert names == ["own", "other", "api"]  # own updated in place, api added at its price
+    own = scenario.options[0]
+    # 6 of 10: the point is 0.6 and the ends are Wilson's (0.3127, 0.8318).
+    assert own.acceptance_rate == 0.6 and own.self_hosted is not None
+    dist = scenario.uncertain["options[own].acceptance_rate"]
+    assert dist.bounds == pytest.approx((0.3127, 0.8318), abs=1e-4)
+    assert own.acceptance_source is not None and "6 of 10" in own.acceptance_source
+    assert scenario.options[1].acceptance_source is None
+    # Nothing accepted: left out with a warning rather than a zero acceptance rate.
+    warnings = write_scenario(_result((0, 6), tmp_path), out, base)
+    assert warnings and "api: none of 10" in warnings[0]
+    with pytest.raises(QualityError, match="monthly volume"):
+        write_scenario(_result((9, 6), tmp_path), out)

@@ -179,7 +179,7 @@ def _run(
         )
     if settings.judge is not None and not quiet:
         sys.stderr.write("judge prompt:\n" + load_template(settings.judge_template) + "\n")
-    progress = _Progress(quiet=quiet or fmt != "table")
+    progress = _Progress(quiet=quiet or fmt != "table" or not sys.stderr.isatty())
     result = run_pilot(settings, on_row=progress.row)
     progress.end()
     warnings: list[str] = []

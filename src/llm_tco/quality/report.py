@@ -47,48 +47,55 @@ def endpoints_table(result: QualityResult) -> Table:
             rate_cell(e.acceptance),
             "-" if e.attempts_per_accepted is None else f"{e.attempts_per_accepted:.2f}",
             f"{e.retry_rate:.2f} [{e.retry_rate_low:.2f}, {e.retry_rate_high:.2f}]",
-            _ms(e, "p50"),
-            _ms(e, "p90"),
-            _ms(e, "p99"),
-            f"{e.input_tokens:,} / {e.output_tokens:,}" + (" (est.)" if e.tokens_estimated else ""),
-            usd(e.cost_usd),
-            usd(e.cost_per_accepted_usd, 6),
             ", ".join(f"{k} {v}" for k, v in sorted(e.errors.items())) or "-",
         ]
         for e in result.endpoints
     ]
     return Table(
-        title="Acceptance and cost per endpoint",
+        title="Acceptance per endpoint",
         columns=[
             "endpoint",
             "model",
             "accepted [95% CI]",
             "attempts/accepted",
             "retry rate [95% CI]",
+            "errors",
+        ],
+        align=["left", "left", "right", "right", "right", "left"],
+        rows=rows,
+        note="Wilson score intervals over the prompts finished (accepted, or out of attempts).",
+    )
+
+
+def cost_table(result: QualityResult) -> Table:
+    rows = [
+        [
+            e.name,
+            _ms(e, "p50"),
+            _ms(e, "p90"),
+            _ms(e, "p99"),
+            f"{e.input_tokens:,} / {e.output_tokens:,}" + (" (est.)" if e.tokens_estimated else ""),
+            usd(e.cost_usd),
+            usd(e.cost_per_accepted_usd, 6),
+            usd(e.judge_cost_usd),
+        ]
+        for e in result.endpoints
+    ]
+    return Table(
+        title="Latency, tokens and cost per endpoint",
+        columns=[
+            "endpoint",
             "p50 ms",
             "p90 ms",
             "p99 ms",
             "tokens in / out",
             "cost",
             "cost/accepted",
-            "errors",
+            "judge cost",
         ],
-        align=[
-            "left",
-            "left",
-            "right",
-            "right",
-            "right",
-            "right",
-            "right",
-            "right",
-            "right",
-            "right",
-            "right",
-            "left",
-        ],
+        align=["left", *["right"] * 7],
         rows=rows,
-        note="Wilson score intervals; cost at the endpoint's price, judge calls not included.",
+        note="Cost at the endpoint's price, re-asks included; the judge's cost is shown apart.",
     )
 
 
@@ -156,7 +163,11 @@ def build_view(result: QualityResult, warnings: list[str] | None = None) -> Qual
             ["outputs kept", "yes" if result.keep_outputs else "no"],
         ],
     )
-    tables = {"endpoints": endpoints_table(result), "tasks": tasks_table(result)}
+    tables = {
+        "endpoints": endpoints_table(result),
+        "cost": cost_table(result),
+        "tasks": tasks_table(result),
+    }
     if result.differences:
         tables["differences"] = differences_table(result)
     tables["settings"] = settings
