@@ -1,9 +1,9 @@
 """Test support for the quality pilot: the bench's fault proxy, taught two more replies.
 
 ``QuotaProxy`` adds the faults ``429`` (Too Many Requests with ``Retry-After``) and
-``pass`` / ``fail`` (a canned chat completion ending ``VERDICT: PASS`` or ``FAIL``, as a judge
-model would send; ``slow-pass`` after ``delay_s``), and keeps the JSON body of every request
-it received.
+``pass`` / ``fail`` / ``a`` / ``b`` / ``tie`` (a canned chat completion ending ``VERDICT: PASS``
+and so on, as a judge model would send; ``slow-pass`` after ``delay_s``), and keeps the JSON
+body of every request it received.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class QuotaProxy(FaultProxy):
                 f"Retry-After: {self.retry_after}\r\n",
                 b'{"error": "rate limited"}',
             )
-        elif fault in ("pass", "fail", "slow-pass"):
+        elif fault in ("pass", "fail", "a", "b", "tie", "slow-pass"):
             if fault == "slow-pass":
                 await asyncio.sleep(self.delay_s)
                 fault = "pass"

@@ -20,13 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import typer
 from bench_support import FaultProxy, llama_server, llama_server_available
 from quality_support import QuotaProxy
 from tiny_gguf import write_tiny_llama
 from typer.testing import CliRunner
 
-from llm_tco.quality.cli import register
+from llm_tco.cli import app
 from llm_tco.quality.store import RequestRow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,9 +57,7 @@ def prompts_file(folder: Path, n: int = 6, marker: str = "zq") -> Path:
 
 
 def quality(args: list[str]) -> tuple[int, str]:
-    app = typer.Typer()
-    register(app)
-    app.command("_")(lambda: None)
+    """``llm-tco quality ARGS`` in-process, through the main command line."""
     result = CliRunner().invoke(app, ["quality", *args])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         return result.exit_code, f"{result.output}\n{result.exception!r}"
@@ -195,7 +192,7 @@ def test_429_waits_are_bounded(server: str, tmp_path: Path) -> None:
 
 def _interrupt(args: list[str], proxy: QuotaProxy, after: int) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    command = [sys.executable, "-m", "llm_tco.quality.cli", "quality", *args, "--quiet"]
+    command = [sys.executable, "-m", "llm_tco", "quality", *args, "--quiet"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
@@ -284,6 +281,36 @@ def test_judge_grades_with_its_prompt_stored(server: str, tmp_path: Path) -> Non
     assert len(sent) == 4 and all("names exactly one word" in text for text in sent)
 
 
+def test_pairwise_judge_compares_with_the_baseline(server: str, tmp_path: Path) -> None:
+    # The judge always answers "VERDICT: A": the candidate wins exactly when shown first.
+    with QuotaProxy(server, faults=["a"]) as judge:
+        data = run_json(
+            [
+                "--prompts", str(prompts_file(tmp_path, 6)),
+                *endpoint("chat", server), *endpoint("plain", server, ",api=completions"),
+                "--grade", "regex:.", "--judge", f"j={judge.url},model=judge-model",
+                "--pairwise", "--keep-outputs", "--dir", str(tmp_path / "run"),
+            ]
+        )  # fmt: skip
+    kept = rows(tmp_path / "run")
+    answers = {(r.endpoint, r.prompt_id): r.answer for r in kept if r.role == "answer"}
+    shown_first = 0
+    for body, row in zip(
+        judge.prompts_sent(), [r for r in kept if r.role == "pairwise"], strict=True
+    ):
+        a_part = body.split("Answer A:")[1].split("Answer B:")[0]
+        candidate = answers[("plain", row.prompt_id)]
+        assert candidate is not None
+        shown_first += candidate.strip() in a_part and answers[("chat", row.prompt_id)] != candidate
+    pair = data["pairwise"][0]
+    assert (pair["endpoint"], pair["versus"], pair["compared"]) == ("plain", "chat", 6)
+    assert pair["wins"] == shown_first and pair["losses"] == 6 - shown_first
+    assert (
+        data["judge"]["modes"] == ["pairwise"]
+        and "{answer_b}" in data["judge"]["pairwise_prompt_template"]
+    )
+
+
 def test_redirects_are_not_followed(server: str, tmp_path: Path) -> None:
     with (
         FaultProxy(server, faults=["ok"]) as canary,
@@ -328,8 +355,6 @@ def test_nothing_of_a_prompt_or_answer_is_written_without_keep_outputs(
 
 
 def test_out_scenario_and_recommend_cite_the_measured_rates(server: str, tmp_path: Path) -> None:
-    from llm_tco.cli import app
-
     scenario = tmp_path / "s.yaml"
     data = run_json(
         [

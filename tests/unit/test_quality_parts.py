@@ -199,6 +199,19 @@ def test_judge_verdicts() -> None:
     assert not unclear.passed and unclear.reason == "judge: no verdict"
 
 
+def test_pairwise_verdicts_follow_the_candidates_position() -> None:
+    from llm_tco.quality.judge import candidate_first, read_preference
+
+    assert read_preference("VERDICT: A", first=True) == "win"
+    assert read_preference("VERDICT: A", first=False) == "loss"
+    assert read_preference("so... VERDICT: b", first=False) == "win"
+    assert read_preference("VERDICT: TIE", first=True) == "tie"
+    assert read_preference("both fine", first=True) is None
+    # The order is fixed by the hash and splits about half each way over many prompts.
+    firsts = sum(candidate_first(f"{i:016x}", "llama") for i in range(1000))
+    assert 440 < firsts < 560
+
+
 def test_retry_after_seconds_and_dates() -> None:
     assert retry_after_seconds("3") == 3.0 and retry_after_seconds("-1") == 0.0
     now = dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=dt.UTC)

@@ -75,6 +75,9 @@ def quality(
         Path | None, typer.Option(help="judge prompt template with {answer} (and {prompt}, ...)")
     ] = None,
     rubric: Annotated[str | None, typer.Option(help="what the judge checks")] = None,
+    pairwise: Annotated[
+        bool, typer.Option(help="the judge also compares each endpoint's answers with the first's")
+    ] = False,
     sample: Annotated[int, typer.Option(help="prompts to sample, stratified by task", min=1)] = 500,
     seed: Annotated[int, typer.Option(help="sampling seed")] = 0,
     reask: Annotated[int, typer.Option(help="re-ask a failed answer up to N times", min=0)] = 0,
@@ -142,6 +145,7 @@ def quality(
             ),
             keep_outputs=keep_outputs,
             fresh=fresh,
+            pairwise=pairwise,
         )
         _run(settings, out, scenario, requests_per_month, html, quiet, fmt)
     except LlmTcoError as exc:
@@ -160,7 +164,7 @@ def _run(
 ) -> None:
     from llm_tco.core.units import parse_quantity
     from llm_tco.quality.errors import QualityError
-    from llm_tco.quality.judge import load_template
+    from llm_tco.quality.judge import PAIRWISE_PROMPT, load_template
     from llm_tco.quality.pilot import run_pilot
     from llm_tco.quality.report import render_html
     from llm_tco.quality.scenario_out import write_scenario
@@ -178,7 +182,10 @@ def _run(
             hint="e.g. --requests-per-month 2M, or --scenario BASE.yaml to update your own",
         )
     if settings.judge is not None and not quiet:
-        sys.stderr.write("judge prompt:\n" + load_template(settings.judge_template) + "\n")
+        if any(g.kind == "judge" for g in settings.graders):
+            sys.stderr.write("judge prompt:\n" + load_template(settings.judge_template) + "\n")
+        if settings.pairwise:
+            sys.stderr.write("pairwise judge prompt:\n" + PAIRWISE_PROMPT + "\n")
     progress = _Progress(quiet=quiet or fmt != "table" or not sys.stderr.isatty())
     result = run_pilot(settings, on_row=progress.row)
     progress.end()
@@ -219,10 +226,3 @@ class _Progress:
 
 def register(app: typer.Typer) -> None:
     app.command("quality")(quality)
-
-
-if __name__ == "__main__":  # `python -m llm_tco.quality.cli quality ...` (tests send it SIGINT)
-    holder = typer.Typer()
-    register(holder)
-    holder.command("_")(lambda: None)  # keep `quality` a subcommand
-    holder()

@@ -14,16 +14,18 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from llm_tco.quality.endpoints import Endpoint
 from llm_tco.quality.errors import QualityError
 from llm_tco.quality.graders import JUDGE, GraderSpec, bind, check_references
-from llm_tco.quality.judge import DEFAULT_RUBRIC, JudgePrompt
+from llm_tco.quality.judge import DEFAULT_RUBRIC, PAIRWISE_PROMPT, JudgePrompt, load_template
 from llm_tco.quality.prompts import load_prompts, stratified_sample
 from llm_tco.quality.result import JudgeSettings, QualityResult
-from llm_tco.quality.runner import Judge, Limits, Plan, Runner
+from llm_tco.quality.runner import Judge, Limits, Pairwise, Plan, Runner
 from llm_tco.quality.store import RequestRow, StateFile
 from llm_tco.quality.summary import differences, summarise_endpoint
+from llm_tco.quality.summary import pairwise as pairwise_summaries
 
 RESULT_FILE = "result.json"
 DEFAULT_SAMPLE = 500  # the articles: "Run 500 samples from your actual production workload"
@@ -44,6 +46,7 @@ class PilotSettings:
     limits: Limits = field(default_factory=Limits)
     keep_outputs: bool = False
     fresh: bool = False
+    pairwise: bool = False
 
 
 def _check(settings: PilotSettings) -> None:
@@ -57,8 +60,14 @@ def _check(settings: PilotSettings) -> None:
     uses_judge = any(g.kind == JUDGE for g in settings.graders)
     if uses_judge and settings.judge is None:
         raise QualityError("the judge grader needs --judge NAME=URL,model=...", field="--judge")
-    if settings.judge is not None and not uses_judge:
-        raise QualityError("--judge is given but no --grade judge uses it", field="--grade")
+    if settings.pairwise and settings.judge is None:
+        raise QualityError("--pairwise needs --judge NAME=URL,model=...", field="--judge")
+    if settings.pairwise and len(settings.endpoints) < 2:
+        raise QualityError("--pairwise compares two or more endpoints", field="--endpoint")
+    if settings.judge is not None and not uses_judge and not settings.pairwise:
+        raise QualityError(
+            "--judge is given but neither --grade judge nor --pairwise uses it", field="--judge"
+        )
     if settings.max_attempts < 1:
         raise QualityError("at least one attempt per prompt", field="--max-attempts")
 
@@ -75,9 +84,28 @@ def fingerprint(settings: PilotSettings, ids: list[str], template: str | None) -
         if settings.judge is None
         else [settings.judge.url, settings.judge.model, template, settings.rubric],
         "max_attempts": settings.max_attempts,
+        "pairwise": settings.pairwise,
         "prompts": sorted(ids),
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _judge_settings(settings: PilotSettings, template: str | None) -> JudgeSettings | None:
+    if settings.judge is None:
+        return None
+    modes: list[Literal["rubric", "pairwise"]] = []
+    if template is not None:
+        modes.append("rubric")
+    if settings.pairwise:
+        modes.append("pairwise")
+    return JudgeSettings(
+        endpoint=settings.judge.name,
+        model=settings.judge.model,
+        modes=modes,
+        rubric=settings.rubric,
+        prompt_template=template,
+        pairwise_prompt_template=PAIRWISE_PROMPT if settings.pairwise else None,
+    )
 
 
 def run_pilot(
@@ -91,9 +119,7 @@ def run_pilot(
     check_references(local, items)
     judge = None
     template = None
-    if settings.judge is not None:
-        from llm_tco.quality.judge import load_template
-
+    if settings.judge is not None and any(g.kind == JUDGE for g in settings.graders):
         template = load_template(settings.judge_template)
         tasks = {g.task for g in settings.graders if g.kind == JUDGE}
         judge = Judge(
@@ -101,7 +127,12 @@ def run_pilot(
             JudgePrompt(template, settings.rubric),
             None if None in tasks else frozenset(t for t in tasks if t is not None),
         )
-    plan = Plan(settings.endpoints, items, local, settings.max_attempts, judge, settings.limits)
+    pairwise = None
+    if settings.pairwise and settings.judge is not None:
+        pairwise = Pairwise(settings.judge, settings.rubric)
+    plan = Plan(
+        settings.endpoints, items, local, settings.max_attempts, judge, settings.limits, pairwise
+    )
     state = StateFile(
         settings.folder,
         fingerprint(settings, [i.id for i in items], template),
@@ -125,17 +156,10 @@ def run_pilot(
         tasks=dict(sorted(Counter(i.task for i in items).items())),
         graders=[g.label for g in settings.graders],
         max_attempts=settings.max_attempts,
-        judge=None
-        if judge is None or template is None
-        else JudgeSettings(
-            endpoint=judge.endpoint.name,
-            model=judge.endpoint.model,
-            mode="rubric",
-            rubric=settings.rubric,
-            prompt_template=template,
-        ),
+        judge=_judge_settings(settings, template),
         endpoints=summaries,
         differences=differences(summaries),
+        pairwise=pairwise_summaries(settings.endpoints, state.rows),
         requests_sent=runner.budget.sent,
         records_kept=len(state.rows),
         stopped=stopped,

@@ -137,6 +137,36 @@ def differences_table(result: QualityResult) -> Table:
     )
 
 
+def pairwise_table(result: QualityResult) -> Table:
+    rows = [
+        [
+            p.endpoint,
+            p.versus,
+            f"{p.wins} / {p.ties} / {p.losses}",
+            rate_cell(p.win),
+            rate_cell(p.at_least_as_good),
+            str(p.no_verdict),
+            usd(p.judge_cost_usd),
+        ]
+        for p in result.pairwise
+    ]
+    return Table(
+        title="Pairwise: the judge's preference against the baseline",
+        columns=[
+            "endpoint",
+            "versus",
+            "won / tied / lost",
+            "won [95% CI]",
+            "won or tied [95% CI]",
+            "no verdict",
+            "judge cost",
+        ],
+        align=["left", "left", "right", "right", "right", "right", "right"],
+        rows=rows,
+        note="Each pair shown in an order fixed by the prompt's hash, half each way.",
+    )
+
+
 def headline(result: QualityResult) -> str:
     parts = [f"{e.name} {pct(e.acceptance.rate)} accepted" for e in result.endpoints]
     text = f"{result.sample_size} prompts: " + ", ".join(parts)
@@ -170,6 +200,8 @@ def build_view(result: QualityResult, warnings: list[str] | None = None) -> Qual
     }
     if result.differences:
         tables["differences"] = differences_table(result)
+    if result.pairwise:
+        tables["pairwise"] = pairwise_table(result)
     tables["settings"] = settings
     pending = [
         f"{e.name}: {e.prompts_pending} prompts not finished"
@@ -181,7 +213,15 @@ def build_view(result: QualityResult, warnings: list[str] | None = None) -> Qual
         headline=headline(result),
         tables=tables,
         warnings=[*(warnings or []), *pending],
-        judge_prompt=result.judge.prompt_template if result.judge else None,
+        judge_prompt="\n\n".join(
+            t
+            for t in (
+                result.judge.prompt_template if result.judge else None,
+                result.judge.pairwise_prompt_template if result.judge else None,
+            )
+            if t
+        )
+        or None,
     )
 
 

@@ -75,14 +75,35 @@ class Difference(BaseModel):
     high: float
 
 
+class PairwiseSummary(BaseModel):
+    """The judge's verdicts on ``endpoint``'s final answers beside ``versus``'s (the baseline),
+    with Wilson intervals on the share it won and the share it won or tied."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: str
+    versus: str
+    compared: int
+    wins: int
+    ties: int
+    losses: int
+    no_verdict: int
+    win: Rate
+    at_least_as_good: Rate
+    judge_cost_usd: float | None
+
+
 class JudgeSettings(BaseModel):
+    """The judge and the prompts it was sent (templates; filled ones only with --keep-outputs)."""
+
     model_config = ConfigDict(extra="forbid")
 
     endpoint: str
     model: str
-    mode: Literal["rubric"]
+    modes: list[Literal["rubric", "pairwise"]]
     rubric: str
-    prompt_template: str
+    prompt_template: str | None
+    pairwise_prompt_template: str | None
 
 
 class QualityResult(BaseModel):
@@ -101,6 +122,7 @@ class QualityResult(BaseModel):
     judge: JudgeSettings | None = None
     endpoints: list[EndpointSummary]
     differences: list[Difference]
+    pairwise: list[PairwiseSummary] = []
     requests_sent: int = Field(description="requests sent by this and earlier (resumed) runs")
     records_kept: int
     stopped: StopReason

@@ -22,7 +22,13 @@ from dataclasses import dataclass, field, replace
 from llm_tco.quality.client import EndpointClient, Reply
 from llm_tco.quality.endpoints import Endpoint
 from llm_tco.quality.graders import Bound, Grade, local_grade
-from llm_tco.quality.judge import JudgePrompt, read_verdict
+from llm_tco.quality.judge import (
+    JudgePrompt,
+    candidate_first,
+    pairwise_question,
+    read_preference,
+    read_verdict,
+)
 from llm_tco.quality.prompts import PromptItem
 from llm_tco.quality.result import StopReason
 from llm_tco.quality.store import RequestRow, Role, StateFile, progress
@@ -48,6 +54,12 @@ class Judge:
     tasks: frozenset[str] | None  # None: judge every task
 
 
+@dataclass(frozen=True)
+class Pairwise:
+    endpoint: Endpoint
+    rubric: str
+
+
 @dataclass
 class Plan:
     endpoints: list[Endpoint]
@@ -56,6 +68,7 @@ class Plan:
     max_attempts: int = 1
     judge: Judge | None = None
     limits: Limits = field(default_factory=Limits)
+    pairwise: Pairwise | None = None
 
 
 def worst_case_usd(endpoint: Endpoint, item: PromptItem) -> float:
@@ -100,6 +113,15 @@ class Runner:
         self.budget = Budget(plan.limits, len(rows), sum(r.cost_usd or 0.0 for r in rows))
         self.stopped: StopReason | None = None
         self.resume_at: dict[str, float] = {}  # endpoint -> monotonic time a 429 asked to wait
+        # Pairwise: each endpoint's final answer by prompt, in memory (on disk only with
+        # --keep-outputs), and the (candidate, prompt) pairs already put to the judge.
+        self.finals: dict[tuple[str, str], str] = {}
+        self.compared: set[tuple[str, str]] = set()
+        for row in rows:
+            if row.role == "answer" and row.accepted is not None and row.answer is not None:
+                self.finals[(row.endpoint, row.prompt_id)] = row.answer
+            if row.role == "pairwise":
+                self.compared.add((row.endpoint.removeprefix("pairwise:"), row.prompt_id))
 
     def stop(self, reason: StopReason) -> None:
         if self.stopped is None:
@@ -114,9 +136,11 @@ class Runner:
             e.name: EndpointClient(e, timeout_s=self.plan.limits.timeout_s)
             for e in self.plan.endpoints
         }
-        judge = self.plan.judge
+        judge = self.plan.judge.endpoint if self.plan.judge else None
+        if self.plan.pairwise is not None:
+            judge = self.plan.pairwise.endpoint
         if judge is not None:
-            clients["judge"] = EndpointClient(judge.endpoint, timeout_s=self.plan.limits.timeout_s)
+            clients["judge"] = EndpointClient(judge, timeout_s=self.plan.limits.timeout_s)
         done = progress(self.state.rows)
         tasks = []
         for endpoint in self.plan.endpoints:
@@ -127,6 +151,8 @@ class Runner:
                     tasks.append(
                         asyncio.create_task(self._prompt(endpoint, clients, item, spent, gate))
                     )
+                elif self.plan.pairwise is not None:  # finished earlier: compare if not yet
+                    tasks.append(asyncio.create_task(self._compare(clients, endpoint, item)))
         loop = asyncio.get_running_loop()
         interrupts = 0
 
@@ -174,8 +200,51 @@ class Runner:
                 if self.stopped is not None:
                     return
                 accepted = await self._attempt(endpoint, clients, item, attempt)
-                if accepted is None or accepted:
-                    return  # nothing more to ask (stopped, or accepted)
+                if accepted is None:
+                    return  # stopped before it was graded
+                if accepted:
+                    break
+            if self.plan.pairwise is not None:
+                await self._compare(clients, endpoint, item)
+
+    async def _compare(
+        self, clients: dict[str, EndpointClient], endpoint: Endpoint, item: PromptItem
+    ) -> None:
+        """Put each finished endpoint's answer beside the baseline's to the judge, once."""
+        pairwise = self.plan.pairwise
+        assert pairwise is not None
+        base = self.plan.endpoints[0].name
+        names = (
+            [e.name for e in self.plan.endpoints[1:]] if endpoint.name == base else [endpoint.name]
+        )
+        for name in names:
+            key = (name, item.id)
+            candidate, baseline = self.finals.get(key), self.finals.get((base, item.id))
+            if candidate is None or baseline is None or key in self.compared or self.stopped:
+                continue
+            self.compared.add(key)
+            first = candidate_first(item.id, name)
+            question = pairwise_question(pairwise.rubric, item, candidate, baseline, first)
+            label = f"pairwise:{name}"
+            reply = await self._request(
+                pairwise.endpoint, clients["judge"], question, "pairwise", label, item, 1
+            )
+            if reply is None:
+                self.compared.discard(key)
+                continue
+            row = self._row("pairwise", pairwise.endpoint, label, item, 1, reply)
+            if reply.ok and reply.text is not None:
+                found = read_preference(reply.text, first)
+                row = row.model_copy(
+                    update={
+                        "preference": found,
+                        "grade_reason": "pairwise: no verdict"
+                        if found is None
+                        else f"pairwise: {found}",
+                        "detail": reply.text[:1000],
+                    }
+                )
+            self._keep(row)
 
     async def _attempt(
         self, endpoint: Endpoint, clients: dict[str, EndpointClient], item: PromptItem, attempt: int
@@ -216,6 +285,8 @@ class Runner:
         for kept in judge_rows:
             self._keep(kept)
         self._keep(row)
+        if row.accepted is not None and reply.text is not None:
+            self.finals[(endpoint.name, item.id)] = reply.text
         return row.accepted
 
     def _judged(self, item: PromptItem) -> bool:
@@ -274,7 +345,7 @@ class Runner:
                 except asyncio.CancelledError:
                     return None
                 waited += pause
-            if self.stopped is not None and role == "answer":
+            if self.stopped is not None and role != "judge":
                 return None
             worst = worst_case_usd(endpoint, question)
             refused = self.budget.reserve(worst)

@@ -26,7 +26,7 @@ from llm_tco.quality.prompts import PromptItem
 STATE_VERSION = 1
 STATE_FILE = "state.jsonl"
 PROMPTS_FILE = "prompts.jsonl"
-Role = Literal["answer", "judge"]
+Role = Literal["answer", "judge", "pairwise"]
 
 
 class RequestRow(BaseModel):
@@ -54,6 +54,7 @@ class RequestRow(BaseModel):
     cost_usd: float | None = None
     accepted: bool | None = None
     grade_reason: str | None = None
+    preference: Literal["win", "tie", "loss"] | None = None  # pairwise: the candidate's result
     # Only with --keep-outputs:
     answer: str | None = None
     detail: str | None = None

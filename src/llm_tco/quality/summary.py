@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from llm_tco.bench.metrics import Percentiles
 from llm_tco.quality.endpoints import Endpoint
 from llm_tco.quality.prompts import PromptItem
-from llm_tco.quality.result import Difference, EndpointSummary, Rate, TaskSummary
+from llm_tco.quality.result import (
+    Difference,
+    EndpointSummary,
+    PairwiseSummary,
+    Rate,
+    TaskSummary,
+)
 from llm_tco.quality.stats import mean_interval, newcombe_difference, wilson
 from llm_tco.quality.store import RequestRow
 
@@ -124,3 +130,31 @@ def differences(summaries: list[EndpointSummary]) -> list[Difference]:
                 )
             )
     return rows
+
+
+def pairwise(endpoints: list[Endpoint], rows: list[RequestRow]) -> list[PairwiseSummary]:
+    """Each endpoint's pairwise verdicts against the baseline (the first endpoint)."""
+    summaries = []
+    for endpoint in endpoints[1:]:
+        mine = [
+            r for r in rows if r.role == "pairwise" and r.endpoint == f"pairwise:{endpoint.name}"
+        ]
+        if not mine:
+            continue
+        counts = Counter(r.preference for r in mine if r.error_kind is None)
+        judged = counts["win"] + counts["tie"] + counts["loss"]
+        summaries.append(
+            PairwiseSummary(
+                endpoint=endpoint.name,
+                versus=endpoints[0].name,
+                compared=judged,
+                wins=counts["win"],
+                ties=counts["tie"],
+                losses=counts["loss"],
+                no_verdict=counts[None],
+                win=rate(counts["win"], judged),
+                at_least_as_good=rate(counts["win"] + counts["tie"], judged),
+                judge_cost_usd=_sum_cost(mine),
+            )
+        )
+    return summaries
