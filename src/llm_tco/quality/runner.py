@@ -34,6 +34,7 @@ from llm_tco.quality.result import StopReason
 from llm_tco.quality.store import RequestRow, Role, StateFile, progress
 
 MESSAGE_OVERHEAD_TOKENS = 8
+JUDGE_CLIENT = ":judge"  # no endpoint name holds a colon
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class Runner:
         if self.plan.pairwise is not None:
             judge = self.plan.pairwise.endpoint
         if judge is not None:
-            clients["judge"] = EndpointClient(judge, timeout_s=self.plan.limits.timeout_s)
+            clients[JUDGE_CLIENT] = EndpointClient(judge, timeout_s=self.plan.limits.timeout_s)
         done = progress(self.state.rows)
         tasks = []
         for endpoint in self.plan.endpoints:
@@ -227,7 +228,7 @@ class Runner:
             question = pairwise_question(pairwise.rubric, item, candidate, baseline, first)
             label = f"pairwise:{name}"
             reply = await self._request(
-                pairwise.endpoint, clients["judge"], question, "pairwise", label, item, 1
+                pairwise.endpoint, clients[JUDGE_CLIENT], question, "pairwise", label, item, 1
             )
             if reply is None:
                 self.compared.discard(key)
@@ -307,7 +308,7 @@ class Runner:
         question = judge.prompt.fill(item, answer)
         label = f"judge:{endpoint.name}"
         reply = await self._request(
-            judge.endpoint, clients["judge"], question, "judge", label, item, attempt
+            judge.endpoint, clients[JUDGE_CLIENT], question, "judge", label, item, attempt
         )
         if reply is None:
             return None
