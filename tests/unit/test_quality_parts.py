@@ -300,3 +300,29 @@ def test_out_updates_the_base_scenarios_options(tmp_path: Path) -> None:
     assert warnings and "api: none of 10" in warnings[0]
     with pytest.raises(QualityError, match="monthly volume"):
         write_scenario(_result((9, 6), tmp_path), out)
+
+
+def test_recommend_cites_measured_rates_and_overlapping_intervals() -> None:
+    from llm_tco.core import recommend as core
+
+    def option(name: str, usd: float, rate: float, ends: tuple[float, float]) -> core.OptionFacts:
+        return core.OptionFacts(
+            name=name, kind="api", monthly_usd=usd, acceptance_rate=rate,
+            acceptance_range=ends, acceptance_source=f"{name}: measured",
+        )  # fmt: skip
+
+    facts = core.Facts(
+        tokens_per_month=1e9,
+        hours_per_month=720,
+        peak_to_mean=1,
+        options=(option("a", 100, 0.9, (0.85, 0.94)), option("b", 50, 0.6, (0.5, 0.7))),
+    )
+    verdict = core.recommend(facts)
+    # Per accepted output: a 100/0.9 = $111, b 50/0.6 = $83: b.
+    assert verdict.choose.name == "b"
+    reason = next(r for r in verdict.reasons if r.code == "measured_acceptance")
+    assert "a 90.0% (95% interval 85.0%-94.0%)" in reason.text
+    assert reason.weight == "supports" and "a: measured" in reason.evidence
+    close = core.Facts(1e9, 720, 1, (option("a", 100, 0.9, (0.7, 0.95)), facts.options[1]))
+    reason = next(r for r in core.recommend(close).reasons if r.code == "measured_acceptance")
+    assert reason.weight == "caveat" and "b's interval overlaps a's" in reason.text
