@@ -31,7 +31,8 @@ from llm_tco.quality.store import RequestRow
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
          "juliet", "kilo", "lima"]  # fmt: skip
-ACCEPT = r"\b(the|of|and|to|in|is|a|e|i|o)\b"  # some random answers hold one of these, some not
+# At temperature 1.5 some of the tiny model's random answers hold one of these words, some not.
+ACCEPT = r"\b(the|of|and|to|in|is|a|e|i|o)\b"
 
 if not llama_server_available():
     if os.environ.get("CI"):
@@ -61,13 +62,13 @@ def quality(args: list[str]) -> tuple[int, str]:
     result = CliRunner().invoke(app, ["quality", *args])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         return result.exit_code, f"{result.output}\n{result.exception!r}"
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.output
 
 
 def run_json(args: list[str]) -> dict:
     code, output = quality([*args, "--format", "json", "--quiet"])
     assert code == 0, output
-    return json.loads(output[output.index("{") :])
+    return json.loads(output)
 
 
 def rows(folder: Path) -> list[RequestRow]:
@@ -84,8 +85,8 @@ def test_grading_two_endpoints_matches_the_stored_answers(server: str, tmp_path:
         data = run_json(
             [
                 "--prompts", str(prompts_file(tmp_path, 8)),
-                *endpoint("chat", proxy.url),
-                *endpoint("plain", proxy.url + "/v1", ",api=completions"),
+                *endpoint("chat", proxy.url, ",temperature=1.5"),
+                *endpoint("plain", proxy.url + "/v1", ",api=completions,temperature=1.5"),
                 "--grade", f"regex:{ACCEPT}",
                 "--dir", str(tmp_path / "run"), "--keep-outputs",
                 "--html", str(tmp_path / "r.html"),
@@ -105,7 +106,7 @@ def test_grading_two_endpoints_matches_the_stored_answers(server: str, tmp_path:
         assert by_task == {"a": 4, "b": 4}
     assert data["differences"][0]["endpoint"] == "plain"
     html = (tmp_path / "r.html").read_text()
-    assert "Acceptance and cost per endpoint" in html and "<script>alert" not in html
+    assert "Acceptance per endpoint" in html and "Latency, tokens and cost" in html
 
 
 def test_reasks_are_counted(server: str, tmp_path: Path) -> None:
@@ -356,10 +357,11 @@ def test_nothing_of_a_prompt_or_answer_is_written_without_keep_outputs(
 
 def test_out_scenario_and_recommend_cite_the_measured_rates(server: str, tmp_path: Path) -> None:
     scenario = tmp_path / "s.yaml"
+    hot = ",temperature=1.5"  # at temperature 0 the tiny model says the same to every prompt
     data = run_json(
         [
-            "--prompts", str(prompts_file(tmp_path, 8)),
-            *endpoint("chat", server), *endpoint("plain", server, ",api=completions"),
+            "--prompts", str(prompts_file(tmp_path, 12)),
+            *endpoint("chat", server, hot), *endpoint("plain", server, ",api=completions" + hot),
             "--grade", f"regex:{ACCEPT}", "--reask", "1", "--dir", str(tmp_path / "run"),
             "--out", str(scenario), "--requests-per-month", "2M",
         ]
