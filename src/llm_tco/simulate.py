@@ -87,8 +87,9 @@ class SampledCosts:
     # Per sample: the crossing lies beyond what the fixed-cost option can serve (not counted as
     # a break-even in ``breakeven_tokens``, which holds NaN there).
     breakeven_beyond: dict[tuple[str, str], NDArray[np.bool_]] = field(default_factory=dict)
-    # Per sample, each API and self-hosted option's line items (they sum to its monthly cost).
-    line_items: dict[str, dict[str, FloatArray]] = field(default_factory=dict)
+    # Each API and self-hosted option's line items, one value per sample or one for all of them
+    # (they sum to its monthly cost).
+    line_items: dict[str, dict[str, Value]] = field(default_factory=dict)
 
 
 def _arr(value: Value, size: int) -> FloatArray:
@@ -204,7 +205,7 @@ def _api(option: OptionSpec, core: ApiOption, inputs: Inputs) -> ApiOption:
 @dataclass
 class SelfHostedSample:
     monthly_usd: FloatArray
-    line_items: dict[str, FloatArray]
+    line_items: dict[str, Value]
     curve: CurveArrays
     capacity_tokens_per_month: FloatArray  # inf when the GPU count follows the load
     utilisation_mean: FloatArray
@@ -404,8 +405,7 @@ def _self_hosted(
     util = np.full(size, np.nan)
     if capacity is not None:
         util = _arr(total * (1 + retry) / seconds / (capacity * replicas), size)
-    lines = {name: _arr(amount, size) for name, amount in items.items()}
-    return SelfHostedSample(monthly, lines, curve, capacity_month, util)
+    return SelfHostedSample(monthly, items, curve, capacity_month, util)
 
 
 # --- the whole scenario -----------------------------------------------------------------------
@@ -438,13 +438,13 @@ def _sample_costs(
     monthly: dict[str, FloatArray] = {}
     api_per_token: dict[str, FloatArray] = {}
     own: dict[str, SelfHostedSample] = {}
-    lines: dict[str, dict[str, FloatArray]] = {}
+    lines: dict[str, dict[str, Value]] = {}
     for p in priced:
         option = specs[p.result.name]
         if isinstance(p.core, ApiOption):
             api = _api(option, p.core, inputs)
             items = api_line_items(api, workload)
-            lines[option.name] = {k: _arr(v, size) for k, v in items.items()}
+            lines[option.name] = cast(dict[str, Value], items)
             monthly[option.name] = _arr(sum(items.values()), size)
             api_per_token[option.name] = _arr(api_usd_per_token(api, workload), size)
         elif isinstance(p.core, SelfHostedOption):

@@ -110,11 +110,14 @@ def api_usd_per_token(option: ApiOption, workload: Workload) -> float | FloatArr
     """
     total = workload.input_tokens_per_month + workload.output_tokens_per_month
     monthly = sum(api_line_items(option, workload).values())
-    unit = replace(workload, input_tokens_per_month=0.5, output_tokens_per_month=0.5)
-    at_unit = sum(api_line_items(option, unit).values())
     positive = np.asarray(total) > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_token = np.where(positive, monthly / np.where(positive, total, 1.0), at_unit)
+    if np.all(positive):
+        per_token = np.asarray(monthly / total)
+    else:
+        unit = replace(workload, input_tokens_per_month=0.5, output_tokens_per_month=0.5)
+        at_unit = sum(api_line_items(option, unit).values())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_token = np.where(positive, monthly / np.where(positive, total, 1.0), at_unit)
     if np.ndim(per_token) == 0:
         return float(per_token)
     result: FloatArray = per_token
