@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,11 +33,15 @@ from llm_tco.core.workload import Workload
 from llm_tco.errors import LlmTcoError, ScenarioError
 from llm_tco.resolve import (
     GpuPrice,
+    Inputs,
     Notes,
+    OpsItems,
     ResolvedApi,
+    Value,
     fp8_support_note,
     gpu_price,
     ops_items,
+    point_inputs,
     resolve_api,
     resolve_workload,
 )
@@ -59,7 +63,12 @@ from llm_tco.scenario import OptionSpec, Scenario, SelfHostedSpec
 # request ("1K input + 200 output tokens each", seed "Open Source LLMs as Cost Floor").
 DEFAULT_OUTPUT_TOKENS_PER_REQUEST = 200.0
 DEFAULT_CONTEXT_TOKENS = 4096
-LOW_UTILISATION = 0.6  # "below 60% means you are overpaying for capacity" (same seed)
+LOW_UTILISATION = 0.6
+# The input path under which the Monte Carlo draws the capacity model's out-of-source error
+# (measured / predicted output tokens/s) for an option whose capacity the model gives.
+CAPACITY_ERROR = (
+    "capacity_model_error"  # "below 60% means you are overpaying for capacity" (same seed)
+)
 MAX_CROSSINGS_LISTED = 20
 
 
@@ -327,8 +336,7 @@ def _price_self_hosted(
             f"has {memory.available_gb:.0f} GB: use {need}, or a lower precision"
         )
         notes.warn("does_not_fit", never_serves, name)
-    price = gpu_price(name, spec, gpu, hours, catalog, notes)
-    ops = ops_items(name, spec, catalog, notes)
+    price, ops, numbers = self_hosted_numbers(option, spec, gpu, hours, catalog, notes)
     capacity, capacity_source = None, None
     if memory is None or memory.fits:  # a replica that cannot hold the model serves nothing
         capacity, capacity_source = _capacity(
@@ -354,19 +362,14 @@ def _price_self_hosted(
         )
     core = SelfHostedOption(
         name=name,
-        gpu_monthly_usd=price.monthly_usd_per_gpu,
-        power_monthly_usd_per_gpu=price.power_monthly_usd_per_gpu,
         gpus_per_replica=per_replica,
         replicas=replicas,
         capacity_tokens_per_second=capacity,
-        hours_per_month=hours,
         redundancy_replicas=1 if spec.redundancy == "n+1" else 0,
         unused_gpus=unused,
-        fixed_items=tuple(ops.items),
-        variable_per_mtok=spec.variable_per_mtok,
-        retry_rate=option.retry_rate,
         acceptance_rate=option.acceptance_rate,
         min_replicas=spec.min_replicas,
+        **numbers,
     )
     priced = _self_hosted_result(
         option, spec, core, gpu, arch, price, ops.lines, memory, capacity_source, workload, notes
@@ -375,6 +378,61 @@ def _price_self_hosted(
     priced.capacity_modelled = capacity is not None and not _states_capacity(spec)
     priced.moe = bool(arch and arch.experts)
     return priced
+
+
+def self_hosted_numbers(
+    option: OptionSpec,
+    spec: SelfHostedSpec,
+    gpu: GpuSpec,
+    hours: float,
+    catalog: Catalog,
+    notes: Notes,
+    inputs: Inputs | None = None,
+) -> tuple[GpuPrice, OpsItems, dict[str, Any]]:
+    """The deployment's prices and rates, read through ``inputs`` (floats without draws, arrays
+    of samples with them): GPU price and power, ops items, variable cost, retries, hours."""
+    inputs = inputs or point_inputs()
+    p = f"options[{option.name}]."
+    price = gpu_price(option.name, spec, gpu, hours, catalog, notes, inputs)
+    ops = ops_items(option.name, spec, catalog, notes, inputs)
+    numbers = {
+        "gpu_monthly_usd": price.monthly_usd_per_gpu,
+        "power_monthly_usd_per_gpu": price.power_monthly_usd_per_gpu,
+        "fixed_items": tuple(ops.items),
+        "variable_per_mtok": inputs.get(
+            p + "self_hosted.variable_per_mtok", spec.variable_per_mtok
+        ),
+        "retry_rate": inputs.get(p + "retry_rate", option.retry_rate),
+        "hours_per_month": inputs.get("hours_per_month", hours),
+    }
+    return price, ops, numbers
+
+
+def sampled_self_hosted(
+    option: OptionSpec,
+    point: SelfHostedOption,
+    workload: Workload,
+    hours: float,
+    catalog: Catalog,
+    inputs: Inputs,
+) -> SelfHostedOption:
+    """``point`` (the option priced at the scenario's values) with every number read again
+    through ``inputs``, by the same functions. A capacity the scenario states follows its
+    sampled value; one from a benchmark or the capacity model keeps its point figure, times the
+    capacity model's out-of-source error where that is drawn."""
+    spec = option.self_hosted
+    assert spec is not None
+    gpu = catalog.gpu(spec.gpu)
+    _, _, numbers = self_hosted_numbers(option, spec, gpu, hours, catalog, Notes(), inputs)
+    capacity = point.capacity_tokens_per_second
+    if capacity is not None:
+        stated, _ = stated_capacity(spec, workload, option.name, inputs)
+        if stated is not None:
+            capacity = stated
+        else:
+            path = f"options[{option.name}].self_hosted.{CAPACITY_ERROR}"
+            capacity = capacity * inputs.get(path, 1.0)
+    return replace(point, capacity_tokens_per_second=capacity, **numbers)
 
 
 def _lookup(fetch: Any, field: str) -> Any:
@@ -403,7 +461,7 @@ def _self_hosted_result(
     needed = replicas_needed(core, workload)
     replicas = core.replicas if core.replicas is not None else (needed or 1)
     gpus = replicas * core.gpus_per_replica + core.unused_gpus
-    per_gpu = format_usd(core.gpu_monthly_usd)
+    per_gpu = format_usd(float(core.gpu_monthly_usd))
     lines = []
     for key, amount in items.items():
         if key in ops_lines:
@@ -415,7 +473,7 @@ def _self_hosted_result(
                 price.source,
             ),
             "power": (
-                f"{gpus} GPUs x {format_usd(core.power_monthly_usd_per_gpu)}/month power",
+                f"{gpus} GPUs x {format_usd(float(core.power_monthly_usd_per_gpu))}/month power",
                 "scenario",
             ),
             "redundancy": (
@@ -430,7 +488,7 @@ def _self_hosted_result(
             ),
         }[key]
         lines.append(LineItem(name=key, monthly_usd=amount, formula=formula, source=source))
-    monthly = sum(items.values())
+    monthly = float(sum(items.values()))
     capacity_month = core.tokens_per_replica_month(workload.peak_to_mean)
     deployment = Deployment(
         gpu=gpu.id,
@@ -446,13 +504,13 @@ def _self_hosted_result(
         capacity_source=capacity_source,
         capacity_tokens_per_month=None if capacity_month is None else capacity_month * replicas,
         replicas_needed_at_peak=needed,
-        **_utilisation(core, workload, replicas),
+        **utilisation(core, workload, replicas),
     )
     if core.replicas is not None and needed is not None and needed > core.replicas:
         notes.warn(
             "capacity_exceeded",
             f"peak load needs {needed} replica(s) ({needed * core.gpus_per_replica} x {gpu.id}) "
-            f"at {format_tokens(core.capacity_tokens_per_second or 0)} tokens/s each "
+            f"at {format_tokens(float(core.capacity_tokens_per_second or 0))} tokens/s each "
             f"({capacity_source}), but the deployment has {core.replicas} "
             f"({core.replicas * core.gpus_per_replica} GPUs): it cannot carry this volume; "
             "use gpu_count: auto or more GPUs",
@@ -473,11 +531,12 @@ def _self_hosted_result(
     )
     fixed_capacity = None
     if core.replicas is not None and capacity_month is not None:
-        fixed_capacity = capacity_month * core.replicas
+        fixed_capacity = float(capacity_month * core.replicas)
     return Priced(result, self_hosted_curve(core, workload), fixed_capacity, core=core)
 
 
-def _utilisation(core: SelfHostedOption, workload: Workload, replicas: int) -> dict[str, Any]:
+def utilisation(core: SelfHostedOption, workload: Workload, replicas: Value) -> dict[str, Any]:
+    """Mean and peak load over capacity (floats, or arrays of samples)."""
     if core.capacity_tokens_per_second is None:
         return {"utilisation_at_peak": None, "utilisation_at_mean": None}
     seconds = core.hours_per_month * SECONDS_PER_HOUR
@@ -561,23 +620,38 @@ def _capacity(
     name: str,
 ) -> tuple[float | None, str | None]:
     """Total tokens/s (input + output) one replica serves at this workload's mix and SLO."""
-    output_share = 1 - workload.input_share
-    if spec.tokens_per_second_per_replica is not None:
-        return spec.tokens_per_second_per_replica, "scenario: tokens_per_second_per_replica"
-    if spec.output_tokens_per_second_per_replica is not None:
-        if output_share <= 0:
-            raise ScenarioError(
-                "an output rate says nothing about a workload with no output tokens",
-                field=f"options[{name}].self_hosted.output_tokens_per_second_per_replica",
-                hint="give tokens_per_second_per_replica",
-            )
-        total = spec.output_tokens_per_second_per_replica / output_share
-        return total, "scenario: output_tokens_per_second_per_replica / output share"
+    stated, source = stated_capacity(spec, workload, name, point_inputs())
+    if stated is not None:
+        return float(stated), source
     if spec.bench_result is not None:
         return _bench_capacity(spec, workload, name)
     if arch is None:
         return None, None
     return _modelled_capacity(spec, arch, gpu, per_replica, workload, catalog, notes, name)
+
+
+def stated_capacity(
+    spec: SelfHostedSpec, workload: Workload, name: str, inputs: Inputs
+) -> tuple[Value | None, str | None]:
+    """The capacity the scenario states (total tokens/s per replica), read through ``inputs``;
+    None when it states none."""
+    p = f"options[{name}].self_hosted."
+    if spec.tokens_per_second_per_replica is not None:
+        total = inputs.get(p + "tokens_per_second_per_replica", spec.tokens_per_second_per_replica)
+        return total, "scenario: tokens_per_second_per_replica"
+    if spec.output_tokens_per_second_per_replica is not None:
+        output_share = 1 - workload.input_share
+        if np.ndim(output_share) == 0 and output_share <= 0:
+            raise ScenarioError(
+                "an output rate says nothing about a workload with no output tokens",
+                field=f"{p}output_tokens_per_second_per_replica",
+                hint="give tokens_per_second_per_replica",
+            )
+        rate = inputs.get(
+            p + "output_tokens_per_second_per_replica", spec.output_tokens_per_second_per_replica
+        )
+        return rate / output_share, "scenario: output_tokens_per_second_per_replica / output share"
+    return None, None
 
 
 def _states_capacity(spec: SelfHostedSpec) -> bool:

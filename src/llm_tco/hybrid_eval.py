@@ -12,7 +12,6 @@ from numpy.typing import ArrayLike
 from llm_tco.core.costs import CostCurve, FloatArray
 from llm_tco.core.hybrid import (
     Split,
-    curve_arrays,
     max_share,
     optimise_share,
     split_cost,
@@ -55,7 +54,7 @@ def split_for(own: Priced, api: Priced, spec: HybridSpec) -> Split:
     if own.never_serves is not None:
         capacity = 0.0  # a deployment that cannot hold its model serves nothing: all overflows
     return Split(
-        own=curve_arrays(own.curve),
+        own=own.curve,
         api_usd_per_token=np.array([api.curve.usd_per_token]),
         capacity_tokens_per_month=np.array([math.inf if capacity is None else capacity]),
         fallback_rate=spec.fallback_rate,

@@ -14,7 +14,7 @@ import numpy as np
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core import elasticity as el
 from llm_tco.core import recommend as core
-from llm_tco.core.uncertainty import CurveArrays, first_breakeven
+from llm_tco.core.uncertainty import first_breakeven
 from llm_tco.core.units import SECONDS_PER_HOUR, format_tokens, format_usd
 from llm_tco.decide_result import (
     IdleChoice,
@@ -166,14 +166,7 @@ def capability_tax(
         after = b.tokens_per_month
         scale = api.acceptance_rate / own.acceptance_rate
         curve = taxed.curves[b.option]
-        scaled = CurveArrays(
-            curve.fixed_usd * scale,
-            curve.usd_per_token * scale,
-            curve.step_usd * scale,
-            curve.tokens_per_step,
-            curve.min_steps,
-            curve.extra_steps,
-        )
+        scaled = curve.scaled(scale)
         accepted = _finite(first_breakeven(scaled, taxed.api_usd_per_token[b.versus])[0])
         final = accepted if accepted is not None or scale != 1 else after
         shift = final / before if final is not None and before else None

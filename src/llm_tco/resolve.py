@@ -7,7 +7,11 @@ suspicious becomes a Warning or an Assumption in the result.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any, cast
+
+import numpy as np
+from numpy.typing import NDArray
 
 from llm_tco.catalog.loader import Catalog, normalise_name
 from llm_tco.catalog.schema import GpuSpec, ModelArch
@@ -22,6 +26,8 @@ from llm_tco.core.workload import Workload
 from llm_tco.errors import LlmTcoError, ScenarioError
 from llm_tco.result import ApiPriceInfo, Assumption, LineItem, Warning
 from llm_tco.scenario import ApiSpec, OptionSpec, SelfHostedSpec, WorkloadSpec
+
+Value = float | NDArray[np.float64]
 
 STALE_PRICE_DAYS = 365
 PRICE_TOLERANCE = 0.005  # explicit prices within 0.5% of the catalog's count as the same
@@ -41,53 +47,114 @@ class Notes:
         self.assumptions.append(Assumption(name=name, value=value, source=source, as_of=as_of))
 
 
+# --- inputs -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Inputs:
+    """Every numeric scenario input is read through here, by its path
+    (``options[llama].self_hosted.gpu_hourly_price``): a path with draws gives its array of
+    samples, any other its scenario value. With no draws every value is the scenario's float, so
+    the deterministic evaluation and the Monte Carlo are the same formulas with other inputs."""
+
+    draws: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+
+    def get(self, path: str, value: float | None) -> Value:
+        if path in self.draws:
+            self.used.add(path)
+            return self.draws[path]
+        assert value is not None, path
+        return value
+
+
+def point_inputs() -> Inputs:
+    """The scenario's own values: no draws."""
+    return Inputs()
+
+
+def _workload(**fields: Any) -> Workload:
+    """A workload whose fields are floats, or arrays of samples (its formulas are arithmetic)."""
+    return Workload(**fields)
+
+
 # --- workload ---------------------------------------------------------------------------------
 
 
-def resolve_workload(spec: WorkloadSpec, hours_per_month: float) -> tuple[Workload, str]:
-    """The monthly workload and a sentence saying how it was derived."""
-    days = hours_per_month / 24.0
-    shape = {
-        "peak_to_mean": spec.peak_to_mean,
-        "cached_input_share": spec.cached_input_share,
-        "batch_share": spec.batch_share,
-    }
+def resolve_workload(
+    spec: WorkloadSpec,
+    hours_per_month: float,
+    inputs: Inputs | None = None,
+    from_logs: Workload | None = None,
+) -> tuple[Workload, str]:
+    """The monthly workload and a sentence saying how it was derived.
+
+    ``from_logs``: the workload already read from the scenario's logs (not read again)."""
+    inputs = inputs or point_inputs()
+    w = "workload."
+    days = inputs.get("hours_per_month", hours_per_month) / 24.0
+    point_days = hours_per_month / 24.0
+
+    def shape(peak: float, cached: float, batch: float) -> dict[str, Value]:
+        return {
+            "peak_to_mean": inputs.get(w + "peak_to_mean", peak),
+            "cached_input_share": inputs.get(w + "cached_input_share", cached),
+            "batch_share": inputs.get(w + "batch_share", batch),
+        }
+
     if spec.from_logs is not None and spec.input_tokens_per_month is None and not _has_volume(spec):
-        return _workload_from_logs(spec, hours_per_month)
+        if from_logs is not None:
+            logs, how = from_logs, f"derived from logs {spec.from_logs}"
+        else:
+            logs, how = _workload_from_logs(spec, hours_per_month)
+        values = shape(logs.peak_to_mean, logs.cached_input_share, logs.batch_share)
+        return replace(logs, **cast(dict[str, Any], values)), how
+    fields = shape(spec.peak_to_mean, spec.cached_input_share, spec.batch_share)
     if spec.input_tokens_per_month is not None or spec.output_tokens_per_month is not None:
-        workload = Workload(
-            input_tokens_per_month=spec.input_tokens_per_month or 0.0,
-            output_tokens_per_month=spec.output_tokens_per_month or 0.0,
-            **shape,
+        workload = _workload(
+            input_tokens_per_month=inputs.get(
+                w + "input_tokens_per_month", spec.input_tokens_per_month or 0.0
+            ),
+            output_tokens_per_month=inputs.get(
+                w + "output_tokens_per_month", spec.output_tokens_per_month or 0.0
+            ),
+            **fields,
         )
         return workload, "input and output tokens per month as given"
     if spec.tokens_per_month is not None or spec.tokens_per_day is not None:
         assert spec.input_share is not None
+        share = inputs.get(w + "input_share", spec.input_share)
         if spec.tokens_per_month is not None:
-            total, how = spec.tokens_per_month, "tokens per month"
+            total = inputs.get(w + "tokens_per_month", spec.tokens_per_month)
+            how = "tokens per month"
         else:
             assert spec.tokens_per_day is not None
-            total, how = spec.tokens_per_day * days, f"tokens per day x {days:g} days"
-        workload = Workload(
-            input_tokens_per_month=total * spec.input_share,
-            output_tokens_per_month=total * (1 - spec.input_share),
-            **shape,
+            total = inputs.get(w + "tokens_per_day", spec.tokens_per_day) * days
+            how = f"tokens per day x {point_days:g} days"
+        workload = _workload(
+            input_tokens_per_month=total * share,
+            output_tokens_per_month=total * (1 - share),
+            **fields,
         )
         return workload, f"{how}, {spec.input_share:.0%} input"
     assert spec.input_tokens_per_request is not None
     assert spec.output_tokens_per_request is not None
     if spec.requests_per_month is not None:
-        requests, how = spec.requests_per_month, "requests per month"
+        requests = inputs.get(w + "requests_per_month", spec.requests_per_month)
+        how = "requests per month"
     else:
         assert spec.requests_per_day is not None
-        requests, how = spec.requests_per_day * days, f"requests per day x {days:g} days"
-    workload = Workload(
-        input_tokens_per_month=requests * spec.input_tokens_per_request,
-        output_tokens_per_month=requests * spec.output_tokens_per_request,
+        requests = inputs.get(w + "requests_per_day", spec.requests_per_day) * days
+        how = f"requests per day x {point_days:g} days"
+    per_in = inputs.get(w + "input_tokens_per_request", spec.input_tokens_per_request)
+    per_out = inputs.get(w + "output_tokens_per_request", spec.output_tokens_per_request)
+    workload = _workload(
+        input_tokens_per_month=requests * per_in,
+        output_tokens_per_month=requests * per_out,
         requests_per_month=requests,
-        input_tokens_per_request=spec.input_tokens_per_request,
-        output_tokens_per_request=spec.output_tokens_per_request,
-        **shape,
+        input_tokens_per_request=per_in,
+        output_tokens_per_request=per_out,
+        **fields,
     )
     return workload, f"{how} x tokens per request"
 
@@ -135,8 +202,15 @@ class ResolvedApi:
 
 
 def resolve_api(
-    option: OptionSpec, spec: ApiSpec, workload: Workload, catalog: Catalog, notes: Notes
+    option: OptionSpec,
+    spec: ApiSpec,
+    workload: Workload,
+    catalog: Catalog,
+    notes: Notes,
+    inputs: Inputs | None = None,
 ) -> ResolvedApi:
+    """The API option's prices; ``inputs`` gives sampled values where it has draws (the price
+    information then states the scenario's own values)."""
     name = option.name
     quote = None
     if spec.model is not None:
@@ -161,7 +235,7 @@ def resolve_api(
     assert input_price is not None and output_price is not None
     explicit = spec.input_per_mtok is not None
     source = "scenario" if explicit or quote is None else quote.source
-    cached = _cached_price(name, spec, input_price, quote, workload, notes)
+    cached = _cached_price(name, spec, input_price, quote, workload, notes, point_inputs())
     batch = _batch_discount(name, spec, quote, workload, notes)
     open_weight = spec.open_weight
     if open_weight is None:
@@ -176,14 +250,29 @@ def resolve_api(
         source=source,
         as_of=None if explicit or quote is None else quote.as_of,
     )
+    if inputs is not None and inputs.draws:
+        p = f"options[{name}]."
+        sampled_in = inputs.get(p + "api.input_per_mtok", input_price)
+        values: dict[str, Value] = {
+            "input_per_mtok": sampled_in,
+            "output_per_mtok": inputs.get(p + "api.output_per_mtok", output_price),
+            "cached_input_per_mtok": _cached_price(
+                name, spec, sampled_in, quote, workload, Notes(), inputs
+            ),
+            "batch_discount": inputs.get(p + "api.batch_discount", batch),
+            "retry_rate": inputs.get(p + "retry_rate", option.retry_rate),
+        }
+    else:
+        values = {
+            "input_per_mtok": input_price,
+            "output_per_mtok": output_price,
+            "cached_input_per_mtok": cached,
+            "batch_discount": batch,
+            "retry_rate": option.retry_rate,
+        }
+    # The core's cost formulas are plain arithmetic: they broadcast over arrays of samples.
     api = ApiOption(
-        name=name,
-        input_per_mtok=input_price,
-        output_per_mtok=output_price,
-        cached_input_per_mtok=cached,
-        batch_discount=batch,
-        retry_rate=option.retry_rate,
-        acceptance_rate=option.acceptance_rate,
+        name=name, acceptance_rate=option.acceptance_rate, **cast(dict[str, Any], values)
     )
     label = "hosted open-weight API" if open_weight else "API"
     return ResolvedApi(option=api, price=price, label=label)
@@ -222,19 +311,23 @@ def _compare_prices(
 def _cached_price(
     name: str,
     spec: ApiSpec,
-    input_price: float,
+    input_price: Value,
     quote: object,
     workload: Workload,
     notes: Notes,
-) -> float:
+    inputs: Inputs,
+) -> Any:
+    p = f"options[{name}].api."
     if spec.cached_input_per_mtok is not None:
-        return spec.cached_input_per_mtok
+        return inputs.get(p + "cached_input_per_mtok", spec.cached_input_per_mtok)
     if spec.cached_input_discount is not None:
-        return input_price * (1 - spec.cached_input_discount)
+        return input_price * (
+            1 - inputs.get(p + "cached_input_discount", spec.cached_input_discount)
+        )
     catalog_cached = getattr(quote, "cached_input_per_mtok", None)
     if catalog_cached is not None and spec.input_per_mtok is None:
         return float(catalog_cached)
-    if workload.cached_input_share > 0:
+    if np.any(np.asarray(workload.cached_input_share) > 0):
         notes.warn(
             "no_cache_price",
             "no cache-read price known: cached input is billed at the full input price; set "
@@ -252,7 +345,7 @@ def _batch_discount(
     discount = getattr(quote, "batch_discount", None)
     if discount is not None:
         return float(discount)
-    if workload.batch_share > 0:
+    if np.any(np.asarray(workload.batch_share) > 0):
         notes.warn(
             "no_batch_discount",
             "no batch discount known for this provider: batch traffic is billed at the standard "
@@ -267,21 +360,34 @@ def _batch_discount(
 
 @dataclass(frozen=True)
 class GpuPrice:
-    monthly_usd_per_gpu: float
-    power_monthly_usd_per_gpu: float
+    monthly_usd_per_gpu: Value
+    power_monthly_usd_per_gpu: Value
     formula: str
     source: str
 
 
 def gpu_price(
-    option: str, spec: SelfHostedSpec, gpu: GpuSpec, hours: float, catalog: Catalog, notes: Notes
+    option: str,
+    spec: SelfHostedSpec,
+    gpu: GpuSpec,
+    hours: float,
+    catalog: Catalog,
+    notes: Notes,
+    inputs: Inputs | None = None,
 ) -> GpuPrice:
-    """Monthly USD per GPU (rent, or purchase amortised) and power for owned GPUs."""
+    """Monthly USD per GPU (rent, or purchase amortised) and power for owned GPUs.
+
+    ``hours``: the scenario's hours per month; ``inputs`` gives sampled values where it has
+    draws (the formula text states the scenario's own values)."""
+    inputs = inputs or point_inputs()
+    p = f"options[{option}].self_hosted."
+    timed = inputs.get("hours_per_month", hours)
     if spec.gpu_hourly_price is not None:
-        monthly = spec.gpu_hourly_price * hours
+        monthly = inputs.get(p + "gpu_hourly_price", spec.gpu_hourly_price) * timed
         return GpuPrice(monthly, 0.0, f"${spec.gpu_hourly_price:g}/GPU-h x {hours:g} h", "scenario")
     if spec.gpu_monthly_price is not None:
-        return GpuPrice(spec.gpu_monthly_price, 0.0, "per-GPU monthly price as given", "scenario")
+        monthly = inputs.get(p + "gpu_monthly_price", spec.gpu_monthly_price)
+        return GpuPrice(monthly, 0.0, "per-GPU monthly price as given", "scenario")
     if spec.offer is not None:
         try:
             offer = catalog.offer(spec.offer, gpu.id)
@@ -290,21 +396,21 @@ def gpu_price(
             raise
         per_gpu = offer.price / offer.gpu_count
         if offer.price_unit == "hour":
-            monthly = per_gpu * hours
+            monthly = per_gpu * timed
             formula = f"{offer.provider} ${per_gpu:g}/GPU-h x {hours:g} h"
         else:
-            monthly = per_gpu * hours / DEFAULT_HOURS_PER_MONTH
+            monthly = per_gpu * timed / DEFAULT_HOURS_PER_MONTH
             formula = f"{offer.provider} {offer.currency} {per_gpu:g}/GPU-month"
         if offer.currency == "EUR":
             rate = _usd_per_eur(spec, catalog, notes)
-            monthly *= rate
+            monthly = monthly * inputs.get(p + "usd_per_eur", rate)
             formula += f" x {rate:g} USD/EUR"
         notes.assume(f"{option}: GPU price", formula, offer.source, offer.as_of)
         if (dt.date.today() - offer.as_of).days > STALE_PRICE_DAYS:
             notes.warn("stale_price", f"offer {offer.id} dates from {offer.as_of}", option)
         return GpuPrice(monthly, 0.0, formula, f"{offer.source} ({offer.as_of})")
     assert spec.purchase is not None
-    return _purchase_price(option, spec, gpu, hours, catalog, notes)
+    return _purchase_price(option, spec, gpu, hours, catalog, notes, inputs)
 
 
 def _usd_per_eur(spec: SelfHostedSpec, catalog: Catalog, notes: Notes) -> float:
@@ -321,10 +427,17 @@ def _usd_per_eur(spec: SelfHostedSpec, catalog: Catalog, notes: Notes) -> float:
 
 
 def _purchase_price(
-    option: str, spec: SelfHostedSpec, gpu: GpuSpec, hours: float, catalog: Catalog, notes: Notes
+    option: str,
+    spec: SelfHostedSpec,
+    gpu: GpuSpec,
+    hours: float,
+    catalog: Catalog,
+    notes: Notes,
+    inputs: Inputs,
 ) -> GpuPrice:
     purchase = spec.purchase
     assert purchase is not None
+    p = f"options[{option}].self_hosted.purchase."
     price = purchase.price_per_gpu
     source = "scenario"
     if price is None:
@@ -337,15 +450,22 @@ def _purchase_price(
         price = gpu.purchase_price_usd
         source = gpu.purchase_price_source or gpu.source
         notes.assume(f"{option}: GPU purchase price", format_usd(price), source, gpu.as_of)
-    monthly = price / purchase.amortization_months + purchase.hosting_monthly_per_gpu
+    monthly = inputs.get(p + "price_per_gpu", price) / inputs.get(
+        p + "amortization_months", purchase.amortization_months
+    ) + inputs.get(p + "hosting_monthly_per_gpu", purchase.hosting_monthly_per_gpu)
     formula = f"{format_usd(price)} / {purchase.amortization_months:g} months"
     if purchase.hosting_monthly_per_gpu:
         formula += f" + {format_usd(purchase.hosting_monthly_per_gpu)} hosting"
-    power = 0.0
+    power: Value = 0.0
     watts = purchase.watts_per_gpu if purchase.watts_per_gpu is not None else gpu.tdp_w
     if purchase.usd_per_kwh is not None and watts:
-        pue = purchase.pue or 1.0
-        power = watts / 1000 * hours * purchase.usd_per_kwh * pue
+        power = (
+            inputs.get(p + "watts_per_gpu", watts)
+            / 1000
+            * inputs.get("hours_per_month", hours)
+            * inputs.get(p + "usd_per_kwh", purchase.usd_per_kwh)
+            * inputs.get(p + "pue", purchase.pue or 1.0)
+        )
     elif purchase.usd_per_kwh is None:
         notes.warn(
             "no_power_price",
@@ -357,18 +477,32 @@ def _purchase_price(
 
 @dataclass
 class OpsItems:
-    items: list[tuple[str, float]]
+    items: list[tuple[str, Value]]
     lines: dict[str, LineItem]
 
 
-def ops_items(option: str, spec: SelfHostedSpec, catalog: Catalog, notes: Notes) -> OpsItems:
-    """Engineering, observability, storage, networking, load balancing, setup and other costs."""
-    items: list[tuple[str, float]] = []
+def ops_items(
+    option: str,
+    spec: SelfHostedSpec,
+    catalog: Catalog,
+    notes: Notes,
+    inputs: Inputs | None = None,
+) -> OpsItems:
+    """Engineering, observability, storage, networking, load balancing, setup and other costs.
+
+    ``inputs`` gives sampled values where it has draws; the line items (formula text and
+    source) state the scenario's own values, and exist only without draws."""
+    inputs = inputs or point_inputs()
+    p = f"options[{option}].self_hosted."
+    items: list[tuple[str, Value]] = []
     lines: dict[str, LineItem] = {}
 
-    def add(name: str, amount: float, formula: str, source: str | None = "scenario") -> None:
+    def add(name: str, amount: Value, formula: str, source: str | None = "scenario") -> None:
         items.append((name, amount))
-        lines[name] = LineItem(name=name, monthly_usd=amount, formula=formula, source=source)
+        if not inputs.draws:
+            lines[name] = LineItem(
+                name=name, monthly_usd=cast(float, amount), formula=formula, source=source
+            )
 
     stated = [
         spec.ops_monthly,
@@ -385,13 +519,14 @@ def ops_items(option: str, spec: SelfHostedSpec, catalog: Catalog, notes: Notes)
     if annual is None and (spec.engineer_fte is not None or spec.setup_weeks is not None):
         row = catalog.ops_default("engineer_annual_cost_usd")
         annual, annual_source = row.value, f"default: {row.source}"
+    sampled_annual = None if annual is None else inputs.get(p + "engineer_annual_cost", annual)
     if spec.ops_monthly is not None:
-        add("ops", spec.ops_monthly, "ops per month as given")
+        add("ops", inputs.get(p + "ops_monthly", spec.ops_monthly), "ops per month as given")
     if spec.engineer_fte is not None:
-        assert annual is not None
+        assert annual is not None and sampled_annual is not None
         add(
             "engineering",
-            spec.engineer_fte * annual / MONTHS_PER_YEAR,
+            inputs.get(p + "engineer_fte", spec.engineer_fte) * sampled_annual / MONTHS_PER_YEAR,
             f"{spec.engineer_fte:g} FTE x {format_usd(annual)}/yr / 12",
             annual_source,
         )
@@ -403,36 +538,46 @@ def ops_items(option: str, spec: SelfHostedSpec, catalog: Catalog, notes: Notes)
             rate, rate_source = row.value, f"default: {row.source}"
         add(
             "engineering",
-            spec.engineering_hours_per_month * rate,
+            inputs.get(p + "engineering_hours_per_month", spec.engineering_hours_per_month)
+            * inputs.get(p + "engineer_hourly_rate", rate),
             f"{spec.engineering_hours_per_month:g} h/month x ${rate:g}/h",
             rate_source,
         )
-    for key, value in (
-        ("observability", spec.observability_monthly),
-        ("storage", spec.storage_monthly),
-        ("networking", spec.networking_monthly),
-        ("load_balancing", spec.load_balancing_monthly),
+    for key, attribute in (
+        ("observability", "observability_monthly"),
+        ("storage", "storage_monthly"),
+        ("networking", "networking_monthly"),
+        ("load_balancing", "load_balancing_monthly"),
     ):
+        value = getattr(spec, attribute)
         if value is not None:
-            add(key, value, f"{key.replace('_', ' ')} per month as given")
+            add(
+                key,
+                inputs.get(p + attribute, value),
+                f"{key.replace('_', ' ')} per month as given",
+            )
     for key, value in spec.other_monthly.items():
-        add(key, value, "per month as given")
+        add(key, inputs.get(f"{p}other_monthly.{key}", value), "per month as given")
     if use_defaults:
         _default_ops(option, catalog, notes, add)
     if spec.setup_cost is not None or spec.setup_weeks is not None:
         months = spec.setup_amortization_months
+        sampled_months = inputs.get(p + "setup_amortization_months", months)
         if spec.setup_cost is not None:
             add(
                 "setup",
-                spec.setup_cost / months,
+                inputs.get(p + "setup_cost", spec.setup_cost) / sampled_months,
                 f"{format_usd(spec.setup_cost)} / {months:g} months",
             )
         else:
             assert spec.setup_weeks is not None and annual is not None
+            assert sampled_annual is not None
             weekly = annual / WEEKS_PER_YEAR
             add(
                 "setup",
-                spec.setup_weeks * weekly / months,
+                inputs.get(p + "setup_weeks", spec.setup_weeks)
+                * (sampled_annual / WEEKS_PER_YEAR)
+                / sampled_months,
                 f"{spec.setup_weeks:g} weeks x {format_usd(weekly)}/week / {months:g} months",
                 annual_source,
             )

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
+from llm_tco.core.costs import CostCurve
 from llm_tco.core.hybrid import Split, max_share, optimise_share, split_cost
-from llm_tco.core.uncertainty import CurveArrays
 from llm_tco.evaluate import evaluate
 from llm_tco.scenario import scenario_from_data
 
@@ -21,7 +21,7 @@ def _split(
     per_step: float = math.inf,
     routing: float = 0.0,
 ) -> Split:
-    own = CurveArrays(
+    own = CostCurve(
         np.array([fixed]),
         np.array([0.1e-6]),
         np.array([step]),

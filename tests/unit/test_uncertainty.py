@@ -127,9 +127,9 @@ def test_autoscaled_breakeven_matches_the_exact_search() -> None:
 
 
 def test_never_cheaper_is_nan() -> None:
-    from llm_tco.core.uncertainty import CurveArrays
+    from llm_tco.core.costs import CostCurve
 
-    own = CurveArrays(np.array([100.0]), np.array([2e-6]), np.zeros(1), np.array([np.inf]))
+    own = CostCurve(np.array([100.0]), np.array([2e-6]), np.zeros(1), np.array([np.inf]))
     assert np.isnan(first_breakeven(own, np.array([1e-6]))[0])
 
 

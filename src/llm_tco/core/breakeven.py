@@ -40,14 +40,14 @@ class CrossingSearch:
 
 def _search_bound(a: CostCurve, b: CostCurve) -> float:
     slope_gap = abs(a.asymptotic_usd_per_token - b.asymptotic_usd_per_token)
-    slack = abs(a.fixed_usd - b.fixed_usd)
+    slack = abs(float(a.fixed_usd) - float(b.fixed_usd))
     for curve in (a, b):
         if curve.stepped:
-            slack += curve.step_usd * (curve.min_steps + curve.extra_steps + 2)
+            slack += float(curve.step_usd) * (curve.min_steps + curve.extra_steps + 2)
     bound = slack / slope_gap if slope_gap > 0 else VOLUME_CAP
     for curve in (a, b):
         if curve.stepped:
-            bound = max(bound, (curve.min_steps + 1) * curve.tokens_per_step)
+            bound = max(bound, (curve.min_steps + 1) * float(curve.tokens_per_step))
     return float(min(max(bound * 1.01, 1.0), VOLUME_CAP))
 
 
@@ -61,7 +61,8 @@ def _breakpoints(curve: CostCurve, upper: float, budget: int) -> FloatArray:
 
 
 def find_crossings(a: CostCurve, b: CostCurve, limit: int = 100) -> CrossingSearch:
-    """Every volume V > 0 where the cheaper of ``a`` and ``b`` changes, in increasing order."""
+    """Every volume V > 0 where the cheaper of ``a`` and ``b`` changes, in increasing order
+    (point curves: floats)."""
     upper = _search_bound(a, b)
     points = np.unique(
         np.concatenate(
@@ -79,7 +80,7 @@ def find_crossings(a: CostCurve, b: CostCurve, limit: int = 100) -> CrossingSear
     left, right = points[:-1], points[1:]
     mid = (left + right) / 2
     # On each segment (left, right]: d(V) = intercept + slope * V, steps as at its middle.
-    slope = a.usd_per_token - b.usd_per_token
+    slope = float(a.usd_per_token) - float(b.usd_per_token)
     intercept = (a.fixed_usd + a.step_usd * a.steps(mid)) - (
         b.fixed_usd + b.step_usd * b.steps(mid)
     )

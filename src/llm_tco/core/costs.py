@@ -37,37 +37,81 @@ def replicas_for(
     return result
 
 
+Value = float | FloatArray
+
+
 @dataclass(frozen=True)
 class CostCurve:
-    """cost(V) = fixed_usd + usd_per_token * V + step_usd * steps(V), V in tokens/month."""
+    """cost(V) = fixed_usd + usd_per_token * V + step_usd * steps(V), V in tokens/month.
 
-    fixed_usd: float = 0.0
-    usd_per_token: float = 0.0
-    step_usd: float = 0.0
-    tokens_per_step: float = math.inf
+    The one cost-curve type: its parameters are floats (a point) or arrays with one value per
+    sample, and ``cost``/``steps`` broadcast; ``tokens_per_step`` is inf when the GPU count is
+    fixed (no steps)."""
+
+    fixed_usd: Value = 0.0
+    usd_per_token: Value = 0.0
+    step_usd: Value = 0.0
+    tokens_per_step: Value = math.inf
     min_steps: int = 0
     extra_steps: int = 0
 
     @property
     def stepped(self) -> bool:
-        return self.step_usd > 0 and math.isfinite(self.tokens_per_step)
+        """Whether a point curve has replica steps (for a curve of samples: any of them)."""
+        return bool(np.any(self.stepped_mask))
+
+    @property
+    def stepped_mask(self) -> NDArray[np.bool_]:
+        mask: NDArray[np.bool_] = np.isfinite(self.tokens_per_step) & (
+            np.asarray(self.step_usd) > 0
+        )
+        return mask
 
     def steps(self, tokens_per_month: ArrayLike) -> FloatArray:
         volume = np.asarray(tokens_per_month, dtype=np.float64)
-        if not self.stepped:
-            return np.zeros_like(volume)
-        return replicas_for(volume, self.tokens_per_step, self.min_steps) + self.extra_steps
+        if np.ndim(self.tokens_per_step) == 0 and np.ndim(self.step_usd) == 0:
+            if not self.stepped:
+                return np.zeros_like(volume)
+            return replicas_for(volume, self.tokens_per_step, self.min_steps) + self.extra_steps
+        stepped = self.stepped_mask
+        safe = np.where(stepped, self.tokens_per_step, 1.0)
+        needed = replicas_for(volume, safe, self.min_steps) + self.extra_steps
+        result: FloatArray = np.where(stepped, needed, 0.0)
+        return result
 
     def cost(self, tokens_per_month: ArrayLike) -> FloatArray:
         volume = np.asarray(tokens_per_month, dtype=np.float64)
-        return self.fixed_usd + self.usd_per_token * volume + self.step_usd * self.steps(volume)
+        result: FloatArray = (
+            self.fixed_usd + self.usd_per_token * volume + self.step_usd * self.steps(volume)
+        )
+        return result
+
+    def scaled(self, factor: Value) -> CostCurve:
+        """The same curve with every cost times ``factor`` (steps unchanged)."""
+        return replace(
+            self,
+            fixed_usd=self.fixed_usd * factor,
+            usd_per_token=self.usd_per_token * factor,
+            step_usd=self.step_usd * factor,
+        )
+
+    def column(self) -> CostCurve:
+        """Parameters as a column (samples x 1), to broadcast against a row of shares."""
+        at = (slice(None), None)
+        return replace(
+            self,
+            fixed_usd=np.atleast_1d(self.fixed_usd)[at],
+            usd_per_token=np.atleast_1d(self.usd_per_token)[at],
+            step_usd=np.atleast_1d(self.step_usd)[at],
+            tokens_per_step=np.atleast_1d(self.tokens_per_step)[at],
+        )
 
     @property
     def asymptotic_usd_per_token(self) -> float:
         """Average cost per extra token at large volume (replica cost spread over its tokens)."""
         if not self.stepped:
-            return self.usd_per_token
-        return self.usd_per_token + self.step_usd / self.tokens_per_step
+            return float(self.usd_per_token)
+        return float(self.usd_per_token + self.step_usd / self.tokens_per_step)
 
 
 @dataclass(frozen=True)
@@ -135,28 +179,29 @@ class SelfHostedOption:
 
     ``replicas`` None means the count follows the peak load (``gpu_count: auto``), which needs
     ``capacity_tokens_per_second`` (total tokens/s one replica serves at the workload's shape).
+    Prices, rates and capacity are floats, or arrays with one value per sample.
     """
 
     name: str
-    gpu_monthly_usd: float
+    gpu_monthly_usd: Value
     gpus_per_replica: int
     replicas: int | None
-    capacity_tokens_per_second: float | None
-    hours_per_month: float
-    power_monthly_usd_per_gpu: float = 0.0
+    capacity_tokens_per_second: Value | None
+    hours_per_month: Value
+    power_monthly_usd_per_gpu: Value = 0.0
     redundancy_replicas: int = 0
     unused_gpus: int = 0  # paid for but not part of any replica (gpu_count not a multiple)
-    fixed_items: tuple[tuple[str, float], ...] = field(default_factory=tuple)
-    variable_per_mtok: float = 0.0
-    retry_rate: float = 0.0
+    fixed_items: tuple[tuple[str, Value], ...] = field(default_factory=tuple)
+    variable_per_mtok: Value = 0.0
+    retry_rate: Value = 0.0
     acceptance_rate: float = 1.0
     min_replicas: int = 1
 
     @property
-    def replica_monthly_usd(self) -> float:
+    def replica_monthly_usd(self) -> Value:
         return self.gpus_per_replica * (self.gpu_monthly_usd + self.power_monthly_usd_per_gpu)
 
-    def tokens_per_replica_month(self, peak_to_mean: float) -> float | None:
+    def tokens_per_replica_month(self, peak_to_mean: Value) -> Value | None:
         """Base tokens/month one replica carries while its peak stays within capacity."""
         if self.capacity_tokens_per_second is None:
             return None
@@ -165,17 +210,17 @@ class SelfHostedOption:
 
 
 def self_hosted_curve(option: SelfHostedOption, workload: Workload) -> CostCurve:
-    fixed = sum(amount for _, amount in option.fixed_items)
+    fixed: Value = sum((amount for _, amount in option.fixed_items), 0.0)
     per_token = option.variable_per_mtok * (1.0 + option.retry_rate) / TOKENS_PER_MTOK
     spare = option.redundancy_replicas * option.replica_monthly_usd
-    fixed += option.unused_gpus * (option.gpu_monthly_usd + option.power_monthly_usd_per_gpu)
+    fixed = fixed + option.unused_gpus * (option.gpu_monthly_usd + option.power_monthly_usd_per_gpu)
     if option.replicas is not None:
         return CostCurve(
             fixed_usd=fixed + option.replicas * option.replica_monthly_usd + spare,
             usd_per_token=per_token,
         )
     tokens_per_step = option.tokens_per_replica_month(workload.peak_to_mean)
-    if tokens_per_step is None or tokens_per_step <= 0:
+    if tokens_per_step is None or (np.ndim(tokens_per_step) == 0 and tokens_per_step <= 0):
         raise ValueError("gpu_count auto needs a per-replica capacity")
     return CostCurve(
         fixed_usd=fixed,
@@ -187,30 +232,45 @@ def self_hosted_curve(option: SelfHostedOption, workload: Workload) -> CostCurve
     )
 
 
+def replica_count(option: SelfHostedOption, workload: Workload) -> Value | None:
+    """Replicas serving the workload: the fixed count, or those whose capacity covers the peak
+    load (None when capacity is unknown); a float, or an array of samples."""
+    if option.replicas is not None:
+        return float(option.replicas)
+    tokens_per_step = option.tokens_per_replica_month(workload.peak_to_mean)
+    if tokens_per_step is None:
+        return None
+    needed = replicas_for(workload.total_tokens_per_month, tokens_per_step, option.min_replicas)
+    return float(needed) if np.ndim(needed) == 0 else needed
+
+
 def replicas_needed(option: SelfHostedOption, workload: Workload) -> int | None:
-    """Replicas whose capacity covers the peak load (None when capacity is unknown)."""
+    """Replicas whose capacity covers the peak load of a point workload (None when capacity is
+    unknown)."""
     tokens_per_step = option.tokens_per_replica_month(workload.peak_to_mean)
     if tokens_per_step is None:
         return None
     return int(replicas_for(workload.total_tokens_per_month, tokens_per_step, option.min_replicas))
 
 
-def self_hosted_line_items(option: SelfHostedOption, workload: Workload) -> dict[str, float]:
-    """Monthly USD per line item; they sum to the monthly cost."""
-    replicas = option.replicas
+def self_hosted_line_items(option: SelfHostedOption, workload: Workload) -> dict[str, Value]:
+    """Monthly USD per line item; they sum to the monthly cost (floats, or arrays of samples)."""
+    replicas: Value | None = option.replicas
     if replicas is None:
-        replicas = replicas_needed(option, workload)
+        replicas = replica_count(option, workload)
         if replicas is None:
             raise ValueError("gpu_count auto needs a per-replica capacity")
+        if np.ndim(replicas) == 0:
+            replicas = int(replicas)
     gpus = replicas * option.gpus_per_replica + option.unused_gpus
-    items = {"gpus": gpus * option.gpu_monthly_usd}
-    if option.power_monthly_usd_per_gpu:
+    items: dict[str, Value] = {"gpus": gpus * option.gpu_monthly_usd}
+    if np.any(option.power_monthly_usd_per_gpu):
         items["power"] = gpus * option.power_monthly_usd_per_gpu
     if option.redundancy_replicas:
         items["redundancy"] = option.redundancy_replicas * option.replica_monthly_usd
     for name, amount in option.fixed_items:
         items[name] = items.get(name, 0.0) + amount
-    if option.variable_per_mtok:
+    if np.any(option.variable_per_mtok):
         tokens = workload.total_tokens_per_month * (1.0 + option.retry_rate)
         items["variable"] = tokens * option.variable_per_mtok / TOKENS_PER_MTOK
     return items

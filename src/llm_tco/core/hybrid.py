@@ -27,26 +27,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from llm_tco.core.costs import CostCurve, FloatArray, replicas_for
-from llm_tco.core.uncertainty import CurveArrays
-
-
-def curve_arrays(curve: CostCurve) -> CurveArrays:
-    """A scalar CostCurve as one-sample arrays."""
-    return CurveArrays(
-        fixed_usd=np.array([curve.fixed_usd]),
-        usd_per_token=np.array([curve.usd_per_token]),
-        step_usd=np.array([curve.step_usd]),
-        tokens_per_step=np.array([curve.tokens_per_step if curve.stepped else math.inf]),
-        min_steps=curve.min_steps,
-        extra_steps=curve.extra_steps,
-    )
 
 
 @dataclass(frozen=True)
 class Split:
     """The two halves of a hybrid; arrays hold one value per sample (or one for a point)."""
 
-    own: CurveArrays
+    own: CostCurve  # floats for a point, arrays (samples x 1) for samples
     api_usd_per_token: FloatArray
     capacity_tokens_per_month: FloatArray  # inf when the self-hosted side scales with load
     fallback_rate: float = 0.0
@@ -98,8 +85,8 @@ def candidate_shares(split: Split, volume: float, upper: float) -> FloatArray:
     capacity = float(split.capacity_tokens_per_month[0])
     if math.isfinite(capacity):
         points.append(capacity / volume)
-    step = float(split.own.tokens_per_step[0])
-    if math.isfinite(step) and split.own.step_usd[0] > 0:
+    step = float(np.ravel(split.own.tokens_per_step)[0])
+    if math.isfinite(step) and float(np.ravel(split.own.step_usd)[0]) > 0:
         count = int(replicas_for(upper * volume, step))
         points.extend((np.arange(1, count + 1) * step / volume).tolist())
     shares = np.asarray(points, dtype=np.float64)

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from llm_tco.core.costs import STEP_EPS, FloatArray, replicas_for
+from llm_tco.core.costs import STEP_EPS, CostCurve, FloatArray
 
 # z such that P(Z <= z) = 0.9 for a standard normal: lognormal sigma = ln(p90 / median) / z.
 Z90 = 1.2815515655446004
@@ -155,32 +155,7 @@ def breakeven_band(volumes: FloatArray) -> BreakevenBand:
 # --- vectorised cost curves and break-even -----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CurveArrays:
-    """Per-sample parameters of ``cost(V) = fixed + usd_per_token*V + step_usd*steps(V)``.
-
-    Mirrors :class:`llm_tco.core.costs.CostCurve` with one value per sample; ``tokens_per_step``
-    is inf when the GPU count is fixed (no steps).
-    """
-
-    fixed_usd: FloatArray
-    usd_per_token: FloatArray
-    step_usd: FloatArray
-    tokens_per_step: FloatArray
-    min_steps: int = 0
-    extra_steps: int = 0
-
-    def steps(self, volume: FloatArray) -> FloatArray:
-        stepped = np.isfinite(self.tokens_per_step) & (self.step_usd > 0)
-        safe = np.where(stepped, self.tokens_per_step, 1.0)
-        needed = replicas_for(volume, safe, self.min_steps) + self.extra_steps
-        return np.where(stepped, needed, 0.0)
-
-    def cost(self, volume: FloatArray) -> FloatArray:
-        return self.fixed_usd + self.usd_per_token * volume + self.step_usd * self.steps(volume)
-
-
-def first_breakeven(own: CurveArrays, api_usd_per_token: FloatArray) -> FloatArray:
+def first_breakeven(own: CostCurve, api_usd_per_token: FloatArray) -> FloatArray:
     """Per sample, the lowest volume at which ``own`` becomes no dearer than a linear API
     (NaN when it never does). Same formula as :func:`llm_tco.core.breakeven.find_crossings`:
     on the segment holding the crossing, V = -(fixed + step*n) / (own slope - API slope)."""

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import cast
+
+import numpy as np
 
 
 @dataclass(frozen=True)
 class Workload:
-    """A month of traffic. Token counts are per month; shares are in [0, 1]."""
+    """A month of traffic. Token counts are per month; shares are in [0, 1].
+
+    The fields are floats for a point; the Monte Carlo fills them with arrays of samples (the
+    same formulas, which are plain arithmetic)."""
 
     input_tokens_per_month: float
     output_tokens_per_month: float
@@ -25,6 +31,10 @@ class Workload:
     @property
     def input_share(self) -> float:
         total = self.total_tokens_per_month
+        if np.ndim(total):  # a workload of samples: its share per sample
+            with np.errstate(divide="ignore", invalid="ignore"):
+                shares = np.where(total > 0, self.input_tokens_per_month / total, 0.0)
+            return cast(float, shares)
         return self.input_tokens_per_month / total if total > 0 else 0.0
 
     @property
