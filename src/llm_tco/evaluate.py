@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -17,7 +18,6 @@ from llm_tco.catalog.schema import GpuSpec, ModelArch
 from llm_tco.core import memory
 from llm_tco.core.breakeven import find_crossings, sweep_costs, verdicts
 from llm_tco.core.costs import (
-    STEP_EPS,
     ApiOption,
     CostCurve,
     FloatArray,
@@ -27,6 +27,7 @@ from llm_tco.core.costs import (
     replicas_needed,
     self_hosted_curve,
     self_hosted_line_items,
+    within_capacity,
 )
 from llm_tco.core.units import SECONDS_PER_HOUR, format_tokens, format_usd, usd_per_mtok
 from llm_tco.core.workload import Workload
@@ -85,6 +86,9 @@ class Priced:
     # model's out-of-source error on it. ``moe``: the model is a mixture of experts.
     capacity_modelled: bool = False
     moe: bool = False
+    # One replica's capacity (total tokens/s) at other SLOs (TTFT ms, TPOT ms), from the same
+    # benchmark or capacity model; None when the scenario states the capacity.
+    capacity_at_slo: Callable[[float | None, float | None], float | None] | None = None
 
 
 def serves(priced: Priced, volumes: FloatArray) -> tuple[NDArray[np.bool_], str | None]:
@@ -99,7 +103,7 @@ def serves(priced: Priced, volumes: FloatArray) -> tuple[NDArray[np.bool_], str 
         f"beyond its capacity of {format_tokens(capacity)} tokens/month; use gpu_count: auto "
         "or more GPUs"
     )
-    return volumes <= capacity * (1 + STEP_EPS), reason
+    return within_capacity(volumes, capacity), reason
 
 
 @dataclass
@@ -376,6 +380,14 @@ def _price_self_hosted(
     )
     priced.never_serves = never_serves
     priced.capacity_modelled = capacity is not None and not _states_capacity(spec)
+    if capacity is not None and not _states_capacity(spec):
+
+        def at_slo(ttft_ms: float | None, tpot_ms: float | None) -> float | None:
+            slos = spec.model_copy(update={"ttft_slo_ms": ttft_ms, "tpot_slo_ms": tpot_ms})
+            found, _ = _capacity(slos, arch, gpu, per_replica, workload, catalog, Notes(), name)
+            return found
+
+        priced.capacity_at_slo = at_slo
     priced.moe = bool(arch and arch.experts)
     return priced
 
@@ -410,29 +422,76 @@ def self_hosted_numbers(
 
 def sampled_self_hosted(
     option: OptionSpec,
-    point: SelfHostedOption,
+    priced: Priced,
     workload: Workload,
     hours: float,
     catalog: Catalog,
     inputs: Inputs,
 ) -> SelfHostedOption:
-    """``point`` (the option priced at the scenario's values) with every number read again
-    through ``inputs``, by the same functions. A capacity the scenario states follows its
-    sampled value; one from a benchmark or the capacity model keeps its point figure, times the
-    capacity model's out-of-source error where that is drawn."""
+    """The option's core inputs (``priced``: priced at the scenario's values) with every number
+    read again through ``inputs``, by the same functions. A capacity the scenario states follows
+    its sampled value; one from a benchmark or the capacity model is found again at each unique
+    sampled pair of SLOs (rounded to ``SLO_DIGITS`` significant digits), times the capacity
+    model's out-of-source error where that is drawn."""
     spec = option.self_hosted
-    assert spec is not None
+    assert spec is not None and isinstance(priced.core, SelfHostedOption)
     gpu = catalog.gpu(spec.gpu)
     _, _, numbers = self_hosted_numbers(option, spec, gpu, hours, catalog, Notes(), inputs)
-    capacity = point.capacity_tokens_per_second
+    capacity = priced.core.capacity_tokens_per_second
+    p = f"options[{option.name}].self_hosted."
     if capacity is not None:
         stated, _ = stated_capacity(spec, workload, option.name, inputs)
         if stated is not None:
             capacity = stated
         else:
-            path = f"options[{option.name}].self_hosted.{CAPACITY_ERROR}"
-            capacity = capacity * inputs.get(path, 1.0)
-    return replace(point, capacity_tokens_per_second=capacity, **numbers)
+            if priced.capacity_at_slo is not None and any(
+                p + slo in inputs.draws for slo in ("ttft_slo_ms", "tpot_slo_ms")
+            ):
+                capacity = _capacity_over_slos(priced.capacity_at_slo, spec, p, inputs)
+            capacity = capacity * inputs.get(p + CAPACITY_ERROR, 1.0)
+    return replace(priced.core, capacity_tokens_per_second=capacity, **numbers)
+
+
+# Sampled SLOs reach the benchmark or capacity model quantised to this many evenly spaced
+# values across their sampled span (at most SLO_LEVELS**2 model runs for a pair of SLOs).
+SLO_LEVELS = 16
+
+
+def _capacity_over_slos(
+    at_slo: Callable[[float | None, float | None], float | None],
+    spec: SelfHostedSpec,
+    p: str,
+    inputs: Inputs,
+) -> FloatArray:
+    """One replica's capacity per sample of the SLOs: the benchmark or capacity model run once
+    per unique (quantised) pair of sampled values; NaN where no load meets the SLO."""
+    ttft = inputs.get(p + "ttft_slo_ms", spec.ttft_slo_ms)
+    tpot = inputs.get(p + "tpot_slo_ms", spec.tpot_slo_ms)
+    size = max(np.size(ttft) if ttft is not None else 1, np.size(tpot) if tpot is not None else 1)
+    columns = [
+        np.full(size, np.nan) if v is None else quantise(np.broadcast_to(v, size), SLO_LEVELS)
+        for v in (ttft, tpot)
+    ]
+    pairs, back = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
+    found = [
+        at_slo(None if np.isnan(a) else float(a), None if np.isnan(b) else float(b))
+        for a, b in pairs
+    ]
+    values = np.array([np.nan if f is None else f for f in found], dtype=np.float64)
+    result: FloatArray = values[np.ravel(back)]
+    return result
+
+
+def quantise(values: FloatArray, levels: int) -> FloatArray:
+    """Each value moved to the nearest of ``levels`` evenly spaced points across the values'
+    span (one value, or all equal: unchanged)."""
+    low, high = float(np.min(values)), float(np.max(values))
+    if not high > low:
+        return np.asarray(values, dtype=np.float64)
+    grid = np.linspace(low, high, levels)
+    index = np.rint((values - low) / (high - low) * (levels - 1)).astype(np.int64)
+    result: FloatArray = grid[index]
+    return result
 
 
 def _lookup(fetch: Any, field: str) -> Any:

@@ -125,8 +125,8 @@ def _line_items(split: Split, volume: float, share: float) -> dict[str, float]:
         "self_hosted": float(split.own.cost(np.array([served]))[0]) if share > 0 else 0.0,
         "api": price * (1.0 - share) * volume,
         "overflow_to_api": price * (own_tokens - served),
-        "fallback_to_api": price * split.fallback_rate * served,
-        "routing": split.routing_monthly_usd if 0 < share < 1 else 0.0,
+        "fallback_to_api": price * float(split.fallback_rate) * served,
+        "routing": float(split.routing_monthly_usd) if 0 < share < 1 else 0.0,
     }
     return items
 
@@ -154,7 +154,7 @@ def _hybrid_result(
         "capacity",
         "fallback_to_api": f"{split.fallback_rate:.0%} of {format_tokens(served)} self-hosted "
         "tokens re-sent",
-        "routing": f"router upkeep {format_usd(split.routing_monthly_usd)}/month",
+        "routing": f"router upkeep {format_usd(float(split.routing_monthly_usd))}/month",
     }
     lines = [
         LineItem(name=k, monthly_usd=v, formula=formulas[k], source="scenario")

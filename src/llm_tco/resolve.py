@@ -60,7 +60,7 @@ class Inputs:
     draws: dict[str, NDArray[np.float64]] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
 
-    def get(self, path: str, value: float | None) -> Value:
+    def get(self, path: str, value: Value | None) -> Value:
         if path in self.draws:
             self.used.add(path)
             return self.draws[path]

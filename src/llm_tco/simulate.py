@@ -19,7 +19,6 @@ from numpy.typing import NDArray
 
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core.costs import (
-    STEP_EPS,
     ApiOption,
     CostCurve,
     FloatArray,
@@ -29,6 +28,7 @@ from llm_tco.core.costs import (
     replica_count,
     self_hosted_curve,
     self_hosted_line_items,
+    within_capacity,
 )
 from llm_tco.core.hybrid import split_cost
 from llm_tco.core.uncertainty import (
@@ -110,8 +110,7 @@ def _self_hosted(
 ) -> SelfHostedSample:
     """Line items, cost curve and capacity per sample: the point option re-read through
     ``inputs`` and priced by the same core functions as :func:`llm_tco.evaluate.evaluate`."""
-    assert isinstance(point.core, SelfHostedOption)
-    core = sampled_self_hosted(option, point.core, workload, hours, catalog, inputs)
+    core = sampled_self_hosted(option, point, workload, hours, catalog, inputs)
     items = self_hosted_line_items(core, workload)
     curve = self_hosted_curve(core, workload)
     per_step = core.tokens_per_replica_month(workload.peak_to_mean)
@@ -179,11 +178,13 @@ def _sample_costs(
         if option.hybrid is not None:
             assert isinstance(p.curve, HybridCurve)
             monthly[option.name] = _hybrid(
+                option.name,
                 p.curve,
                 own[option.hybrid.self_hosted],
                 api_per_token[option.hybrid.api],
                 _total(workload),
                 size,
+                inputs,
             )
     volume = _arr(_total(workload), size)
     feasible = {}
@@ -191,14 +192,14 @@ def _sample_costs(
         name = p.result.name
         can = np.isfinite(monthly[name])
         if name in own:
-            can &= volume <= own[name].capacity_tokens_per_month * (1 + STEP_EPS)
+            can &= within_capacity(volume, own[name].capacity_tokens_per_month)
         feasible[name] = can
     breakeven: dict[tuple[str, str], FloatArray] = {}
     beyond: dict[tuple[str, str], NDArray[np.bool_]] = {}
     for a in own:
         for b in api_per_token:
             found = first_breakeven(own[a].curve, api_per_token[b])
-            past = np.isfinite(found) & (found > own[a].capacity_tokens_per_month * (1 + STEP_EPS))
+            past = np.isfinite(found) & ~within_capacity(found, own[a].capacity_tokens_per_month)
             breakeven[(a, b)] = np.where(past, np.nan, found)
             beyond[(a, b)] = past
     held = sorted(set(draws) - inputs.used - _workload_paths(draws))
@@ -221,23 +222,36 @@ def _workload_paths(draws: dict[str, FloatArray]) -> set[str]:
 
 
 def _hybrid(
-    curve: HybridCurve, own: SelfHostedSample, api_per_token: FloatArray, volume: Value, size: int
+    name: str,
+    curve: HybridCurve,
+    own: SelfHostedSample,
+    api_per_token: FloatArray,
+    volume: Value,
+    size: int,
+    inputs: Inputs,
 ) -> FloatArray:
-    """Per-sample hybrid cost: at its share, or the least over a 1% grid and the point optimum."""
+    """Per-sample hybrid cost (core.hybrid.split_cost) with sampled parts and routing settings:
+    at its share, or the least over a 1% grid and the point optimum."""
     assert curve.split is not None
     column = (slice(None), None)
+    p = f"options[{name}].hybrid."
+    fallback = inputs.get(p + "fallback_rate", curve.split.fallback_rate)
+    routing = inputs.get(p + "routing_monthly", curve.split.routing_monthly_usd)
     split = replace(
         curve.split,
         own=own.curve.column(),
         api_usd_per_token=api_per_token[column],
         capacity_tokens_per_month=own.capacity_tokens_per_month[column],
+        fallback_rate=_arr(fallback, size)[column],
+        routing_monthly_usd=_arr(routing, size)[column],
     )
-    shares = np.array([curve.share])
     if curve.optimise:
         grid = np.round(np.arange(0, 101) / 100, 2)
-        shares = np.unique(np.append(grid[grid <= curve.upper_share], curve.share))
+        shares = np.unique(np.append(grid[grid <= curve.upper_share], curve.share))[None, :]
+    else:
+        shares = _arr(inputs.get(p + "self_hosted_share", curve.share), size)[column]
     volumes = _arr(volume, size)[column]
-    costs = split_cost(split, volumes, shares[None, :])
+    costs = split_cost(split, volumes, shares)
     result: FloatArray = costs.min(axis=1)
     return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -175,3 +176,76 @@ def test_modelled_capacity_carries_the_capacity_models_error_band() -> None:
     sim = simulate(load_scenario(path), 500, seed=3)
     (band,) = [i for i in sim.inputs if i.path == error]
     assert band.point == 1.0 and band.low < 1.0 < band.high
+
+
+def _sample_at(data: dict[str, object], values: dict[str, float]) -> dict[str, float]:
+    draws = {path: np.array([value]) for path, value in values.items()}
+    sampled = sample_costs(scenario_from_data(copy.deepcopy(data)), draws)
+    assert not sampled.held_at_point, sampled.held_at_point
+    return {name: float(cost[0]) for name, cost in sampled.monthly_usd.items()}
+
+
+def test_sampled_slo_reaches_the_capacity_model() -> None:
+    # An SLO range on a deployment sized by the capacity model is no longer held at point: the
+    # sample drawn at a TPOT of 25 ms costs what evaluate gives with 25 ms written in, and a
+    # tight SLO (fewer tokens/s per replica, so more replicas) costs more than a loose one.
+    def data(tpot: object) -> dict[str, object]:
+        own = {
+            "model": "llama-3.1-8b",
+            "gpu": "a10",
+            "gpu_count": "auto",
+            "gpu_hourly_price": 0.6,
+            "tpot_slo_ms": tpot,
+        }
+        return {
+            "workload": {"tokens_per_month": "1B", "input_share": 0.8},
+            "options": [
+                {"name": "api", "api": {"input_per_mtok": 0.8, "output_per_mtok": 4}},
+                {"name": "own", "self_hosted": own},
+            ],
+        }
+
+    ranged = data({"low": 20, "high": 80})
+    path = "options[own].self_hosted.tpot_slo_ms"
+    costs = {}
+    for tpot in (20.0, 25.0, 80.0):
+        got = _sample_at(ranged, {path: tpot})["own"]
+        expected = evaluate(scenario_from_data(data(tpot)), volumes=[]).options[1].monthly_cost
+        assert got == pytest.approx(expected, rel=1e-12), tpot
+        costs[tpot] = got
+    assert costs[20.0] > costs[80.0]
+
+
+def test_sampled_routing_settings_reach_the_hybrid_split() -> None:
+    # Fallback rate, router upkeep and a fixed self-hosted share drawn at v cost what evaluate
+    # gives with v written in (examples/hybrid-llama-sonnet.yaml's hybrid-85).
+    import yaml
+
+    base = yaml.safe_load((EXAMPLES[0].parent / "hybrid-llama-sonnet.yaml").read_text())
+    hybrid = next(o for o in base["options"] if o["name"] == "hybrid-85")["hybrid"]
+    ranged = copy.deepcopy(base)
+    ranged_hybrid = next(o for o in ranged["options"] if o["name"] == "hybrid-85")["hybrid"]
+    ranged_hybrid.update(
+        fallback_rate={"low": 0.0, "high": 0.2},
+        routing_monthly={"low": 0, "high": 2000},
+        self_hosted_share={"low": 0.5, "high": 0.95},
+    )
+    p = "options[hybrid-85].hybrid."
+    for fallback, routing, share in ((0.0, 0.0, 0.5), (0.13, 1234.0, 0.9)):
+        got = _sample_at(
+            ranged,
+            {
+                p + "fallback_rate": fallback,
+                p + "routing_monthly": routing,
+                p + "self_hosted_share": share,
+                "options[llama-3.3-70b].self_hosted.ops_monthly": 1250.0,
+            },
+        )["hybrid-85"]
+        written = copy.deepcopy(base)
+        hybrid = next(o for o in written["options"] if o["name"] == "hybrid-85")["hybrid"]
+        hybrid.update(fallback_rate=fallback, routing_monthly=routing, self_hosted_share=share)
+        own = next(o for o in written["options"] if o["name"] == "llama-3.3-70b")
+        own["self_hosted"]["ops_monthly"] = 1250.0
+        result = evaluate(scenario_from_data(written), volumes=[])
+        expected = next(o for o in result.options if o.name == "hybrid-85").monthly_cost
+        assert got == pytest.approx(expected, rel=1e-12), (fallback, routing, share)

@@ -40,6 +40,16 @@ def replicas_for(
 Value = float | FloatArray
 
 
+def within_capacity(
+    tokens_per_month: ArrayLike, capacity_tokens_per_month: ArrayLike
+) -> NDArray[np.bool_]:
+    """Which volumes a deployment of this monthly capacity can serve (the one rule; float error
+    at the exact capacity, up to ``STEP_EPS``, still serves). NaN capacity serves nothing."""
+    volume = np.asarray(tokens_per_month, dtype=np.float64)
+    result: NDArray[np.bool_] = volume <= np.asarray(capacity_tokens_per_month) * (1 + STEP_EPS)
+    return result
+
+
 @dataclass(frozen=True)
 class CostCurve:
     """cost(V) = fixed_usd + usd_per_token * V + step_usd * steps(V), V in tokens/month.

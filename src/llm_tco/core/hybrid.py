@@ -36,8 +36,8 @@ class Split:
     own: CostCurve  # floats for a point, arrays (samples x 1) for samples
     api_usd_per_token: FloatArray
     capacity_tokens_per_month: FloatArray  # inf when the self-hosted side scales with load
-    fallback_rate: float = 0.0
-    routing_monthly_usd: float = 0.0
+    fallback_rate: float | FloatArray = 0.0
+    routing_monthly_usd: float | FloatArray = 0.0
 
 
 def split_cost(split: Split, volume: ArrayLike, share: ArrayLike) -> FloatArray:
