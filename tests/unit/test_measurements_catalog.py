@@ -67,8 +67,8 @@ def test_one_file_is_one_document_from_one_publisher(path: Path) -> None:
 @pytest.mark.parametrize("path", MEASUREMENT_FILES, ids=lambda p: p.name)
 def test_parallel_layout_fits_the_gpus_measured(path: Path) -> None:
     for row in rows_of(path):
-        tp = row.tensor_parallel or 1
         pp = row.pipeline_parallel or 1
+        tp = row.tensor_parallel or row.gpu_count // pp  # unset TP: the schema's default
         dp = row.data_parallel or 1
         # attention data parallel runs inside the TP group (DeepSeek-style), so only TP x PP
         # must equal the GPUs of one replica; plain data parallel replicas multiply it.
