@@ -248,5 +248,5 @@ def test_result_is_small(tmp_path: Path) -> None:
     # 7 days x 1 model: 7 cube rows; 7 busy minutes holding 71 or 72 requests (2 counts); one
     # length cell per (input, output) bucket pair seen (at most 93).
     assert s.backend.rows_returned < 200
-    # The cube (with the duplicate-id query inside it), per-minute arrivals, lengths.
-    assert json.loads(s.model_dump_json())["backend"]["queries"] == 3
+    # Repeated ids (none), model names, the cube, per-minute arrivals, lengths.
+    assert json.loads(s.model_dump_json())["backend"]["queries"] == 5

@@ -50,7 +50,7 @@ class Canonical:
     tag: Expr = None
     key: Expr = None
     billed_usd: Expr = None
-    skipped: Expr = None
+    skips: tuple[tuple[Expr, str], ...] = ()  # (condition, reason): counted, not rejected
 
 
 @dataclass(frozen=True)
@@ -102,10 +102,9 @@ def _langfuse(ibis: Any, t: Any) -> Canonical:
         usage.get("cache_read_input_tokens"),
         usage.get("input_cache_read"),
     )
-    skipped = ibis.cases(
+    skips = (
         (t.is_deleted.cast("int64") != 0, "deleted"),
         (t.type.upper() != "GENERATION", "not_a_generation"),
-        else_=ibis.null("string"),
     )
     return Canonical(
         request_id=t.id,
@@ -116,7 +115,7 @@ def _langfuse(ibis: Any, t: Any) -> Canonical:
         cached_input_tokens=cached,
         tag=t.name,
         billed_usd=t.total_cost.cast("float64") if "total_cost" in t.columns else None,
-        skipped=skipped,
+        skips=skips,
     )
 
 
@@ -147,7 +146,7 @@ def _otel(ibis: Any, t: Any) -> Canonical:
         output_tokens=attr("output"),
         cached_input_tokens=attr("cached"),
         tag=t.ServiceName,
-        skipped=ibis.cases((~any_genai, "not_a_genai_span"), else_=ibis.null("string")),
+        skips=((~any_genai, "not_a_genai_span"),),
     )
 
 

@@ -8,11 +8,13 @@ rows counted by reason, the number of minutes that saw each per-minute request c
 histogram of input x output tokens in fixed buckets. No raw row crosses the wire except the
 copies of request ids that occur more than once (to keep the first and reject the rest).
 
-Three results are fetched: the cube (with the ids seen more than once found in a subquery),
-per-minute arrivals and the length histogram, plus, only when some ids repeat, the arrivals
-in the minutes of their kept copies. On Spark each aggregation is partial per input partition
-followed by one shuffle of the partial results; finding repeated ids and counting per minute
-shuffle twice.
+Five small results are fetched: the request ids seen more than once (reading only the id
+column), the distinct model names (so the cube can carry a small code instead), the cube, the
+per-minute arrivals and the length histogram; plus, only when ids repeat, each distinct copy
+of those rows and the arrivals in their minutes. Over a columnar store the first two read one
+column each; the other three are one scan of the table each. On Spark every aggregation is a
+partial aggregate per input split and one shuffle of the partial results (the per-minute
+counts shuffle twice).
 
 Credentials come from the URL or from the backend's own environment variables (PostgreSQL's
 ``PGPASSWORD``, for one); the URL can itself come from ``LLM_TCO_BACKEND``. Error messages
@@ -21,7 +23,6 @@ never show a password: the URL is always printed with it masked.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import time
 import urllib.parse
@@ -241,9 +242,9 @@ def scan_connection(
         canonical = _generic(ibis, t, mapping or {})
     stats = _Stats(con)
     try:
-        base = _validated(ibis, t, canonical, by)
-        rows, kept = _cube(ibis, base, stats)
-        shapes = _shapes(ibis, base, kept, stats)
+        plan = _plan(ibis, t, canonical, by, stats)
+        rows = _cube(ibis, plan, by, stats)
+        shapes = _shapes(ibis, plan, stats)
     except LogFormatError:
         raise
     except Exception as exc:
@@ -314,8 +315,40 @@ def _timestamp(raw: Any) -> Any:
     )
 
 
-def _validated(ibis: Any, t: Any, c: Canonical, by: str | None) -> Any:
-    """The table with a rejection reason and typed canonical columns (prefixed ``_``)."""
+DUPLICATE = "duplicate_request_id"
+REJECT_REASONS = (
+    "missing_tokens",
+    "non_numeric_tokens",
+    "non_finite_tokens",
+    "negative_tokens",
+    "absurd_tokens",
+    "cached_exceeds_input",
+    "missing_timestamp",
+    "bad_timestamp",
+)
+# Results carry small integer codes instead of text (model names, reasons) so that what crosses
+# the wire stays small; past this many distinct models, names are sent as they are.
+MAX_CODED_MODELS = 1000
+# Repeated request ids are sent back to the backend as a small table up to this many; beyond it
+# the queries find them again in a subquery.
+MAX_LITERAL_IDS = 20_000
+
+
+class _Plan:
+    """The validated table and what the queries over it share."""
+
+    def __init__(self, base: Any, reasons: list[str], present: dict[str, bool]) -> None:
+        self.base = base
+        self.reasons = reasons  # code -> reason ('skip:NAME' for skipped rows)
+        self.present = present  # which optional sums the table can have
+        self.models: list[str] | None = None
+        self.repeated: Any = None  # ibis boolean: valid row whose id occurs more than once
+        self.has_repeated = False
+        self.rows: Any = base  # every row once, with duplicates coded
+
+
+def _plan(ibis: Any, t: Any, c: Canonical, by: str | None, stats: _Stats | None) -> _Plan:
+    """Validate every row (a reason code, NULL when valid) and find repeated ids and models."""
     in_n, in_present = _number(ibis, c.input_tokens)
     out_n, out_present = _number(ibis, c.output_tokens)
     cached_n, cached_present = _number(ibis, c.cached_input_tokens)
@@ -328,39 +361,34 @@ def _validated(ibis: Any, t: Any, c: Canonical, by: str | None) -> Any:
     def non_finite(x: Any) -> Any:
         return (x > _NON_FINITE) | (x < -_NON_FINITE)
 
-    skipped = c.skipped
-    reasons = [] if skipped is None else [(skipped.notnull(), "skip:" + skipped)]
-    reason = ibis.cases(
-        *reasons,
-        (~in_present | ~out_present, "missing_tokens"),
+    checks = [
+        (~in_present | ~out_present),
         (
             in_n.isnull()
             | out_n.isnull()
             | (cached_present & cached_n.isnull())
-            | (req_present & req_n.isnull()),
-            "non_numeric_tokens",
+            | (req_present & req_n.isnull())
         ),
-        (
-            non_finite(in_n) | non_finite(out_n) | non_finite(cached0) | non_finite(req1),
-            "non_finite_tokens",
-        ),
-        ((in_n < 0) | (out_n < 0) | (cached0 < 0) | (req1 < 0), "negative_tokens"),
-        (
-            (in_n > MAX_TOKENS_PER_REQUEST * ibis.greatest(req1, 1))
-            | (out_n > MAX_TOKENS_PER_REQUEST * ibis.greatest(req1, 1)),
-            "absurd_tokens",
-        ),
-        (cached0 > in_n, "cached_exceeds_input"),
-        (c.ts.isnull(), "missing_timestamp"),
-        (seconds.isnull() | (seconds < EARLIEST_S) | (seconds >= LATEST_S), "bad_timestamp"),
-        else_=ibis.null("string"),
+        non_finite(in_n) | non_finite(out_n) | non_finite(cached0) | non_finite(req1),
+        (in_n < 0) | (out_n < 0) | (cached0 < 0) | (req1 < 0),
+        (in_n > MAX_TOKENS_PER_REQUEST * ibis.greatest(req1, 1))
+        | (out_n > MAX_TOKENS_PER_REQUEST * ibis.greatest(req1, 1)),
+        cached0 > in_n,
+        c.ts.isnull(),
+        seconds.isnull() | (seconds < EARLIEST_S) | (seconds >= LATEST_S),
+    ]
+    reasons = [f"skip:{name}" for _, name in c.skips] + [*REJECT_REASONS, DUPLICATE]
+    conditions = [condition for condition, _ in c.skips] + checks
+    code = ibis.cases(
+        *((cond, ibis.literal(i, "int8")) for i, cond in enumerate(conditions)),
+        else_=ibis.null("int8"),
     )
     group_field = {"model": c.model, "workload-tag": c.tag, "key": c.key}.get(by or "")
     group = _text(ibis, group_field, "(none)") if by else ibis.literal("all")
     batch = ibis.literal(False) if c.batch is None else c.batch.cast("boolean").fill_null(False)
     rid = ibis.null("string") if c.request_id is None else c.request_id.cast("string")
-    return t.select(
-        _reason=reason,
+    base = t.select(
+        _code=code,
         _rid=rid,
         _sec=seconds,
         _in=in_n,
@@ -372,82 +400,134 @@ def _validated(ibis: Any, t: Any, c: Canonical, by: str | None) -> Any:
         _req=req1,
         _billed=billed_n,
     )
+    present = {
+        "cached": c.cached_input_tokens is not None,
+        "requests": c.requests is not None,
+        "billed": c.billed_usd is not None,
+    }
+    plan = _Plan(base, reasons, present)
+    valid = base._code.isnull()
+    plan.repeated = ibis.literal(False)
+    if c.request_id is not None:
+        ids = base.filter(base._rid.notnull()).group_by("_rid").aggregate(n=ibis._.count())
+        repeated_ids = ids.filter(ids.n > 1).select("_rid")
+        found = None if stats is None else stats.fetch(repeated_ids.limit(MAX_LITERAL_IDS + 1))
+        if found is None or len(found) > MAX_LITERAL_IDS:
+            plan.repeated = valid & base._rid.isin(repeated_ids._rid)
+            plan.has_repeated = True
+        elif found:
+            # A small table the backend holds for the query (a temporary table or view), so
+            # the test is a hash semi-join rather than a long IN list per row.
+            ids = ibis.memtable({"_rid": [str(r["_rid"]) for r in found]})
+            plan.repeated = valid & base._rid.isin(ids._rid)
+            plan.has_repeated = True
+    if stats is not None:
+        names = stats.fetch(base.select("_model").distinct().limit(MAX_CODED_MODELS + 1))
+        if len(names) <= MAX_CODED_MODELS:
+            plan.models = sorted(str(r["_model"]) for r in names)
+    plan.rows = _deduplicated(ibis, plan, reasons.index(DUPLICATE))
+    return plan
 
 
-def _cube(ibis: Any, base: Any, stats: _Stats) -> tuple[list[tuple[Any, ...]], list[Any]]:
-    """The hourly cube rows (columns as ``engine.to_scan`` reads them) and, for ids seen more
-    than once, the copy that is kept: (group, epoch seconds, input, output)."""
-    ok = base._reason.isnull()
-    duplicated = (
-        base.filter(ok & base._rid.notnull())
-        .group_by("_rid")
-        .aggregate(n=ibis._.count())
-        .filter(ibis._.n > 1)
-        .select("_rid")
+def _deduplicated(ibis: Any, plan: _Plan, duplicate_code: int) -> Any:
+    """Every row once more, the valid copies of a repeated id but the first (earliest, then
+    smallest, as in ``engine.to_scan``) coded as duplicates. Only the rows of repeated ids are
+    numbered, so the window stays small."""
+    base = plan.base
+    if not plan.has_repeated:
+        return base
+    copies = base.filter(plan.repeated)
+    order = ibis.window(group_by="_rid", order_by=["_sec", "_in", "_out"])
+    copies = copies.mutate(
+        _code=ibis.cases(
+            (ibis.row_number().over(order) > 0, ibis.literal(duplicate_code, "int8")),
+            else_=copies._code,
+        )
     )
-    candidate = ok & base._rid.notnull() & base._rid.isin(duplicated._rid)
+    return base.filter(~plan.repeated).union(copies)
+
+
+def _model_code(ibis: Any, plan: _Plan, rows: Any) -> Any:
+    if plan.models is None:
+        return rows._model
+    model = rows._model
+    return ibis.cases(
+        *((model == name, ibis.literal(i, "int16")) for i, name in enumerate(plan.models)),
+        else_=ibis.null("int16"),
+    )
+
+
+def cube_query(ibis: Any, plan: _Plan, by: bool = True) -> Any:
+    """Valid rows summed per (group, model, hour, batch), rejected rows per reason with the
+    smallest and largest id as samples."""
+    rows = plan.rows
+    ok = rows._code.isnull()
 
     def keep(value: Any) -> Any:
         return ibis.cases((ok, value), else_=ibis.null(value.type()))
 
-    def dup(value: Any) -> Any:
-        return ibis.cases((candidate, value), else_=ibis.null(value.type()))
+    def rejected(value: Any) -> Any:
+        return ibis.cases((~ok, value), else_=ibis.null(value.type()))
 
-    keyed = base.mutate(
-        k_grp=keep(base._group),
-        k_model=keep(base._model),
-        k_hour=keep(base._sec // 3600),
-        k_batch=keep(base._batch),
-        k_rid=dup(base._rid),
-        k_ts=dup(base._sec),
-        k_in=dup(base._in),
-        k_out=dup(base._out),
+    keys = {
+        "k_model": keep(_model_code(ibis, plan, rows)),
+        "k_hour": keep((rows._sec // 3600).cast("int32")),
+        "k_batch": keep(rows._batch),
+    }
+    if by:
+        keys["k_grp"] = keep(rows._group)
+    keyed = rows.mutate(**keys, s_rid=rejected(rows._rid))
+    sums = {
+        "n_rows": keyed.count().cast("int32"),
+        "input_tokens": keyed._in.sum(),
+        "output_tokens": keyed._out.sum(),
+    }
+    if plan.present["cached"]:
+        sums["cached_input_tokens"] = keyed._cached.sum()
+    if plan.present["requests"]:
+        sums["requests"] = keyed._req.sum()
+    if plan.present["billed"]:
+        sums["billed_usd"] = keyed._billed.sum()
+        sums["billed_rows"] = keyed._billed.count()
+    return keyed.group_by(["_code", *keys]).aggregate(
+        **sums, sample_a=keyed.s_rid.min(), sample_b=keyed.s_rid.max()
     )
-    cube = keyed.group_by(
-        ["_reason", "k_grp", "k_model", "k_hour", "k_batch", "k_rid", "k_ts", "k_in", "k_out"]
-    ).aggregate(
-        n_rows=keyed.count(),
-        requests=keyed._req.sum(),
-        requests_known=keyed._req.count(),
-        input_tokens=keyed._in.sum(),
-        output_tokens=keyed._out.sum(),
-        cached_input_tokens=keyed._cached.sum(),
-        billed_usd=keyed._billed.sum(),
-        billed_rows=keyed._billed.count(),
-        sample_a=keyed._rid.min(),
-        sample_b=keyed._rid.max(),
-    )
+
+
+def _cube(ibis: Any, plan: _Plan, by: str | None, stats: _Stats) -> list[tuple[Any, ...]]:
+    """The cube rows, with the columns ``engine.to_scan`` reads."""
     result = []
-    copies: dict[str, list[tuple[Any, ...]]] = {}
-    for r in stats.fetch(cube):
+    for r in stats.fetch(cube_query(ibis, plan, by=by is not None)):
+        code, n = r["_code"], r["n_rows"]
+        model = r["k_model"]
+        if plan.models is not None and model is not None:
+            model = plan.models[model]
         samples = [None if s is None else f"id={s}" for s in (r["sample_a"], r["sample_b"])]
-        row = (
-            r["_reason"],
-            r["k_grp"],
-            r["k_model"],
-            r["k_hour"],
-            r["k_batch"],
-            r["k_rid"],
-            r["k_ts"],
-            r["k_in"],
-            r["k_out"],
-            r["n_rows"],
-            r["requests"],
-            r["requests_known"],
-            r["input_tokens"],
-            r["output_tokens"],
-            r["cached_input_tokens"],
-            r["billed_usd"],
-            r["billed_rows"],
-            0.0,
-            *samples,
+        valid = code is None
+        result.append(
+            (
+                None if valid else plan.reasons[code],
+                r.get("k_grp", "all") if valid else None,
+                model,
+                r["k_hour"],
+                r["k_batch"],
+                None,
+                None,
+                None,
+                None,
+                n,
+                r.get("requests", n),
+                n,  # every row says how many requests it is (1 unless a column says more)
+                r["input_tokens"],
+                r["output_tokens"],
+                r.get("cached_input_tokens", 0.0),
+                r.get("billed_usd"),
+                r.get("billed_rows", 0),
+                0.0,
+                *samples,
+            )
         )
-        result.append(row)
-        if row[0] is None and row[5] is not None:
-            copies.setdefault(row[5], []).append(row)
-    # The copy kept is the earliest, then smallest, as in ``engine.to_scan``.
-    kept = [min(rows, key=lambda r: (r[6], r[7], r[8])) for rows in copies.values()]
-    return result, [(r[1], r[6], r[7], r[8]) for r in kept]
+    return result
 
 
 def _bucket(ibis: Any, x: Any, low: int = 0, high: int = len(LENGTH_EDGES)) -> Any:
@@ -461,88 +541,66 @@ def _bucket(ibis: Any, x: Any, low: int = 0, high: int = len(LENGTH_EDGES)) -> A
     )
 
 
-def _edge_index(value: float) -> int:
-    return max(0, bisect.bisect_right(LENGTH_EDGES, value) - 1)
+def single_copies(ibis: Any, plan: _Plan) -> Any:
+    """Valid rows, each request id once."""
+    return plan.rows.filter(plan.rows._code.isnull())
 
 
-def _shapes(ibis: Any, base: Any, kept: list[Any], stats: _Stats) -> dict[str, ShapeCounts]:
-    """Per-minute arrival counts and the length histogram of every valid request, each id
-    once (the kept copies of repeated ids come back with the cube and are added here)."""
-    valid = base.filter(base._reason.isnull())
-    repeated = valid.filter(valid._rid.notnull()).group_by("_rid").aggregate(n=ibis._.count())
-    # Valid rows whose id occurs once (or that have none); duplicate copies are added below.
-    once = repeated.filter(repeated.n == 1).select("_rid")
-    single = valid.filter(valid._rid.isnull() | valid._rid.isin(once._rid))
-    minutes = (
+def minutes_query(ibis: Any, single: Any) -> Any:
+    """How many minutes saw each per-minute request count, per group."""
+    return (
         single.group_by(["_group", (single._sec // 60).name("_minute")])
         .aggregate(n=ibis._.count())
         .group_by(["_group", "n"])
         .aggregate(minutes=ibis._.count())
     )
-    lengths = (
+
+
+def lengths_query(ibis: Any, single: Any) -> Any:
+    """Requests per (input bucket, output bucket), per group."""
+    return (
         single.select("_group", _ib=_bucket(ibis, single._in), _ob=_bucket(ibis, single._out))
         .group_by(["_group", "_ib", "_ob"])
         .aggregate(n=ibis._.count())
     )
-    width = len(LENGTH_EDGES)
-    per_minute: dict[str, dict[int, int]] = {}
-    minute_of: dict[tuple[str, int], int] = {}
-    for r in stats.fetch(minutes):
-        per_minute.setdefault(r["_group"], {})[int(r["n"])] = int(r["minutes"])
-    hist: dict[str, tuple[list[int], list[int]]] = {}
 
-    def histograms(group: str) -> tuple[list[int], list[int]]:
-        return hist.setdefault(group, ([0] * width, [0] * width))
 
-    for r in stats.fetch(lengths):
-        ins, outs = histograms(r["_group"])
-        ins[int(r["_ib"])] += int(r["n"])
-        outs[int(r["_ob"])] += int(r["n"])
-    for group, seconds, tokens_in, tokens_out in kept:
-        ins, outs = histograms(group)
-        ins[_edge_index(tokens_in)] += 1
-        outs[_edge_index(tokens_out)] += 1
-        key = (group, int(seconds) // 60)
-        minute_of[key] = minute_of.get(key, 0) + 1
-    _merge_minutes(per_minute, minute_of, _lookup_minutes(ibis, single, minute_of, stats))
+def queries(con: Any, table: str, *, preset: str | None = None, by: str | None = None) -> Any:
+    """The three aggregation queries as Ibis expressions (for plans and benchmarks)."""
+    ibis = _ibis()
+    chosen = _preset(preset)
+    t = open_table(con, table, chosen)
+    canonical = chosen.build(ibis, t) if chosen else _generic(ibis, t, {})
+    plan = _plan(ibis, t, canonical, by, None)
+    single = single_copies(ibis, plan)
     return {
-        group: ShapeCounts(
-            minute_counts=sorted(per_minute.get(group, {}).items()),
-            input_histogram=hist.get(group, ([0] * width, [0] * width))[0],
-            output_histogram=hist.get(group, ([0] * width, [0] * width))[1],
-        )
-        for group in sorted(set(per_minute) | set(hist))
+        "cube": cube_query(ibis, plan, by=by is not None),
+        "minutes": minutes_query(ibis, single),
+        "lengths": lengths_query(ibis, single),
     }
 
 
-def _lookup_minutes(
-    ibis: Any, single: Any, extra: dict[tuple[str, int], int], stats: _Stats
-) -> dict[tuple[str, int], int]:
-    """How many single-copy requests arrived in each minute that a kept duplicate falls in
-    (so that adding the duplicate moves that minute from one count to the next)."""
-    if not extra:
-        return {}
-    wanted = sorted({minute for _, minute in extra})
-    minute = (single._sec // 60).name("_minute")
-    query = (
-        single.filter(minute.isin(wanted)).group_by(["_group", minute]).aggregate(n=ibis._.count())
-    )
-    return {(r["_group"], int(r["_minute"])): int(r["n"]) for r in stats.fetch(query)}
-
-
-def _merge_minutes(
-    per_minute: dict[str, dict[int, int]],
-    extra: dict[tuple[str, int], int],
-    before: dict[tuple[str, int], int],
-) -> None:
-    for (group, minute), added in extra.items():
-        counts = per_minute.setdefault(group, {})
-        old = before.get((group, minute), 0)
-        if old:
-            counts[old] -= 1
-            if not counts[old]:
-                del counts[old]
-        counts[old + added] = counts.get(old + added, 0) + 1
+def _shapes(ibis: Any, plan: _Plan, stats: _Stats) -> dict[str, ShapeCounts]:
+    """Per-minute arrival counts and the length histogram of every valid request."""
+    single = single_copies(ibis, plan)
+    width = len(LENGTH_EDGES)
+    per_minute: dict[str, list[tuple[int, int]]] = {}
+    for r in stats.fetch(minutes_query(ibis, single)):
+        per_minute.setdefault(r["_group"], []).append((int(r["n"]), int(r["minutes"])))
+    hist: dict[str, tuple[list[int], list[int]]] = {}
+    for r in stats.fetch(lengths_query(ibis, single)):
+        ins, outs = hist.setdefault(r["_group"], ([0] * width, [0] * width))
+        ins[int(r["_ib"])] += int(r["n"])
+        outs[int(r["_ob"])] += int(r["n"])
+    empty: tuple[list[int], list[int]] = ([0] * width, [0] * width)
+    return {
+        group: ShapeCounts(
+            minute_counts=sorted(per_minute.get(group, [])),
+            input_histogram=hist.get(group, empty)[0],
+            output_histogram=hist.get(group, empty)[1],
+        )
+        for group in sorted(set(per_minute) | set(hist))
+    }
 
 
 def _first_line(exc: BaseException) -> str:
