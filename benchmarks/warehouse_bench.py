@@ -30,7 +30,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -112,9 +111,7 @@ def step_generate(folder: str, row_count: str, csv_flag: str) -> dict[str, Any]:
     if csv:
         # The same rows as a table in a DuckDB database file, for the Ibis path.
         db = duckdb.connect(str(directory / "logs.duckdb"))
-        db.execute(
-            f"CREATE TABLE logs AS SELECT * FROM read_parquet('{directory}/logs-*.parquet')"
-        )
+        db.execute(f"CREATE TABLE logs AS SELECT * FROM read_parquet('{directory}/logs-*.parquet')")
         db.close()
     base.unlink()
     size = sum(p.stat().st_size for p in directory.iterdir())
