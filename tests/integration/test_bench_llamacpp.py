@@ -29,7 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 if not llama_server_available():
     if os.environ.get("CI"):
         raise RuntimeError('CI must install the bench-test extra: pip install ".[bench-test]"')
-    pytest.skip("llama-cpp-python[server] is not installed", allow_module_level=True)
+    pytest.skip(
+        'llama-cpp-python[server] is not installed: pip install -e ".[bench-test]" '
+        "(compiles llama.cpp: set CMAKE_ARGS=-DGGML_NATIVE=OFF)",
+        allow_module_level=True,
+    )
 
 
 @pytest.fixture(scope="module")
