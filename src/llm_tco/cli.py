@@ -143,7 +143,9 @@ def parse_volumes(text: str) -> list[float]:
     return volumes
 
 
-def emit(result: Any, output: OutputFormat, *, sweep_only: bool = False) -> None:
+def emit(
+    result: Any, output: OutputFormat, *, sweep_only: bool = False, wide: bool = False
+) -> None:
     if output is OutputFormat.json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return
@@ -154,7 +156,7 @@ def emit(result: Any, output: OutputFormat, *, sweep_only: bool = False) -> None
     elif output is OutputFormat.csv:
         sys.stdout.write(text.render_csv(result))
     else:
-        text.render_table(result, console(), sweep_only=sweep_only)
+        text.render_table(result, console(), sweep_only=sweep_only, wide=wide)
         if getattr(result, "simulation", None) is not None:
             from llm_tco.uncertainty_cli import render_simulation
 
@@ -168,6 +170,12 @@ FileArg = Annotated[
 FormatOpt = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="table (default), json, markdown or csv")
 ]
+WideOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wide", help="every column in full, one row per line (the default when piped)"
+    ),
+]
 
 
 @app.command()
@@ -179,6 +187,7 @@ def evaluate(
         int, typer.Option(min=0, help="Monte Carlo samples over the scenario's ranges (0: none)")
     ] = 0,
     seed: Annotated[int | None, typer.Option(help="random seed: same seed, same output")] = None,
+    wide: WideOpt = False,
 ) -> None:
     """Monthly cost of every option with its line items, break-even volumes and a sweep.
 
@@ -197,7 +206,7 @@ def evaluate(
         from llm_tco.simulate import simulate
 
         result = result.model_copy(update={"simulation": simulate(scenario, samples, seed)})
-    emit(result, output)
+    emit(result, output, wide=wide)
 
 
 @app.command()
@@ -256,11 +265,12 @@ def init(
 def catalog_apis(
     search: Annotated[str | None, typer.Option(help="only names containing this")] = None,
     output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
 ) -> None:
     """API prices per 1M tokens (genai-prices data plus our own rows)."""
     from llm_tco.catalog.views import show_apis
 
-    show_apis(search, output.value, console())
+    show_apis(search, output.value, console(), wide)
 
 
 @catalog_app.command("gpus")
@@ -268,11 +278,12 @@ def catalog_apis(
 def catalog_gpus(
     search: Annotated[str | None, typer.Option(help="only names containing this")] = None,
     output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
 ) -> None:
     """GPU datasheet figures: memory, bandwidth, dense tensor throughput."""
     from llm_tco.catalog.views import show_gpus
 
-    show_gpus(search, output.value, console())
+    show_gpus(search, output.value, console(), wide)
 
 
 @catalog_app.command("offers")
@@ -282,11 +293,12 @@ def catalog_offers(
         str | None, typer.Option(help="only GPUs or providers containing this")
     ] = None,
     output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
 ) -> None:
     """GPU rental offers: provider, GPU, count, price and its date."""
     from llm_tco.catalog.views import show_offers
 
-    show_offers(search, output.value, console())
+    show_offers(search, output.value, console(), wide)
 
 
 @catalog_app.command("refresh-offers")
@@ -332,11 +344,12 @@ def catalog_refresh_offers(
 def catalog_models(
     search: Annotated[str | None, typer.Option(help="only names containing this")] = None,
     output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
 ) -> None:
     """Open-weight model architectures: parameters, layers, heads, experts, context."""
     from llm_tco.catalog.views import show_models
 
-    show_models(search, output.value, console())
+    show_models(search, output.value, console(), wide)
 
 
 def main() -> None:

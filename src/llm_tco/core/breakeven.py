@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from llm_tco.core.costs import STEP_EPS, CostCurve, FloatArray
+from llm_tco.core.units import format_ratio
 
 MAX_SEGMENTS = 2_000_000
 VOLUME_CAP = 1e18  # tokens/month; far beyond any real workload
@@ -126,10 +127,13 @@ def verdicts(costs: dict[str, FloatArray]) -> tuple[list[str], list[str]]:
     texts = []
     for i, (low, high) in enumerate(zip(best, second, strict=True)):
         winner, runner = names[cheapest_idx[i]], names[runner_idx[i]]
+        ratio = format_ratio(high / low) if low > 0 else None
         if high <= 0 or math.isclose(low, high, rel_tol=1e-9):
             texts.append(f"{winner} and {runner} cost the same")
         elif low <= 0:
             texts.append(f"{winner} costs nothing; {runner} costs more")
+        elif ratio is None:
+            texts.append(f"{winner} and {runner} cost the same within 5%")
         else:
-            texts.append(f"{winner} {high / low:.1f}x cheaper than {runner}")
+            texts.append(f"{winner} {ratio} cheaper than {runner}")
     return cheapest, texts
