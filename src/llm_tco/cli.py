@@ -172,9 +172,7 @@ FormatOpt = Annotated[
 ]
 WideOpt = Annotated[
     bool,
-    typer.Option(
-        "--wide", help="every column in full, one row per line (the default when piped)"
-    ),
+    typer.Option("--wide", help="every column in full, one row per line (the default when piped)"),
 ]
 
 

@@ -546,8 +546,8 @@ def _modelled_capacity(
         notes.assume(
             f"{name}: request shape",
             f"{input_len:.0f} input + {output_len:.0f} output tokens per request",
-            '200 output tokens per request as in "Open Source LLMs as Cost Floor: When Llama Wins"; '
-            "input from the workload's split",
+            '200 output tokens per request as in "Open Source LLMs as Cost Floor: When Llama '
+            "Wins\"; input from the workload's split",
         )
     efficiency = select_efficiency(catalog_efficiencies(catalog), spec.engine, gpu.vendor)
     if efficiency is None:

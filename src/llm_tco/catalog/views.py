@@ -80,9 +80,7 @@ def markdown_table(title: str, cols: Sequence[Col], rows: Sequence[Sequence[str]
     return "\n".join(lines) + "\n"
 
 
-def show_gpus(
-    search: str | None, output: str, console: Console, wide: bool = False
-) -> None:
+def show_gpus(search: str | None, output: str, console: Console, wide: bool = False) -> None:
     rows = [g for g in load_catalog().gpus if _matches(search, g.id, g.name, *g.aliases)]
     _show(
         rows,
@@ -104,9 +102,7 @@ def show_gpus(
     )
 
 
-def show_offers(
-    search: str | None, output: str, console: Console, wide: bool = False
-) -> None:
+def show_offers(search: str | None, output: str, console: Console, wide: bool = False) -> None:
     rows = [o for o in load_catalog().offers if _matches(search, o.id, o.gpu, o.provider)]
     _show(
         rows,
@@ -129,9 +125,7 @@ def show_offers(
     )
 
 
-def show_models(
-    search: str | None, output: str, console: Console, wide: bool = False
-) -> None:
+def show_models(search: str | None, output: str, console: Console, wide: bool = False) -> None:
     rows = [m for m in load_catalog().models if _matches(search, m.id, m.name, *m.aliases)]
     _show(
         rows,
@@ -154,9 +148,7 @@ def show_models(
     )
 
 
-def show_apis(
-    search: str | None, output: str, console: Console, wide: bool = False
-) -> None:
+def show_apis(search: str | None, output: str, console: Console, wide: bool = False) -> None:
     catalog = load_catalog()
     quotes = [q for q in catalog.genai.all_quotes() if _matches(search, q.model, q.provider)]
     own = [r for r in catalog.api_prices if _matches(search, r.id, r.provider, *r.aliases)]
