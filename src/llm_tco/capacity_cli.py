@@ -26,14 +26,14 @@ from llm_tco.core.capacity import (
     select_efficiency,
 )
 from llm_tco.core.memory import MemoryPlan, plan_memory
-from llm_tco.errors import CatalogLookupError, LlmTcoError
+from llm_tco.errors import CatalogLookupError, LlmTcoError, print_error
 
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 RUNTIME_OVERHEAD_NOTE = "overhead (engine headroom, activations, CUDA graphs)"
 
 
 def _fail(error: LlmTcoError) -> None:
-    typer.echo(f"error: {error}", err=True)
+    print_error(error)
     raise typer.Exit(2)
 
 

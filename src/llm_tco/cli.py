@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from llm_tco.errors import LlmTcoError
+from llm_tco.errors import LlmTcoError, print_error
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -86,6 +86,34 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 catalog_app = typer.Typer(help="Browse the catalog: API prices, GPUs, rental offers, models.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from llm_tco import __version__
+
+        try:
+            prices = f"genai-prices {version('genai-prices')} data"
+        except PackageNotFoundError:
+            prices = "no genai-prices data"
+        sys.stdout.write(f"llm-tco {__version__} ({prices})\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_version, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """What serving an LLM workload costs each way."""
+
+
 app.add_typer(catalog_app, name="catalog")
 
 
@@ -122,7 +150,7 @@ def cli_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except LlmTcoError as exc:
-            sys.stderr.write(f"error: {exc}\n")
+            print_error(exc)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -212,15 +240,21 @@ def evaluate(
 def sweep(
     file: FileArg,
     volumes: Annotated[
-        str, typer.Option(help="total tokens/month, comma-separated, e.g. 50M,200M,1B")
-    ],
+        str | None,
+        typer.Option(
+            help="total tokens/month, comma-separated, e.g. 50M,200M,1B (default: the "
+            "file's `sweep:` list, or volumes around the workload's)"
+        ),
+    ] = None,
     output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
 ) -> None:
     """Cost of every option at other monthly volumes (same split, shape and load pattern)."""
     from llm_tco.evaluate import evaluate as run
     from llm_tco.scenario import load_scenario
 
-    emit(run(load_scenario(file), volumes=parse_volumes(volumes)), output, sweep_only=True)
+    chosen = parse_volumes(volumes) if volumes is not None else None
+    emit(run(load_scenario(file), volumes=chosen), output, sweep_only=True, wide=wide)
 
 
 @app.command()
@@ -235,11 +269,16 @@ def fit(
     context: Annotated[int, typer.Option(help="tokens per sequence for the KV cache")] = 4096,
     output: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Does MODEL fit on GPU at PRECISION? Weights (every expert of an MoE), KV cache, overhead."""
+    """Does MODEL fit on GPU at PRECISION? Weights (every expert of an MoE), KV cache, overhead.
+
+    Exit status: 0 when it fits, 1 when it does not, 2 on bad input.
+    """
     from llm_tco.catalog import load_catalog
     from llm_tco.fitcmd import run_fit
 
-    run_fit(load_catalog(), model, gpu, precision, count, context, output.value, console())
+    fits = run_fit(load_catalog(), model, gpu, precision, count, context, output.value, console())
+    if not fits:
+        raise typer.Exit(1)
 
 
 @app.command()

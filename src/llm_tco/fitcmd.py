@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from rich.console import Console
-from rich.table import Table
 
 from llm_tco.catalog.loader import Catalog
 from llm_tco.core import memory
 from llm_tco.errors import LlmTcoError
+from llm_tco.report.terminal import Col, print_table
 
 PRECISIONS = tuple(memory.BYTES_PER_PARAM)
 
@@ -23,7 +23,8 @@ def run_fit(
     context: int,
     output: str,
     console: Console,
-) -> None:
+) -> bool:
+    """Print the memory plan; True when the model fits."""
     if precision not in PRECISIONS:
         raise LlmTcoError(
             f"unknown precision '{precision}'",
@@ -57,18 +58,19 @@ def run_fit(
     }
     if output == "json":
         print(json.dumps(payload, indent=2))
-        return
-    table = Table(title=f"{arch.name} at {precision} on {gpus} x {spec.name}", title_justify="left")
-    table.add_column("item")
-    table.add_column("GB", justify="right")
+        return plan.fits
     label = "weights (every expert resident)" if arch.experts else "weights"
-    table.add_row(label, f"{plan.weights_gb:.1f}")
-    table.add_row("runtime overhead", f"{plan.overhead_gb:.1f}")
-    table.add_row("left for KV cache", f"{plan.kv_cache_gb:.1f}")
-    table.add_row("GPU memory", f"{plan.available_gb:.1f}")
-    console.print(table)
+    rows = [
+        [label, f"{plan.weights_gb:.1f}"],
+        ["runtime overhead", f"{plan.overhead_gb:.1f}"],
+        ["left for KV cache", f"{plan.kv_cache_gb:.1f}"],
+        ["GPU memory", f"{plan.available_gb:.1f}"],
+    ]
+    title = f"{arch.name} at {precision} on {gpus} x {spec.name}"
+    print_table(console, title, [Col("item", "id"), Col("GB", "num")], rows)
     verdict = "fits" if plan.fits else "does NOT fit"
     console.print(
         f"{verdict}; {plan.max_concurrent_sequences} concurrent sequences of {context} tokens; "
         f"fewest {spec.id} that fit: {min_fit if min_fit else 'more than 32'}"
     )
+    return plan.fits

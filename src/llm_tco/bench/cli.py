@@ -26,7 +26,7 @@ from llm_tco.bench.replay import read_replay
 from llm_tco.bench.result import BenchResult, PeakDemand, Slo
 from llm_tco.bench.runner import BenchPlan, ProfileName, QuietProgress, run_benchmark
 from llm_tco.bench.scenario_peak import ScenarioShape, scenario_shape
-from llm_tco.errors import BenchError, LlmTcoError
+from llm_tco.errors import BenchError, LlmTcoError, print_error
 
 bench_app = typer.Typer(
     help="Benchmark an OpenAI-compatible endpoint and price what it serves.",
@@ -36,7 +36,7 @@ OutputFormat = Literal["table", "json"]
 
 
 def _fail(error: LlmTcoError) -> NoReturn:
-    Console(stderr=True).print(f"error: {error}", markup=False, highlight=False)
+    print_error(error)
     raise typer.Exit(2)
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from rich.console import Console
 
 from llm_tco.catalog.loader import load_catalog, normalise_name
-from llm_tco.report.terminal import Col, print_table
+from llm_tco.report.terminal import Col, one_line, print_table
 
 
 def _matches(search: str | None, *fields: str | None) -> bool:
@@ -72,7 +72,7 @@ def markdown_table(title: str, cols: Sequence[Col], rows: Sequence[Sequence[str]
     """A Markdown table with every column in full."""
     from llm_tco.report.markdown import md_text
 
-    head = [c.header.replace("\n", " ") for c in cols]
+    head = [one_line(c.header) for c in cols]
     lines = [f"## {md_text(title)}", ""]
     lines.append("| " + " | ".join(md_text(h) for h in head) + " |")
     lines.append("|" + "|".join("---:" if c.align_right else "---" for c in cols) + "|")

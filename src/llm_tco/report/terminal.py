@@ -40,6 +40,12 @@ class Col:
         return self.kind == "num" if self.right is None else self.right
 
 
+def one_line(header: str) -> str:
+    """'tokens/\\nmonth' -> 'tokens/month', 'util.\\nmean' -> 'util. mean'."""
+    parts = header.split("\n")
+    return "".join(p if p.endswith("/") else p + " " for p in parts[:-1]) + parts[-1]
+
+
 def is_wide(console: Console, wide: bool) -> bool:
     """Full width when asked, and whenever the output is not a terminal."""
     return wide or not console.is_terminal
@@ -70,9 +76,6 @@ def _build(
     caption: str | None = None,
 ) -> Table:
     table = Table(
-        title=title,
-        title_justify="left",
-        title_style="bold",
         caption=caption,
         caption_justify="left",
         box=box.SIMPLE_HEAD,
@@ -81,7 +84,7 @@ def _build(
         padding=(0, 0, 0, 1),
     )
     for i, col in enumerate(cols):
-        header = col.header.replace("\n", " ") if wide else col.header
+        header = one_line(col.header) if wide else col.header
         keep = wide or col.kind in ("id", "num")
         whole = max([cell_len(row[i]) for row in rows] + [cell_len(h) for h in header.split("\n")])
         table.add_column(
@@ -123,6 +126,8 @@ def print_table(
     caption: str | None = None,
 ) -> None:
     """Print ``rows`` under ``cols``: fitted to the terminal, or in full (see module doc)."""
+    if title:
+        console.print(Text(title, style="bold"))
     if is_wide(console, wide):
         table = _build(title, cols, rows, wide=True, caption=caption)
         with _width(console, natural_width(console, table)):
@@ -144,7 +149,7 @@ def print_table(
             break
     with _width(console, needed):  # wider than the terminal only if ids alone do not fit
         console.print(table)
-    hidden = [cols[i].header.replace("\n", " ") for i in range(len(cols)) if i not in shown]
+    hidden = [one_line(cols[i].header) for i in range(len(cols)) if i not in shown]
     if hidden:
         console.print(
             Text(f"not shown: {', '.join(hidden)} (--wide, or -f csv|json, shows every column)"),
@@ -165,7 +170,7 @@ def _narrow(
         cells = list(row)
         if note is not None and note in shown:
             extra = [
-                f"{cols[i].header.replace(chr(10), ' ')} {cells[i]}"
+                f"{one_line(cols[i].header)} {cells[i]}"
                 for i, c in enumerate(cols)
                 if c.into_note and i not in shown and cells[i]
             ]
