@@ -231,7 +231,9 @@ function changed() {
 
 // --- results -------------------------------------------------------------------------------
 function renderTable(target, table) {
-  const head = el("tr", {}, table.columns.map((c, i) => el("th", { class: table.align[i], text: c })));
+  // The last column of the options table says where each option stands; name it.
+  const label = (c, i) => c || (i === table.columns.length - 1 ? "vs cheapest" : "");
+  const head = el("tr", {}, table.columns.map((c, i) => el("th", { class: table.align[i], text: label(c, i) })));
   const cellClass = (cell, i) => table.align[i] + (cell === "cannot serve" ? " infeasible" : "");
   const rows = table.rows.map((row) => el("tr", {}, row.map((cell, i) => el("td", { class: cellClass(cell, i), text: cell }))));
   const parts = [el("h3", { text: table.title }),
