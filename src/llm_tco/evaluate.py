@@ -674,7 +674,7 @@ def _check_utilisation(results: list[OptionResult], notes: Notes) -> None:
             notes.warn(
                 "low_utilisation",
                 f"GPUs are {deployment.utilisation_at_mean:.0%} busy on average: idle capacity "
-                "is paid for (below 60% means overpaying, per seed 'Open Source LLMs as Cost "
-                "Floor')",
+                'is paid for (below 60% means overpaying, per "Open Source LLMs as Cost '
+                'Floor: When Llama Wins")',
                 result.name,
             )

@@ -56,7 +56,9 @@ def format_usd(usd: float) -> str:
         return f"${usd:,.0f}"
     if usd >= 1:
         return f"${usd:,.2f}"
-    return f"${usd:.4g}"
+    if usd < 0.00005:  # a rounding remainder, not a cost: never '$3.638e-12'
+        return "$0"
+    return f"${usd:.4g}" if usd >= 0.0001 else f"${usd:.6f}".rstrip("0")
 
 
 # Below this ratio two costs are "the same": a 1.04x difference is inside any input's error.
