@@ -128,3 +128,23 @@ def test_verdict_column_is_visible_on_a_laptop(browser: object, server_url: str)
         " return w.scrollWidth <= w.clientWidth; })()"
     )
     context.close()
+
+
+def test_a_range_typed_in_the_form_is_simulated(page: Page, server_url: str) -> None:
+    page.goto(server_url + "/")
+    _wait_update(page, 0)
+    # No ranges in the default scenario: no simulated months.
+    assert page.locator("#table-simulation tbody tr").count() == 0
+    before = _updates(page)
+    page.fill("[data-field='workload.requests_per_month']", "5M..20M")
+    _wait_update(page, before)
+    # The scenario carries {low: 5M, high: 20M}; the page shows how sure the answer is.
+    fragment = page.evaluate("location.hash").removeprefix("#s=")
+    shared = json.loads(base64.urlsafe_b64decode(fragment + "=" * (-len(fragment) % 4)))
+    assert shared["workload"]["requests_per_month"] == {"low": "5M", "high": "20M"}
+    assert page.locator("#sure-card").is_visible()
+    assert page.locator("#table-simulation tbody tr").count() == 2  # one row per option
+    # The box still reads as typed after the form is redrawn from the scenario.
+    page.click("#apply-text")
+    _wait_update(page, before + 1)
+    assert page.input_value("[data-field='workload.requests_per_month']") == "5M..20M"

@@ -140,3 +140,21 @@ def test_page_view_and_html_report_say_one_thing() -> None:
         text = re.sub(r"<script[^>]*>.*?</script>", "", report.text, flags=re.S)
         problems += scan(text)
     assert problems == []
+
+
+def test_an_old_exchange_rate_is_dated_and_flagged() -> None:
+    import datetime as dt
+
+    from llm_tco.catalog import load_catalog
+    from llm_tco.evaluate import evaluate
+    from llm_tco.scenario import load_scenario
+
+    rate = load_catalog().ops_default("usd_per_eur")
+    result = evaluate(load_scenario(ROOT / "examples" / "seed4-sonnet-haiku-vs-gex44.yaml"))
+    stale = [w for w in result.warnings if w.code == "stale_exchange_rate"]
+    assert rate.as_of is not None
+    if (dt.date.today() - rate.as_of).days > 90:
+        assert len(stale) == 1 and str(rate.as_of) in stale[0].message
+    else:
+        assert stale == []
+    assert any(a.name == "USD per EUR" and a.as_of == rate.as_of for a in result.assumptions)
