@@ -228,6 +228,10 @@ def bench(
         _emit(result, fmt, raw, output)
     except LlmTcoError as error:
         _fail(error)
+    if result.levels and not any(lv.requests_completed for lv in result.levels):
+        # The result is written and printed, but a script must not read it as a measurement.
+        print_error("no request succeeded at any load level: see the errors above")
+        raise typer.Exit(1)
 
 
 def _from_shape(shape: ScenarioShape | None, side: Literal["input", "output"]) -> str:
