@@ -148,3 +148,19 @@ def test_a_range_typed_in_the_form_is_simulated(page: Page, server_url: str) -> 
     page.click("#apply-text")
     _wait_update(page, before + 1)
     assert page.input_value("[data-field='workload.requests_per_month']") == "5M..20M"
+
+
+def test_a_benchmark_result_opens_on_its_own_page(page: Page, server_url: str) -> None:
+    from pathlib import Path
+
+    result = Path(__file__).parents[1] / "data" / "guidellm_0.8.1_concurrent4.json"
+    page.goto(server_url + "/")
+    page.click("a.bench-link")
+    page.wait_for_url(server_url + "/bench")
+    page.set_input_files("#bench-file", str(result))
+    page.wait_for_function("document.body.dataset.opened !== undefined", timeout=20_000)
+    frame = page.frame_locator("#bench-report")
+    # The report draws throughput against latency and $/MTok by load from the result.
+    frame.locator(".chart svg").first.wait_for(timeout=20_000)
+    assert frame.locator(".chart svg").count() >= 1
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 1500

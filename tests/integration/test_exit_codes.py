@@ -53,3 +53,18 @@ def test_bench_exits_1_when_no_request_succeeded() -> None:
     )
     assert result.exit_code == 1
     assert "no request succeeded" in result.output
+
+
+def test_bench_report_endpoint_renders_a_result() -> None:
+    from fastapi.testclient import TestClient
+
+    from llm_tco.web.app import create_app
+
+    client = TestClient(create_app())
+    body = (ROOT / "tests" / "data" / "guidellm_0.8.1_concurrent4.json").read_bytes()
+    page = client.post("/api/bench/report", content=body)
+    assert page.status_code == 200
+    assert page.text.startswith("<!doctype html>") and "vegaEmbed" in page.text
+    bad = client.post("/api/bench/report", content=b'{"neither": 1}')
+    assert bad.status_code == 422
+    assert client.get("/bench").status_code == 200

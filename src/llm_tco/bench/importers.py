@@ -146,13 +146,18 @@ def load_result(path: Path | str) -> BenchResult:
         raise BenchError(f"no such file: {path}", field="result") from exc
     except (OSError, json.JSONDecodeError) as exc:
         raise BenchError(f"cannot read {path.name}: {exc}", field="result") from exc
+    return result_from_data(data, where=path.name)
+
+
+def result_from_data(data: Any, where: str = "result") -> BenchResult:
+    """A parsed result document (llm-tco's own, GuideLLM's or vllm bench serve's)."""
     kind = detect(data)
     if kind == "llm-tco":
-        return parse_result(data, where=path.name)
+        return parse_result(data, where=where)
     from llm_tco.bench.guidellm import from_guidellm
 
     importer = from_guidellm if kind == "guidellm" else IMPORTERS[kind]
     try:
         return importer(data)
     except (KeyError, TypeError, ValueError) as exc:
-        raise BenchError(f"unexpected {kind} result layout: {exc}", field=path.name) from exc
+        raise BenchError(f"unexpected {kind} result layout: {exc}", field=where) from exc

@@ -235,6 +235,19 @@ def _add_api_routes(app: FastAPI) -> None:
         payload = await run_in_threadpool(_markdown_zip, report)
         return _download(payload, "application/zip", "llm-tco-report.zip")
 
+    @app.post("/api/bench/report", response_class=HTMLResponse)
+    async def bench_report_endpoint(request: Request) -> HTMLResponse:
+        """A benchmark result (`llm-tco bench`, GuideLLM or vllm bench serve JSON) as its own
+        page: throughput against latency and $/MTok by load level, with the settings."""
+        from llm_tco.bench.importers import result_from_data
+        from llm_tco.report.bench_view import build_bench_report
+        from llm_tco.report.html import render_bench_html
+
+        data = parse_document(await request.body(), "application/json")
+        result = result_from_data(data, where="body")
+        report = await run_in_threadpool(build_bench_report, result)
+        return HTMLResponse(render_bench_html(report))
+
     @app.get("/api/catalog/{kind}")
     def catalog_endpoint(
         kind: CatalogKind,
@@ -275,6 +288,10 @@ def _add_page_routes(app: FastAPI) -> None:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+
+    @app.get("/bench", response_class=HTMLResponse, include_in_schema=False)
+    def bench_page() -> HTMLResponse:
+        return HTMLResponse(env.get_template("bench.html.j2").render())
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> HTMLResponse:
