@@ -10,7 +10,7 @@ from rich.text import Text
 
 from llm_tco.core.units import format_ratio, format_tokens, format_usd
 from llm_tco.report.terminal import Col, print_table
-from llm_tco.result import OptionResult, Result
+from llm_tco.result import Breakeven, OptionResult, Result, SweepRow
 
 
 def _pct(value: float | None) -> str:
@@ -21,18 +21,33 @@ def _money(value: float | None) -> str:
     return "-" if value is None else format_usd(value)
 
 
-def versus_cheapest(option: OptionResult, result: Result) -> str:
-    """'cheapest', 'cannot serve', 'same cost' (under 1.05x) or '2.2x' the cheapest's cost."""
+def _versus(option: OptionResult, cheapest: str | None, best: float | None) -> str:
+    """'cheapest', 'N.Nx' the cheapest that can serve, or 'cannot serve' (and what would)."""
     if not option.feasible:
+        if option.to_serve is not None:
+            return f"cannot serve; {format_usd(option.to_serve.monthly_cost)} with auto GPUs"
         return "cannot serve"
-    if option.name == result.cheapest:
+    if option.name == cheapest:
         return "cheapest"
-    best = result.option(result.cheapest).monthly_cost
+    if best is None:
+        return "-"
     ratio = format_ratio(option.monthly_cost / best) if best > 0 else None
     return ratio or "same cost"
 
 
+def _breakeven_volume(row: Breakeven) -> str:
+    if not row.feasible and row.crossing_tokens_per_month is not None:
+        return f"cannot serve ({format_tokens(row.crossing_tokens_per_month)} crossing)"
+    return "never" if row.tokens_per_month is None else format_tokens(row.tokens_per_month)
+
+
+def _sweep_cell(row: SweepRow, name: str) -> str:
+    """The cost, marked ! where the option cannot serve that volume."""
+    return format_usd(row.costs[name]) + ("" if row.feasible.get(name, True) else " !")
+
+
 def options_rows(result: Result) -> list[list[str]]:
+    best = result.option(result.cheapest).monthly_cost if result.cheapest else None
     rows = []
     for option in sorted(result.options, key=lambda o: o.monthly_cost):
         deployment = option.deployment
@@ -44,7 +59,7 @@ def options_rows(result: Result) -> list[list[str]]:
                 _money(option.cost_per_mtok),
                 "-" if option.gpus is None else str(option.gpus),
                 _pct(deployment.utilisation_at_mean if deployment else None),
-                versus_cheapest(option, result),
+                _versus(option, result.cheapest, best),
             ]
         )
     return rows
@@ -57,7 +72,7 @@ OPTION_COLS = [
     Col("$/MTok", "num", drop=2),
     Col("GPUs", "num", drop=3),
     Col("util.\nmean", "num", drop=4),
-    Col("vs\ncheapest", "id", right=True),
+    Col("vs\ncheapest", "text"),
 ]
 LINE_COLS = [
     Col("option", "id"),
@@ -69,7 +84,7 @@ LINE_COLS = [
 BREAKEVEN_COLS = [
     Col("option", "id"),
     Col("versus", "id"),
-    Col("tokens/\nmonth", "num"),
+    Col("tokens/\nmonth", "text", right=True),
     Col("requests/\nmonth", "num", drop=1),
     Col("note", "note"),
 ]
@@ -96,7 +111,7 @@ def breakeven_rows(result: Result) -> list[list[str]]:
         [
             row.option,
             row.versus,
-            "never" if row.tokens_per_month is None else format_tokens(row.tokens_per_month),
+            _breakeven_volume(row),
             "-" if row.requests_per_month is None else format_tokens(row.requests_per_month),
             row.note,
         ]
@@ -108,11 +123,7 @@ def sweep_parts(result: Result) -> tuple[list[Col], list[list[str]]]:
     names = [o.name for o in result.options]
     cols = [Col("tokens/\nmonth", "num"), *(Col(n, "num") for n in names), Col("verdict")]
     rows = [
-        [
-            format_tokens(row.tokens_per_month),
-            *(format_usd(row.costs[n]) + (" !" if n in row.over_capacity else "") for n in names),
-            row.verdict,
-        ]
+        [format_tokens(row.tokens_per_month), *(_sweep_cell(row, n) for n in names), row.verdict]
         for row in result.sweep
     ]
     return cols, rows
@@ -143,7 +154,7 @@ def render_table(
             print_table(console, "break-even", BREAKEVEN_COLS, breakeven_rows(result), wide=wide)
     if result.sweep:
         cols, rows = sweep_parts(result)
-        over = any(row.over_capacity for row in result.sweep)
+        unserved = any(not all(row.feasible.values()) for row in result.sweep)
         console.print()
         print_table(
             console,
@@ -151,7 +162,9 @@ def render_table(
             cols,
             rows,
             wide=wide,
-            caption="! beyond the deployment's capacity" if over else None,
+            caption="! cannot serve this volume (beyond its capacity, or the model does not fit)"
+            if unserved
+            else None,
         )
 
 
@@ -173,15 +186,24 @@ def render_markdown(result: Result) -> str:
         f"{format_tokens(w.output_tokens_per_month)} output tokens/month ({_md(w.source)}), "
         f"peak-to-mean {w.peak_to_mean:g}.",
         "",
-        "| option | kind | monthly cost | $/MTok | GPUs |",
-        "|---|---|---:|---:|---:|",
+        "| option | kind | monthly cost | $/MTok | GPUs | vs cheapest |",
+        "|---|---|---:|---:|---:|---|",
     ]
+    best = result.option(result.cheapest).monthly_cost if result.cheapest else None
     for o in sorted(result.options, key=lambda o: o.monthly_cost):
         gpus = "-" if o.gpus is None else str(o.gpus)
         lines.append(
             f"| {_md(o.name)} | {o.label} | {format_usd(o.monthly_cost)} | "
-            f"{_money(o.cost_per_mtok)} | {gpus} |"
+            f"{_money(o.cost_per_mtok)} | {gpus} | {_versus(o, result.cheapest, best)} |"
         )
+    reasons = [o for o in result.options if not o.feasible]
+    if reasons:
+        lines.append("")
+        lines += [
+            f"- **{_md(o.name)} cannot serve**: {_md(o.infeasible_reason or 'see the warnings')}"
+            + (f"; {_md(o.to_serve.note)}" if o.to_serve else "")
+            for o in reasons
+        ]
     lines += ["", "## Line items", "", "| option | item | USD/month | how |", "|---|---|---:|---|"]
     for o in result.options:
         for line in o.line_items:
@@ -198,7 +220,7 @@ def render_markdown(result: Result) -> str:
             "|---|---|---:|---|",
         ]
         for b in result.breakeven:
-            volume = "never" if b.tokens_per_month is None else format_tokens(b.tokens_per_month)
+            volume = _breakeven_volume(b)
             lines.append(f"| {_md(b.option)} | {_md(b.versus)} | {volume} | {_md(b.note)} |")
     if result.sweep:
         names = [o.name for o in result.options]
@@ -210,7 +232,7 @@ def render_markdown(result: Result) -> str:
             "|---:|" + "---:|" * len(names) + "---|",
         ]
         for row in result.sweep:
-            cells = " | ".join(format_usd(row.costs[n]) for n in names)
+            cells = " | ".join(_md(_sweep_cell(row, n)) for n in names)
             lines.append(
                 f"| {format_tokens(row.tokens_per_month)} | {cells} | {_md(row.verdict)} |"
             )
@@ -232,15 +254,41 @@ def render_csv(result: Result) -> str:
     """One row per option and line item, then the sweep; plain numbers, USD."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["section", "option", "item", "tokens_per_month", "monthly_usd"])
+    writer.writerow(
+        ["section", "option", "item", "tokens_per_month", "monthly_usd", "can_serve", "cheapest"]
+    )
     volume = result.workload.total_tokens_per_month
     for o in result.options:
-        writer.writerow(["option", o.name, "total", volume, f"{o.monthly_cost:.6f}"])
+        can = str(o.feasible).lower()
+        best = str(o.name == result.cheapest).lower()
+        writer.writerow(["option", o.name, "total", volume, f"{o.monthly_cost:.6f}", can, best])
         for line in o.line_items:
-            writer.writerow(["line_item", o.name, line.name, volume, f"{line.monthly_usd:.6f}"])
+            writer.writerow(
+                ["line_item", o.name, line.name, volume, f"{line.monthly_usd:.6f}", can, ""]
+            )
     for b in result.breakeven:
-        writer.writerow(["breakeven", b.option, b.versus, b.tokens_per_month or "", ""])
+        writer.writerow(
+            [
+                "breakeven",
+                b.option,
+                b.versus,
+                b.tokens_per_month or "",
+                "",
+                str(b.feasible).lower(),
+                "",
+            ]
+        )
     for row in result.sweep:
         for name, cost in row.costs.items():
-            writer.writerow(["sweep", name, row.cheapest, row.tokens_per_month, f"{cost:.6f}"])
+            writer.writerow(
+                [
+                    "sweep",
+                    name,
+                    row.cheapest or "",
+                    row.tokens_per_month,
+                    f"{cost:.6f}",
+                    str(row.feasible.get(name, True)).lower(),
+                    str(name == row.cheapest).lower(),
+                ]
+            )
     return out.getvalue()
