@@ -273,14 +273,14 @@ def parse_document(text: str, kind: Kind, origin: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{origin} line {mark.line + 1} column {mark.column + 1}" if mark else origin
-        problem = exc.problem or exc.context or "malformed YAML"
-        raise ScenarioError(f"malformed YAML: {problem}", field=where) from None
+        problem = exc.problem or exc.context or "syntax error"
+        raise ScenarioError(f"not valid YAML: {problem}", field=where) from None
     except yaml.YAMLError as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ScenarioError(f"malformed YAML: {detail}", field=origin) from None
+        raise ScenarioError(f"not valid YAML: {detail}", field=origin) from None
     except (RecursionError, MemoryError):
         raise ScenarioError(f"nested deeper than {MAX_DEPTH} levels", field=origin) from None
     except ValueError as exc:  # e.g. a timestamp or float the constructor cannot convert
-        raise ScenarioError(f"malformed YAML: {exc}", field=origin) from None
+        raise ScenarioError(f"not valid YAML: {exc}", field=origin) from None
     finally:
         loader.dispose()
