@@ -1,91 +1,91 @@
-"""Fit the capacity model's engine efficiency factors and report its error on held-out rows.
+"""Fit the capacity model's factors and report its leave-one-publisher-out error.
 
-Calibration rows are those whose sha256(id) first byte mod 5 is below 2 (about 40%); the rest are
-held out. Factors are fitted per engine on its calibration rows only (coordinate-descent grid
-search on mean absolute log error); predictions never see a row's measured figure.
+For each publisher of measurements, the factors are fitted on every other publisher's rows and
+predict its rows; the report gives median APE, MAPE and signed bias overall and by publisher,
+GPU, engine, dense/MoE and load mode. The factors fitted on all rows go to
+``src/llm_tco/catalog/efficiency.yaml`` and the error distribution to
+``src/llm_tco/catalog/capacity_error.yaml``; the report to ``benchmarks/capacity_validation.md``.
 
-    PYTHONPATH=src python benchmarks/calibrate_capacity.py [--extra-catalog DIR] [--write]
+    PYTHONPATH=src python benchmarks/calibrate_capacity.py [--check]
 
---write updates src/llm_tco/catalog/efficiency.yaml and benchmarks/capacity_validation.md.
+--check prints the summary without writing anything.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import time
 from pathlib import Path
 
 import yaml
 
-from llm_tco.capacity_cli import validation_markdown
 from llm_tco.capacity_validation import (
-    build_cases,
     efficiency_rows,
+    error_band_rows,
     validate,
-    validation_dict,
-    with_extra_rows,
+    validation_markdown,
 )
 from llm_tco.catalog.loader import DATA_DIR, load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "benchmarks" / "capacity_validation.md"
-HEADER = """# Engine efficiency factors of the capacity model (llm_tco.core.capacity).
-# Written by benchmarks/calibrate_capacity.py: each engine's factors are fitted on its
-# calibration_rows of benchmarks.yaml and checked on the held-out rest
-# (see benchmarks/capacity_validation.md). Replace them with your own pilot measurement.
+EFFICIENCY_HEADER = """\
+# Fitted factors of the capacity model (llm_tco.core.capacity): one row per engine
+# and per engine x non-NVIDIA GPU vendor. Written by benchmarks/calibrate_capacity.py from every
+# published measurement in benchmarks.yaml and measurements/; the out-of-source error of these
+# factors is in benchmarks/capacity_validation.md. Replace them with your own pilot measurement.
+"""
+ERROR_HEADER = """\
+# Out-of-source error of the capacity model: quantiles of measured / predicted
+# output tokens/s over the leave-one-publisher-out predictions (schema
+# CapacityErrorBand). Written by benchmarks/calibrate_capacity.py;
+# llm_tco.capacity_factors.sample_capacity_error draws from it.
 """
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--extra-catalog", type=Path, help="extra gpus.yaml/models.yaml rows")
-    parser.add_argument("--write", action="store_true", help="write efficiency.yaml and report")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="print only, write nothing")
     args = parser.parse_args()
 
-    catalog = load_catalog()
-    if args.extra_catalog:
-        catalog = with_extra_rows(catalog, args.extra_catalog)
-    started = time.perf_counter()
-    validation = validate(catalog, refit=True)
-    seconds = time.perf_counter() - started
-    data = validation_dict(validation)
-    report = validation_markdown(data)
-    print(report.split("```", 1)[1].rsplit("```", 1)[0].strip())
-    print(f"fit + validation took {seconds:.1f} s")
-    if args.write:
-        cases, _ = build_cases(catalog)
-        rows = efficiency_rows(validation.efficiencies, cases, dt.date.today())
-        text = HEADER + yaml.safe_dump(rows, sort_keys=False, width=100)
-        (DATA_DIR / "efficiency.yaml").write_text(text, encoding="utf-8")
-        REPORT.write_text(_report(data, report, args.extra_catalog), encoding="utf-8")
-        print(f"wrote {DATA_DIR / 'efficiency.yaml'} and {REPORT}")
-
-
-def _report(data: dict[str, object], table: str, extra: Path | None) -> str:
-    efficiency = yaml.safe_dump(data["efficiency"], sort_keys=False).strip()
-    catalog_note = (
-        f" GPU and model rows missing from the shipped catalog came from `{extra}`."
-        if extra
-        else ""
+    report, full, cases = validate(load_catalog())
+    o = report.overall
+    print(
+        f"leave-one-publisher-out: {o.rows} rows, {len(report.by_publisher)} publishers: "
+        f"median APE {o.median_ape_percent}%, MAPE {o.mape_percent}%, "
+        f"bias {o.median_signed_percent:+}%"
     )
+    for name, s in report.by_class.items():
+        print(f"  {name}: {s.rows} rows, median APE {s.median_ape_percent}%")
+    print(f"fit + validation took {report.seconds} s; {len(report.skipped)} rows skipped")
+    if args.check:
+        return
+    today = dt.date.today()
+    rows = efficiency_rows(full, cases, today)
+    (DATA_DIR / "efficiency.yaml").write_text(
+        EFFICIENCY_HEADER + yaml.safe_dump(rows, sort_keys=False, width=100), encoding="utf-8"
+    )
+    bands = error_band_rows(report, today)
+    (DATA_DIR / "capacity_error.yaml").write_text(
+        ERROR_HEADER + yaml.safe_dump(bands, sort_keys=False, width=100), encoding="utf-8"
+    )
+    REPORT.write_text(_report(validation_markdown(report)), encoding="utf-8")
+    print(f"wrote efficiency.yaml, capacity_error.yaml and {REPORT.relative_to(ROOT)}")
+
+
+def _report(body: str) -> str:
     return f"""# Capacity model validation
 
-Predicted vs published output tokens/s for every row of `src/llm_tco/catalog/benchmarks.yaml`.
-Rows marked `calibration` (sha256 of the row id, first byte mod 5 < 2) fitted the engine
-efficiency factors; `held-out` rows were not used in fitting. APE = |predicted - measured| /
-measured.{catalog_note}
+Predicted vs published output tokens/s for every measurement in
+`src/llm_tco/catalog/benchmarks.yaml` and `src/llm_tco/catalog/measurements/`, grouped by
+publisher. Each publisher's rows are predicted by factors fitted on every other publisher's
+rows only, so the figures are the error a source the model has never seen can expect.
 
-Regenerate: `PYTHONPATH=src python benchmarks/calibrate_capacity.py --write` (this file and
-`efficiency.yaml`), or print it with `llm-tco validate-capacity --format markdown`.
+Regenerate: `PYTHONPATH=src python benchmarks/calibrate_capacity.py` (this file,
+`efficiency.yaml` and `capacity_error.yaml`), or print it with
+`llm-tco validate-capacity --format markdown`.
 
-Fitted factors:
-
-```yaml
-{efficiency}
-```
-
-{table}
+{body}
 """
 
 

@@ -1,35 +1,34 @@
-"""CLI commands ``capacity`` and ``validate-capacity``; the main CLI calls :func:`register`."""
+"""CLI commands ``capacity`` and ``validate-capacity``; the main CLI calls :func:`register`.
+
+Both build a pydantic result (:class:`CapacityReport`, ``CapacityValidation``) that every
+format renders; nothing is computed while rendering.
+"""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from pydantic import BaseModel, ConfigDict
 
-from llm_tco.capacity_factors import catalog_efficiencies
-from llm_tco.capacity_validation import (
-    validate,
-    validation_dict,
-    with_extra_rows,
-)
+from llm_tco.capacity_factors import catalog_efficiencies, error_band
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core.capacity import (
     Efficiency,
     Prediction,
     Slo,
+    compute_tflops,
+    limits,
     predict,
     replica_capacity,
     select_efficiency,
 )
-from llm_tco.core.memory import MemoryPlan, plan_memory
-from llm_tco.errors import CatalogLookupError, LlmTcoError
+from llm_tco.core.memory import Layout, MemoryPlan, plan_memory
+from llm_tco.errors import CatalogLookupError, LlmTcoError, ScenarioError
 
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 RUNTIME_OVERHEAD_NOTE = "overhead (engine headroom, activations, CUDA graphs)"
+FORMATS = ("table", "json")
 
 
 def _fail(error: LlmTcoError) -> None:
@@ -49,220 +48,383 @@ def _efficiency(catalog: Catalog, engine: str, vendor: str) -> Efficiency:
     return found
 
 
-def _memory_gb(plan: MemoryPlan) -> dict[str, float]:
-    """The memory plan's figures for display, GB (1e9 bytes); the same plan `llm-tco fit` shows."""
-    return {
-        "weights": round(plan.weights_gb, 2),
-        "kv_cache": round(plan.kv_cache_gb, 2),
-        "overhead": round(plan.overhead_gb, 2),
-        "available": round(plan.available_gb, 2),
-        "kv_per_sequence": round(plan.kv_gb_per_sequence, 4),
-    }
+class MemoryGb(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    weights: float
+    kv_cache: float
+    overhead: float
+    available: float
+    kv_per_sequence: float
+
+    @classmethod
+    def of(cls, plan: MemoryPlan) -> MemoryGb:
+        """The memory plan's figures, GB (1e9 bytes); the same plan `llm-tco fit` shows."""
+        return cls(
+            weights=round(plan.weights_gb, 2),
+            kv_cache=round(plan.kv_cache_gb, 2),
+            overhead=round(plan.overhead_gb, 2),
+            available=round(plan.available_gb, 2),
+            kv_per_sequence=round(plan.kv_gb_per_sequence, 4),
+        )
 
 
-def _prediction_dict(p: Prediction) -> dict[str, Any]:
-    return {
-        "concurrency": p.concurrency,
-        "output_tokens_per_second": round(p.output_tokens_per_second, 1),
-        "input_tokens_per_second": round(p.input_tokens_per_second, 1),
-        "requests_per_second": round(p.requests_per_second, 3),
-        "ttft_ms": round(p.ttft_ms, 1),
-        "tpot_ms": round(p.tpot_ms, 2),
-        "bound": p.bound,
+class LoadPoint(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    concurrency: int
+    output_tokens_per_second: float
+    input_tokens_per_second: float
+    requests_per_second: float
+    ttft_ms: float
+    tpot_ms: float
+    bound: str
+
+    @classmethod
+    def of(cls, p: Prediction) -> LoadPoint:
+        return cls(
+            concurrency=p.concurrency,
+            output_tokens_per_second=round(p.output_tokens_per_second, 1),
+            input_tokens_per_second=round(p.input_tokens_per_second, 1),
+            requests_per_second=round(p.requests_per_second, 3),
+            ttft_ms=round(p.ttft_ms, 1),
+            tpot_ms=round(p.tpot_ms, 2),
+            bound=p.bound,
+        )
+
+
+class AtSlo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    concurrency: int
+    requests_per_second: float
+    ttft_ms: float
+    tpot_ms: float
+    meets_slo: bool
+
+
+class ErrorBandView(BaseModel):
+    """Typical out-of-source error of the figures (leave-one-publisher-out validation)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    group: str
+    median_ape_percent: float
+    measured_over_predicted_p10: float
+    measured_over_predicted_p90: float
+    description: str
+
+
+class CapacityReport(BaseModel):
+    """``llm-tco capacity``: memory plan, load table and the replica's capacity, per replica."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    gpu: str
+    gpus_per_replica: int
+    pipeline_parallel: int
+    expert_parallel: int
+    data_parallel: int
+    precision: str
+    kv_precision: str
+    engine: str
+    input_tokens: int
+    output_tokens: int
+    slo: dict[str, float | None]  # tpot_ms / ttft_ms targets; both None with --max-throughput
+    fits: bool
+    memory_gb: MemoryGb
+    max_concurrent_sequences: int
+    output_tokens_per_second: float | None  # at --concurrency (else at the SLO's best load)
+    max_output_tokens_per_second: float | None  # the most meeting the SLO (or with no SLO)
+    ttft_ms: float | None
+    tpot_ms: float | None
+    at_slo: AtSlo | None
+    by_batch_size: list[LoadPoint]
+    error_band: ErrorBandView | None
+    assumptions: list[str]
+    source: str
+
+
+def build_capacity_report(
+    catalog: Catalog,
+    model: str,
+    gpu: str,
+    count: int = 1,
+    precision: str = "bf16",
+    kv_precision: str | None = None,
+    input_len: int = 1000,
+    output_len: int = 500,
+    slo: Slo = Slo(),
+    concurrency: int | None = None,
+    engine: str = "vllm",
+    pipeline_parallel: int = 1,
+    expert_parallel: int = 1,
+    data_parallel: int = 1,
+) -> CapacityReport:
+    """Everything ``llm-tco capacity`` shows, for one (model, GPU, precision, layout)."""
+    arch, spec = catalog.model(model), catalog.gpu(gpu)
+    assumptions = [a for a in [catalog.gpu_assumption(gpu)] if a]
+    if arch.experts is None and expert_parallel > 1:
+        raise ScenarioError(
+            f"{arch.id} is dense: expert parallel needs an MoE model", field="expert_parallel"
+        )
+    layout = Layout(count, pipeline_parallel, expert_parallel, data_parallel)
+    eff = _efficiency(catalog, engine, spec.vendor)
+    compute_note = compute_tflops(spec, precision)[1]
+    if compute_note:
+        assumptions.append(compute_note)
+    kv = kv_precision or ("fp8" if precision in ("fp8", "fp4") else "bf16")
+    if kv_precision is None:
+        assumptions.append(f"KV cache {kv} (default for {precision} weights)")
+    context = input_len + output_len
+    plan = plan_memory(arch, spec, precision, kv, count, context, layout=layout)
+    band = error_band(arch.experts is not None, catalog.data_dir or _data_dir())
+    band_view = (
+        ErrorBandView(
+            group=band.group,
+            median_ape_percent=band.median_ape_percent,
+            measured_over_predicted_p10=round(band.ratio_at(0.1), 3),
+            measured_over_predicted_p90=round(band.ratio_at(0.9), 3),
+            description=band.describe(),
+        )
+        if band
+        else None
+    )
+    report: dict[str, Any] = {
+        "model": arch.id,
+        "gpu": spec.id,
+        "gpus_per_replica": count,
+        "pipeline_parallel": pipeline_parallel,
+        "expert_parallel": expert_parallel,
+        "data_parallel": data_parallel,
+        "precision": precision,
+        "kv_precision": kv,
+        "engine": engine,
+        "input_tokens": input_len,
+        "output_tokens": output_len,
+        "slo": {"tpot_ms": slo.tpot_ms, "ttft_ms": slo.ttft_ms},
+        "fits": plan.fits,
+        "memory_gb": MemoryGb.of(plan),
+        "max_concurrent_sequences": plan.max_concurrent_sequences,
+        "output_tokens_per_second": None,
+        "max_output_tokens_per_second": None,
+        "ttft_ms": None,
+        "tpot_ms": None,
+        "at_slo": None,
+        "by_batch_size": [],
+        "error_band": band_view,
+        "assumptions": assumptions,
+        "source": eff.source,
     }
+    if plan.fits:
+        args = (arch, spec, precision, kv, count, input_len, output_len)
+        best = replica_capacity(*args, slo, eff, layout=layout)
+        report["max_output_tokens_per_second"] = round(best.output_tokens_per_second, 1)
+        report["at_slo"] = AtSlo(
+            concurrency=best.concurrency,
+            requests_per_second=round(best.requests_per_second, 3),
+            ttft_ms=round(best.ttft_ms, 1),
+            tpot_ms=round(best.tpot_ms, 2),
+            meets_slo=best.meets_slo,
+        )
+        running = limits(arch, spec, precision, kv, layout, input_len, output_len, eff).running
+        sizes = [b for b in BATCH_SIZES if b <= running]
+        report["by_batch_size"] = [
+            LoadPoint.of(predict(*args, b, eff, layout=layout)) for b in sizes
+        ]
+        if concurrency is not None:
+            at = predict(*args, concurrency, eff, layout=layout)
+            report["output_tokens_per_second"] = round(at.output_tokens_per_second, 1)
+            report["ttft_ms"] = round(at.ttft_ms, 1)
+            report["tpot_ms"] = round(at.tpot_ms, 2)
+        else:
+            report["output_tokens_per_second"] = round(best.output_tokens_per_second, 1)
+            report["ttft_ms"] = round(best.ttft_ms, 1)
+            report["tpot_ms"] = round(best.tpot_ms, 2)
+    return CapacityReport(**report)
+
+
+def _data_dir() -> Any:
+    from llm_tco.catalog.loader import DATA_DIR
+
+    return DATA_DIR
 
 
 def capacity(
-    model: str = typer.Argument(..., help="model id or alias, e.g. llama-3.1-8b"),
-    gpu: str = typer.Argument(..., help="GPU id or alias, e.g. h100-sxm-80gb"),
-    count: int = typer.Option(1, "--count", "-n", help="GPUs per replica (tensor parallel)"),
+    model: str = typer.Argument(..., help="model id, alias or Hugging Face name"),
+    gpu: str = typer.Argument(..., help="GPU id, alias or family (h100, a100, ...)"),
+    count: int = typer.Option(1, "--count", "-n", help="GPUs per replica"),
     precision: str = typer.Option("bf16", help="weights: bf16, fp16, fp8, int8, int4, mxfp4, fp4"),
     kv_precision: str | None = typer.Option(None, help="KV cache (default: bf16, fp8 for fp8)"),
     input_len: int = typer.Option(1000, help="prompt tokens per request"),
     output_len: int = typer.Option(500, help="output tokens per request"),
     tpot_slo: float = typer.Option(50.0, help="time-per-output-token target, ms"),
     ttft_slo: float = typer.Option(2000.0, help="time-to-first-token target, ms"),
+    max_throughput: bool = typer.Option(
+        False, "--max-throughput", help="no latency targets: the most the replica serves"
+    ),
     concurrency: int | None = typer.Option(None, help="predict the steady state at C requests"),
     engine: str = typer.Option("vllm", help="vllm, sglang, trtllm or llamacpp"),
+    pipeline_parallel: int = typer.Option(1, help="pipeline stages (GPUs split evenly)"),
+    expert_parallel: int = typer.Option(1, help="GPUs of a stage the experts spread over"),
+    data_parallel: int = typer.Option(
+        1, help="attention data-parallel groups per stage (each holds its own KV cache)"
+    ),
     output_format: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Memory plan, throughput and latency by batch size, and the max load at the SLO."""
     try:
-        catalog = load_catalog()
-        arch, spec = catalog.model(model), catalog.gpu(gpu)
-        eff = _efficiency(catalog, engine, spec.vendor)
-        kv = kv_precision or ("fp8" if precision == "fp8" else "bf16")
-        context = input_len + output_len
-        plan = plan_memory(arch, spec, precision, kv, count, context)
-        limit, fits = plan.max_concurrent_sequences, plan.fits
-        result: dict[str, Any] = {
-            "model": arch.id,
-            "gpu": spec.id,
-            "gpus_per_replica": count,
-            "precision": precision,
-            "kv_precision": kv,
-            "engine": engine,
-            "fits": fits,
-            "memory_gb": _memory_gb(plan),
-            "max_concurrent_sequences": limit,
-            "output_tokens_per_second": None,
-            "max_output_tokens_per_second": None,
-            "ttft_ms": None,
-            "tpot_ms": None,
-            "by_batch_size": [],
-            "source": eff.source,
-        }
-        if fits:
-            args = (arch, spec, precision, kv, count, input_len, output_len)
-            best = replica_capacity(*args, Slo(tpot_slo, ttft_slo), eff)
-            result["max_output_tokens_per_second"] = round(best.output_tokens_per_second, 1)
-            result["at_slo"] = {
-                "concurrency": best.concurrency,
-                "requests_per_second": round(best.requests_per_second, 3),
-                "ttft_ms": round(best.ttft_ms, 1),
-                "tpot_ms": round(best.tpot_ms, 2),
-                "meets_slo": best.meets_slo,
-            }
-            sizes = [b for b in BATCH_SIZES if b <= min(limit, eff.max_batch_size)]
-            result["by_batch_size"] = [_prediction_dict(predict(*args, b, eff)) for b in sizes]
-            if concurrency is not None:
-                at = predict(*args, concurrency, eff)
-                result["output_tokens_per_second"] = round(at.output_tokens_per_second, 1)
-                result["ttft_ms"] = round(at.ttft_ms, 1)
-                result["tpot_ms"] = round(at.tpot_ms, 2)
-            else:
-                result["ttft_ms"] = round(best.ttft_ms, 1)
-                result["tpot_ms"] = round(best.tpot_ms, 2)
+        if output_format not in FORMATS:
+            raise ScenarioError(
+                f"unknown format '{output_format}'", field="format", hint="table or json"
+            )
+        slo = Slo(None, None) if max_throughput else Slo(tpot_slo, ttft_slo)
+        report = build_capacity_report(
+            load_catalog(),
+            model,
+            gpu,
+            count,
+            precision,
+            kv_precision,
+            input_len,
+            output_len,
+            slo,
+            concurrency,
+            engine,
+            pipeline_parallel,
+            expert_parallel,
+            data_parallel,
+        )
     except LlmTcoError as error:
         _fail(error)
         return
     if output_format == "json":
-        typer.echo(json.dumps(result, indent=2))
+        typer.echo(report.model_dump_json(indent=2))
     else:
-        _print_capacity(result, tpot_slo, ttft_slo)
+        _print_capacity(report)
 
 
-def _print_capacity(result: dict[str, Any], tpot_slo: float, ttft_slo: float) -> None:
+def _print_capacity(r: CapacityReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
-    m = result["memory_gb"]
+    layout = ""
+    if (r.pipeline_parallel, r.expert_parallel, r.data_parallel) != (1, 1, 1):
+        layout = f" (PP {r.pipeline_parallel}, EP {r.expert_parallel}, DP {r.data_parallel})"
     console.print(
-        f"[bold]{result['model']}[/] {result['precision']} (KV {result['kv_precision']}) on "
-        f"{result['gpus_per_replica']} x {result['gpu']}, engine {result['engine']}"
+        f"[bold]{r.model}[/] {r.precision} (KV {r.kv_precision}) on "
+        f"{r.gpus_per_replica} x {r.gpu}{layout}, engine {r.engine}"
     )
+    for assumption in r.assumptions:
+        console.print(f"[dim]assumed: {assumption}[/]")
+    m = r.memory_gb
     console.print(
-        f"memory GB: available {m['available']} = weights {m['weights']} + KV cache "
-        f"{m['kv_cache']} + {RUNTIME_OVERHEAD_NOTE} {m['overhead']}; "
-        f"{m['kv_per_sequence']} GB per sequence -> {result['max_concurrent_sequences']} sequences"
+        f"memory GB: available {m.available} = weights {m.weights} + KV cache "
+        f"{m.kv_cache} + {RUNTIME_OVERHEAD_NOTE} {m.overhead}; "
+        f"{m.kv_per_sequence} GB per sequence -> {r.max_concurrent_sequences} sequences"
     )
-    if not result["fits"]:
+    if not r.fits:
         console.print("[red]does not fit[/]: use more GPUs, a lower precision or a larger GPU")
         return
     table = Table(
         "concurrency", "output tok/s", "input tok/s", "req/s", "TTFT ms", "TPOT ms", "bound"
     )
-    for row in result["by_batch_size"]:
+    for row in r.by_batch_size:
         table.add_row(
             *(
-                str(row[k])
-                for k in (
-                    "concurrency",
-                    "output_tokens_per_second",
-                    "input_tokens_per_second",
-                    "requests_per_second",
-                    "ttft_ms",
-                    "tpot_ms",
-                    "bound",
+                str(v)
+                for v in (
+                    row.concurrency,
+                    row.output_tokens_per_second,
+                    row.input_tokens_per_second,
+                    row.requests_per_second,
+                    row.ttft_ms,
+                    row.tpot_ms,
+                    row.bound,
                 )
             )
         )
     console.print(table)
-    slo = result["at_slo"]
-    verdict = "" if slo["meets_slo"] else " [red](misses the SLO even at concurrency 1)[/]"
-    console.print(
-        f"max at SLO (TPOT <= {tpot_slo} ms, TTFT <= {ttft_slo} ms): "
-        f"{result['max_output_tokens_per_second']} output tok/s at concurrency "
-        f"{slo['concurrency']} (TTFT {slo['ttft_ms']} ms, TPOT {slo['tpot_ms']} ms){verdict}"
+    slo = r.at_slo
+    assert slo is not None
+    verdict = "" if slo.meets_slo else " [red](misses the SLO even at concurrency 1)[/]"
+    target = (
+        "max throughput (no latency target)"
+        if r.slo["tpot_ms"] is None and r.slo["ttft_ms"] is None
+        else f"max at SLO (TPOT <= {r.slo['tpot_ms']} ms, TTFT <= {r.slo['ttft_ms']} ms)"
     )
-    if result["output_tokens_per_second"] is not None:
+    console.print(
+        f"{target}: {r.max_output_tokens_per_second} output tok/s at concurrency "
+        f"{slo.concurrency} (TTFT {slo.ttft_ms} ms, TPOT {slo.tpot_ms} ms){verdict}"
+    )
+    if r.output_tokens_per_second is not None and r.output_tokens_per_second != (
+        r.max_output_tokens_per_second
+    ):
         console.print(
-            f"at the requested concurrency: {result['output_tokens_per_second']} output tok/s, "
-            f"TTFT {result['ttft_ms']} ms, TPOT {result['tpot_ms']} ms"
+            f"at the requested concurrency: {r.output_tokens_per_second} output tok/s, "
+            f"TTFT {r.ttft_ms} ms, TPOT {r.tpot_ms} ms"
         )
-    console.print(f"[dim]{result['source']}[/]")
+    if r.error_band is not None:
+        console.print(f"error band ({r.error_band.group} models): {r.error_band.description}")
+    console.print(f"[dim]{r.source}[/]")
 
 
 def validate_capacity(
     output_format: str = typer.Option("table", "--format", help="table, markdown or json"),
-    refit: bool = typer.Option(False, help="refit the factors on the calibration rows"),
-    extra_catalog: Path | None = typer.Option(
-        None, help="directory with gpus.yaml / models.yaml rows to add where the catalog lacks them"
-    ),
 ) -> None:
-    """Predicted vs measured output tokens/s for every validation row, with error statistics."""
+    """Leave-one-publisher-out error of the capacity model on every published measurement."""
+    from llm_tco.capacity_validation import validate, validation_markdown
+
     try:
-        catalog = load_catalog()
-        if extra_catalog is not None:
-            catalog = with_extra_rows(catalog, extra_catalog)
-        data = validation_dict(validate(catalog, refit=refit))
+        if output_format not in ("table", "markdown", "json"):
+            raise ScenarioError(
+                f"unknown format '{output_format}'", field="format", hint="table, markdown or json"
+            )
+        report, _, _ = validate(load_catalog())
     except LlmTcoError as error:
         _fail(error)
         return
     if output_format == "json":
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(report.model_dump_json(indent=2))
     elif output_format == "markdown":
-        typer.echo(validation_markdown(data))
+        typer.echo(validation_markdown(report))
     else:
-        _print_validation(data)
+        _print_validation(report)
 
 
-ROW_COLUMNS = (
-    "id",
-    "split",
-    "measured_output_tokens_per_second",
-    "predicted_output_tokens_per_second",
-    "ape_percent",
-)
+def _print_validation(report: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
 
-
-def _stats_lines(data: dict[str, Any]) -> list[str]:
-    lines = []
-    for name in ("held_out", "calibration", "overall"):
-        s = data[name]
-        gpus = ", ".join(
-            f"{k} {v['median_ape_percent']}% ({v['rows']})" for k, v in s["by_gpu"].items()
-        )
-        classes = ", ".join(
-            f"{k} {v['median_ape_percent']}% ({v['rows']})" for k, v in s["by_class"].items()
-        )
-        lines.append(
-            f"{name.replace('_', '-')}: {s['rows']} rows, median APE {s['median_ape_percent']}%"
-        )
-        lines.append(f"  by GPU: {gpus}")
-        lines.append(f"  by class: {classes}")
-    return lines
-
-
-def _print_validation(data: dict[str, Any]) -> None:
     console = Console()
-    table = Table("row", "split", "measured tok/s", "predicted tok/s", "APE %")
-    for row in data["rows"]:
-        table.add_row(*(str(row[k]) for k in ROW_COLUMNS))
-    console.print(table)
-    for line in _stats_lines(data):
-        console.print(line)
-    for skipped in data["skipped"]:
-        console.print(f"[yellow]skipped[/] {skipped['id']}: {skipped['reason']}")
-
-
-def validation_markdown(data: dict[str, Any]) -> str:
-    lines = [
-        "| row | split | measured output tok/s | predicted | APE % |",
-        "|---|---|---:|---:|---:|",
-    ]
-    lines += ["| " + " | ".join(str(row[k]) for k in ROW_COLUMNS) + " |" for row in data["rows"]]
-    lines += ["", "```", *_stats_lines(data), "```"]
-    lines += [f"- skipped {s['id']}: {s['reason']}" for s in data["skipped"]]
-    return "\n".join(lines)
+    o = report.overall
+    console.print(report.method)
+    console.print(
+        f"[bold]overall[/]: {o.rows} rows, {len(report.by_publisher)} publishers, median APE "
+        f"{o.median_ape_percent}%, MAPE {o.mape_percent}%, bias {o.median_signed_percent:+}% "
+        f"({report.seconds} s)"
+    )
+    for title, groups in (
+        ("class", report.by_class),
+        ("publisher", report.by_publisher),
+        ("engine", report.by_engine),
+        ("GPU", report.by_gpu),
+        ("mode", report.by_mode),
+    ):
+        table = Table(title, "rows", "median APE %", "MAPE %", "bias %")
+        for key, s in groups.items():
+            table.add_row(
+                key,
+                str(s.rows),
+                str(s.median_ape_percent),
+                str(s.mape_percent),
+                f"{s.median_signed_percent:+}",
+            )
+        console.print(table)
+    for row_id, reason in report.skipped:
+        console.print(f"[yellow]skipped[/] {row_id}: {reason}")
 
 
 def register(app: typer.Typer) -> None:

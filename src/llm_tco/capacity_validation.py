@@ -1,44 +1,45 @@
 """Validate the capacity model against the catalog's published measurements.
 
-Resolves each benchmark row's model and GPU in a catalog, fits or loads engine efficiency factors,
-and compares predicted with measured output tokens/s. Used by ``llm-tco validate-capacity`` and
-``benchmarks/calibrate_capacity.py``.
+Resolves each measurement's model and GPU, groups rows by publisher, and reports the
+leave-one-publisher-out error (factors fitted on every other publisher) overall and by publisher,
+GPU, engine, dense/MoE and load mode. Used by ``llm-tco validate-capacity`` and
+``benchmarks/calibrate_capacity.py``, which also writes the factors fitted on all rows
+(``efficiency.yaml``) and the error band (``capacity_error.yaml``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+import re
+import statistics
+import time
+from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlparse
 
-from llm_tco.capacity_factors import catalog_efficiencies
-from llm_tco.catalog.benchmarks import ENGINES, BenchmarkRow
+from pydantic import BaseModel, ConfigDict
+
+from llm_tco.catalog.benchmarks import ENGINES, BenchmarkRow, CapacityErrorBand
 from llm_tco.catalog.loader import Catalog, read_rows
 from llm_tco.catalog.schema import GpuSpec, ModelArch
 from llm_tco.core.calibration import (
     Case,
     CaseResult,
-    ErrorStats,
-    error_stats,
-    evaluate,
-    fit_hierarchy,
+    Fit,
+    GroupError,
+    engine_keys,
+    errors_by,
+    group_error,
+    leave_one_publisher_out,
 )
-from llm_tco.core.capacity import Efficiency, select_efficiency
-from llm_tco.errors import CatalogLookupError
+from llm_tco.core.capacity import Efficiency
+from llm_tco.core.memory import Layout
+from llm_tco.errors import CatalogLookupError, ScenarioError
 
 # Engines whose default KV cache follows the activations (bf16) unless the row says otherwise;
 # TensorRT-LLM FP8 builds store an FP8 KV cache (its perf docs note this).
 KV_FOLLOWS_WEIGHTS = {"trtllm"}
-
-
-@dataclass(frozen=True)
-class Validation:
-    results: list[CaseResult]
-    skipped: list[tuple[str, str]]  # (row id, reason)
-    efficiencies: dict[str, Efficiency]
-    held_out: ErrorStats
-    calibration: ErrorStats
-    overall: ErrorStats
+QUANTILES = (5, 10, 25, 50, 75, 90, 95)
 
 
 def kv_precision_of(row: BenchmarkRow) -> str:
@@ -49,58 +50,306 @@ def kv_precision_of(row: BenchmarkRow) -> str:
     return "bf16"
 
 
+def publisher_of(row: BenchmarkRow) -> str:
+    """The row's ``publisher``, else who published its source: copies of NVIDIA's TensorRT-LLM
+    performance overview are NVIDIA's; a GitHub page is its owner's; else the site's domain."""
+    if row.publisher:
+        return row.publisher
+    if "tensorrt-llm" in row.source.lower():
+        return "NVIDIA"
+    url = urlparse(row.source.split()[0])
+    host = (url.hostname or row.source).removeprefix("www.")
+    if host == "github.com":
+        owner = url.path.strip("/").split("/")[0]
+        return owner or host
+    parts = host.split(".")
+    return ".".join(parts[-2:]) if len(parts) >= 2 else host
+
+
+def layout_of(row: BenchmarkRow) -> Layout:
+    """The row's layout in this model's terms (see ``llm_tco.core.memory.Layout``)."""
+    return Layout(
+        gpus=row.gpu_count,
+        pipeline=row.pipeline_parallel or 1,
+        expert=row.expert_parallel or 1,
+        data=row.data_parallel or 1,
+    )
+
+
 def build_cases(catalog: Catalog) -> tuple[list[Case], list[tuple[str, str]]]:
-    """Cases for every benchmark row whose model and GPU the catalog knows."""
+    """Cases for every measurement whose model and GPU the catalog knows and whose layout is
+    consistent; the others are listed with the reason."""
     cases: list[Case] = []
     skipped: list[tuple[str, str]] = []
+    # One spelling per publisher: the first a row names explicitly, else the derived one.
+    spelling: dict[str, str] = {}
+    for row in sorted(catalog.benchmarks, key=lambda r: r.publisher is None):
+        spelling.setdefault(publisher_of(row).lower(), publisher_of(row))
     for row in catalog.benchmarks:
         try:
             arch, gpu = catalog.model(row.model), catalog.gpu(row.gpu)
-        except CatalogLookupError as exc:
+            layout = layout_of(row)
+        except (CatalogLookupError, ScenarioError) as exc:
             skipped.append((row.id, str(exc)))
             continue
         cases.append(
             Case(
                 row_id=row.id,
+                publisher=spelling[publisher_of(row).lower()],
                 engine=row.engine,
                 arch=arch,
                 gpu=gpu,
                 precision=row.precision,
                 kv_precision=kv_precision_of(row),
-                gpus=row.gpu_count,
+                layout=layout,
                 input_tokens=row.input_tokens,
                 output_tokens=row.output_tokens,
-                concurrency=None if row.mode == "offline-max" else row.concurrency,
+                mode=row.mode,
+                concurrency=row.concurrency,
+                request_rate=row.request_rate,
                 measured_output_tokens_per_second=row.measured_output_tokens_per_second,
             )
         )
     return cases, skipped
 
 
-def fit_all(cases: list[Case]) -> dict[str, Efficiency]:
-    """Fit the factors on the calibration rows only (see ``fit_hierarchy``)."""
-    return fit_hierarchy(cases)
+def _usable(cases: list[Case], skipped: list[tuple[str, str]]) -> list[Case]:
+    """Cases the model can size (e.g. the weights fit); the rest join ``skipped``."""
+    from llm_tco.core.calibration import CaseSet
 
-
-def validate(catalog: Catalog, refit: bool = False) -> Validation:
-    """Predicted vs measured for every resolvable row, with the catalog's (or refitted) factors."""
-    cases, skipped = build_cases(catalog)
-    efficiencies = fit_all(cases) if refit else catalog_efficiencies(catalog)
     usable = []
     for case in cases:
-        if select_efficiency(efficiencies, case.engine, case.gpu.vendor) is not None:
-            usable.append(case)
-        else:
-            skipped.append((case.row_id, f"no efficiency factors for engine {case.engine}"))
-    results = evaluate(usable, efficiencies)
-    return Validation(
-        results=results,
-        skipped=skipped,
-        efficiencies=efficiencies,
-        held_out=error_stats([r for r in results if not r.case.calibration]),
-        calibration=error_stats([r for r in results if r.case.calibration]),
-        overall=error_stats(results),
+        try:
+            CaseSet.build([case], (), ())
+        except ScenarioError as exc:
+            skipped.append((case.row_id, str(exc)))
+            continue
+        usable.append(case)
+    return usable
+
+
+# --- result models ----------------------------------------------------------------------------
+
+
+class ErrorSummary(BaseModel):
+    """Error of one group of rows, percent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rows: int
+    median_ape_percent: float
+    mape_percent: float
+    median_signed_percent: float  # bias: positive = the model over-predicts
+
+    @classmethod
+    def of(cls, e: GroupError) -> ErrorSummary:
+        return cls(
+            rows=e.rows,
+            median_ape_percent=round(e.median_ape, 1),
+            mape_percent=round(e.mape, 1),
+            median_signed_percent=round(e.median_signed, 1),
+        )
+
+
+class RowResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    publisher: str
+    model: str
+    gpu: str
+    gpus: int
+    precision: str
+    engine: str
+    mode: str
+    input_tokens: float
+    output_tokens: float
+    concurrency: int | None
+    moe: bool
+    measured_output_tokens_per_second: float
+    predicted_output_tokens_per_second: float  # by factors fitted without this publisher
+    ape_percent: float
+
+
+class FactorSet(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    bandwidth_efficiency: float
+    compute_efficiency: float
+    prefill_compute_efficiency: float
+    link_efficiency: float
+    allreduce_latency_us: float
+    step_overhead_ms: float
+    layer_overhead_us: float
+    moe_block_tokens: float
+
+
+class CapacityValidation(BaseModel):
+    """Leave-one-publisher-out validation of the capacity model: what every renderer draws."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: str
+    overall: ErrorSummary
+    by_publisher: dict[str, ErrorSummary]
+    by_gpu: dict[str, ErrorSummary]
+    by_engine: dict[str, ErrorSummary]
+    by_class: dict[str, ErrorSummary]
+    by_mode: dict[str, ErrorSummary]
+    measured_over_predicted: dict[str, dict[str, float]]  # group -> quantile label -> ratio
+    factors: list[FactorSet]  # fitted on every row
+    rows: list[RowResult]
+    skipped: list[tuple[str, str]]
+    seconds: float
+
+
+METHOD = (
+    "leave-one-publisher-out: for each publisher, the factors are fitted on every other "
+    "publisher's rows and predict its rows; APE = |predicted - measured| / measured"
+)
+
+
+def _klass(r: CaseResult) -> str:
+    return "moe" if r.case.is_moe else "dense"
+
+
+def ratio_quantiles(results: list[CaseResult]) -> dict[str, float]:
+    """Quantiles of measured / predicted (the factor to multiply a prediction by)."""
+    ratios = sorted(1.0 / r.ratio for r in results)
+    if len(ratios) < 2:
+        return {f"p{q:02d}": round(ratios[0], 4) for q in QUANTILES} if ratios else {}
+    cuts = statistics.quantiles(ratios, n=100, method="inclusive")
+    return {f"p{q:02d}": round(cuts[q - 1], 4) for q in QUANTILES}
+
+
+def _factor_set(key: str, e: Efficiency) -> FactorSet:
+    return FactorSet(
+        key=key,
+        bandwidth_efficiency=e.bandwidth_efficiency,
+        compute_efficiency=e.compute_efficiency,
+        prefill_compute_efficiency=e.prefill_compute_efficiency,
+        link_efficiency=e.link_efficiency,
+        allreduce_latency_us=e.allreduce_latency_us,
+        step_overhead_ms=e.step_overhead_ms,
+        layer_overhead_us=e.layer_overhead_us,
+        moe_block_tokens=e.moe_block_tokens,
     )
+
+
+def validate(catalog: Catalog) -> tuple[CapacityValidation, Fit, list[Case]]:
+    """Leave-one-publisher-out errors, and the factors fitted on every usable row."""
+    started = time.perf_counter()
+    cases, skipped = build_cases(catalog)
+    cases = _usable(cases, skipped)
+    results, full = leave_one_publisher_out(cases)
+    factors = engine_keys(full, ENGINES)
+    groups = {
+        "all": results,
+        "dense": [r for r in results if not r.case.is_moe],
+        "moe": [r for r in results if r.case.is_moe],
+    }
+    report = CapacityValidation(
+        method=METHOD,
+        overall=ErrorSummary.of(group_error(results)),
+        by_publisher=_summaries(results, lambda r: r.case.publisher),
+        by_gpu=_summaries(results, lambda r: r.case.gpu.id),
+        by_engine=_summaries(results, lambda r: r.case.engine),
+        by_class=_summaries(results, _klass),
+        by_mode=_summaries(results, lambda r: r.case.mode),
+        measured_over_predicted={k: ratio_quantiles(v) for k, v in groups.items() if v},
+        factors=[_factor_set(k, e) for k, e in sorted(factors.items())],
+        rows=[_row(r) for r in results],
+        skipped=skipped,
+        seconds=round(time.perf_counter() - started, 2),
+    )
+    return report, full, cases
+
+
+def _summaries(results: list[CaseResult], key: object) -> dict[str, ErrorSummary]:
+    return {k: ErrorSummary.of(v) for k, v in errors_by(results, key).items()}  # type: ignore[arg-type]
+
+
+def _row(r: CaseResult) -> RowResult:
+    c = r.case
+    return RowResult(
+        id=c.row_id,
+        publisher=c.publisher,
+        model=c.arch.id,
+        gpu=c.gpu.id,
+        gpus=c.gpus,
+        precision=c.precision,
+        engine=c.engine,
+        mode=c.mode,
+        input_tokens=c.input_tokens,
+        output_tokens=c.output_tokens,
+        concurrency=c.concurrency,
+        moe=c.is_moe,
+        measured_output_tokens_per_second=round(c.measured_output_tokens_per_second, 1),
+        predicted_output_tokens_per_second=round(r.predicted_output_tokens_per_second, 1),
+        ape_percent=round(r.ape, 1),
+    )
+
+
+# --- what calibrate_capacity.py writes --------------------------------------------------------
+
+FIT_SOURCE = (
+    "fitted by benchmarks/calibrate_capacity.py on every published measurement in "
+    "catalog/benchmarks.yaml and catalog/measurements/ (robust least squares on log output "
+    "tokens/s; shared factors, an offset per engine and per non-NVIDIA GPU vendor)"
+)
+BAND_SOURCE = (
+    "benchmarks/calibrate_capacity.py: leave-one-publisher-out predictions of the capacity "
+    "model over catalog/benchmarks.yaml and catalog/measurements/ (benchmarks/"
+    "capacity_validation.md)"
+)
+
+
+def efficiency_rows(full: Fit, cases: list[Case], as_of: dt.date) -> list[dict[str, object]]:
+    """Rows for ``efficiency.yaml``: each engine, then each engine x fitted vendor."""
+    rows: list[dict[str, object]] = []
+    for key, eff in sorted(engine_keys(full, ENGINES).items()):
+        engine, _, vendor = key.partition("/")
+        used = [c for c in cases if c.engine == engine and vendor in ("", c.gpu.vendor)]
+        row: dict[str, object] = {
+            "engine": engine,
+            "gpu_vendor": vendor or None,
+            **_factor_set(key, eff).model_dump(exclude={"key"}),
+            "fitted_rows": len(used),
+            "publishers": sorted({c.publisher for c in used}),
+            "source": FIT_SOURCE,
+            "as_of": as_of.isoformat(),
+        }
+        if not used:
+            row["notes"] = (
+                f"no {engine} measurements{' on ' + vendor if vendor else ''} yet: the shared "
+                "factors stand in; replace with a pilot measurement (llm-tco bench)"
+            )
+        rows.append(row)
+    return rows
+
+
+def error_band_rows(report: CapacityValidation, as_of: dt.date) -> list[dict[str, object]]:
+    """Rows for ``capacity_error.yaml`` (schema ``CapacityErrorBand``)."""
+    by_group = {"all": report.overall, **report.by_class}
+    rows = []
+    for group, quantiles in report.measured_over_predicted.items():
+        summary = by_group[group]
+        publishers = {
+            r.publisher for r in report.rows if group == "all" or r.moe == (group == "moe")
+        }
+        row = {
+            "group": group,
+            "rows": summary.rows,
+            "publishers": len(publishers),
+            "median_ape_percent": summary.median_ape_percent,
+            "measured_over_predicted": quantiles,
+            "source": BAND_SOURCE,
+            "as_of": as_of.isoformat(),
+        }
+        CapacityErrorBand.model_validate(row)
+        rows.append(row)
+    return rows
 
 
 def with_extra_rows(catalog: Catalog, data_dir: Path) -> Catalog:
@@ -117,111 +366,67 @@ def with_extra_rows(catalog: Catalog, data_dir: Path) -> Catalog:
     )
 
 
-def efficiency_rows(
-    efficiencies: dict[str, Efficiency], cases: list[Case], as_of: dt.date
-) -> list[dict[str, object]]:
-    """Rows for ``efficiency.yaml``: fitted engines, then stand-ins for engines without rows."""
-    rows: list[dict[str, object]] = []
-    for key, eff in sorted(efficiencies.items()):
-        engine, _, vendor = key.partition("/")
-        ids = [
-            c.row_id
-            for c in cases
-            if c.engine == engine and c.calibration and vendor in ("", c.gpu.vendor)
+_SAFE = re.compile(r"[|\n]")
+
+
+def validation_markdown(v: CapacityValidation) -> str:
+    """The report's tables as Markdown."""
+
+    def table(title: str, groups: dict[str, ErrorSummary]) -> list[str]:
+        lines = [
+            f"### By {title}",
+            "",
+            f"| {title} | rows | median APE % | MAPE % | median signed % |",
+            "|---|---:|---:|---:|---:|",
         ]
-        rows.append(_efficiency_dict(eff, engine, vendor or None, ids, as_of, notes=None))
-    stand_in = efficiencies.get("vllm")
-    for engine in ENGINES:
-        if engine not in efficiencies and stand_in is not None:
-            note = (
-                f"no {engine} rows in the validation set yet: the vllm fit stands in; "
-                "replace with a pilot measurement (llm-tco bench) or published rows"
+        for k, s in groups.items():
+            lines.append(
+                f"| {_SAFE.sub(' ', k)} | {s.rows} | {s.median_ape_percent} | {s.mape_percent} "
+                f"| {s.median_signed_percent:+} |"
             )
-            rows.append(_efficiency_dict(stand_in, engine, None, [], as_of, notes=note))
-    return rows
+        return [*lines, ""]
 
-
-def _efficiency_dict(
-    eff: Efficiency,
-    engine: str,
-    vendor: str | None,
-    ids: list[str],
-    as_of: dt.date,
-    notes: str | None,
-) -> dict[str, object]:
-    row: dict[str, object] = {
-        "engine": engine,
-        "gpu_vendor": vendor,
-        "bandwidth_efficiency": eff.bandwidth_efficiency,
-        "compute_efficiency": eff.compute_efficiency,
-        "prefill_compute_efficiency": eff.prefill_compute_efficiency,
-        "link_efficiency": eff.link_efficiency,
-        "max_batch_size": eff.max_batch_size,
-        "allreduce_latency_us": eff.allreduce_latency_us,
-        "calibration_rows": ids,
-        "source": (
-            "fitted by benchmarks/calibrate_capacity.py on the calibration rows of "
-            "benchmarks.yaml (sha256(id)[0] mod 5 < 2): shared factors on all of them, "
-            "then efficiencies per engine, then per engine x GPU vendor; calibration_rows "
-            "lists this group's rows"
-        ),
-        "as_of": as_of.isoformat(),
-    }
-    if notes:
-        row["notes"] = notes
-    return row
-
-
-def _stats_dict(stats: ErrorStats) -> dict[str, object]:
-    return {
-        "rows": stats.rows,
-        "median_ape_percent": round(stats.median_ape, 2) if stats.rows else None,
-        "by_gpu": {
-            k: {"rows": n, "median_ape_percent": round(m, 2)} for k, (n, m) in stats.by_gpu.items()
-        },
-        "by_class": {
-            k: {"rows": n, "median_ape_percent": round(m, 2)}
-            for k, (n, m) in stats.by_class.items()
-        },
-    }
-
-
-def validation_dict(v: Validation) -> dict[str, object]:
-    """Plain data every renderer (table, markdown, JSON) draws from."""
-    rows = [
-        {
-            "id": r.case.row_id,
-            "model": r.case.arch.id,
-            "gpu": r.case.gpu.id,
-            "gpus": r.case.gpus,
-            "precision": r.case.precision,
-            "engine": r.case.engine,
-            "input_tokens": r.case.input_tokens,
-            "output_tokens": r.case.output_tokens,
-            "concurrency": r.case.concurrency,
-            "moe": r.case.is_moe,
-            "split": "calibration" if r.case.calibration else "held-out",
-            "measured_output_tokens_per_second": round(r.case.measured_output_tokens_per_second, 1),
-            "predicted_output_tokens_per_second": round(r.predicted_output_tokens_per_second, 1),
-            "ape_percent": round(r.ape, 1),
-        }
-        for r in v.results
+    o = v.overall
+    lines = [
+        f"Method: {v.method}.",
+        "",
+        f"**Overall: {o.rows} rows from {len(v.by_publisher)} publishers, median APE "
+        f"{o.median_ape_percent}%, MAPE {o.mape_percent}%, median signed "
+        f"{o.median_signed_percent:+}%** (fit + validation {v.seconds} s).",
+        "",
     ]
-    return {
-        "held_out": _stats_dict(v.held_out),
-        "calibration": _stats_dict(v.calibration),
-        "overall": _stats_dict(v.overall),
-        "efficiency": {
-            engine: {
-                "bandwidth_efficiency": e.bandwidth_efficiency,
-                "compute_efficiency": e.compute_efficiency,
-                "prefill_compute_efficiency": e.prefill_compute_efficiency,
-                "link_efficiency": e.link_efficiency,
-                "max_batch_size": e.max_batch_size,
-                "allreduce_latency_us": e.allreduce_latency_us,
-            }
-            for engine, e in sorted(v.efficiencies.items())
-        },
-        "rows": rows,
-        "skipped": [{"id": i, "reason": reason} for i, reason in v.skipped],
-    }
+    lines += table("class", v.by_class)
+    lines += table("publisher", v.by_publisher)
+    lines += table("engine", v.by_engine)
+    lines += table("GPU", v.by_gpu)
+    lines += table("mode", v.by_mode)
+    lines += ["### Out-of-source error band (measured / predicted)", ""]
+    labels = [f"p{q:02d}" for q in QUANTILES]
+    lines += ["| group | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+    for group, qs in v.measured_over_predicted.items():
+        lines.append(f"| {group} | " + " | ".join(f"{qs[k]:.2f}" for k in labels) + " |")
+    lines += ["", "### Factors fitted on every row", ""]
+    names = [n for n in FactorSet.model_fields if n != "key"]
+    lines += ["| key | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for f in v.factors:
+        lines.append(f"| {f.key} | " + " | ".join(str(getattr(f, n)) for n in names) + " |")
+    lines += ["", "### Rows", ""]
+    cols = (
+        "id",
+        "publisher",
+        "engine",
+        "mode",
+        "measured_output_tokens_per_second",
+        "predicted_output_tokens_per_second",
+        "ape_percent",
+    )
+    lines += [
+        "| row | publisher | engine | mode | measured tok/s | predicted (LOSO) | APE % |",
+        "|---|---|---|---|---:|---:|---:|",
+    ]
+    for r in v.rows:
+        lines.append("| " + " | ".join(_SAFE.sub(" ", str(getattr(r, c))) for c in cols) + " |")
+    if v.skipped:
+        lines += ["", "### Skipped", ""]
+        lines += [f"- {i}: {_SAFE.sub(' ', reason)}" for i, reason in v.skipped]
+    return "\n".join(lines)

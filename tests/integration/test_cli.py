@@ -71,7 +71,7 @@ def test_sweep_command(tmp_path: Path) -> None:
     [
         ("- just a list", "must be a mapping"),
         ("workload: [1, 2", "not valid YAML"),
-        (GOOD.replace("a100-80gb-sxm", "h100"), "unknown GPU 'h100'"),
+        (GOOD.replace("a100-80gb-sxm", "h100x"), "unknown GPU 'h100x'"),
         (GOOD.replace("claude-haiku-4.5", "claude-haiku-9"), "unknown API model"),
         (GOOD.replace("10B", "-5B"), "workload.input_tokens_per_month"),
         (GOOD.replace("10B", "lots"), "is not a number"),

@@ -91,7 +91,7 @@ class BenchmarkRow(Row):
 
 
 class EfficiencyRow(Row):
-    """Achieved fractions of peak for one serving engine, fitted on benchmark rows."""
+    """Fitted factors of the capacity model for one serving engine (optionally one GPU vendor)."""
 
     engine: Engine
     gpu_vendor: Literal["nvidia", "amd", "intel", "google", "other"] | None = Field(
@@ -105,11 +105,30 @@ class EfficiencyRow(Row):
         gt=0, le=1, description="share of dense peak FLOP/s on prompt tokens"
     )
     link_efficiency: float = Field(
-        gt=0, le=1, description="share of one-direction GPU link bandwidth an all-reduce gets"
+        gt=0, le=1, description="share of one-direction GPU link bandwidth a collective gets"
     )
-    max_batch_size: int = Field(ge=1, description="most sequences the engine batches at once")
-    allreduce_latency_us: float = Field(ge=0, description="fixed cost of one TP all-reduce")
-    calibration_rows: list[str] = Field(
-        default=[], description="BenchmarkRow ids the factors were fitted on"
+    allreduce_latency_us: float = Field(ge=0, description="fixed cost of one collective")
+    step_overhead_ms: float = Field(default=0.0, ge=0, description="fixed cost per engine step")
+    layer_overhead_us: float = Field(default=0.0, ge=0, description="fixed cost per layer-step")
+    moe_block_tokens: float = Field(
+        default=0.0, ge=0, description="grouped-GEMM tile rows each expert's tokens pad to"
     )
+    max_batch_size: int | None = Field(
+        default=None, ge=1, description="override of the engine's default batch limit"
+    )
+    fitted_rows: int = Field(default=0, ge=0, description="measurements the fit used")
+    publishers: list[str] = Field(default=[], description="publishers of those measurements")
     notes: str | None = None
+
+
+class CapacityErrorBand(Row):
+    """The capacity model's out-of-source error: measured / predicted output tokens/s over the
+    leave-one-publisher-out predictions, as quantiles (``p05`` ... ``p95``)."""
+
+    group: Literal["all", "dense", "moe"]
+    rows: int = Field(ge=1)
+    publishers: int = Field(ge=1)
+    median_ape_percent: float = Field(ge=0)
+    measured_over_predicted: dict[str, float] = Field(
+        description="quantile label (p05, p10, p25, p50, p75, p90, p95) -> ratio"
+    )

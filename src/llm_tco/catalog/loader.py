@@ -36,6 +36,11 @@ DATA_DIR = Path(__file__).parent
 # libyaml's loader when present: the catalog loads ~5x faster, which counts at CLI start-up.
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RowT = TypeVar("RowT", bound=BaseModel)
+# Suffixes a Hugging Face repo name adds to an architecture: chat tuning, quantisation, dates.
+HF_SUFFIX = re.compile(
+    r"-(instruct|chat|it|hf|base|thinking|fp8|fp8-dynamic|awq|gptq|int4|int8|w4a16|w8a8|"
+    r"bf16|nvfp4|mxfp4|fp4|gguf|\d{4})$"
+)
 NamedRowT = TypeVar("NamedRowT", GpuSpec, ModelArch)
 
 
@@ -113,10 +118,88 @@ class Catalog:
 
     # --- GPUs -----------------------------------------------------------------------------
     def gpu(self, name: str) -> GpuSpec:
-        return _lookup(name, self.gpus, "GPU", "llm-tco catalog gpus")
+        """A GPU by id or alias, or by family name as people say it (``h100``, ``a100``): the
+        variant of that family the catalog's rental offers list most (see ``gpu_assumption``)."""
+        try:
+            return _lookup(name, self.gpus, "GPU", "llm-tco catalog gpus")
+        except CatalogLookupError:
+            found = self._gpu_family_default(name)
+            if found is None:
+                raise
+            return found[0]
+
+    def gpu_assumption(self, name: str) -> str | None:
+        """What a family name was read as, e.g. "h100 read as h100-sxm-80gb (...)"; None when
+        ``name`` is an id or alias."""
+        try:
+            _lookup(name, self.gpus, "GPU", "llm-tco catalog gpus")
+            return None
+        except CatalogLookupError:
+            found = self._gpu_family_default(name)
+        if found is None:
+            return None
+        gpu, others = found
+        if not others:
+            return f"GPU '{name}' read as {gpu.id} ({gpu.name}), the catalog's only variant"
+        return (
+            f"GPU '{name}' read as {gpu.id} ({gpu.name}), the variant rental offers list most; "
+            f"other variants: {', '.join(o.id for o in others)}"
+        )
+
+    def _gpu_family_default(self, name: str) -> tuple[GpuSpec, list[GpuSpec]] | None:
+        """The family's most-offered variant and the other variants, when one leads."""
+        key = normalise_name(name)
+        if not key:
+            return None
+
+        def names(g: GpuSpec) -> list[str]:
+            return [g.id, *(normalise_name(a) for a in g.aliases)]
+
+        family = [g for g in self.gpus if any(n.startswith(key + "-") for n in names(g))]
+        if not family:
+            return None
+        offers = {g.id: len(self.offers_for(g.id)) for g in family}
+        ranked = sorted(family, key=lambda g: (-offers[g.id], g.id))
+        if len(ranked) > 1 and offers[ranked[0].id] == offers[ranked[1].id]:
+            return None  # truly ambiguous: the lookup error suggests the variants
+        return ranked[0], ranked[1:]
 
     def model(self, name: str) -> ModelArch:
-        return _lookup(name, self.models, "model", "llm-tco catalog models")
+        """A model by id or alias, or by its Hugging Face name (``meta-llama/Llama-3.1-8B``,
+        ``Qwen/Qwen3-235B-A22B-Instruct-2507``): the repo itself, else its name without the
+        organisation and without a chat/instruct or quantisation suffix."""
+        try:
+            return _lookup(name, self.models, "model", "llm-tco catalog models")
+        except CatalogLookupError:
+            found = self._model_by_hf_name(name)
+            if found is None:
+                raise
+            return found
+
+    def _model_by_hf_name(self, name: str) -> ModelArch | None:
+        repos = {normalise_name(m.hf_repo): m for m in self.models if m.hf_repo}
+        full = normalise_name(name)
+        if full in repos:
+            return repos[full]
+        tail = name.strip().split("/")[-1]
+        candidates = [normalise_name(tail)]
+        stripped = normalise_name(tail)
+        while True:
+            shorter = HF_SUFFIX.sub("", stripped)
+            if shorter == stripped or not shorter:
+                break
+            stripped = shorter
+            candidates.append(stripped)
+        by_name: dict[str, ModelArch] = {}
+        for m in self.models:
+            for n in (m.id, *(normalise_name(a) for a in m.aliases)):
+                by_name.setdefault(n, m)
+            if m.hf_repo:
+                by_name.setdefault(normalise_name(m.hf_repo.split("/")[-1]), m)
+        for candidate in candidates:
+            if candidate in by_name:
+                return by_name[candidate]
+        return None
 
     # --- offers ---------------------------------------------------------------------------
     def offers_for(self, gpu_id: str, provider: str | None = None) -> list[RentalOffer]:

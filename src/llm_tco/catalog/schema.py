@@ -106,6 +106,11 @@ class ModelArch(Row):
         ge=0,
         description="how many of the layers use the sliding window (unset: all of them)",
     )
+    linear_attention_layers: int | None = Field(
+        default=None,
+        ge=0,
+        description="layers with linear attention (a fixed-size state, no growing KV cache)",
+    )
     context_length: int = Field(gt=0)
     native_precision: Literal["bf16", "fp16", "fp8", "mxfp4", "int4"] = "bf16"
     license: str | None = None

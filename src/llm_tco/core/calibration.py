@@ -1,58 +1,108 @@
-"""Fit engine efficiency factors on published measurements and measure the capacity model's error.
+"""Fit the capacity model's efficiency factors on published measurements, and measure its error
+on sources it was not fitted to.
 
-Rows are split by a hash of their id (not by their values): about two in five calibrate, the rest
-are held out. Factors are fitted by grid search, minimising the mean absolute log error of output
-tokens/s on the calibration rows; errors are reported as absolute percentage errors.
+The factors are a small hierarchy: shared values, an offset per engine and an offset per GPU
+vendor (each in a bounded logit or log scale, see ``PARAMETERS``), fitted jointly by robust
+least squares (soft-L1 on the log of predicted / measured output tokens/s). Each publisher weighs
+the same in total, however many rows it printed; offsets are pulled toward zero, so an engine or
+vendor with few rows stays near the shared values and one with none uses them.
+
+Leave-one-publisher-out (LOSO): for each publisher, fit on all the others and predict its rows.
+That is the error a new source sees, unlike a random split inside the same documents.
+All cases are evaluated together as arrays through ``llm_tco.core.capacity``'s step model, so a
+full LOSO over hundreds of rows takes seconds.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import statistics
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import least_squares
 
 from llm_tco.catalog.schema import GpuSpec, ModelArch
-from llm_tco.core.capacity import Efficiency, efficiency_key, predict, select_efficiency
+from llm_tco.core.capacity import (
+    Efficiency,
+    Factors,
+    FloatArray,
+    Mode,
+    Replica,
+    efficiency_key,
+    limits,
+    replica,
+    static_batch_output_tps,
+    steady_state,
+)
+from llm_tco.core.memory import Layout, kv_cached_tokens
 
-CALIBRATION_SHARE_OF_5 = 2  # rows whose id hash mod 5 is below this calibrate
 
-# Candidate values per factor, kept to physically plausible ranges: decode kernels reach at
-# most ~85% of HBM peak; engines batch at least 256 sequences by default; a small all-reduce
-# costs tens of microseconds.
-GRID: dict[str, tuple[float, ...]] = {
-    "bandwidth_efficiency": tuple(round(0.30 + 0.05 * i, 2) for i in range(12)),  # .30-.85
-    "compute_efficiency": tuple(round(0.15 + 0.05 * i, 2) for i in range(16)),  # .15-.90
-    "prefill_compute_efficiency": tuple(round(0.20 + 0.05 * i, 2) for i in range(15)),
-    "link_efficiency": tuple(round(0.10 + 0.10 * i, 2) for i in range(9)),  # .10-.90
-    "max_batch_size": (256.0, 512.0, 1024.0, 2048.0),
-    "allreduce_latency_us": (5.0, 10.0, 20.0, 40.0),
-}
-START: dict[str, float] = {
-    "bandwidth_efficiency": 0.6,
-    "compute_efficiency": 0.4,
-    "prefill_compute_efficiency": 0.5,
-    "link_efficiency": 0.5,
-    "max_batch_size": 512.0,
-    "allreduce_latency_us": 10.0,
-}
+@dataclass(frozen=True)
+class Parameter:
+    """One fitted factor: its range and whether engines / vendors get their own offset."""
+
+    name: str
+    low: float
+    high: float
+    start: float
+    log_scale: bool = False
+    per_engine: bool = False
+    per_vendor: bool = False
+
+    def value(self, z: FloatArray | float) -> FloatArray:
+        s = 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
+        if self.log_scale:
+            return np.asarray(self.low * np.exp(s * math.log(self.high / self.low)))
+        return np.asarray(self.low + (self.high - self.low) * s)
+
+    def z_of(self, value: float) -> float:
+        if self.log_scale:
+            s = math.log(value / self.low) / math.log(self.high / self.low)
+        else:
+            s = (value - self.low) / (self.high - self.low)
+        s = min(max(s, 1e-6), 1 - 1e-6)
+        return math.log(s / (1 - s))
+
+
+# Ranges are physical limits, not targets: decode kernels reach at most ~90% of HBM peak, a small
+# collective costs microseconds to ~100 us, an engine step's fixed cost is 0.05-30 ms, grouped
+# GEMM tiles are 16-256 rows (vLLM's fused_moe configs use BLOCK_SIZE_M 16-128).
+PARAMETERS: tuple[Parameter, ...] = (
+    Parameter("bandwidth_efficiency", 0.2, 0.95, 0.6, per_engine=True, per_vendor=True),
+    Parameter("compute_efficiency", 0.05, 0.95, 0.4, per_engine=True, per_vendor=True),
+    Parameter("prefill_compute_efficiency", 0.1, 0.95, 0.5, per_engine=True, per_vendor=True),
+    Parameter("link_efficiency", 0.1, 0.99, 0.5, per_engine=True),
+    Parameter("allreduce_latency_us", 1.0, 100.0, 10.0, log_scale=True, per_engine=True),
+    Parameter("step_overhead_ms", 0.05, 30.0, 2.0, log_scale=True, per_engine=True),
+    Parameter("layer_overhead_us", 0.1, 100.0, 5.0, log_scale=True),
+    Parameter("moe_block_tokens", 1.0, 256.0, 32.0, log_scale=True),
+)
+REFERENCE_VENDOR = "nvidia"  # the shared values describe its GPUs; other vendors get offsets
+OFFSET_PRIOR_SD = 2.5  # logit / log units: how far an engine or vendor may pull from shared
+SHARED_PRIOR_SD = 3.0  # weak pull of shared values toward the start (keeps the fit defined)
+ROBUST_SCALE = 0.15  # soft-L1 turns linear beyond ~15% log error
 
 
 @dataclass(frozen=True)
 class Case:
-    """One benchmark row with its model and GPU resolved; ``measured`` is only used for error."""
+    """One measurement with its model and GPU resolved; ``measured`` is only used for error."""
 
     row_id: str
+    publisher: str
     engine: str
     arch: ModelArch
     gpu: GpuSpec
     precision: str
     kv_precision: str
-    gpus: int
+    layout: Layout
     input_tokens: float
     output_tokens: float
+    mode: Mode
     concurrency: int | None
+    request_rate: float | None
     measured_output_tokens_per_second: float
 
     @property
@@ -60,8 +110,323 @@ class Case:
         return self.arch.experts is not None
 
     @property
-    def calibration(self) -> bool:
-        return is_calibration_row(self.row_id)
+    def gpus(self) -> int:
+        return self.layout.gpus
+
+
+def _stack(replicas: Sequence[Replica]) -> Replica:
+    return Replica(
+        **{f.name: np.array([float(getattr(r, f.name)) for r in replicas]) for f in fields(Replica)}
+    )
+
+
+def _pick(rows: npt.NDArray[np.intp]) -> Callable[[FloatArray | float], FloatArray | float]:
+    def pick(v: FloatArray | float) -> FloatArray | float:
+        return v[rows] if isinstance(v, np.ndarray) and v.ndim else v
+
+    return pick
+
+
+def _sub_replica(r: Replica, rows: npt.NDArray[np.intp]) -> Replica:
+    pick = _pick(rows)
+    return Replica(**{f.name: pick(getattr(r, f.name)) for f in fields(Replica)})
+
+
+def _sub_factors(f: Factors, pick: Callable[[FloatArray | float], FloatArray | float]) -> Factors:
+    return Factors(**{k.name: pick(getattr(f, k.name)) for k in fields(Factors)})
+
+
+@dataclass(frozen=True)
+class CaseSet:
+    """Cases as arrays, everything that does not depend on the factors worked out once."""
+
+    cases: tuple[Case, ...]
+    replica: Replica
+    input_tokens: FloatArray
+    output_tokens: FloatArray
+    context: FloatArray
+    running: FloatArray
+    token_budget: FloatArray
+    static: FloatArray  # bool as float
+    rate_cap: FloatArray  # output tokens/s offered in request-rate mode, else inf
+    measured: FloatArray
+    engine_index: FloatArray
+    vendor_index: FloatArray
+    engines: tuple[str, ...]
+    vendors: tuple[str, ...]
+
+    @classmethod
+    def build(
+        cls, cases: Sequence[Case], engines: Sequence[str], vendors: Sequence[str]
+    ) -> CaseSet:
+        running, budgets = [], []
+        for c in cases:
+            probe = Efficiency(c.engine, 1.0, 1.0, 1.0, 1.0)
+            offline = c.mode in ("offline-max", "request-rate")
+            lim = limits(
+                c.arch,
+                c.gpu,
+                c.precision,
+                c.kv_precision,
+                c.layout,
+                c.input_tokens,
+                c.output_tokens,
+                probe,
+                offline=offline,
+            )
+            if c.mode == "static-batch" and c.concurrency is not None:
+                run = min(c.concurrency, lim.kv_sequences)
+            elif c.mode == "concurrency" and c.concurrency is not None:
+                run = min(c.concurrency, lim.running)
+            else:
+                run = lim.running
+            running.append(float(run))
+            budgets.append(float(lim.token_budget))
+        engine_ids = {e: i for i, e in enumerate(engines)}
+        vendor_ids = {v: i for i, v in enumerate(vendors)}
+        return cls(
+            cases=tuple(cases),
+            replica=_stack(
+                [replica(c.arch, c.gpu, c.precision, c.kv_precision, c.layout) for c in cases]
+            ),
+            input_tokens=np.array([c.input_tokens for c in cases]),
+            output_tokens=np.array([c.output_tokens for c in cases]),
+            context=np.array(
+                [kv_cached_tokens(c.arch, c.input_tokens + c.output_tokens / 2) for c in cases]
+            ),
+            running=np.array(running),
+            token_budget=np.array(budgets),
+            static=np.array([float(c.mode == "static-batch") for c in cases]),
+            rate_cap=np.array(
+                [
+                    c.request_rate * c.output_tokens
+                    if c.mode == "request-rate" and c.request_rate
+                    else math.inf
+                    for c in cases
+                ]
+            ),
+            measured=np.array([c.measured_output_tokens_per_second for c in cases]),
+            engine_index=np.array([engine_ids.get(c.engine, -1) for c in cases], dtype=float),
+            vendor_index=np.array([vendor_ids.get(c.gpu.vendor, -1) for c in cases], dtype=float),
+            engines=tuple(engines),
+            vendors=tuple(vendors),
+        )
+
+    def subset(self, rows: npt.NDArray[np.intp]) -> CaseSet:
+        """The cases at ``rows``."""
+        r = _sub_replica(self.replica, rows)
+        arrays = {
+            f.name: getattr(self, f.name)[rows]
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), np.ndarray)
+        }
+        return replace(self, cases=tuple(self.cases[i] for i in rows), replica=r, **arrays)
+
+    def predict(self, factors: Factors) -> FloatArray:
+        """Predicted output tokens/s of every case (never reads ``measured``)."""
+        steady = steady_state(
+            self.replica,
+            factors,
+            self.input_tokens,
+            self.output_tokens,
+            self.context,
+            self.running,
+            self.token_budget,
+        ).output_tokens_per_second
+        out = steady
+        if self.static.any():
+            rows = np.flatnonzero(self.static > 0)
+            pick = _pick(rows)
+            out = steady.copy()
+            out[rows] = static_batch_output_tps(
+                _sub_replica(self.replica, rows),
+                _sub_factors(factors, pick),
+                self.input_tokens[rows],
+                self.output_tokens[rows],
+                self.context[rows],
+                self.running[rows],
+            )
+        return np.asarray(np.minimum(out, self.rate_cap), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Fitted parameters in their unbounded scale: shared, per engine, per vendor."""
+
+    shared: dict[str, float]
+    engine_offsets: dict[str, dict[str, float]]
+    vendor_offsets: dict[str, dict[str, float]]
+    rows: int
+    publishers: int
+
+    def efficiency(self, engine: str, vendor: str | None, source: str) -> Efficiency:
+        values: dict[str, float] = {}
+        for p in PARAMETERS:
+            z = self.shared[p.name]
+            z += self.engine_offsets.get(engine, {}).get(p.name, 0.0)
+            if vendor is not None:
+                z += self.vendor_offsets.get(vendor, {}).get(p.name, 0.0)
+            values[p.name] = float(p.value(z))
+        return Efficiency(
+            engine=engine,
+            bandwidth_efficiency=round(values["bandwidth_efficiency"], 4),
+            compute_efficiency=round(values["compute_efficiency"], 4),
+            prefill_compute_efficiency=round(values["prefill_compute_efficiency"], 4),
+            link_efficiency=round(values["link_efficiency"], 4),
+            allreduce_latency_us=round(values["allreduce_latency_us"], 3),
+            step_overhead_ms=round(values["step_overhead_ms"], 4),
+            layer_overhead_us=round(values["layer_overhead_us"], 3),
+            moe_block_tokens=round(values["moe_block_tokens"], 2),
+            source=source,
+        )
+
+
+class _Problem:
+    """Parameter vector <-> per-case factor arrays, over the cases where ``train`` is set.
+
+    Engines and vendors without a training row get no offset (the shared values stand in).
+    """
+
+    def __init__(self, cs: CaseSet, train: FloatArray) -> None:
+        self.cs = cs
+        e_idx = cs.engine_index.astype(int)
+        v_idx = cs.vendor_index.astype(int)
+        seen_engines = {int(i) for i in e_idx[train > 0] if i >= 0}
+        seen_vendors = {int(i) for i in v_idx[train > 0] if i >= 0}
+        self.layout: list[tuple[str, str, int]] = [("shared", p.name, -1) for p in PARAMETERS]
+        for i in sorted(seen_engines):
+            self.layout += [("engine", p.name, i) for p in PARAMETERS if p.per_engine]
+        for i in sorted(seen_vendors):
+            self.layout += [("vendor", p.name, i) for p in PARAMETERS if p.per_vendor]
+        by_name = {p.name: p for p in PARAMETERS}
+        self.x0 = np.array(
+            [
+                by_name[name].z_of(by_name[name].start) if kind == "shared" else 0.0
+                for kind, name, _ in self.layout
+            ]
+        )
+        self.prior_sd = np.array(
+            [SHARED_PRIOR_SD if kind == "shared" else OFFSET_PRIOR_SD for kind, _, _ in self.layout]
+        )
+        # z of each case = shared + its engine's offset + its vendor's offset, per parameter:
+        # for each parameter, the index into x of each case's term (a zero slot where none).
+        n = len(cs.cases)
+        zero = len(self.layout)
+        slot = {key: j for j, key in enumerate(self.layout)}
+        self.gather: dict[str, FloatArray] = {}
+        for p in PARAMETERS:
+            engine_slot = np.array(
+                [slot.get(("engine", p.name, int(i)), zero) for i in e_idx], dtype=np.intp
+            )
+            vendor_slot = np.array(
+                [slot.get(("vendor", p.name, int(i)), zero) for i in v_idx], dtype=np.intp
+            )
+            shared = np.full(n, slot[("shared", p.name, -1)], dtype=np.intp)
+            self.gather[p.name] = np.stack([shared, engine_slot, vendor_slot])
+        rows = np.flatnonzero(train > 0)
+        publishers = [cs.cases[i].publisher for i in rows]
+        counts = {p: publishers.count(p) for p in set(publishers)}
+        self.rows = rows
+        self.weights = np.array([1.0 / math.sqrt(counts[p]) for p in publishers])
+        self.log_measured = np.log(cs.measured[rows])
+        self.train_cs = cs.subset(rows)
+        self.train_gather = {name: g[:, rows] for name, g in self.gather.items()}
+        # Which residuals each parameter moves, so the Jacobian groups disjoint columns.
+        sparsity = np.zeros((len(rows) + len(self.layout), len(self.layout)), dtype=bool)
+        for g in self.train_gather.values():
+            for term in g:
+                hit = term < zero
+                sparsity[np.flatnonzero(hit), term[hit]] = True
+        sparsity[len(rows) + np.arange(len(self.layout)), np.arange(len(self.layout))] = True
+        self.sparsity = sparsity
+
+    def factors(self, x: FloatArray, train_only: bool = False) -> Factors:
+        gather = self.train_gather if train_only else self.gather
+        padded = np.append(x, 0.0)
+        values = {p.name: p.value(padded[gather[p.name]].sum(axis=0)) for p in PARAMETERS}
+        return Factors(
+            bandwidth=values["bandwidth_efficiency"],
+            compute=values["compute_efficiency"],
+            prefill=values["prefill_compute_efficiency"],
+            link=values["link_efficiency"],
+            collective_latency_s=values["allreduce_latency_us"] * 1e-6,
+            step_overhead_s=values["step_overhead_ms"] * 1e-3,
+            layer_overhead_s=values["layer_overhead_us"] * 1e-6,
+            moe_block_tokens=values["moe_block_tokens"],
+        )
+
+    def residuals(self, x: FloatArray) -> FloatArray:
+        predicted = self.train_cs.predict(self.factors(x, train_only=True))
+        data = self.weights * (np.log(np.maximum(predicted, 1e-9)) - self.log_measured)
+        prior = (x - self.x0) / self.prior_sd * ROBUST_SCALE
+        return np.concatenate([data, prior])
+
+    def solve(self) -> FloatArray:
+        solution = least_squares(
+            self.residuals,
+            self.x0,
+            loss="soft_l1",
+            f_scale=ROBUST_SCALE,
+            method="trf",
+            bounds=(-8.0, 8.0),
+            tr_solver="lsmr",
+            jac_sparsity=self.sparsity,
+            diff_step=1e-3,
+            max_nfev=300,
+            xtol=1e-4,
+            ftol=1e-4,
+        )
+        return np.asarray(solution.x)
+
+    def fit(self, x: FloatArray) -> Fit:
+        shared: dict[str, float] = {}
+        engines: dict[str, dict[str, float]] = {}
+        vendors: dict[str, dict[str, float]] = {}
+        for j, (kind, name, i) in enumerate(self.layout):
+            if kind == "shared":
+                shared[name] = float(x[j])
+            elif kind == "engine":
+                engines.setdefault(self.cs.engines[i], {})[name] = float(x[j])
+            else:
+                vendors.setdefault(self.cs.vendors[i], {})[name] = float(x[j])
+        train = [self.cs.cases[i] for i in self.rows]
+        return Fit(shared, engines, vendors, len(train), len({c.publisher for c in train}))
+
+
+def _case_set(cases: Sequence[Case]) -> CaseSet:
+    engines = sorted({c.engine for c in cases})
+    vendors = sorted({c.gpu.vendor for c in cases} - {REFERENCE_VENDOR})
+    return CaseSet.build(cases, engines, vendors)
+
+
+def fit(cases: Sequence[Case]) -> Fit:
+    """Fit the factor hierarchy on ``cases`` (engines and vendors seen in them get offsets)."""
+    if not cases:
+        raise ValueError("no measurements to fit on")
+    problem = _Problem(_case_set(cases), np.ones(len(cases)))
+    return problem.fit(problem.solve())
+
+
+def predict_with(fit_: Fit, cases: Sequence[Case]) -> FloatArray:
+    """Predicted output tokens/s of ``cases`` with ``fit_``'s factors (never their measurements)."""
+    effs = [fit_.efficiency(c.engine, c.gpu.vendor, "") for c in cases]
+    return CaseSet.build(cases, (), ()).predict(_stacked_factors(effs))
+
+
+def _stacked_factors(effs: Sequence[Efficiency]) -> Factors:
+    def col(name: str) -> FloatArray:
+        return np.array([float(getattr(e, name)) for e in effs])
+
+    return Factors(
+        bandwidth=col("bandwidth_efficiency"),
+        compute=col("compute_efficiency"),
+        prefill=col("prefill_compute_efficiency"),
+        link=col("link_efficiency"),
+        collective_latency_s=col("allreduce_latency_us") * 1e-6,
+        step_overhead_s=col("step_overhead_ms") * 1e-3,
+        layer_overhead_s=col("layer_overhead_us") * 1e-6,
+        moe_block_tokens=col("moe_block_tokens"),
+    )
 
 
 @dataclass(frozen=True)
@@ -70,158 +435,86 @@ class CaseResult:
     predicted_output_tokens_per_second: float
 
     @property
+    def ratio(self) -> float:
+        """Predicted over measured."""
+        return self.predicted_output_tokens_per_second / self.case.measured_output_tokens_per_second
+
+    @property
     def ape(self) -> float:
         """Absolute percentage error, percent."""
-        measured = self.case.measured_output_tokens_per_second
-        return abs(self.predicted_output_tokens_per_second - measured) / measured * 100
+        return abs(self.ratio - 1.0) * 100
+
+    @property
+    def signed_error(self) -> float:
+        """(predicted - measured) / measured, percent: positive = over-predicted."""
+        return (self.ratio - 1.0) * 100
+
+
+def leave_one_publisher_out(cases: Sequence[Case]) -> tuple[list[CaseResult], Fit]:
+    """Each publisher's rows predicted by factors fitted on every other publisher's rows, and
+    the fit on all rows. Every fit starts from the same neutral point: starting a fold from the
+    all-rows solution would let the held-out rows steer it."""
+    cs = _case_set(cases)
+    everyone = _Problem(cs, np.ones(len(cases)))
+    x_all = everyone.solve()
+    predicted = np.full(len(cases), np.nan)
+    publishers = np.array([c.publisher for c in cases])
+    for publisher in sorted(set(publishers)):
+        held = publishers == publisher
+        if held.all():
+            continue
+        fold = _Problem(cs, (~held).astype(float))
+        x = fold.solve()
+        predicted[held] = cs.predict(fold.factors(x))[held]
+    results = [
+        CaseResult(c, float(p)) for c, p in zip(cases, predicted, strict=True) if np.isfinite(p)
+    ]
+    return results, everyone.fit(x_all)
 
 
 @dataclass(frozen=True)
-class ErrorStats:
+class GroupError:
     rows: int
     median_ape: float
-    by_gpu: dict[str, tuple[int, float]]  # gpu id -> (rows, median APE)
-    by_class: dict[str, tuple[int, float]]  # "dense" / "moe" -> (rows, median APE)
+    mape: float
+    median_signed: float  # median of signed error, percent: the bias
 
 
-def is_calibration_row(row_id: str) -> bool:
-    """Stable split: first byte of sha256(id) mod 5 below CALIBRATION_SHARE_OF_5."""
-    return hashlib.sha256(row_id.encode()).digest()[0] % 5 < CALIBRATION_SHARE_OF_5
-
-
-def predict_case(case: Case, efficiency: Efficiency) -> float:
-    """Predicted output tokens/s from the row's shape alone (never its measured figure)."""
-    return predict(
-        case.arch,
-        case.gpu,
-        case.precision,
-        case.kv_precision,
-        case.gpus,
-        case.input_tokens,
-        case.output_tokens,
-        case.concurrency,
-        efficiency,
-    ).output_tokens_per_second
-
-
-def _log_error(cases: Sequence[Case], efficiency: Efficiency) -> float:
-    return statistics.fmean(
-        abs(math.log(predict_case(c, efficiency) / c.measured_output_tokens_per_second))
-        for c in cases
-    )
-
-
-def _efficiency(engine: str, values: dict[str, float], source: str) -> Efficiency:
-    return Efficiency(
-        engine=engine,
-        bandwidth_efficiency=values["bandwidth_efficiency"],
-        compute_efficiency=values["compute_efficiency"],
-        prefill_compute_efficiency=values["prefill_compute_efficiency"],
-        link_efficiency=values["link_efficiency"],
-        max_batch_size=int(values["max_batch_size"]),
-        allreduce_latency_us=values["allreduce_latency_us"],
-        source=source,
-    )
-
-
-# Factors refitted per engine and per engine x GPU vendor; the rest stay at the shared fit.
-ENGINE_FACTORS = (
-    "bandwidth_efficiency",
-    "compute_efficiency",
-    "prefill_compute_efficiency",
-    "max_batch_size",
-)
-VENDOR_FACTORS = ("bandwidth_efficiency", "compute_efficiency", "prefill_compute_efficiency")
-
-
-def efficiency_values(eff: Efficiency) -> dict[str, float]:
-    return {name: float(getattr(eff, name)) for name in GRID}
-
-
-def fit_efficiency(
-    engine: str,
-    cases: Sequence[Case],
-    source: str,
-    objective: Callable[[Sequence[Case], Efficiency], float] = _log_error,
-    rounds: int = 6,
-    start: Efficiency | None = None,
-    factors: Sequence[str] = tuple(GRID),
-) -> Efficiency:
-    """Coordinate-descent grid search for the ``factors`` that best fit ``cases``.
-
-    Starts from ``start`` (or mid-range values); each round tries every grid value of one
-    factor with the others held, keeping the best; it stops when a round changes nothing.
-    """
-    if not cases:
-        raise ValueError(f"no calibration rows for engine {engine}")
-    values = efficiency_values(start) if start is not None else dict(START)
-    best_score = objective(cases, _efficiency(engine, values, source))
-    for _ in range(rounds):
-        changed = False
-        for name in factors:
-            for candidate in GRID[name]:
-                trial = {**values, name: candidate}
-                score = objective(cases, _efficiency(engine, trial, source))
-                if score < best_score - 1e-12:
-                    best_score, values, changed = score, trial, True
-        if not changed:
-            break
-    return _efficiency(engine, values, source)
-
-
-def fit_hierarchy(cases: Sequence[Case], min_vendor_rows: int = 3) -> dict[str, Efficiency]:
-    """Fit every factor on all calibration rows, then refit a few per engine and per vendor.
-
-    Sharing the link and all-reduce factors across engines and refitting only the efficiency
-    factors per group keeps groups with few calibration rows from over-fitting.
-    """
-    calibration = [c for c in cases if c.calibration]
-    shared = fit_efficiency("shared", calibration, "capacity model")
-    fitted: dict[str, Efficiency] = {}
-    for engine in sorted({c.engine for c in calibration}):
-        rows = [c for c in calibration if c.engine == engine]
-        source = f"capacity model, {engine} efficiency (calibrated on {len(rows)} rows)"
-        engine_fit = fit_efficiency(engine, rows, source, start=shared, factors=ENGINE_FACTORS)
-        fitted[engine] = engine_fit
-        vendors = sorted({c.gpu.vendor for c in rows})
-        for vendor in vendors if len(vendors) > 1 else []:
-            vendor_rows = [c for c in rows if c.gpu.vendor == vendor]
-            if len(vendor_rows) >= min_vendor_rows:
-                source = (
-                    f"capacity model, {engine} on {vendor} efficiency "
-                    f"(calibrated on {len(vendor_rows)} rows)"
-                )
-                fitted[efficiency_key(engine, vendor)] = fit_efficiency(
-                    engine, vendor_rows, source, start=engine_fit, factors=VENDOR_FACTORS
-                )
-    return fitted
-
-
-def evaluate(cases: Iterable[Case], efficiencies: dict[str, Efficiency]) -> list[CaseResult]:
-    """Predictions for the cases whose engine has factors (vendor-specific where fitted)."""
-    results = []
-    for case in cases:
-        eff = select_efficiency(efficiencies, case.engine, case.gpu.vendor)
-        if eff is not None:
-            results.append(CaseResult(case, predict_case(case, eff)))
-    return results
-
-
-def _median_by(
-    results: Sequence[CaseResult], key: Callable[[CaseResult], str]
-) -> dict[str, tuple[int, float]]:
-    groups: dict[str, list[float]] = {}
-    for result in results:
-        groups.setdefault(key(result), []).append(result.ape)
-    return {k: (len(v), statistics.median(v)) for k, v in sorted(groups.items())}
-
-
-def error_stats(results: Sequence[CaseResult]) -> ErrorStats:
+def group_error(results: Sequence[CaseResult]) -> GroupError:
     if not results:
-        return ErrorStats(0, math.nan, {}, {})
-    return ErrorStats(
+        return GroupError(0, math.nan, math.nan, math.nan)
+    return GroupError(
         rows=len(results),
         median_ape=statistics.median(r.ape for r in results),
-        by_gpu=_median_by(results, lambda r: r.case.gpu.id),
-        by_class=_median_by(results, lambda r: "moe" if r.case.is_moe else "dense"),
+        mape=statistics.fmean(r.ape for r in results),
+        median_signed=statistics.median(r.signed_error for r in results),
     )
+
+
+def errors_by(
+    results: Sequence[CaseResult], key: Callable[[CaseResult], str]
+) -> dict[str, GroupError]:
+    groups: dict[str, list[CaseResult]] = {}
+    for r in results:
+        groups.setdefault(key(r), []).append(r)
+    return {k: group_error(v) for k, v in sorted(groups.items())}
+
+
+def engine_keys(fit_: Fit, engines: Sequence[str]) -> dict[str, Efficiency]:
+    """Materialised factors for every engine and, where a vendor offset was fitted,
+    every engine x vendor; ``efficiency_key`` names them."""
+    out: dict[str, Efficiency] = {}
+    for engine in engines:
+        seen = engine in fit_.engine_offsets
+        source = (
+            f"capacity model, {engine} factors fitted on {fit_.rows} rows from "
+            f"{fit_.publishers} publishers"
+            if seen
+            else f"capacity model, shared factors (no {engine} rows yet)"
+        )
+        out[efficiency_key(engine)] = fit_.efficiency(engine, None, source)
+        for vendor in sorted(fit_.vendor_offsets):
+            out[efficiency_key(engine, vendor)] = fit_.efficiency(
+                engine, vendor, f"{source}, {vendor} GPUs"
+            )
+    return out

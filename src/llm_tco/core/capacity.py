@@ -1,64 +1,84 @@
 """Capacity model: tokens/s and latency of one replica (a model on ``gpus_per_replica`` GPUs).
 
-A serving step (one forward pass of a continuous batch) takes the longer of
+A serving step (one forward pass of a continuous batch, per pipeline stage) takes
 
-- the memory time: weights read once per step (for MoE only the experts the batch touches; of
-  the input embedding only the batch's rows) plus the KV cache of every decoding sequence,
-  over ``bandwidth_efficiency`` x peak HBM bandwidth;
-- the compute time: 2 x active parameters FLOPs per token plus attention (4 x layers x query
-  width x context per token), over ``compute_efficiency`` x peak dense FLOP/s at the precision;
+- the weight matmuls: the longer of reading the weights (for MoE only the experts the batch
+  touches; of the input embedding only the batch's rows) over ``bandwidth_efficiency`` x peak HBM
+  bandwidth, and 2 x active parameters FLOPs per token over ``compute_efficiency`` (decode) or
+  ``prefill_compute_efficiency`` (prompt tokens) x peak dense FLOP/s at the precision. Routed
+  experts run as a grouped GEMM whose per-expert token count is padded to the kernel's tile
+  (``moe_block_tokens``): vLLM's and SGLang's fused MoE kernels first call
+  ``moe_align_block_size``, which pads each expert's tokens to a multiple of BLOCK_SIZE_M
+  (https://github.com/vllm-project/vllm/blob/main/vllm/model_executor/layers/fused_moe/moe_align_block_size.py),
+  so with few tokens per expert most of the tile's FLOPs are wasted;
+- attention: the longer of reading every decoding sequence's KV cache and its FLOPs (MLA decode
+  attends in the compressed latent, ``kv_lora_rank`` wide per head);
+- communication: tensor-parallel all-reduces (2 per layer in an attention group, ring traffic
+  plus a fixed latency each); with expert parallel or DP attention, a dispatch and a combine
+  all-to-all per MoE layer; between pipeline stages, one activation send;
+- a fixed per-step cost of the engine (scheduling, input preparation, sampling, detokenisation)
+  plus one per layer (kernel launches). vLLM's V1 notes name this CPU overhead as the limit once
+  "execution time on the GPU is as low as ~5ms" (https://blog.vllm.ai/2025/01/27/v1-alpha-release.html);
+  SGLang's overlap scheduler exists to hide it (https://lmsys.org/blog/2024-12-04-sglang-v0-4/).
 
-plus tensor-parallel all-reduces (2 per layer, ring traffic over the GPU interconnect, plus a fixed
-latency each). At concurrency C with prompts of I and outputs of O tokens, each step serves C
-decodes and, amortised, C x I / O prompt tokens (chunked prefill), so
+At concurrency C with prompts of I and outputs of O tokens, each step serves C decodes and,
+amortised, C x I / O prompt tokens (chunked prefill), so TPOT = step time, output tokens/s =
+C / TPOT, TTFT = the steps that carry a whole prompt. With P pipeline stages the batch runs as P
+micro-batches of C / P, one per stage, so a token takes P stage steps of C / P.
 
-    TPOT = step time, output tokens/s = C / TPOT, TTFT = one step that carries a whole prompt.
-
-Concurrency is capped by the engine's batch limit and by the KV cache left after the weights;
-weights, KV bytes and that limit come from the memory plan (``llm_tco.core.memory``).
-The efficiency factors come from published measurements (``llm_tco.core.calibration``).
-Units: GB = 1e9 bytes, TFLOP/s = 1e12 FLOP/s, parameters in billions as in the catalog.
+Concurrency is capped by the KV cache left after the weights (the memory plan,
+``llm_tco.core.memory``), the engine's batch limit and its per-step token budget
+(``engine_limits``). The efficiency factors are fitted on published measurements
+(``llm_tco.core.calibration``). Units: GB = 1e9 bytes, TFLOP/s = 1e12 FLOP/s, params in billions.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from llm_tco.catalog.schema import GpuSpec, ModelArch
 from llm_tco.core.memory import (
+    BYTES_PER_GIB,
+    Layout,
     bytes_per_param,
     gathered_embedding_bytes,
     kv_bytes_per_token,
     kv_cached_tokens,
-    kv_replication,
     max_concurrent_sequences,
+    plain_tp,
     weight_bytes,
 )
 from llm_tco.errors import ScenarioError
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+Mode = Literal["concurrency", "offline-max", "static-batch", "request-rate"]
 
-
-# Activations exchanged by all-reduce are bf16.
+# Activations exchanged by all-reduce, all-to-all and pipeline sends are bf16.
 ACTIVATION_BYTES = 2.0
 
 
 @dataclass(frozen=True)
 class Efficiency:
-    """Achieved fractions of peak for one serving engine (see catalog ``efficiency.yaml``)."""
+    """Achieved fractions of peak and fixed costs for one serving engine (``efficiency.yaml``)."""
 
     engine: str
     bandwidth_efficiency: float  # share of peak HBM bandwidth a decode step achieves
     compute_efficiency: float  # share of dense peak FLOP/s in decode steps (small GEMMs)
-    prefill_compute_efficiency: float  # share of dense peak FLOP/s on prompt tokens (large GEMMs)
-    link_efficiency: float  # share of one-direction link bandwidth an all-reduce achieves
-    max_batch_size: int
-    allreduce_latency_us: float
+    prefill_compute_efficiency: float  # share of dense peak FLOP/s on prompt tokens
+    link_efficiency: float  # share of one-direction link bandwidth a collective achieves
+    max_batch_size: int | None = None  # None: the engine's default for the GPU (engine_limits)
+    allreduce_latency_us: float = 0.0  # fixed cost of one collective
     source: str = "capacity model"
+    step_overhead_ms: float = 0.0  # fixed cost of one engine step (scheduler, sampling)
+    layer_overhead_us: float = 0.0  # fixed cost per layer per step (kernel launches)
+    moe_block_tokens: float = 0.0  # grouped-GEMM tile rows each expert's tokens pad to; 0: none
+    max_batched_tokens: int | None = None  # None: the engine's default per-step token budget
 
 
 def efficiency_key(engine: str, vendor: str | None = None) -> str:
@@ -70,6 +90,28 @@ def select_efficiency(
 ) -> Efficiency | None:
     """Factors for an engine on a GPU vendor: the vendor-specific fit, else the engine's."""
     return efficiencies.get(efficiency_key(engine, vendor), efficiencies.get(engine))
+
+
+# Engine defaults for the most sequences batched and the prompt tokens one step may carry.
+# vLLM (vllm/engine/arg_utils.py, get_batch_defaults): GPUs with >= 70 GiB that are not A100s
+# get max_num_seqs 1024 and max_num_batched_tokens 16384 offline (LLM class) / 8192 served;
+# other GPUs 256 and 8192 / 2048. SGLang: chunked_prefill_size 8192 (2048 below 25 GB of
+# memory) and max_running_requests bounded by its request pool (at most 4096) and the KV cache
+# (sglang/srt/server_args.py, model_runner.py). TensorRT-LLM: max_batch_size 2048 and
+# max_num_tokens 8192 (tensorrt_llm/llmapi/llm_args.py BuildConfig defaults).
+LARGE_GPU_BYTES = 70 * BYTES_PER_GIB
+
+
+def engine_limits(engine: str, gpu: GpuSpec, offline: bool) -> tuple[int, int]:
+    """(most sequences batched, prompt+decode tokens per step) of ``engine`` by default."""
+    large = gpu.memory_gb * 1e9 >= LARGE_GPU_BYTES and not gpu.id.startswith("a100")
+    if engine == "sglang":
+        return 4096, 8192 if gpu.memory_gb >= 25 else 2048
+    if engine == "trtllm":
+        return 2048, 8192
+    if large:
+        return 1024, 16384 if offline else 8192
+    return 256, 8192 if offline else 2048
 
 
 @dataclass(frozen=True)
@@ -91,7 +133,7 @@ class Prediction:
     requests_per_second: float
     ttft_ms: float
     tpot_ms: float
-    max_concurrency: int  # limit from the KV cache and the engine's batch size
+    max_concurrency: int  # limit from the KV cache and the engine's batch size and token budget
     kv_limited: bool  # True when the KV cache, not the engine, sets max_concurrency
     bound: str  # "memory" or "compute": what limits a decode step
 
@@ -111,25 +153,40 @@ class ReplicaCapacity:
 
 
 @dataclass(frozen=True)
-class _Replica:
-    """Per-step cost coefficients of one deployment, derived once from arch x GPU x precision."""
+class Replica:
+    """Per-step cost coefficients of one deployment (arch x GPU x precision x layout).
 
-    gpus: int
-    dense_weight_bytes: float  # read every step (attention, embeddings, shared experts)
-    expert_weight_bytes: float  # all routed experts; a step reads the touched share
-    expert_pick_share: float  # k / E per token; 0 for dense models
-    kv_bytes_per_token: float  # whole model, before sharding
-    kv_shards: float  # GPUs over one copy of the KV cache (gpus / replication)
-    active_flops_per_token: float  # 2 x active parameters
-    attention_flops_per_token_context: float  # 4 x layers x heads x head_dim
-    bandwidth_bytes_per_s: float  # per GPU, peak
-    compute_flops_per_s: float  # per GPU, peak at the compute precision
-    allreduce_bytes_per_token: float  # activations per all-reduce per token
-    allreduces_per_step: int
-    link_bytes_per_s: float  # per GPU, one direction
+    Every field may be a float or an array (one entry per deployment): the calibration evaluates
+    hundreds of deployments at once with the same code. Byte and FLOP figures are per GPU and
+    per pipeline stage.
+    """
+
+    stage_gpus: FloatArray | float
+    data_parallel: FloatArray | float
+    pipeline: FloatArray | float
+    stage_layers: FloatArray | float
+    dense_bytes: FloatArray | float  # read whole every step
+    expert_bytes: FloatArray | float  # this GPU's routed experts; a step reads the touched share
+    pick_share: FloatArray | float  # k / E per token; 0 for dense models
+    experts: FloatArray | float  # E (1 for dense models)
+    picked: FloatArray | float  # k (0 for dense models)
+    dense_flops_per_token: FloatArray | float  # 2 x non-expert active params, per GPU
+    expert_flops_per_routed_token: FloatArray | float  # 2 x one expert's params, per GPU
+    kv_bytes_per_token_context: FloatArray | float  # KV read per decode token per context token
+    attention_decode_flops: FloatArray | float  # per token per context token, per GPU
+    attention_prefill_flops: FloatArray | float
+    bandwidth_bytes_per_s: FloatArray | float
+    compute_flops_per_s: FloatArray | float
+    allreduces_per_step: FloatArray | float
+    allreduce_bytes_per_token: FloatArray | float  # ring traffic per token per all-reduce
+    all_to_alls_per_step: FloatArray | float
+    all_to_all_bytes_per_token: FloatArray | float
+    pipeline_sends: FloatArray | float  # 1 with pipeline stages: one activation send per step
+    pipeline_bytes_per_token: FloatArray | float
+    link_bytes_per_s: FloatArray | float
 
 
-def _routed_experts_b(arch: ModelArch) -> tuple[float, float]:
+def routed_experts_b(arch: ModelArch) -> tuple[float, float]:
     """(all routed-expert params in billions, k/E); (0, 0) for a dense model.
 
     With S dense params, E experts of P each and k picked per token:
@@ -142,20 +199,32 @@ def _routed_experts_b(arch: ModelArch) -> tuple[float, float]:
     return experts * per_expert, picked / experts
 
 
-def _compute_tflops(gpu: GpuSpec, precision: str) -> float:
-    """Dense peak at the precision the matmuls run in.
+def compute_tflops(gpu: GpuSpec, precision: str) -> tuple[float | None, str | None]:
+    """Dense peak at the precision the matmuls run in, and the assumption made to get it.
 
-    FP8/FP4 weights run FP8 tensor cores where the GPU has them; int8/int4 weight-only formats
-    dequantise to bf16, so they run at the bf16 rate.
+    FP8 weights run FP8 tensor cores where the GPU has them; FP4 formats (NVFP4, MXFP4) run FP4
+    tensor cores where the GPU has them (Blackwell), else they dequantise to bf16 (the
+    weight-only Marlin / Triton kernels vLLM uses on Hopper and older). int8/int4 weight-only
+    formats dequantise to bf16. Without a bf16 figure the 16-bit rate is taken as half the FP8
+    or INT8 rate (tensor cores double their rate per halving of the operand width). Without any
+    figure there is no compute limit to model: (None, why).
     """
-    if precision in ("fp8", "fp4", "mxfp4") and gpu.fp8_dense_tflops is not None:
-        return gpu.fp8_dense_tflops
-    if gpu.bf16_dense_tflops is None:
-        raise ScenarioError(f"GPU {gpu.id} has no bf16 TFLOP/s figure", field="gpu")
-    return gpu.bf16_dense_tflops
+    if precision in ("fp4", "mxfp4") and gpu.fp4_dense_tflops is not None:
+        return gpu.fp4_dense_tflops, None
+    if precision == "fp8" and gpu.fp8_dense_tflops is not None:
+        return gpu.fp8_dense_tflops, None
+    if gpu.bf16_dense_tflops is not None:
+        return gpu.bf16_dense_tflops, None
+    for label, figure in (("FP8", gpu.fp8_dense_tflops), ("INT8", gpu.int8_dense_tops)):
+        if figure is not None:
+            return figure / 2, f"{gpu.id} has no bf16 TFLOP/s figure: half its {label} rate"
+    return None, (
+        f"{gpu.id} has no TFLOP/s figure: only memory bandwidth limits are modelled, so "
+        "compute-bound loads (large batches, long prompts) are over-estimated"
+    )
 
 
-def _link_gb_per_s(gpu: GpuSpec) -> float:
+def link_gb_per_s(gpu: GpuSpec) -> float:
     """One-direction GPU-to-GPU bandwidth: half the bidirectional NVLink/IF figure, else PCIe."""
     if gpu.interconnect_gb_per_s is not None:
         return gpu.interconnect_gb_per_s / 2
@@ -164,137 +233,276 @@ def _link_gb_per_s(gpu: GpuSpec) -> float:
     return 32.0  # PCIe 4.0 x16 one direction, when the catalog has no figure
 
 
-def _replica(
-    arch: ModelArch, gpu: GpuSpec, precision: str, kv_precision: str, gpus: int
-) -> _Replica:
-    if gpus < 1:
-        raise ScenarioError("gpus_per_replica must be at least 1", field="gpus_per_replica")
-    experts_b, pick_share = _routed_experts_b(arch)
-    # Resident weights as the memory plan counts them (16-bit embeddings, quantisation scales).
-    # Routed experts are stored at the named precision; a step reads the rest whole, except the
-    # input embedding, of which it gathers only its tokens' rows.
-    expert_bytes = experts_b * 1e9 * bytes_per_param(precision)
-    resident_bytes = weight_bytes(arch, precision) - gathered_embedding_bytes(arch)
-    dense_bytes = max(resident_bytes - expert_bytes, 0.0)
-    return _Replica(
-        gpus=gpus,
-        dense_weight_bytes=dense_bytes,
-        expert_weight_bytes=expert_bytes,
-        expert_pick_share=pick_share,
-        kv_bytes_per_token=kv_bytes_per_token(arch, kv_precision),
-        kv_shards=gpus / kv_replication(arch, gpus),
-        active_flops_per_token=2 * arch.active_params_b * 1e9,
-        attention_flops_per_token_context=4.0 * arch.layers * arch.attention_heads * arch.head_dim,
-        bandwidth_bytes_per_s=gpu.memory_bandwidth_gb_per_s * 1e9,
-        compute_flops_per_s=_compute_tflops(gpu, precision) * 1e12,
-        allreduce_bytes_per_token=arch.hidden_size * ACTIVATION_BYTES,
-        allreduces_per_step=2 * arch.layers if gpus > 1 else 0,
-        link_bytes_per_s=_link_gb_per_s(gpu) * 1e9,
-    )
+def _attention_flops(arch: ModelArch) -> tuple[float, float]:
+    """(decode, prefill) attention FLOPs per token per context token, whole model.
 
-
-def _step_seconds(
-    r: _Replica,
-    eff: Efficiency,
-    decode_seqs: FloatArray,
-    prefill_tokens: FloatArray,
-    decode_context: float,
-    prefill_context: float,
-) -> tuple[FloatArray, BoolArray]:
-    """Time of one step serving ``decode_seqs`` decodes and ``prefill_tokens`` prompt tokens.
-
-    Returns (seconds, compute_bound) arrays. ``prefill_context`` is the mean context a prompt
-    token attends to (half the prompt, causal).
+    Scores and values: 2 x 2 FLOPs per head dimension. MLA decodes in the absorbed form, where
+    each head attends over the kv_lora_rank latent plus the rope key and reads back the latent.
     """
-    tokens = decode_seqs + prefill_tokens
-    peak_flops_per_s = r.gpus * r.compute_flops_per_s
-    bandwidth_bytes_per_s = r.bandwidth_bytes_per_s * eff.bandwidth_efficiency
-    # Weight matmuls: weights read once per step (MoE: expected share of routed experts the
-    # step's tokens touch, 1 - (1 - k/E)^tokens) against 2 x active params FLOPs per token.
-    touched = 1.0 - np.power(1.0 - r.expert_pick_share, tokens)
-    weight_bytes = r.dense_weight_bytes + r.expert_weight_bytes * touched
-    gemm_memory_s = weight_bytes / r.gpus / bandwidth_bytes_per_s
-    gemm_compute_s = r.active_flops_per_token * (
-        decode_seqs / (peak_flops_per_s * eff.compute_efficiency)
-        + prefill_tokens / (peak_flops_per_s * eff.prefill_compute_efficiency)
+    standard = 4.0 * arch.layers * arch.attention_heads * arch.head_dim
+    if arch.mla is None:
+        return standard, standard
+    latent = (
+        2.0
+        * arch.layers
+        * arch.attention_heads
+        * (2 * arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim)
     )
-    # Attention runs as its own kernels after the matmuls: decode reads every sequence's KV
-    # cache; prompt tokens attend causally (mean context prefill_context), compute-bound.
-    kv_bytes = decode_seqs * decode_context * r.kv_bytes_per_token
-    attention_memory_s = kv_bytes / r.kv_shards / bandwidth_bytes_per_s
-    attention_compute_s = (
-        r.attention_flops_per_token_context
-        * (
-            decode_seqs * decode_context / eff.compute_efficiency
-            + prefill_tokens * prefill_context / eff.prefill_compute_efficiency
-        )
-        / peak_flops_per_s
-    )
-    gemm_s = np.maximum(gemm_memory_s, gemm_compute_s)
-    attention_s = np.maximum(attention_memory_s, attention_compute_s)
-    compute_bound = gemm_compute_s + attention_compute_s > gemm_memory_s + attention_memory_s
-    # Ring all-reduce moves 2 (n-1)/n of the message through each GPU's link.
-    ring_share = 2.0 * (r.gpus - 1) / r.gpus
-    comm_s = r.allreduces_per_step * (
-        eff.allreduce_latency_us * 1e-6
-        + ring_share
-        * tokens
-        * r.allreduce_bytes_per_token
-        / (r.link_bytes_per_s * eff.link_efficiency)
-    )
-    return gemm_s + attention_s + comm_s, compute_bound
+    return latent, standard
 
 
-def _sweep(
-    r: _Replica,
-    arch: ModelArch,
-    eff: Efficiency,
-    input_tokens: float,
-    output_tokens: float,
-    concurrencies: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
-    """(tpot_s, ttft_s, output tokens/s, compute_bound) at each concurrency actually run."""
-    # KV read per decode step: the mean context over a request's decode, capped by any window.
-    decode_context = kv_cached_tokens(arch, input_tokens + output_tokens / 2)
-    prefill_per_step = concurrencies * input_tokens / output_tokens
-    tpot_s, compute_bound = _step_seconds(
-        r, eff, concurrencies, prefill_per_step, decode_context, input_tokens / 2
-    )
-    # The first token comes out of one step that carries the whole prompt beside the others.
-    ttft_s, _ = _step_seconds(
-        r,
-        eff,
-        np.maximum(concurrencies - 1, 0.0),
-        np.full_like(concurrencies, input_tokens),
-        decode_context,
-        input_tokens / 2,
-    )
-    return tpot_s, ttft_s, concurrencies / tpot_s, compute_bound
-
-
-def _limits(
+def replica(
     arch: ModelArch,
     gpu: GpuSpec,
     precision: str,
     kv_precision: str,
-    gpus: int,
+    layout: Layout,
+) -> Replica:
+    """Per-step cost coefficients of ``arch`` on ``layout.gpus`` x ``gpu``."""
+    experts_b, pick_share = routed_experts_b(arch)
+    moe = pick_share > 0
+    experts = float(arch.experts or 1) if moe else 1.0
+    picked = float(arch.experts_per_token or 0) if moe else 0.0
+    stage, pp = layout.stage_gpus, layout.pipeline
+    group = layout.attention_tp
+    # Resident weights as the memory plan counts them (16-bit embeddings, quantisation scales).
+    # Routed experts are stored at the named precision; a step reads the rest whole, except the
+    # input embedding, of which it gathers only its tokens' rows.
+    expert_bytes = experts_b * 1e9 * bytes_per_param(precision)
+    resident = weight_bytes(arch, precision) - gathered_embedding_bytes(arch)
+    dense_bytes = max(resident - expert_bytes, 0.0)
+    per_expert_params = experts_b * 1e9 / experts if moe else 0.0
+    dense_active = arch.active_params_b * 1e9 - picked * per_expert_params
+    kv_split = 1.0 if arch.mla is not None else min(group, arch.kv_heads)
+    decode_flops, prefill_flops = _attention_flops(arch)
+    token_bytes = arch.hidden_size * ACTIVATION_BYTES
+    expert_comm = moe and (layout.expert > 1 or layout.data > 1)
+    moe_layers = arch.layers - (arch.first_dense_layers or 0) if moe else 0
+    return Replica(
+        stage_gpus=float(stage),
+        data_parallel=float(layout.data),
+        pipeline=float(pp),
+        stage_layers=arch.layers / pp,
+        dense_bytes=dense_bytes / pp / group,
+        expert_bytes=expert_bytes / pp / stage,
+        pick_share=pick_share,
+        experts=experts,
+        picked=picked,
+        dense_flops_per_token=2 * dense_active / pp / stage,
+        expert_flops_per_routed_token=2 * per_expert_params / pp / stage,
+        kv_bytes_per_token_context=kv_bytes_per_token(arch, kv_precision)
+        / pp
+        / (layout.data * kv_split),
+        attention_decode_flops=decode_flops / pp / stage,
+        attention_prefill_flops=prefill_flops / pp / stage,
+        bandwidth_bytes_per_s=gpu.memory_bandwidth_gb_per_s * 1e9,
+        compute_flops_per_s=(compute_tflops(gpu, precision)[0] or math.inf) * 1e12,
+        allreduces_per_step=2.0 * arch.layers / pp if group > 1 else 0.0,
+        # Ring all-reduce moves 2 (n-1)/n of the message through each GPU's link; a DP group
+        # all-reduces only its own tokens.
+        allreduce_bytes_per_token=2.0 * (group - 1) / group * token_bytes / layout.data,
+        all_to_alls_per_step=2.0 * moe_layers / pp if expert_comm else 0.0,
+        # Dispatch / combine: each token's hidden state goes to its k experts' GPUs, of which
+        # (n-1)/n are remote; a GPU sends its 1/n share of the step's tokens.
+        all_to_all_bytes_per_token=(picked * token_bytes * (stage - 1) / stage / stage)
+        if expert_comm
+        else 0.0,
+        pipeline_sends=1.0 if pp > 1 else 0.0,
+        pipeline_bytes_per_token=token_bytes / stage,
+        link_bytes_per_s=link_gb_per_s(gpu) * 1e9,
+    )
+
+
+@dataclass(frozen=True)
+class Factors:
+    """The fitted factors as floats or per-deployment arrays (see :class:`Efficiency`)."""
+
+    bandwidth: FloatArray | float
+    compute: FloatArray | float
+    prefill: FloatArray | float
+    link: FloatArray | float
+    collective_latency_s: FloatArray | float
+    step_overhead_s: FloatArray | float
+    layer_overhead_s: FloatArray | float
+    moe_block_tokens: FloatArray | float
+
+    @classmethod
+    def of(cls, eff: Efficiency) -> Factors:
+        return cls(
+            bandwidth=eff.bandwidth_efficiency,
+            compute=eff.compute_efficiency,
+            prefill=eff.prefill_compute_efficiency,
+            link=eff.link_efficiency,
+            collective_latency_s=eff.allreduce_latency_us * 1e-6,
+            step_overhead_s=eff.step_overhead_ms * 1e-3,
+            layer_overhead_s=eff.layer_overhead_us * 1e-6,
+            moe_block_tokens=eff.moe_block_tokens,
+        )
+
+
+def stage_seconds(
+    r: Replica,
+    f: Factors,
+    decode_seqs: FloatArray,
+    prefill_tokens: FloatArray | float,
+    decode_context: FloatArray | float,
+    prefill_context: FloatArray | float,
+) -> tuple[FloatArray, BoolArray]:
+    """Time of one stage step serving ``decode_seqs`` decodes and ``prefill_tokens`` prompt
+    tokens (all DP groups together), and whether its compute outweighs its memory traffic.
+
+    ``prefill_context`` is the mean context a prompt token attends to (half the prompt, causal).
+    """
+    decode_seqs = np.asarray(decode_seqs, dtype=np.float64)
+    tokens = decode_seqs + prefill_tokens
+    safe_tokens = np.maximum(tokens, 1e-9)
+    decode_share = decode_seqs / safe_tokens
+    # Per-token cost of a FLOP, blended between decode and prefill efficiency.
+    flop_s = (decode_share / f.compute + (1 - decode_share) / f.prefill) / r.compute_flops_per_s
+    bandwidth = r.bandwidth_bytes_per_s * f.bandwidth
+    # Routed experts: expected share touched, 1 - (1 - k/E)^tokens; their routed tokens padded
+    # to the grouped GEMM's tile per touched expert.
+    touched = 1.0 - np.power(1.0 - r.pick_share, tokens)
+    routed = tokens * r.picked
+    touched_experts = np.maximum(touched * r.experts, 1e-9)
+    per_expert = routed / touched_experts
+    padded = np.where(
+        np.asarray(f.moe_block_tokens) > 0,
+        touched_experts * np.maximum(f.moe_block_tokens, per_expert + 0.5 * f.moe_block_tokens),
+        routed,
+    )
+    padded = np.where(routed > 0, padded, 0.0)
+    gemm_memory = (r.dense_bytes + r.expert_bytes * touched) / bandwidth
+    gemm_compute = (
+        tokens * r.dense_flops_per_token + padded * r.expert_flops_per_routed_token
+    ) * flop_s
+    attention_memory = decode_seqs * decode_context * r.kv_bytes_per_token_context / bandwidth
+    attention_compute = (
+        decode_seqs * decode_context * r.attention_decode_flops / f.compute
+        + prefill_tokens * prefill_context * r.attention_prefill_flops / f.prefill
+    ) / r.compute_flops_per_s
+    link = r.link_bytes_per_s * f.link
+    comm = (
+        r.allreduces_per_step
+        * (f.collective_latency_s + tokens * r.allreduce_bytes_per_token / link)
+        + r.all_to_alls_per_step
+        * (f.collective_latency_s + tokens * r.all_to_all_bytes_per_token / link)
+        + r.pipeline_sends * (f.collective_latency_s + tokens * r.pipeline_bytes_per_token / link)
+    )
+    overhead = f.step_overhead_s + f.layer_overhead_s * r.stage_layers
+    seconds = (
+        np.maximum(gemm_memory, gemm_compute)
+        + np.maximum(attention_memory, attention_compute)
+        + comm
+        + overhead
+    )
+    compute_bound = gemm_compute + attention_compute > gemm_memory + attention_memory
+    return seconds, compute_bound
+
+
+@dataclass(frozen=True)
+class Steady:
+    """Steady state at each running concurrency (arrays)."""
+
+    tpot_s: FloatArray
+    ttft_s: FloatArray
+    output_tokens_per_second: FloatArray
+    compute_bound: BoolArray
+
+
+def steady_state(
+    r: Replica,
+    f: Factors,
+    input_tokens: FloatArray | float,
+    output_tokens: FloatArray | float,
+    decode_context: FloatArray | float,
+    running: FloatArray,
+    token_budget: FloatArray | float,
+) -> Steady:
+    """Closed-loop continuous batching with ``running`` sequences in flight.
+
+    Each step carries every running decode plus the amortised prompt tokens (chunked prefill);
+    with P stages, P micro-batches of running / P take turns, so a token takes P stage steps.
+    The first token waits for the prompt's chunks of at most ``token_budget`` tokens.
+    """
+    pp = r.pipeline
+    # Fewer sequences than stages leave stages idle: a micro-batch holds at least one.
+    micro = np.maximum(running / pp, np.minimum(running, 1.0))
+    tpot, bound = stage_seconds(
+        r, f, micro, micro * input_tokens / output_tokens, decode_context, input_tokens / 2
+    )
+    tpot = tpot * pp
+    chunks = np.maximum(1.0, np.ceil(input_tokens / token_budget))
+    first, _ = stage_seconds(
+        r,
+        f,
+        np.maximum(micro - 1, 0.0),
+        input_tokens / chunks,
+        decode_context,
+        input_tokens / 2,
+    )
+    ttft = first * pp * chunks
+    return Steady(tpot, ttft, running / tpot, bound)
+
+
+def static_batch_output_tps(
+    r: Replica,
+    f: Factors,
+    input_tokens: FloatArray | float,
+    output_tokens: FloatArray | float,
+    decode_context: FloatArray | float,
+    batch: FloatArray,
+) -> FloatArray:
+    """A fixed batch prefilled in one pass, then decoded to the end together."""
+    pp = r.pipeline
+    prefill, _ = stage_seconds(
+        r, f, np.zeros_like(batch), batch * input_tokens / pp, 0.0, input_tokens / 2
+    )
+    decode, _ = stage_seconds(r, f, batch / pp, 0.0, decode_context, 0.0)
+    seconds = prefill * pp + output_tokens * decode * pp
+    return np.asarray(batch * output_tokens / seconds, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What caps the running concurrency of one deployment."""
+
+    running: int  # the most sequences in flight at once
+    kv_sequences: int
+    kv_limited: bool
+    token_budget: int
+
+
+def limits(
+    arch: ModelArch,
+    gpu: GpuSpec,
+    precision: str,
+    kv_precision: str,
+    layout: Layout,
     input_tokens: float,
     output_tokens: float,
     eff: Efficiency,
-) -> tuple[int, bool]:
+    offline: bool = False,
+) -> Limits:
     if input_tokens <= 0 or output_tokens <= 0:
         raise ScenarioError("input and output tokens per request must be positive")
     kv_limit = max_concurrent_sequences(
-        arch, gpu, precision, kv_precision, gpus, input_tokens + output_tokens
+        arch, gpu, precision, kv_precision, layout.gpus, input_tokens + output_tokens, layout=layout
     )  # the memory plan's figure, so `fit`, `capacity` and `evaluate` agree
     if kv_limit < 1:
         raise ScenarioError(
-            f"{arch.id} at {precision} does not fit on {gpus} x {gpu.id} with room for one "
+            f"{arch.id} at {precision} does not fit on {layout.gpus} x {gpu.id} with room for one "
             f"{int(input_tokens + output_tokens)}-token sequence",
             field="gpu_count",
             hint="use more GPUs per replica, a lower precision, or a larger GPU",
         )
-    return min(kv_limit, eff.max_batch_size), kv_limit < eff.max_batch_size
+    default_batch, default_budget = engine_limits(eff.engine, gpu, offline)
+    batch = eff.max_batch_size or default_batch
+    budget = eff.max_batched_tokens or default_budget
+    # Steady state: C decodes + C x I / O prompt tokens per step must fit the token budget.
+    by_budget = max(1, int(budget * output_tokens / (input_tokens + output_tokens)))
+    engine_cap = min(batch * layout.data, by_budget * layout.data)
+    return Limits(min(kv_limit, engine_cap), kv_limit, kv_limit < engine_cap, budget)
 
 
 def predict(
@@ -307,44 +515,55 @@ def predict(
     output_tokens: float,
     concurrency: int | None,
     efficiency: Efficiency,
+    layout: Layout | None = None,
 ) -> Prediction:
     """Steady state with ``concurrency`` requests in flight (None: as many as the engine runs).
 
     Requests beyond what the engine runs wait in its queue: they add to TTFT (Little's law),
     not to throughput.
     """
-    limit, kv_limited = _limits(
+    layout = layout or plain_tp(gpus_per_replica)
+    lim = limits(
         arch,
         gpu,
         precision,
         kv_precision,
-        gpus_per_replica,
+        layout,
         input_tokens,
         output_tokens,
         efficiency,
+        offline=concurrency is None,
     )
-    requested = limit if concurrency is None else concurrency
+    requested = lim.running if concurrency is None else concurrency
     if requested < 1:
         raise ScenarioError("concurrency must be at least 1", field="concurrency")
-    running = min(requested, limit)
-    r = _replica(arch, gpu, precision, kv_precision, gpus_per_replica)
-    tpot, ttft, out_tps, compute_bound = _sweep(
-        r, arch, efficiency, input_tokens, output_tokens, np.array([float(running)])
+    running = min(requested, lim.running)
+    r = replica(arch, gpu, precision, kv_precision, layout)
+    context = kv_cached_tokens(arch, input_tokens + output_tokens / 2)
+    s = steady_state(
+        r,
+        Factors.of(efficiency),
+        input_tokens,
+        output_tokens,
+        context,
+        np.array([float(running)]),
+        lim.token_budget,
     )
-    requests_per_s = float(out_tps[0]) / output_tokens
+    out_tps = float(s.output_tokens_per_second[0])
+    requests_per_s = out_tps / output_tokens
     # Closed loop: each of `requested` clients waits requested/rate per request in all.
-    queue_s = max(0.0, requested / requests_per_s - running / requests_per_s)
+    queue_s = max(0.0, (requested - running) / requests_per_s)
     return Prediction(
         concurrency=running,
         requested_concurrency=requested,
-        output_tokens_per_second=float(out_tps[0]),
+        output_tokens_per_second=out_tps,
         input_tokens_per_second=requests_per_s * input_tokens,
         requests_per_second=requests_per_s,
-        ttft_ms=(float(ttft[0]) + queue_s) * 1e3,
-        tpot_ms=float(tpot[0]) * 1e3,
-        max_concurrency=limit,
-        kv_limited=kv_limited,
-        bound="compute" if bool(compute_bound[0]) else "memory",
+        ttft_ms=(float(s.ttft_s[0]) + queue_s) * 1e3,
+        tpot_ms=float(s.tpot_s[0]) * 1e3,
+        max_concurrency=lim.running,
+        kv_limited=lim.kv_limited,
+        bound="compute" if bool(s.compute_bound[0]) else "memory",
     )
 
 
@@ -358,36 +577,42 @@ def replica_capacity(
     output_tokens: float,
     slo: Slo,
     efficiency: Efficiency,
+    layout: Layout | None = None,
 ) -> ReplicaCapacity:
-    """The highest-throughput concurrency whose TPOT and TTFT meet ``slo``."""
-    limit, _ = _limits(
-        arch,
-        gpu,
-        precision,
-        kv_precision,
-        gpus_per_replica,
+    """The highest-throughput concurrency whose TPOT and TTFT meet ``slo`` (no targets: the
+    engine's maximum throughput)."""
+    layout = layout or plain_tp(gpus_per_replica)
+    lim = limits(
+        arch, gpu, precision, kv_precision, layout, input_tokens, output_tokens, efficiency
+    )
+    r = replica(arch, gpu, precision, kv_precision, layout)
+    context = kv_cached_tokens(arch, input_tokens + output_tokens / 2)
+    concurrencies = np.arange(1, lim.running + 1, dtype=np.float64)
+    s = steady_state(
+        r,
+        Factors.of(efficiency),
         input_tokens,
         output_tokens,
-        efficiency,
+        context,
+        concurrencies,
+        lim.token_budget,
     )
-    r = _replica(arch, gpu, precision, kv_precision, gpus_per_replica)
-    concurrencies = np.arange(1, limit + 1, dtype=np.float64)
-    tpot, ttft, out_tps, _ = _sweep(r, arch, efficiency, input_tokens, output_tokens, concurrencies)
     ok = np.ones_like(concurrencies, dtype=bool)
     if slo.tpot_ms is not None:
-        ok &= tpot * 1e3 <= slo.tpot_ms
+        ok &= s.tpot_s * 1e3 <= slo.tpot_ms
     if slo.ttft_ms is not None:
-        ok &= ttft * 1e3 <= slo.ttft_ms
+        ok &= s.ttft_s * 1e3 <= slo.ttft_ms
     meets = bool(ok.any())
-    best = int(np.argmax(np.where(ok, out_tps, -1.0))) if meets else 0
-    requests_per_s = float(out_tps[best]) / output_tokens
+    out = s.output_tokens_per_second
+    best = int(np.argmax(np.where(ok, out, -1.0))) if meets else 0
+    requests_per_s = float(out[best]) / output_tokens
     return ReplicaCapacity(
-        output_tokens_per_second=float(out_tps[best]),
+        output_tokens_per_second=float(out[best]),
         input_tokens_per_second=requests_per_s * input_tokens,
         requests_per_second=requests_per_s,
         concurrency=best + 1,
-        ttft_ms=float(ttft[best]) * 1e3,
-        tpot_ms=float(tpot[best]) * 1e3,
+        ttft_ms=float(s.ttft_s[best]) * 1e3,
+        tpot_ms=float(s.tpot_s[best]) * 1e3,
         source=efficiency.source,
         meets_slo=meets,
     )

@@ -66,6 +66,64 @@ TP_SIZES = (1, 2, 4, 8, 16, 32)
 
 
 @dataclass(frozen=True)
+class Layout:
+    """How a replica's GPUs split the model.
+
+    ``gpus`` GPUs form ``pipeline`` stages of ``gpus / pipeline`` GPUs, each holding its share of
+    the layers. Within a stage, attention (and every non-expert weight) runs data parallel over
+    ``data`` groups of ``stage / data`` tensor-parallel GPUs, each group holding a whole copy of
+    those weights and the KV cache of its own sequences only; routed experts are spread over all
+    the stage's GPUs (expert parallel when ``expert > 1``, else tensor-parallel slices).
+    vLLM and SGLang lay DeepSeek-style models out this way ("DP attention", "expert parallel":
+    https://docs.sglang.io/docs/advanced_features/dp_dpa_smg_guide ; vLLM's data-parallel
+    deployment docs, https://docs.vllm.ai/en/latest/serving/data_parallel_deployment.html).
+    With ``data == expert == pipeline == 1`` this is plain tensor parallel over ``gpus``.
+    """
+
+    gpus: int
+    pipeline: int = 1
+    expert: int = 1
+    data: int = 1
+
+    def __post_init__(self) -> None:
+        if self.gpus < 1:
+            raise ScenarioError("needs at least one GPU per replica", field="gpus_per_replica")
+        for name, size in (
+            ("pipeline", self.pipeline),
+            ("expert", self.expert),
+            ("data", self.data),
+        ):
+            if size < 1:
+                raise ScenarioError(f"{name}-parallel size must be at least 1", field=name)
+        if self.gpus % self.pipeline:
+            raise ScenarioError(
+                f"{self.gpus} GPUs do not split into {self.pipeline} pipeline stages",
+                field="pipeline_parallel",
+                hint="use a pipeline size that divides the GPU count",
+            )
+        for name, size in (("data_parallel", self.data), ("expert_parallel", self.expert)):
+            if self.stage_gpus % size:
+                raise ScenarioError(
+                    f"{name} {size} does not divide the {self.stage_gpus} GPUs of a stage",
+                    field=name,
+                    hint="GPUs per replica = tensor x data parallel x pipeline stages",
+                )
+
+    @property
+    def stage_gpus(self) -> int:
+        return self.gpus // self.pipeline
+
+    @property
+    def attention_tp(self) -> int:
+        """GPUs that share one copy of the attention weights (tensor parallel within a DP group)."""
+        return self.stage_gpus // self.data
+
+
+def plain_tp(gpus: int) -> Layout:
+    return Layout(gpus=gpus)
+
+
+@dataclass(frozen=True)
 class MemoryPlan:
     """How one replica (a tensor-parallel group of ``gpus_per_replica`` GPUs) uses memory.
 
@@ -131,6 +189,15 @@ def routed_expert_params(arch: ModelArch) -> float:
     return float(moe_layers * arch.experts * 3 * arch.hidden_size * width)
 
 
+def replicated_weight_bytes(arch: ModelArch, precision: str, layout: Layout) -> float:
+    """Bytes of weights a replica holds: non-expert weights once per attention-DP group."""
+    total = weight_bytes(arch, precision)
+    if layout.data == 1:
+        return total
+    experts = min(routed_expert_params(arch) * bytes_per_param(precision), total)
+    return experts + (total - experts) * layout.data
+
+
 def weight_bytes(arch: ModelArch, precision: str) -> float:
     """Bytes of weights with every expert resident (MoE models keep all experts in memory).
 
@@ -172,19 +239,18 @@ def _kv_token_layers(arch: ModelArch, context_tokens: float) -> float:
 
     Sliding-window layers keep at most ``sliding_window`` tokens each; a model that names a
     window but not how many layers use it (Mistral 7B v0.1's config) windows every layer.
+    Linear-attention layers (Qwen3-Next's Gated DeltaNet) keep a fixed-size state instead of a
+    growing cache; that state is small beside the cache and is not counted.
     """
     if context_tokens < 0:
         raise ScenarioError("context length cannot be negative", field="context_tokens")
+    layers = max(arch.layers - (arch.linear_attention_layers or 0), 0)
     window = arch.sliding_window
     if window is None:
-        return arch.layers * context_tokens
-    window_layers = (
-        arch.layers if arch.sliding_window_layers is None else arch.sliding_window_layers
-    )
-    window_layers = min(window_layers, arch.layers)
-    return (arch.layers - window_layers) * context_tokens + window_layers * min(
-        context_tokens, window
-    )
+        return layers * context_tokens
+    window_layers = layers if arch.sliding_window_layers is None else arch.sliding_window_layers
+    window_layers = min(window_layers, layers)
+    return (layers - window_layers) * context_tokens + window_layers * min(context_tokens, window)
 
 
 def kv_cached_tokens(arch: ModelArch, context_tokens: float) -> float:
@@ -205,11 +271,12 @@ def kv_bytes_per_sequence(arch: ModelArch, kv_precision: str, context_tokens: fl
 
 
 def kv_replication(arch: ModelArch, gpus_per_replica: int) -> float:
-    """How many copies of each token's KV the tensor-parallel group stores.
+    """How many copies of each token's KV a tensor-parallel group of ``gpus_per_replica`` stores.
 
     Tensor parallelism splits KV heads across GPUs; once there are more GPUs than KV heads,
     heads are replicated (vLLM). An MLA latent is not split by head, so every rank holds the
-    whole latent cache (the reason SGLang introduced data-parallel attention for DeepSeek).
+    whole latent cache (the reason SGLang introduced data-parallel attention for DeepSeek: with
+    DP attention each sequence lives in one DP group, so pass that group's size here).
     """
     if arch.mla is not None:
         return float(gpus_per_replica)
@@ -224,10 +291,18 @@ def plan_memory(
     gpus_per_replica: int,
     context_tokens: int,
     gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION_DEFAULT,
+    layout: Layout | None = None,
 ) -> MemoryPlan:
-    """Memory plan of one replica: weights, overhead, KV space and concurrent sequences."""
+    """Memory plan of one replica: weights, overhead, KV space and concurrent sequences.
+
+    ``layout`` (default: plain tensor parallel over ``gpus_per_replica``) decides how often the
+    non-expert weights and each sequence's KV are stored (see :class:`Layout`).
+    """
     if gpus_per_replica < 1:
         raise ScenarioError("needs at least one GPU per replica", field="gpus_per_replica")
+    layout = layout or plain_tp(gpus_per_replica)
+    if layout.gpus != gpus_per_replica:
+        raise ScenarioError("layout GPUs differ from gpus_per_replica", field="gpus_per_replica")
     if not 0 < gpu_memory_utilization <= 1:
         raise ScenarioError(
             "must be in (0, 1]", field="gpu_memory_utilization", hint="vLLM's default is 0.9"
@@ -237,9 +312,9 @@ def plan_memory(
     overhead_gb = (
         available_gb * (1 - gpu_memory_utilization) + gpus_per_replica * RUNTIME_RESERVE_GB_PER_GPU
     )
-    weights_gb = weight_bytes(arch, precision) / BYTES_PER_GB
+    weights_gb = replicated_weight_bytes(arch, precision, layout) / BYTES_PER_GB
     free_gb = available_gb - overhead_gb - weights_gb
-    replication = kv_replication(arch, gpus_per_replica)
+    replication = kv_replication(arch, layout.attention_tp)
     per_token = kv_bytes_per_token(arch, kv_precision)
     per_sequence_gb = (
         kv_bytes_per_sequence(arch, kv_precision, context_tokens) * replication / BYTES_PER_GB
@@ -272,6 +347,7 @@ def max_concurrent_sequences(
     gpus_per_replica: int,
     context_tokens: float,
     gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION_DEFAULT,
+    layout: Layout | None = None,
 ) -> int:
     """Sequences of ``context_tokens`` (rounded up to whole tokens) whose KV cache fits in one
     replica beside the weights and the runtime overhead, as :func:`plan_memory` lays it out."""
@@ -283,6 +359,7 @@ def max_concurrent_sequences(
         gpus_per_replica,
         math.ceil(context_tokens),
         gpu_memory_utilization,
+        layout,
     )
     return plan.max_concurrent_sequences
 

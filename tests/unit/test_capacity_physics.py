@@ -1,0 +1,123 @@
+"""Capacity model terms added for out-of-source accuracy: layouts, FP4, fixed step costs, MoE
+tiles. Each expected figure is worked out by hand from the architecture and datasheet rows."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from llm_tco.capacity_validation import with_extra_rows
+from llm_tco.catalog.loader import Catalog, load_catalog
+from llm_tco.core.capacity import (
+    Efficiency,
+    compute_tflops,
+    engine_limits,
+    predict,
+)
+from llm_tco.core.memory import Layout, plan_memory
+from llm_tco.errors import ScenarioError
+
+FIXTURES = Path(__file__).parent.parent / "data" / "capacity"
+IDEAL = Efficiency("ideal", 1.0, 1.0, 1.0, 1.0, max_batch_size=100_000, allreduce_latency_us=0.0)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return with_extra_rows(load_catalog(), FIXTURES)
+
+
+def test_dp_attention_stores_each_mla_sequence_once(catalog: Catalog) -> None:
+    # DeepSeek-R1 MLA cache: 61 layers x (512 latent + 64 rope) x 1 B (fp8) = 35,136 B/token.
+    # Tensor parallel over 8 GPUs keeps the latent on every rank: a 1,500-token sequence takes
+    # 35,136 x 1,500 x 8 = 421.6 MB; with DP attention over 8 groups it is stored once: 52.7 MB.
+    arch, h200 = catalog.model("deepseek-r1"), catalog.gpu("h200-sxm-141gb")
+    tp = plan_memory(arch, h200, "fp8", "fp8", 8, 1500)
+    dp = plan_memory(arch, h200, "fp8", "fp8", 8, 1500, layout=Layout(8, expert=8, data=8))
+    assert tp.kv_gb_per_sequence == pytest.approx(0.4216, rel=1e-3)
+    assert dp.kv_gb_per_sequence == pytest.approx(0.0527, rel=1e-3)
+    # ... while every DP group holds its own copy of the non-expert weights.
+    assert dp.weights_gb > tp.weights_gb
+
+
+def test_pipeline_at_batch_one_is_no_faster_than_one_gpu(catalog: Catalog) -> None:
+    # Each of two stages reads half the weights, one after the other: at one sequence the
+    # token takes as long as on one GPU (plus one 8 KB activation send, ~0.02 us on NVLink).
+    arch, h100 = catalog.model("llama-3.1-8b"), catalog.gpu("h100-sxm-80gb")
+    one = predict(arch, h100, "bf16", "bf16", 1, 1, 1000, 1, IDEAL)
+    two = predict(arch, h100, "bf16", "bf16", 2, 1, 1000, 1, IDEAL, layout=Layout(2, pipeline=2))
+    assert two.tpot_ms == pytest.approx(one.tpot_ms, rel=0.002)
+    # With 16 sequences in flight the stages overlap: 8 per micro-batch, throughput rises.
+    pp16 = predict(arch, h100, "bf16", "bf16", 2, 1, 1000, 16, IDEAL, layout=Layout(2, pipeline=2))
+    one16 = predict(arch, h100, "bf16", "bf16", 1, 1, 1000, 16, IDEAL)
+    assert pp16.output_tokens_per_second > one16.output_tokens_per_second
+
+
+def test_layout_must_divide_the_gpus() -> None:
+    with pytest.raises(ScenarioError, match="pipeline"):
+        Layout(6, pipeline=4)
+    with pytest.raises(ScenarioError, match="data_parallel"):
+        Layout(8, pipeline=2, data=3)
+
+
+def test_fp4_runs_at_the_fp4_rate_where_the_gpu_has_it(catalog: Catalog) -> None:
+    # B200 datasheet (dense): FP8 4.5 PFLOP/s, FP4 9 PFLOP/s. On H100 (no FP4 tensor cores)
+    # NVFP4/MXFP4 weights are dequantised and run at the bf16 rate, 989.5 TFLOP/s.
+    b200 = catalog.gpu("b200").model_copy(update={"fp4_dense_tflops": 9000.0})
+    assert compute_tflops(b200, "fp4") == (9000.0, None)
+    assert compute_tflops(b200, "fp8")[0] == 4500.0
+    assert compute_tflops(catalog.gpu("h100-sxm-80gb"), "mxfp4")[0] == 989.5
+
+
+def test_gpu_without_bf16_figure_degrades_not_fails(catalog: Catalog) -> None:
+    h100 = catalog.gpu("h100-sxm-80gb")
+    only_int8 = h100.model_copy(
+        update={"bf16_dense_tflops": None, "fp8_dense_tflops": None, "int8_dense_tops": 1979.0}
+    )
+    rate, note = compute_tflops(only_int8, "bf16")
+    assert rate == 989.5 and note is not None and "INT8" in note
+    bare = only_int8.model_copy(update={"int8_dense_tops": None})
+    rate, note = compute_tflops(bare, "bf16")
+    assert rate is None and note is not None
+    # Still sized: memory-bound only, so at least as fast as the same GPU with a compute figure.
+    arch = catalog.model("llama-3.1-8b")
+    p_bare = predict(arch, bare, "bf16", "bf16", 1, 1000, 200, 64, IDEAL)
+    p_full = predict(arch, h100, "bf16", "bf16", 1, 1000, 200, 64, IDEAL)
+    assert np.isfinite(p_bare.output_tokens_per_second)
+    assert p_bare.output_tokens_per_second >= p_full.output_tokens_per_second
+
+
+def test_step_overhead_adds_to_every_token(catalog: Catalog) -> None:
+    # 2 ms per step plus 10 us x 32 layers = 2.32 ms on top of the 4.500 ms weight read
+    # (test_capacity: Llama-3.1-8B bf16 on H100 at batch 1) = 6.820 ms.
+    eff = dataclasses.replace(IDEAL, step_overhead_ms=2.0, layer_overhead_us=10.0)
+    arch, h100 = catalog.model("llama-3.1-8b"), catalog.gpu("h100-sxm-80gb")
+    p = predict(arch, h100, "bf16", "bf16", 1, 1, 1000, 1, eff)
+    assert p.tpot_ms == pytest.approx(4.500 + 2.32, rel=0.005)
+
+
+def test_moe_tile_padding_wastes_compute_at_few_tokens_per_expert(catalog: Catalog) -> None:
+    # Mixtral 8x7B, 64 decode tokens x 2 experts = 128 routed over 8 experts (16 each). With a
+    # 64-row tile each expert's 16 tokens pad to 64: the expert FLOPs are 4x the routed ones,
+    # so a compute-bound step (at 5% compute efficiency) slows down; with 1-row tiles it does not.
+    arch, h200 = catalog.model("mixtral-8x7b"), catalog.gpu("h200-sxm-141gb")
+    slow = dataclasses.replace(IDEAL, compute_efficiency=0.05, prefill_compute_efficiency=0.05)
+    tiled = dataclasses.replace(slow, moe_block_tokens=64.0)
+    base = predict(arch, h200, "bf16", "bf16", 1, 1, 1000, 64, slow)
+    padded = predict(arch, h200, "bf16", "bf16", 1, 1, 1000, 64, tiled)
+    assert base.bound == "compute"
+    # Expert share of active FLOPs: 2 x 5.633B of 12.9B = 87.3%; padded per expert token
+    # max(64, 16 + 32) = 64 rows for 16 tokens: 4x. Step FLOPs grow by 0.127 + 0.873 x 4 = 3.62x
+    # (attention FLOPs at one context token are negligible).
+    assert padded.tpot_ms / base.tpot_ms == pytest.approx(3.62, rel=0.02)
+
+
+def test_engine_defaults_follow_vllm_rules(catalog: Catalog) -> None:
+    # vLLM get_batch_defaults: >= 70 GiB and not an A100 -> 1024 sequences, 16384 / 8192
+    # tokens; else 256 and 8192 / 2048.
+    assert engine_limits("vllm", catalog.gpu("h100-sxm-80gb"), offline=True) == (1024, 16384)
+    assert engine_limits("vllm", catalog.gpu("h100-sxm-80gb"), offline=False) == (1024, 8192)
+    assert engine_limits("vllm", catalog.gpu("a100-80gb-sxm"), offline=False) == (256, 2048)
+    assert engine_limits("vllm", catalog.gpu("l40s"), offline=True) == (256, 8192)
