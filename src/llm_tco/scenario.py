@@ -119,6 +119,11 @@ class WorkloadSpec(Strict):
             "requests_per_day": self.requests_per_day is not None,
         }
         given = [name for name, present in ways.items() if present]
+        if given and self.from_logs is not None:
+            raise ValueError(
+                f"give the volume one way only: from_logs or {given[0]}, not both "
+                "(the log's volume would be ignored)"
+            )
         if len(given) > 1:
             raise ValueError(f"give the volume one way only, not {' and '.join(given)}")
         if not given and self.from_logs is None:
