@@ -434,6 +434,18 @@ def _check_text(data: Any, path: str = "") -> None:
             stack.extend((value, f"{where}[{i}]") for i, value in enumerate(node))
 
 
+_BOUND_WORDS = {
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("more than", "gt"),
+}
+
+
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)[:40]
+
+
 def scenario_from_data(data: Any, origin: str = "scenario") -> Scenario:
     """Validate parsed YAML/JSON into a Scenario; errors name the field and the fix."""
     if not isinstance(data, dict):
@@ -452,6 +464,14 @@ def scenario_from_data(data: Any, origin: str = "scenario") -> Scenario:
             message = "missing required field"
         elif error["type"] == "extra_forbidden":
             message = "unknown field (check the spelling; see `llm-tco init` for every field)"
+        elif error["type"] in _BOUND_WORDS:
+            word, key = _BOUND_WORDS[error["type"]]
+            limit = (error.get("ctx") or {}).get(key)
+            message = f"{word} {limit:g}" if isinstance(limit, int | float) else message
+            message += f" (got {_shown(error.get('input'))})"
+        elif error["type"] == "too_long":
+            limit = (error.get("ctx") or {}).get("max_length")
+            message = f"at most {limit} entries" if limit is not None else message
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ScenarioError(message + suffix, field=where) from None
