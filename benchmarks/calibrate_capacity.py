@@ -57,7 +57,10 @@ def main() -> None:
     )
     for name, s in report.by_class.items():
         print(f"  {name}: {s.rows} rows, median APE {s.median_ape_percent}%")
-    print(f"fit + validation took {report.seconds} s; {len(report.skipped)} rows skipped")
+    print(
+        f"fit + validation took {report.seconds} s wall, {report.cpu_seconds} s CPU; "
+        f"{len(report.skipped)} rows skipped"
+    )
     if args.check:
         return
     today = dt.date.today()

@@ -404,7 +404,7 @@ def _print_validation(report: Any) -> None:
     console.print(
         f"[bold]overall[/]: {o.rows} rows, {len(report.by_publisher)} publishers, median APE "
         f"{o.median_ape_percent}%, MAPE {o.mape_percent}%, bias {o.median_signed_percent:+}% "
-        f"({report.seconds} s)"
+        f"({report.seconds} s wall, {report.cpu_seconds} s CPU)"
     )
     for title, groups in (
         ("class", report.by_class),

@@ -44,6 +44,7 @@ def efficiency_from_row(row: EfficiencyRow, band: ErrorBand | None = None) -> Ef
         step_overhead_ms=row.step_overhead_ms,
         layer_overhead_us=row.layer_overhead_us,
         moe_block_tokens=row.moe_block_tokens,
+        moe_layer_overhead_us=row.moe_layer_overhead_us,
         source=source,
     )
 

@@ -27,6 +27,7 @@ PLUGIN_COMMANDS = {
     "demo-logs": "llm_tco.ingest.cli",
     "bench": "llm_tco.bench.cli",
     "calibrate": "llm_tco.bench.cli",
+    "quality": "llm_tco.quality.cli",
     "serve": "llm_tco.web.cli",
     "report": "llm_tco.report.cli",
     "recommend": "llm_tco.uncertainty_cli",

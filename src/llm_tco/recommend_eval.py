@@ -7,6 +7,7 @@ Also works out the capability tax's effect on each break-even and what each idle
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,16 @@ def _infeasible(result: Result, name: str) -> str | None:
     return "; ".join(texts) or None
 
 
+def _measured(scenario: Scenario, name: str) -> dict[str, Any]:
+    """The acceptance rate's range and source, for options whose rate was measured."""
+    spec = next((o for o in scenario.options if o.name == name), None)
+    if spec is None or spec.acceptance_source is None:
+        return {}
+    dist = scenario.uncertain.get(f"options[{name}].acceptance_rate")
+    bounds = (float(dist.bounds[0]), float(dist.bounds[1])) if dist is not None else None
+    return {"acceptance_range": bounds, "acceptance_source": spec.acceptance_source}
+
+
 def facts_for(scenario: Scenario, result: Result, simulation: Simulation | None) -> core.Facts:
     chance = {o.name: o.probability_cheapest for o in simulation.options} if simulation else {}
     options = []
@@ -53,6 +64,7 @@ def facts_for(scenario: Scenario, result: Result, simulation: Simulation | None)
                 utilisation_mean=o.deployment.utilisation_at_mean if o.deployment else None,
                 infeasible=_infeasible(result, o.name),
                 probability_cheapest=chance.get(o.name),
+                **_measured(scenario, o.name),
             )
         )
     answers = None

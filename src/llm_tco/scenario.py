@@ -308,6 +308,11 @@ class OptionSpec(Strict):
     quality: Share | None = Field(
         default=None, description="score on your own eval (0-1), for hybrid quality floors"
     )
+    acceptance_source: str | None = Field(
+        default=None,
+        max_length=300,
+        description="where acceptance_rate and retry_rate were measured (`llm-tco quality`)",
+    )
     scaling: ScalingSpec | None = None
 
     @model_validator(mode="after")

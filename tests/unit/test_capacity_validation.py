@@ -117,8 +117,9 @@ def test_scrambled_measurements_change_the_factors_not_the_physics() -> None:
 
 
 def test_validation_is_fast(report: CapacityValidation) -> None:
-    # The budget: under 10 s over 300+ rows (here: whatever the catalog holds).
-    assert report.seconds < 10.0
+    # The budget: under 10 s over 300+ rows (here: whatever the catalog holds). CPU
+    # time, so that other work on a shared machine does not fail it.
+    assert report.cpu_seconds < 10.0
 
 
 def test_error_band_quantiles_are_ordered_and_sampled_within(

@@ -113,6 +113,9 @@ class EfficiencyRow(Row):
     moe_block_tokens: float = Field(
         default=0.0, ge=0, description="grouped-GEMM tile rows each expert's tokens pad to"
     )
+    moe_layer_overhead_us: float = Field(
+        default=0.0, ge=0, description="extra fixed cost per MoE layer-step"
+    )
     max_batch_size: int | None = Field(
         default=None, ge=1, description="override of the engine's default batch limit"
     )

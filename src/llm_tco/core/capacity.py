@@ -17,8 +17,10 @@ A serving step (one forward pass of a continuous batch, per pipeline stage) take
   plus a fixed latency each); with expert parallel or DP attention, a dispatch and a combine
   all-to-all per MoE layer; between pipeline stages, one activation send;
 - a fixed per-step cost of the engine (scheduling, input preparation, sampling, detokenisation)
-  plus one per layer (kernel launches). vLLM's V1 notes name this CPU overhead as the limit once
-  "execution time on the GPU is as low as ~5ms" (https://blog.vllm.ai/2025/01/27/v1-alpha-release.html);
+  plus one per layer (kernel launches) and one more per MoE layer (top-k routing, the
+  token sort / block alignment and the combine, each its own kernel). vLLM's V1 notes name this
+  CPU overhead as the limit once "execution time on the GPU is as low as ~5ms"
+  (https://blog.vllm.ai/2025/01/27/v1-alpha-release.html);
   SGLang's overlap scheduler exists to hide it (https://lmsys.org/blog/2024-12-04-sglang-v0-4/).
 
 At concurrency C with prompts of I and outputs of O tokens, each step serves C decodes and,
@@ -77,6 +79,7 @@ class Efficiency:
     source: str = "capacity model"
     step_overhead_ms: float = 0.0  # fixed cost of one engine step (scheduler, sampling)
     layer_overhead_us: float = 0.0  # fixed cost per layer per step (kernel launches)
+    moe_layer_overhead_us: float = 0.0  # extra per MoE layer: routing, sort/align, combine
     moe_block_tokens: float = 0.0  # grouped-GEMM tile rows each expert's tokens pad to; 0: none
     max_batched_tokens: int | None = None  # None: the engine's default per-step token budget
 
@@ -165,6 +168,7 @@ class Replica:
     data_parallel: FloatArray | float
     pipeline: FloatArray | float
     stage_layers: FloatArray | float
+    stage_moe_layers: FloatArray | float
     dense_bytes: FloatArray | float  # read whole every step
     expert_bytes: FloatArray | float  # this GPU's routed experts; a step reads the touched share
     pick_share: FloatArray | float  # k / E per token; 0 for dense models
@@ -283,6 +287,7 @@ def replica(
         data_parallel=float(layout.data),
         pipeline=float(pp),
         stage_layers=arch.layers / pp,
+        stage_moe_layers=moe_layers / pp,
         dense_bytes=dense_bytes / pp / group,
         expert_bytes=expert_bytes / pp / stage,
         pick_share=pick_share,
@@ -325,6 +330,7 @@ class Factors:
     step_overhead_s: FloatArray | float
     layer_overhead_s: FloatArray | float
     moe_block_tokens: FloatArray | float
+    moe_layer_overhead_s: FloatArray | float = 0.0
 
     @classmethod
     def of(cls, eff: Efficiency) -> Factors:
@@ -337,6 +343,7 @@ class Factors:
             step_overhead_s=eff.step_overhead_ms * 1e-3,
             layer_overhead_s=eff.layer_overhead_us * 1e-6,
             moe_block_tokens=eff.moe_block_tokens,
+            moe_layer_overhead_s=eff.moe_layer_overhead_us * 1e-6,
         )
 
 
@@ -389,7 +396,11 @@ def stage_seconds(
         * (f.collective_latency_s + tokens * r.all_to_all_bytes_per_token / link)
         + r.pipeline_sends * (f.collective_latency_s + tokens * r.pipeline_bytes_per_token / link)
     )
-    overhead = f.step_overhead_s + f.layer_overhead_s * r.stage_layers
+    overhead = (
+        f.step_overhead_s
+        + f.layer_overhead_s * r.stage_layers
+        + f.moe_layer_overhead_s * r.stage_moe_layers
+    )
     seconds = (
         np.maximum(gemm_memory, gemm_compute)
         + np.maximum(attention_memory, attention_compute)

@@ -41,6 +41,8 @@ class OptionFacts:
     utilisation_mean: float | None = None
     infeasible: str | None = None  # why it cannot serve the workload as stated
     probability_cheapest: float | None = None
+    acceptance_range: tuple[float, float] | None = None  # 95% interval, when measured
+    acceptance_source: str | None = None  # where acceptance_rate was measured
 
     @property
     def usd_per_accepted(self) -> float:
@@ -291,6 +293,7 @@ def _cost_reasons(facts: Facts, v: Verdict, ranked: list[OptionFacts], taxed: bo
                 "; ".join(f"{o.name} {o.acceptance_rate:.0%} accepted" for o in facts.options),
             )
         )
+    _measured_reason(facts, v)
     if c.probability_cheapest is not None and facts.samples:
         p = c.probability_cheapest
         weight = "supports" if p >= CLOSE_CALL_PROBABILITY else "caveat"
@@ -298,6 +301,40 @@ def _cost_reasons(facts: Facts, v: Verdict, ranked: list[OptionFacts], taxed: bo
             "" if p >= CLOSE_CALL_PROBABILITY else ": a close call within your ranges"
         )
         v.reasons.append(Reason("probability", text, f"P(cheapest) = {p:.3f}", weight))
+
+
+def _measured_reason(facts: Facts, v: Verdict) -> None:
+    """Cite acceptance rates measured on the user's prompts, and say when their intervals
+    overlap the chosen option's (the sample cannot tell those options apart)."""
+    measured = [o for o in facts.options if o.acceptance_source is not None]
+    if not measured:
+        return
+
+    def cite(o: OptionFacts) -> str:
+        low, high = o.acceptance_range or (o.acceptance_rate, o.acceptance_rate)
+        return f"{o.name} {o.acceptance_rate:.1%} (95% interval {low:.1%}-{high:.1%})"
+
+    mine = v.choose.acceptance_range
+    overlap = [
+        o.name
+        for o in measured
+        if o.name != v.choose.name
+        and mine is not None
+        and o.acceptance_range is not None
+        and o.acceptance_range[0] <= mine[1]
+        and mine[0] <= o.acceptance_range[1]
+    ]
+    text = "acceptance rates measured on your own prompts: " + "; ".join(cite(o) for o in measured)
+    if overlap:
+        text += f"; {v.choose.name}'s interval overlaps {', '.join(overlap)}'s"
+    v.reasons.append(
+        Reason(
+            "measured_acceptance",
+            text,
+            "; ".join(f"{o.name}: {o.acceptance_source}" for o in measured),
+            "caveat" if overlap else "supports",
+        )
+    )
 
 
 def _breakeven_reasons(facts: Facts, v: Verdict) -> None:
