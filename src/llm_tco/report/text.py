@@ -113,7 +113,8 @@ def render_warnings(result: Result, console: Console) -> None:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    # Backslashes first, so "\\|" cannot unescape the "|" and split the cell.
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_markdown(result: Result) -> str:
@@ -179,19 +180,30 @@ def render_markdown(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cell(text: str) -> str:
+    """A text cell a spreadsheet will not run: one starting with = + - @ (a formula) or a
+    tab / carriage return gets a leading apostrophe (OWASP, "CSV Injection")."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def render_csv(result: Result) -> str:
-    """One row per option and line item, then the sweep; plain numbers, USD."""
+    """One row per option and line item, then the sweep; plain numbers, USD; text cells that
+    a spreadsheet would read as a formula are quoted with a leading apostrophe."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["section", "option", "item", "tokens_per_month", "monthly_usd"])
     volume = result.workload.total_tokens_per_month
     for o in result.options:
-        writer.writerow(["option", o.name, "total", volume, f"{o.monthly_cost:.6f}"])
+        name = _cell(o.name)
+        writer.writerow(["option", name, "total", volume, f"{o.monthly_cost:.6f}"])
         for line in o.line_items:
-            writer.writerow(["line_item", o.name, line.name, volume, f"{line.monthly_usd:.6f}"])
+            item = _cell(line.name)
+            writer.writerow(["line_item", name, item, volume, f"{line.monthly_usd:.6f}"])
     for b in result.breakeven:
-        writer.writerow(["breakeven", b.option, b.versus, b.tokens_per_month or "", ""])
+        pair = (_cell(b.option), _cell(b.versus))
+        writer.writerow(["breakeven", *pair, b.tokens_per_month or "", ""])
     for row in result.sweep:
-        for name, cost in row.costs.items():
-            writer.writerow(["sweep", name, row.cheapest, row.tokens_per_month, f"{cost:.6f}"])
+        for option, cost in row.costs.items():
+            cells = (_cell(option), _cell(row.cheapest))
+            writer.writerow(["sweep", *cells, row.tokens_per_month, f"{cost:.6f}"])
     return out.getvalue()
