@@ -39,6 +39,7 @@ MAX_GPUS = 100_000
 MAX_CONTEXT_TOKENS = 100_000_000
 MAX_OPTIONS = 200
 MAX_SWEEP_VOLUMES = 1000
+MAX_SAMPLES = 100_000  # Monte Carlo months: 100,000 samples of 5 options run in under 2 s
 # Terminal escape codes and other control characters (C0 except tab/newline/CR, DEL, C1).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"[\r\n\t]")

@@ -94,7 +94,8 @@ def register(app: typer.Typer) -> None:
             ),
         ] = Path("report.html"),
         samples: Annotated[
-            int, typer.Option(min=0, help="simulated months when the scenario has ranges")
+            int,
+            typer.Option(min=0, max=100_000, help="simulated months when the scenario has ranges"),
         ] = 10_000,
         seed: Annotated[int | None, typer.Option(help="random seed: same seed, same report")] = 0,
     ) -> None:

@@ -28,14 +28,19 @@ from llm_tco.errors import ScenarioError
 from llm_tco.evaluate import evaluate
 from llm_tco.report.view import Report, build_report
 from llm_tco.result import Result
-from llm_tco.scenario import MAX_QUANTITY, MIN_POSITIVE, Scenario, scenario_from_data
+from llm_tco.scenario import (
+    MAX_QUANTITY,
+    MAX_SAMPLES,
+    MIN_POSITIVE,
+    Scenario,
+    scenario_from_data,
+)
 from llm_tco.web.catalog_api import LISTINGS, listing
 from llm_tco.web.errors import BodyLimitMiddleware, error_body, install_error_handlers
 from llm_tco.web.guards import LOOPBACK_NAMES, RequestGuard
 
 MAX_OPTIONS = 50  # a page of options; more makes the break-even table (options^2) unreadable
 MAX_VOLUMES = 1000
-MAX_SAMPLES = 100_000  # the Monte Carlo runs 100,000 samples of 5 options in under 2 s
 # Evaluations run in worker threads, this many at a time; the rest wait without a thread, so
 # the event loop (and /api/health) keeps the interpreter lock often enough to answer at once.
 COMPUTE_SLOTS = 2
