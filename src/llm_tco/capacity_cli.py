@@ -135,7 +135,7 @@ class CapacityReport(BaseModel):
     fits: bool
     memory_gb: MemoryGb
     max_concurrent_sequences: int
-    output_tokens_per_second: float | None  # at --concurrency (else at the SLO's best load)
+    output_tokens_per_second: float | None  # at --concurrency (None without it)
     max_output_tokens_per_second: float | None  # the most meeting the SLO (or with no SLO)
     ttft_ms: float | None
     tpot_ms: float | None
@@ -239,7 +239,6 @@ def build_capacity_report(
             report["ttft_ms"] = round(at.ttft_ms, 1)
             report["tpot_ms"] = round(at.tpot_ms, 2)
         else:
-            report["output_tokens_per_second"] = round(best.output_tokens_per_second, 1)
             report["ttft_ms"] = round(best.ttft_ms, 1)
             report["tpot_ms"] = round(best.tpot_ms, 2)
     return CapacityReport(**report)

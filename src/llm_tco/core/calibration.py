@@ -52,6 +52,7 @@ class Parameter:
     log_scale: bool = False
     per_engine: bool = False
     per_vendor: bool = False
+    prior_sd: float | None = None  # pull of the shared value toward ``start``; None: weak
 
     def value(self, z: FloatArray | float) -> FloatArray:
         s = 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
@@ -70,7 +71,8 @@ class Parameter:
 
 # Ranges are physical limits, not targets: decode kernels reach at most ~90% of HBM peak, a small
 # collective costs microseconds to ~100 us, an engine step's fixed cost is 0.05-30 ms, grouped
-# GEMM tiles are 16-256 rows (vLLM's fused_moe configs use BLOCK_SIZE_M 16-128).
+# GEMM tiles are 16-256 rows (vLLM's fused_moe configs use BLOCK_SIZE_M 16-128). ``start`` is
+# the prior each shared value is pulled toward (weakly, unless ``prior_sd`` says otherwise).
 PARAMETERS: tuple[Parameter, ...] = (
     Parameter("bandwidth_efficiency", 0.2, 0.95, 0.6, per_engine=True, per_vendor=True),
     Parameter("compute_efficiency", 0.05, 0.95, 0.4, per_engine=True, per_vendor=True),
@@ -79,7 +81,10 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("allreduce_latency_us", 1.0, 100.0, 10.0, log_scale=True, per_engine=True),
     Parameter("step_overhead_ms", 0.05, 30.0, 2.0, log_scale=True, per_engine=True),
     Parameter("layer_overhead_us", 0.1, 100.0, 5.0, log_scale=True),
-    Parameter("moe_block_tokens", 1.0, 256.0, 64.0, log_scale=True),
+    # vLLM's fused_moe get_default_config tiles BLOCK_SIZE_M = 64 rows when the batch has more
+    # tokens than experts (16 below): the prior, held firmly since only many-expert MoE rows
+    # (few tokens per expert) inform it.
+    Parameter("moe_block_tokens", 1.0, 256.0, 64.0, log_scale=True, prior_sd=0.3),
     Parameter("moe_layer_overhead_us", 0.1, 300.0, 30.0, log_scale=True),
 )
 REFERENCE_VENDOR = "nvidia"  # the shared values describe its GPUs; other vendors get offsets
@@ -310,7 +315,10 @@ class _Problem:
             ]
         )
         self.prior_sd = np.array(
-            [SHARED_PRIOR_SD if kind == "shared" else OFFSET_PRIOR_SD for kind, _, _ in self.layout]
+            [
+                (by_name[name].prior_sd or SHARED_PRIOR_SD) if kind == "shared" else OFFSET_PRIOR_SD
+                for kind, name, _ in self.layout
+            ]
         )
         # z of each case = shared + its engine's offset + its vendor's offset, per parameter:
         # for each parameter, the index into x of each case's term (a zero slot where none).

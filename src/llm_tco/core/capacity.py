@@ -590,11 +590,21 @@ def replica_capacity(
     efficiency: Efficiency,
     layout: Layout | None = None,
 ) -> ReplicaCapacity:
-    """The highest-throughput concurrency whose TPOT and TTFT meet ``slo`` (no targets: the
-    engine's maximum throughput)."""
+    """The highest-throughput concurrency whose TPOT and TTFT meet ``slo``. With no targets it
+    is the engine's maximum throughput, under its offline defaults (as ``offline-max``
+    measurements are run)."""
     layout = layout or plain_tp(gpus_per_replica)
+    offline = slo.tpot_ms is None and slo.ttft_ms is None
     lim = limits(
-        arch, gpu, precision, kv_precision, layout, input_tokens, output_tokens, efficiency
+        arch,
+        gpu,
+        precision,
+        kv_precision,
+        layout,
+        input_tokens,
+        output_tokens,
+        efficiency,
+        offline=offline,
     )
     r = replica(arch, gpu, precision, kv_precision, layout)
     context = kv_cached_tokens(arch, input_tokens + output_tokens / 2)
