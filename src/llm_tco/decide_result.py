@@ -33,7 +33,8 @@ class OptionBand(Model):
     name: str
     deterministic_usd: float
     monthly_usd: Percentiles
-    probability_cheapest: float
+    probability_cheapest: float  # among the options that can serve each sample's volume
+    probability_can_serve: float = 1.0  # share of samples whose volume it can serve
     utilisation_mean_p50: float | None = None
 
 
@@ -42,7 +43,8 @@ class BreakevenBand(Model):
     versus: str
     deterministic_tokens_per_month: float | None
     tokens_per_month: Percentiles | None
-    share_never: float
+    share_never: float  # samples with no break-even, including those in share_cannot_serve
+    share_cannot_serve: float = 0.0  # samples whose crossing lies beyond what it can serve
 
 
 class Simulation(Model):

@@ -10,14 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.catalog.schema import GpuSpec, ModelArch
 from llm_tco.core import memory
 from llm_tco.core.breakeven import find_crossings, sweep_costs, verdicts
 from llm_tco.core.costs import (
+    STEP_EPS,
     ApiOption,
     CostCurve,
+    FloatArray,
     SelfHostedOption,
     api_curve,
     api_line_items,
@@ -47,6 +50,7 @@ from llm_tco.result import (
     OptionResult,
     Result,
     SweepRow,
+    ToServe,
     WorkloadInfo,
 )
 from llm_tco.scenario import OptionSpec, Scenario, SelfHostedSpec
@@ -67,6 +71,26 @@ class Priced:
     curve: CostCurve
     capacity_tokens_per_month: float | None = None  # fixed deployments only
     core: ApiOption | SelfHostedOption | None = None  # the resolved core inputs
+    never_serves: str | None = None  # why it serves no volume at all (e.g. the model does not fit)
+    # Capacity from the capacity model (not stated, not measured): the Monte Carlo carries the
+    # model's out-of-source error on it. ``moe``: the model is a mixture of experts.
+    capacity_modelled: bool = False
+    moe: bool = False
+
+
+def serves(priced: Priced, volumes: FloatArray) -> tuple[NDArray[np.bool_], str | None]:
+    """Which of ``volumes`` (tokens/month) the option can serve, and why not where it cannot."""
+    volumes = np.asarray(volumes, dtype=np.float64)
+    if priced.never_serves is not None:
+        return np.zeros(volumes.shape, dtype=bool), priced.never_serves
+    capacity = priced.capacity_tokens_per_month
+    if capacity is None:
+        return np.ones(volumes.shape, dtype=bool), None
+    reason = (
+        f"beyond its capacity of {format_tokens(capacity)} tokens/month; use gpu_count: auto "
+        "or more GPUs"
+    )
+    return volumes <= capacity * (1 + STEP_EPS), reason
 
 
 @dataclass
@@ -101,25 +125,32 @@ def price_options(scenario: Scenario, catalog: Catalog) -> PricedScenario:
 
 
 def evaluate(
-    scenario: Scenario, catalog: Catalog | None = None, volumes: list[float] | None = None
+    scenario: Scenario,
+    catalog: Catalog | None = None,
+    volumes: list[float] | None = None,
+    state: PricedScenario | None = None,
 ) -> Result:
-    """Cost every option of ``scenario``; ``volumes`` overrides the scenario's sweep."""
+    """Cost every option of ``scenario``; ``volumes`` overrides the scenario's sweep.
+
+    ``state`` is the scenario already priced by :func:`price_options` (as
+    :func:`llm_tco.analyse.analyse` does, to price once); it is not changed.
+    """
     catalog = catalog or load_catalog()
     hours = scenario.hours_per_month
-    state = price_options(scenario, catalog)
-    workload, workload_source, priced, notes = (
-        state.workload,
-        state.workload_source,
-        state.priced,
-        state.notes,
-    )
+    state = state or price_options(scenario, catalog)
+    workload, workload_source, priced = state.workload, state.workload_source, state.priced
+    notes = Notes(list(state.notes.warnings), list(state.notes.assumptions))
     sweep_volumes = volumes if volumes is not None else scenario.sweep
     if not sweep_volumes:
         sweep_volumes = default_sweep(workload.total_tokens_per_month)
-    results = [_with_feasibility(p.result, notes) for p in priced]
-    # The cheapest option that can actually serve the workload, if any can.
-    candidates = [r for r in results if r.feasible] or results
-    cheapest = min(candidates, key=lambda r: r.monthly_cost).name
+    results = [_with_feasibility(p, notes) for p in priced]
+    results = [
+        _with_alternative(p, r, scenario, workload, catalog)
+        for p, r in zip(priced, results, strict=True)
+    ]
+    # The cheapest option that can actually serve the workload; none when none can.
+    candidates = [r for r in results if r.feasible]
+    cheapest = min(candidates, key=lambda r: r.monthly_cost).name if candidates else None
     _check_utilisation(results, notes)
     return Result(
         name=scenario.name,
@@ -129,7 +160,7 @@ def evaluate(
         options=results,
         cheapest=cheapest,
         breakeven=_breakevens(priced, workload, notes),
-        sweep=_sweep(priced, workload, np.asarray(sweep_volumes, dtype=np.float64)),
+        sweep=sweep_rows(priced, workload, np.asarray(sweep_volumes, dtype=np.float64)),
         warnings=notes.warnings,
         assumptions=notes.assumptions,
     )
@@ -138,13 +169,54 @@ def evaluate(
 INFEASIBLE_CODES = ("does_not_fit", "capacity_exceeded")
 
 
-def _with_feasibility(result: OptionResult, notes: Notes) -> OptionResult:
+def _with_feasibility(priced: Priced, notes: Notes) -> OptionResult:
+    result = priced.result
+    if not math.isfinite(result.monthly_cost):
+        return result.model_copy(
+            update={"feasible": False, "infeasible_reason": "its cost is not a finite number"}
+        )
     for warning in notes.warnings:
         if warning.option == result.name and warning.code in INFEASIBLE_CODES:
             return result.model_copy(
                 update={"feasible": False, "infeasible_reason": warning.message}
             )
     return result
+
+
+def _with_alternative(
+    priced: Priced, result: OptionResult, scenario: Scenario, workload: Workload, catalog: Catalog
+) -> OptionResult:
+    """Beside a fixed-size deployment that cannot serve: its cost with ``gpu_count: auto``."""
+    spec = next(o for o in scenario.options if o.name == result.name)
+    if result.feasible or spec.self_hosted is None or spec.self_hosted.gpu_count == "auto":
+        return result
+    auto_spec = spec.self_hosted.model_copy(update={"gpu_count": "auto", "gpus_per_replica": None})
+    auto_option = spec.model_copy(update={"self_hosted": auto_spec})
+    scratch = Notes()
+    try:
+        auto = _price_self_hosted(
+            auto_option, auto_spec, workload, scenario.hours_per_month, catalog, scratch
+        )
+    except LlmTcoError:
+        return result  # auto cannot size it either (no capacity known)
+    if auto.never_serves is not None or auto.result.deployment is None:
+        return result
+    d = auto.result.deployment
+    gpus = auto.result.gpus or 0
+    note = (
+        f"with gpu_count: auto ({d.replicas} replica(s) of {d.gpus_per_replica} x {d.gpu}"
+        + (f", {d.redundancy_replicas} spare" if d.redundancy_replicas else "")
+        + f") it would serve this volume for {format_usd(auto.result.monthly_cost)}/month"
+    )
+    alternative = ToServe(
+        gpus=gpus,
+        gpus_per_replica=d.gpus_per_replica,
+        replicas=d.replicas,
+        monthly_cost=auto.result.monthly_cost,
+        cost_per_mtok=auto.result.cost_per_mtok,
+        note=note,
+    )
+    return result.model_copy(update={"to_serve": alternative})
 
 
 def default_sweep(total_tokens_per_month: float) -> list[float]:
@@ -245,16 +317,16 @@ def _price_self_hosted(
     min_fit = _min_gpus_to_fit(arch, gpu, spec, context)
     per_replica = _gpus_per_replica(spec, min_fit, name, notes)
     memory = _memory(arch, gpu, spec, per_replica, context, min_fit)
+    never_serves = None
     if memory is not None and not memory.fits:
         moe_note = " (every expert resident)" if arch and arch.experts else ""
         need = f"at least {min_fit} x {gpu.id}" if min_fit else "more or larger GPUs"
-        notes.warn(
-            "does_not_fit",
+        never_serves = (
             f"{spec.model} at {spec.precision} needs {memory.weights_gb:.0f} GB for weights"
             f"{moe_note} + KV cache and overhead, but {per_replica} x {gpu.id} "
-            f"has {memory.available_gb:.0f} GB: use {need}, or a lower precision",
-            name,
+            f"has {memory.available_gb:.0f} GB: use {need}, or a lower precision"
         )
+        notes.warn("does_not_fit", never_serves, name)
     price = gpu_price(name, spec, gpu, hours, catalog, notes)
     ops = ops_items(name, spec, catalog, notes)
     capacity, capacity_source = None, None
@@ -296,9 +368,13 @@ def _price_self_hosted(
         acceptance_rate=option.acceptance_rate,
         min_replicas=spec.min_replicas,
     )
-    return _self_hosted_result(
+    priced = _self_hosted_result(
         option, spec, core, gpu, arch, price, ops.lines, memory, capacity_source, workload, notes
     )
+    priced.never_serves = never_serves
+    priced.capacity_modelled = capacity is not None and not _states_capacity(spec)
+    priced.moe = bool(arch and arch.experts)
+    return priced
 
 
 def _lookup(fetch: Any, field: str) -> Any:
@@ -504,6 +580,15 @@ def _capacity(
     return _modelled_capacity(spec, arch, gpu, per_replica, workload, catalog, notes, name)
 
 
+def _states_capacity(spec: SelfHostedSpec) -> bool:
+    """Whether the scenario states or measured the capacity (else the capacity model gives it)."""
+    return (
+        spec.tokens_per_second_per_replica is not None
+        or spec.output_tokens_per_second_per_replica is not None
+        or spec.bench_result is not None
+    )
+
+
 def _request_shape(workload: Workload) -> tuple[float, float]:
     if workload.input_tokens_per_request and workload.output_tokens_per_request:
         return workload.input_tokens_per_request, workload.output_tokens_per_request
@@ -581,41 +666,58 @@ def _breakevens(priced: list[Priced], workload: Workload, notes: Notes) -> list[
     rows = []
     for own in fixed:
         for api in per_token:
-            search = find_crossings(own.curve, api.curve, limit=MAX_CROSSINGS_LISTED)
-            crossings = [
-                CrossingInfo(
-                    tokens_per_month=c.tokens_per_month,
-                    requests_per_month=workload.requests_for_tokens(c.tokens_per_month),
-                    cheaper_above=own.result.name if c.cheaper_above == "a" else api.result.name,
-                )
-                for c in search.crossings
-            ]
-            first = next((c for c in crossings if c.cheaper_above == own.result.name), None)
-            volume = first.tokens_per_month if first else None
-            note = _breakeven_note(own, api, search.total, volume)
-            if (
-                volume is not None
-                and own.capacity_tokens_per_month is not None
-                and volume > own.capacity_tokens_per_month
-            ):
-                extra = (
-                    f"the break-even volume {format_tokens(volume)} tokens/month is beyond what "
-                    f"{own.result.name} can serve ({format_tokens(own.capacity_tokens_per_month)}"
-                    "/month): more GPUs would be needed before it is reached"
-                )
-                note += "; " + extra
-                notes.warn("breakeven_beyond_capacity", extra, own.result.name)
-            rows.append(
-                Breakeven(
-                    option=own.result.name,
-                    versus=api.result.name,
-                    tokens_per_month=volume,
-                    requests_per_month=workload.requests_for_tokens(volume) if volume else None,
-                    crossings=crossings,
-                    note=note,
-                )
-            )
+            rows.append(_breakeven(own, api, workload, notes))
     return rows
+
+
+def _breakeven(own: Priced, api: Priced, workload: Workload, notes: Notes) -> Breakeven:
+    """Where ``own`` becomes cheaper than ``api``: a break-even only where ``own`` can serve."""
+    search = find_crossings(own.curve, api.curve, limit=MAX_CROSSINGS_LISTED)
+    volumes = np.array([c.tokens_per_month for c in search.crossings], dtype=np.float64)
+    can, reason = serves(own, volumes)
+    crossings = [
+        CrossingInfo(
+            tokens_per_month=c.tokens_per_month,
+            requests_per_month=workload.requests_for_tokens(c.tokens_per_month),
+            cheaper_above=own.result.name if c.cheaper_above == "a" else api.result.name,
+            feasible=bool(ok),
+        )
+        for c, ok in zip(search.crossings, can, strict=True)
+    ]
+    first = next((c for c in crossings if c.cheaper_above == own.result.name), None)
+    crossing = first.tokens_per_month if first else None
+    feasible = first is None or first.feasible
+    volume = crossing if feasible else None
+    note = _breakeven_note(own, api, search.total, crossing)
+    if not feasible:
+        assert crossing is not None
+        if own.never_serves is not None:
+            extra = (
+                f"not a break-even: {own.result.name} cannot serve any volume as stated "
+                f"({own.never_serves})"
+            )
+        else:
+            assert own.capacity_tokens_per_month is not None
+            extra = (
+                f"not a break-even: the crossing at {format_tokens(crossing)} tokens/month is "
+                f"beyond what {own.result.name} can serve "
+                f"({format_tokens(own.capacity_tokens_per_month)}/month): more GPUs would be "
+                "needed before it is reached"
+            )
+            notes.warn("breakeven_beyond_capacity", extra, own.result.name)
+        note += "; " + extra
+        reason = extra
+    return Breakeven(
+        option=own.result.name,
+        versus=api.result.name,
+        tokens_per_month=volume,
+        requests_per_month=workload.requests_for_tokens(volume) if volume else None,
+        crossings=crossings,
+        note=note,
+        crossing_tokens_per_month=crossing,
+        feasible=feasible,
+        infeasible_reason=None if feasible else reason,
+    )
 
 
 def _breakeven_note(own: Priced, api: Priced, total: int, volume: float | None) -> str:
@@ -634,10 +736,15 @@ def _breakeven_note(own: Priced, api: Priced, total: int, volume: float | None) 
     return text
 
 
-def _sweep(priced: list[Priced], workload: Workload, volumes: np.ndarray) -> list[SweepRow]:
+def sweep_rows(priced: list[Priced], workload: Workload, volumes: FloatArray) -> list[SweepRow]:
+    """Cost of every option at each volume, which can serve it, and the cheapest that can."""
+    volumes = np.asarray(volumes, dtype=np.float64)
     curves = {p.result.name: p.curve for p in priced}
-    costs = sweep_costs(curves, volumes)
-    cheapest, texts = verdicts(costs)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        costs = sweep_costs(curves, volumes)
+    can = {p.result.name: serves(p, volumes) for p in priced}
+    feasible = {name: flags & np.isfinite(costs[name]) for name, (flags, _) in can.items()}
+    cheapest, texts = verdicts(costs, feasible)
     rows = []
     for i, volume in enumerate(volumes.tolist()):
         over = [
@@ -645,14 +752,21 @@ def _sweep(priced: list[Priced], workload: Workload, volumes: np.ndarray) -> lis
             for p in priced
             if p.capacity_tokens_per_month is not None and volume > p.capacity_tokens_per_month
         ]
+        reasons = {
+            name: (can[name][1] or "") if not can[name][0][i] else "its cost is not a finite number"
+            for name in curves
+            if not feasible[name][i]
+        }
         rows.append(
             SweepRow(
                 tokens_per_month=volume,
                 requests_per_month=workload.requests_for_tokens(volume),
                 costs={name: float(values[i]) for name, values in costs.items()},
                 cheapest=cheapest[i],
-                verdict=texts[i] + (" (beyond its capacity)" if cheapest[i] in over else ""),
+                verdict=texts[i],
                 over_capacity=over,
+                feasible={name: bool(flags[i]) for name, flags in feasible.items()},
+                infeasible_reasons=reasons,
             )
         )
     return rows

@@ -9,7 +9,6 @@ from rich.table import Table
 
 from llm_tco.catalog.loader import Catalog
 from llm_tco.core import memory
-from llm_tco.errors import LlmTcoError
 
 PRECISIONS = tuple(memory.BYTES_PER_PARAM)
 
@@ -24,37 +23,13 @@ def run_fit(
     output: str,
     console: Console,
 ) -> None:
-    if precision not in PRECISIONS:
-        raise LlmTcoError(
-            f"unknown precision '{precision}'",
-            field="--precision",
-            hint=f"use one of {', '.join(PRECISIONS)}",
-        )
-    if count is not None and count < 1:
-        raise LlmTcoError("must be at least 1", field="--count")
-    if context < 1:
-        raise LlmTcoError("must be at least 1", field="--context")
-    arch, spec = catalog.model(model), catalog.gpu(gpu)
-    kv = "fp8" if precision == "fp8" else "bf16"
-    min_fit = memory.min_gpus_to_fit(arch, spec, precision, kv, context_tokens=context)
-    gpus = count or min_fit or 1
-    plan = memory.plan_memory(arch, spec, precision, kv, gpus, context)
-    payload = {
-        "model": arch.id,
-        "gpu": spec.id,
-        "precision": precision,
-        "gpu_count": gpus,
-        "context_tokens": context,
-        "fits": plan.fits,
-        "memory_gb": {
-            "weights": plan.weights_gb,
-            "kv_cache": plan.kv_cache_gb,
-            "overhead": plan.overhead_gb,
-            "available": plan.available_gb,
-        },
-        "max_concurrent_sequences": plan.max_concurrent_sequences,
-        "min_gpus_to_fit": min_fit,
-    }
+    from llm_tco.public import fit
+
+    found = fit(model, gpu, precision, count, context, catalog)
+    payload = found.model_dump()
+    arch, spec = catalog.model(found.model), catalog.gpu(found.gpu)
+    gpus, min_fit = found.gpu_count, found.min_gpus_to_fit
+    plan = found.memory_gb
     if output == "json":
         print(json.dumps(payload, indent=2))
         return
@@ -62,13 +37,13 @@ def run_fit(
     table.add_column("item")
     table.add_column("GB", justify="right")
     label = "weights (every expert resident)" if arch.experts else "weights"
-    table.add_row(label, f"{plan.weights_gb:.1f}")
-    table.add_row("runtime overhead", f"{plan.overhead_gb:.1f}")
-    table.add_row("left for KV cache", f"{plan.kv_cache_gb:.1f}")
-    table.add_row("GPU memory", f"{plan.available_gb:.1f}")
+    table.add_row(label, f"{plan.weights:.1f}")
+    table.add_row("runtime overhead", f"{plan.overhead:.1f}")
+    table.add_row("left for KV cache", f"{plan.kv_cache:.1f}")
+    table.add_row("GPU memory", f"{plan.available:.1f}")
     console.print(table)
-    verdict = "fits" if plan.fits else "does NOT fit"
+    verdict = "fits" if found.fits else "does NOT fit"
     console.print(
-        f"{verdict}; {plan.max_concurrent_sequences} concurrent sequences of {context} tokens; "
+        f"{verdict}; {found.max_concurrent_sequences} concurrent sequences of {context} tokens; "
         f"fewest {spec.id} that fit: {min_fit if min_fit else 'more than 32'}"
     )

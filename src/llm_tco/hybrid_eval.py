@@ -52,6 +52,8 @@ class HybridCurve(CostCurve):
 
 def split_for(own: Priced, api: Priced, spec: HybridSpec) -> Split:
     capacity = own.capacity_tokens_per_month
+    if own.never_serves is not None:
+        capacity = 0.0  # a deployment that cannot hold its model serves nothing: all overflows
     return Split(
         own=curve_arrays(own.curve),
         api_usd_per_token=np.array([api.curve.usd_per_token]),

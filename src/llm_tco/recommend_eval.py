@@ -25,19 +25,23 @@ from llm_tco.decide_result import (
     TaxShift,
 )
 from llm_tco.errors import LlmTcoError
-from llm_tco.evaluate import evaluate
-from llm_tco.result import OptionResult, Result
+from llm_tco.evaluate import PricedScenario, evaluate, price_options
+from llm_tco.result import Breakeven, OptionResult, Result
 from llm_tco.scenario import OptionSpec, Scenario
 from llm_tco.simulate import sample_costs, simulate
 
-INFEASIBLE_WARNINGS = ("does_not_fit", "capacity_exceeded")
-
 
 def _infeasible(result: Result, name: str) -> str | None:
-    texts = [
-        w.message for w in result.warnings if w.option == name and w.code in INFEASIBLE_WARNINGS
-    ]
-    return "; ".join(texts) or None
+    option = result.option(name)
+    if option.feasible:
+        return None
+    return option.infeasible_reason or "it cannot serve this workload as stated"
+
+
+def _breakeven_volume(result: Result, b: Breakeven) -> float | None:
+    if b.feasible:
+        return b.tokens_per_month
+    return None if result.option(b.option).feasible else b.crossing_tokens_per_month
 
 
 def _measured(scenario: Scenario, name: str) -> dict[str, Any]:
@@ -76,8 +80,11 @@ def facts_for(scenario: Scenario, result: Result, simulation: Simulation | None)
         hours_per_month=result.hours_per_month,
         peak_to_mean=result.workload.peak_to_mean,
         options=tuple(options),
+        # A crossing the option cannot reach is no break-even; the core keeps it only as a
+        # caveat about an option that cannot serve ("if it could serve as stated").
         breakevens=tuple(
-            core.BreakevenFacts(b.option, b.versus, b.tokens_per_month) for b in result.breakeven
+            core.BreakevenFacts(b.option, b.versus, _breakeven_volume(result, b))
+            for b in result.breakeven
         ),
         answers=answers,
         samples=simulation.samples if simulation else None,
@@ -89,15 +96,22 @@ def recommend(
     samples: int = 0,
     seed: int | None = None,
     catalog: Catalog | None = None,
+    state: PricedScenario | None = None,
+    result: Result | None = None,
 ) -> Recommendation:
+    """The option to choose and why. ``state`` and ``result``: the scenario already priced
+    and evaluated (to price once)."""
     catalog = catalog or load_catalog()
-    result = evaluate(scenario, catalog, volumes=[])
+    state = state or price_options(scenario, catalog)
+    result = result or evaluate(scenario, catalog, volumes=[], state=state)
     feasible = [o.name for o in result.options if _infeasible(result, o.name) is None]
     simulation = None
     if samples:
-        simulation = simulate(scenario, samples, seed, catalog, among=feasible or None)
+        simulation = simulate(
+            scenario, samples, seed, catalog, among=feasible or None, state=state, point=result
+        )
     verdict = core.recommend(facts_for(scenario, result, simulation))
-    taxes = capability_tax(scenario, result, catalog)
+    taxes = capability_tax(scenario, result, catalog, state)
     reasons = [
         Reason(code=r.code, text=r.text, evidence=r.evidence, weight=r.weight)
         for r in verdict.reasons
@@ -129,15 +143,18 @@ def recommend(
 # --- capability tax ---------------------------------------------------------------------------
 
 
-def capability_tax(scenario: Scenario, result: Result, catalog: Catalog) -> list[TaxShift]:
+def capability_tax(
+    scenario: Scenario, result: Result, catalog: Catalog, state: PricedScenario | None = None
+) -> list[TaxShift]:
     """Break-even of each self-hosted/API pair with the stated retries, without any, and per
-    accepted output."""
+    accepted output: the same pricing with the retry rates set to zero."""
     options = {o.name: o for o in scenario.options}
     if not result.breakeven:
         return []
+    state = state or price_options(scenario, catalog)
     no_retry = {f"options[{name}].retry_rate": np.zeros(1) for name in options}
-    bare = sample_costs(scenario, no_retry, catalog)
-    taxed = sample_costs(scenario, {}, catalog)
+    bare = sample_costs(scenario, no_retry, catalog, state)
+    taxed = sample_costs(scenario, {}, catalog, state)
     rows = []
     for b in result.breakeven:
         own, api = options[b.option], options[b.versus]

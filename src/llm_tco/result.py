@@ -125,6 +125,18 @@ class HybridInfo(Model):
     split_curve: list[SplitPoint]
 
 
+class ToServe(Model):
+    """What a fixed-size deployment that cannot serve would cost with the GPU count
+    ``gpu_count: auto`` chooses for this workload."""
+
+    gpus: int
+    gpus_per_replica: int
+    replicas: int
+    monthly_cost: float
+    cost_per_mtok: float | None
+    note: str
+
+
 class OptionResult(Model):
     name: str
     kind: Literal["api", "self_hosted", "hybrid"]
@@ -144,12 +156,14 @@ class OptionResult(Model):
     hybrid: HybridInfo | None = None
     feasible: bool = True  # False when the deployment cannot hold the model or carry the load
     infeasible_reason: str | None = None
+    to_serve: ToServe | None = None  # a fixed-size deployment that cannot serve, sized by auto
 
 
 class CrossingInfo(Model):
     tokens_per_month: float
     requests_per_month: float | None = None
     cheaper_above: str
+    feasible: bool = True  # False when the fixed-cost option cannot serve this volume
 
 
 class Breakeven(Model):
@@ -157,19 +171,26 @@ class Breakeven(Model):
 
     option: str
     versus: str
-    tokens_per_month: float | None
+    tokens_per_month: float | None  # None when never, or when the option cannot serve there
     requests_per_month: float | None = None
     crossings: list[CrossingInfo] = []
     note: str
+    # Where the cost curves first cross in the option's favour, even beyond what it can serve;
+    # ``feasible`` False (and ``tokens_per_month`` None) when it cannot serve that volume.
+    crossing_tokens_per_month: float | None = None
+    feasible: bool = True
+    infeasible_reason: str | None = None
 
 
 class SweepRow(Model):
     tokens_per_month: float
     requests_per_month: float | None = None
     costs: dict[str, float]
-    cheapest: str
+    cheapest: str | None  # None when no option can serve this volume
     verdict: str
     over_capacity: list[str] = []
+    feasible: dict[str, bool] = {}  # option -> can it serve this volume
+    infeasible_reasons: dict[str, str] = {}  # option -> why not, for those that cannot
 
 
 class Result(Model):
@@ -179,7 +200,7 @@ class Result(Model):
     hours_per_month: float
     workload: WorkloadInfo
     options: list[OptionResult]
-    cheapest: str
+    cheapest: str | None  # the cheapest option that can serve; None when none can
     breakeven: list[Breakeven]
     sweep: list[SweepRow]
     warnings: list[Warning]

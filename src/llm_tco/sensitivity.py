@@ -14,11 +14,13 @@ from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core.costs import FloatArray
 from llm_tco.decide_result import Sensitivity, TornadoRow
 from llm_tco.errors import ScenarioError
-from llm_tco.evaluate import evaluate
+from llm_tco.evaluate import PricedScenario, evaluate, price_options
+from llm_tco.result import Result
 from llm_tco.scenario import Scenario
 from llm_tco.simulate import sample_costs
 
 GRID_POINTS = 401
+NOISE_USD = 1e-6  # gap swings below a millionth of a dollar are float rounding, not effects
 # Inputs that only label or shape the analysis, never a cost: not worth a tornado row.
 SKIP_SUFFIXES = (".acceptance_rate", ".quality", "_slo_ms", ".quality_floor")
 CAPPED_AT_ONE = ("_share", "_discount", ".fallback_rate")
@@ -60,6 +62,32 @@ def input_ranges(scenario: Scenario, spread: float) -> dict[str, tuple[float, fl
     return ranges
 
 
+def default_pair(
+    result: Result, option: str | None = None, versus: str | None = None
+) -> tuple[str, str]:
+    """The two options a tornado compares by default: the cheapest self-hosted (or hybrid)
+    option that can serve against the cheapest API that can; failing that, the two cheapest
+    that can serve, and only then options that cannot."""
+    ranked = sorted(result.options, key=lambda o: (not o.feasible, o.monthly_cost))
+    serving = [o for o in ranked if o.feasible]
+
+    def first(kinds: tuple[str, ...], but: str | None) -> str | None:
+        return next((o.name for o in serving if o.kind in kinds and o.name != but), None)
+
+    if option is None:
+        own = first(("self_hosted",), versus) or first(("hybrid",), versus)
+        api = versus or first(("api",), own)
+        if own is not None and api is not None and own != api:
+            return own, api
+        option = next(o.name for o in ranked if o.name != versus)
+    if versus is None:
+        kinds = ("api",) if option not in {o.name for o in ranked if o.kind == "api"} else ()
+        versus = (first(kinds, option) if kinds else None) or next(
+            o.name for o in ranked if o.name != option
+        )
+    return option, versus
+
+
 def _flip(grid: FloatArray, gaps: FloatArray) -> float | None:
     """The first input value where the gap changes sign (linear between grid points)."""
     signs = np.sign(gaps)
@@ -77,18 +105,19 @@ def tornado(
     versus: str | None = None,
     spread: float = 0.25,
     catalog: Catalog | None = None,
+    state: PricedScenario | None = None,
+    point: Result | None = None,
 ) -> Sensitivity:
-    """Rows sorted by swing: the gap (option minus versus, USD/month) at each input's ends."""
+    """Rows sorted by swing: the gap (option minus versus, USD/month) at each input's ends.
+
+    ``state`` and ``point``: the scenario already priced and evaluated (to price once)."""
     catalog = catalog or load_catalog()
-    point = evaluate(scenario, catalog, volumes=[])
-    ranked = sorted(point.options, key=lambda o: o.monthly_cost)
+    state = state or price_options(scenario, catalog)
+    point = point or evaluate(scenario, catalog, volumes=[], state=state)
     names = [o.name for o in point.options]
-    option = option or ranked[0].name
-    if versus is None:
-        others = [o.name for o in ranked if o.name != option]
-        if not others:
-            raise ScenarioError("sensitivity compares two options; the scenario has one")
-        versus = others[0]
+    if len(names) < 2:
+        raise ScenarioError("sensitivity compares two options; the scenario has one")
+    option, versus = default_pair(point, option, versus)
     for name, flag in ((option, "--option"), (versus, "--versus")):
         if name not in names:
             raise ScenarioError(
@@ -107,7 +136,7 @@ def tornado(
         grid = np.linspace(max(0.0, low - 2 * width), high + 2 * width, GRID_POINTS)
         grids[path] = grid
         draws[path][i * block : (i + 1) * block] = np.concatenate(([low, high], grid))
-    costs = sample_costs(scenario, draws, catalog).monthly_usd
+    costs = sample_costs(scenario, draws, catalog, state).monthly_usd
     gaps = costs[option] - costs[versus]
     gap_point = next(o.monthly_cost for o in point.options if o.name == option) - next(
         o.monthly_cost for o in point.options if o.name == versus
@@ -117,8 +146,8 @@ def tornado(
         part = gaps[i * block : (i + 1) * block]
         low, _, high = ranges[path]
         swing = abs(float(part[1] - part[0]))
-        if swing == 0 and np.ptp(part[2:]) == 0:
-            continue
+        if swing < NOISE_USD and np.ptp(part[2:]) < NOISE_USD:
+            continue  # float noise between two options that cost the same, not an effect
         flip = _flip(grids[path], part[2:])
         rows.append(
             TornadoRow(

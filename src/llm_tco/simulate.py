@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from llm_tco.catalog.loader import Catalog, load_catalog
-from llm_tco.core.costs import STEP_EPS, ApiOption, FloatArray, SelfHostedOption, api_line_items
+from llm_tco.core.costs import (
+    STEP_EPS,
+    ApiOption,
+    FloatArray,
+    SelfHostedOption,
+    api_line_items,
+    api_usd_per_token,
+    replicas_for,
+)
 from llm_tco.core.hybrid import Split, split_cost
 from llm_tco.core.uncertainty import (
     CurveArrays,
@@ -32,9 +41,16 @@ from llm_tco.decide_result import BreakevenBand, InputRange, OptionBand, Percent
 from llm_tco.errors import ScenarioError
 from llm_tco.evaluate import PricedScenario, evaluate, price_options
 from llm_tco.hybrid_eval import HybridCurve
+from llm_tco.result import Result
 from llm_tco.scenario import OptionSpec, Scenario, SelfHostedSpec
 
+if TYPE_CHECKING:
+    from llm_tco.capacity_factors import ErrorBand
+
 Value = float | FloatArray
+# The input path under which the Monte Carlo draws the capacity model's out-of-source error
+# (measured / predicted output tokens/s) for an option whose capacity the model gives.
+CAPACITY_ERROR = "capacity_model_error"
 
 
 @dataclass
@@ -66,6 +82,14 @@ class SampledCosts:
     held_at_point: list[str]
     curves: dict[str, CurveArrays] = field(default_factory=dict)
     api_usd_per_token: dict[str, FloatArray] = field(default_factory=dict)
+    # Per sample: can the option serve that sample's volume (and is its cost a finite number)?
+    feasible: dict[str, NDArray[np.bool_]] = field(default_factory=dict)
+    # Per sample: the crossing lies beyond what the fixed-cost option can serve (not counted as
+    # a break-even in ``breakeven_tokens``, which holds NaN there).
+    breakeven_beyond: dict[tuple[str, str], NDArray[np.bool_]] = field(default_factory=dict)
+    # Each API and self-hosted option's line items, one value per sample or one for all of them
+    # (they sum to its monthly cost).
+    line_items: dict[str, dict[str, Value]] = field(default_factory=dict)
 
 
 def _arr(value: Value, size: int) -> FloatArray:
@@ -175,21 +199,13 @@ def _api(option: OptionSpec, core: ApiOption, inputs: Inputs) -> ApiOption:
     return replace(core, **cast(dict[str, Any], values))
 
 
-def api_monthly(option: ApiOption, workload: Workload) -> Value:
-    return cast(Value, sum(api_line_items(option, workload).values()))
-
-
-def api_usd_per_token(option: ApiOption, workload: Workload) -> Value:
-    """As core.costs.api_curve: the month's cost over its tokens (linear through zero)."""
-    return api_monthly(option, workload) / _total(workload)
-
-
 # --- self-hosted ------------------------------------------------------------------------------
 
 
 @dataclass
 class SelfHostedSample:
     monthly_usd: FloatArray
+    line_items: dict[str, Value]
     curve: CurveArrays
     capacity_tokens_per_month: FloatArray  # inf when the GPU count follows the load
     utilisation_mean: FloatArray
@@ -322,7 +338,10 @@ def _capacity(
         return inputs.get(
             p + "output_tokens_per_second_per_replica", spec.output_tokens_per_second_per_replica
         ) / (1 - share)
-    return core.capacity_tokens_per_second
+    if core.capacity_tokens_per_second is None:
+        return None
+    # Modelled capacity times the model's out-of-source error (measured / predicted), when drawn.
+    return core.capacity_tokens_per_second * inputs.get(p + CAPACITY_ERROR, 1.0)
 
 
 def _self_hosted(
@@ -333,6 +352,7 @@ def _self_hosted(
     hours: Value,
     catalog: Catalog,
     size: int,
+    never_serves: bool = False,
 ) -> SelfHostedSample:
     """Line items and cost curve per sample, as core.costs.self_hosted_line_items/_curve."""
     p = f"options[{option.name}]."
@@ -349,7 +369,7 @@ def _self_hosted(
     if core.replicas is not None:
         replicas: Value = float(core.replicas)
     else:
-        replicas = np.maximum(np.ceil(total / per_step - STEP_EPS), core.min_replicas)
+        replicas = replicas_for(total, per_step, core.min_replicas)
     gpus = replicas * core.gpus_per_replica
     replica_monthly = core.gpus_per_replica * (gpu_monthly + power)
     items: dict[str, Value] = {"gpus": gpus * gpu_monthly, "power": gpus * power}
@@ -380,21 +400,27 @@ def _self_hosted(
             core.redundancy_replicas,
         )
         capacity_month = np.full(size, math.inf)
+    if never_serves:  # the model does not fit: it serves nothing, whatever its GPU count
+        capacity_month = np.zeros(size)
     util = np.full(size, np.nan)
     if capacity is not None:
         util = _arr(total * (1 + retry) / seconds / (capacity * replicas), size)
-    return SelfHostedSample(monthly, curve, capacity_month, util)
+    return SelfHostedSample(monthly, items, curve, capacity_month, util)
 
 
 # --- the whole scenario -----------------------------------------------------------------------
 
 
 def sample_costs(
-    scenario: Scenario, draws: dict[str, FloatArray], catalog: Catalog | None = None
+    scenario: Scenario,
+    draws: dict[str, FloatArray],
+    catalog: Catalog | None = None,
+    state: PricedScenario | None = None,
 ) -> SampledCosts:
-    """Per-sample costs for ``draws`` (arrays of equal length, keyed by input path)."""
+    """Per-sample costs for ``draws`` (arrays of equal length, keyed by input path);
+    ``state``: the scenario already priced at its point values."""
     catalog = catalog or load_catalog()
-    state = price_options(scenario, catalog)
+    state = state or price_options(scenario, catalog)
     # Sweeps may reach zero volume or capacity: inf/nan there mark samples, not errors.
     with np.errstate(divide="ignore", invalid="ignore"):
         return _sample_costs(scenario, draws, catalog, state)
@@ -412,15 +438,21 @@ def _sample_costs(
     monthly: dict[str, FloatArray] = {}
     api_per_token: dict[str, FloatArray] = {}
     own: dict[str, SelfHostedSample] = {}
+    lines: dict[str, dict[str, Value]] = {}
     for p in priced:
         option = specs[p.result.name]
         if isinstance(p.core, ApiOption):
             api = _api(option, p.core, inputs)
-            monthly[option.name] = _arr(api_monthly(api, workload), size)
+            items = api_line_items(api, workload)
+            lines[option.name] = cast(dict[str, Value], items)
+            monthly[option.name] = _arr(sum(items.values()), size)
             api_per_token[option.name] = _arr(api_usd_per_token(api, workload), size)
         elif isinstance(p.core, SelfHostedOption):
-            sample = _self_hosted(option, p.core, inputs, workload, hours, catalog, size)
+            sample = _self_hosted(
+                option, p.core, inputs, workload, hours, catalog, size, p.never_serves is not None
+            )
             own[option.name] = sample
+            lines[option.name] = sample.line_items
             monthly[option.name] = sample.monthly_usd
     for p in priced:
         option = specs[p.result.name]
@@ -433,9 +465,22 @@ def _sample_costs(
                 _total(workload),
                 size,
             )
-    breakeven = {
-        (a, b): first_breakeven(own[a].curve, api_per_token[b]) for a in own for b in api_per_token
-    }
+    volume = _arr(_total(workload), size)
+    feasible = {}
+    for p in priced:
+        name = p.result.name
+        can = np.isfinite(monthly[name])
+        if name in own:
+            can &= volume <= own[name].capacity_tokens_per_month * (1 + STEP_EPS)
+        feasible[name] = can
+    breakeven: dict[tuple[str, str], FloatArray] = {}
+    beyond: dict[tuple[str, str], NDArray[np.bool_]] = {}
+    for a in own:
+        for b in api_per_token:
+            found = first_breakeven(own[a].curve, api_per_token[b])
+            past = np.isfinite(found) & (found > own[a].capacity_tokens_per_month * (1 + STEP_EPS))
+            breakeven[(a, b)] = np.where(past, np.nan, found)
+            beyond[(a, b)] = past
     held = sorted(set(draws) - inputs.used - _workload_paths(draws))
     return SampledCosts(
         samples=size,
@@ -445,6 +490,9 @@ def _sample_costs(
         held_at_point=held,
         curves={name: s.curve for name, s in own.items()},
         api_usd_per_token=api_per_token,
+        feasible=feasible,
+        breakeven_beyond=beyond,
+        line_items=lines,
     )
 
 
@@ -485,6 +533,30 @@ def _hybrid(
 # --- summary ----------------------------------------------------------------------------------
 
 
+def _capacity_error_draws(
+    state: PricedScenario, catalog: Catalog, samples: int, seed: int | None
+) -> dict[str, tuple[FloatArray, ErrorBand]]:
+    """Per option whose capacity the capacity model gives: draws of the model's out-of-source
+    error (measured / predicted), from its own seeded stream so other draws stay as they were."""
+    from llm_tco.capacity_factors import error_band
+    from llm_tco.catalog.loader import DATA_DIR
+
+    out: dict[str, tuple[FloatArray, ErrorBand]] = {}
+    for index, p in enumerate(state.priced):
+        if not p.capacity_modelled:
+            continue
+        band = error_band(p.moe, catalog.data_dir or DATA_DIR)
+        if band is None:
+            continue
+        rng = np.random.default_rng(None if seed is None else [seed, 1, index])
+        probs = sorted(band.quantiles)
+        ratios = [band.quantiles[q] for q in probs]
+        # Inverse CDF of the stored quantiles, flat beyond the outermost (as ErrorBand.sample).
+        values = np.interp(rng.uniform(0.0, 1.0, samples), probs, ratios)
+        out[f"options[{p.result.name}].self_hosted.{CAPACITY_ERROR}"] = (values, band)
+    return out
+
+
 def _percentiles(values: FloatArray) -> Percentiles:
     b = band(values)
     return Percentiles(p10=b.p10, p50=b.p50, p90=b.p90, mean=b.mean)
@@ -496,20 +568,29 @@ def simulate(
     seed: int | None = None,
     catalog: Catalog | None = None,
     among: list[str] | None = None,
+    state: PricedScenario | None = None,
+    point: Result | None = None,
 ) -> Simulation:
     """P10/P50/P90 monthly cost per option, probability each is cheapest (among ``among``, by
-    default all options), break-even bands."""
+    default all options, counting only the samples each can serve), break-even bands.
+
+    ``state`` and ``point``: the scenario already priced and evaluated (to price once)."""
     if samples < 1:
         raise ScenarioError("samples must be at least 1", field="--samples")
     catalog = catalog or load_catalog()
-    point = evaluate(scenario, catalog, volumes=[])
+    state = state or price_options(scenario, catalog)
+    point = point or evaluate(scenario, catalog, volumes=[], state=state)
     distributions = dict(scenario.uncertain)
     draws = draw(distributions, samples, seed)
+    modelled = _capacity_error_draws(state, catalog, samples, seed)
+    draws.update({path: values for path, (values, _) in modelled.items()})
     if not draws:
         draws = {"hours_per_month": np.full(samples, scenario.hours_per_month)}
-    sampled = sample_costs(scenario, draws, catalog)
+    sampled = sample_costs(scenario, draws, catalog, state)
     names = among or list(sampled.monthly_usd)
-    cheapest = probability_cheapest({n: sampled.monthly_usd[n] for n in names})
+    cheapest = probability_cheapest(
+        {n: sampled.monthly_usd[n] for n in names}, {n: sampled.feasible[n] for n in names}
+    )
     options = []
     for result in point.options:
         util = sampled.utilisation_mean.get(result.name)
@@ -522,6 +603,7 @@ def simulate(
                 deterministic_usd=result.monthly_cost,
                 monthly_usd=_percentiles(sampled.monthly_usd[result.name]),
                 probability_cheapest=cheapest.get(result.name, 0.0),
+                probability_can_serve=float(np.mean(sampled.feasible[result.name])),
                 utilisation_mean_p50=util_p50,
             )
         )
@@ -539,6 +621,9 @@ def simulate(
                     p10=found.band.p10, p50=found.band.p50, p90=found.band.p90, mean=found.band.mean
                 ),
                 share_never=found.share_never,
+                share_cannot_serve=float(
+                    np.mean(sampled.breakeven_beyond[(row.option, row.versus)])
+                ),
             )
         )
     return Simulation(
@@ -553,6 +638,16 @@ def simulate(
                 high=d.bounds[1],
             )
             for path, d in sorted(distributions.items())
+        ]
+        + [
+            InputRange(
+                path=path,
+                distribution=band.describe(),
+                point=1.0,
+                low=band.ratio_at(0.1),
+                high=band.ratio_at(0.9),
+            )
+            for path, (_, band) in sorted(modelled.items())
         ],
         options=options,
         breakeven=breakevens,

@@ -40,8 +40,12 @@ def test_seed1_crossover_is_4_26m_calls_not_1_5m() -> None:
     # 8,000 / 0.00188 = 4,255,319 calls (5.106B tokens), not 1.5M.
     result = run_example("seed1-high-volume-haiku-vs-llama.yaml")
     (row,) = result.breakeven
-    assert row.requests_per_month == pytest.approx(8000 / 0.00188, rel=1e-9)
-    assert row.tokens_per_month == pytest.approx(8000 / 0.00188 * 1200, rel=1e-9)
+    assert row.crossings[0].requests_per_month == pytest.approx(8000 / 0.00188, rel=1e-9)
+    assert row.crossing_tokens_per_month == pytest.approx(8000 / 0.00188 * 1200, rel=1e-9)
+    # A break-even only if the 4 x A100 deployment's (modelled) capacity reaches it.
+    capacity = result.option("llama-3.3-70b").deployment.capacity_tokens_per_month
+    assert row.feasible is (row.crossing_tokens_per_month <= capacity)
+    assert row.tokens_per_month == (row.crossing_tokens_per_month if row.feasible else None)
 
 
 def test_seed1_low_volume_scenario() -> None:
@@ -67,7 +71,9 @@ def test_seed0_breakeven_from_stated_components() -> None:
     assert glm.breakdown["engineering"] == pytest.approx(220_000 / 12)
     assert glm.monthly_cost == pytest.approx(27_868.533, abs=0.01)
     (row,) = result.breakeven
-    assert row.tokens_per_month == pytest.approx(27_868.5333 / 15 * 1e6, rel=1e-6)
+    # GLM-4.7 does not fit 4 x H100 (below): the crossing is not a break-even it can reach.
+    assert row.crossing_tokens_per_month == pytest.approx(27_868.5333 / 15 * 1e6, rel=1e-6)
+    assert not row.feasible and row.tokens_per_month is None
     # Its table: 50M -> "~$750", 200M -> "~$3,000", 1.0B -> "~$15,000" at $15/MTok output.
     by_volume = {r.tokens_per_month: r.costs["claude-opus-4.6"] for r in result.sweep}
     assert by_volume[50e6] == pytest.approx(750)
@@ -93,7 +99,8 @@ def test_seed2_maverick_breakeven_and_fit() -> None:
     assert result.option("gpt-4o").cost_per_mtok == pytest.approx(5.50)
     assert result.option("maverick-2xh100").monthly_cost == pytest.approx(3985.60)
     (row,) = result.breakeven
-    assert row.tokens_per_month == pytest.approx(3985.60 / 5.50 * 1e6)
+    assert row.crossing_tokens_per_month == pytest.approx(3985.60 / 5.50 * 1e6)
+    assert not row.feasible and row.tokens_per_month is None  # it does not fit (below)
     # Model table: "Llama 4 Maverick | 400B MoE (17B active) | ~160 GB" FP16 - impossible:
     # 400e9 x 2 bytes = 800 GB with every expert resident.
     maverick = result.option("maverick-2xh100")
@@ -119,7 +126,8 @@ def test_seed2_deepseek_breakeven_and_warnings() -> None:
     # 2 x 2.49 x 720 + 500 = 4,085.60; / 0.60 = 6.809B. DeepSeek V3 at FP8 is ~671 GB of weights
     # (671B parameters), far beyond 2 x 80 GB.
     result = run_example("seed2-deepseek-self-vs-api.yaml")
-    assert result.breakeven[0].tokens_per_month == pytest.approx(4085.60 / 0.60 * 1e6)
+    assert result.breakeven[0].crossing_tokens_per_month == pytest.approx(4085.60 / 0.60 * 1e6)
+    assert result.breakeven[0].tokens_per_month is None  # it does not fit: no break-even
     assert "does_not_fit" in codes(result, "deepseek-v3-2xh100")
 
 
@@ -127,7 +135,10 @@ def test_seed2_mistral_breakeven_and_stale_flash_price() -> None:
     # Scenario 4: "Break-even point: ~2.6B tokens/month ($863 / $0.33 per 1M tokens)":
     # RunPod L40S 0.99 x 720 = 712.80 + 150 = 862.80; / 0.33 = 2.6145B.
     result = run_example("seed2-mistral-small-vs-flash.yaml")
-    assert result.breakeven[0].tokens_per_month == pytest.approx(862.80 / 0.33 * 1e6)
+    # Mistral Small 24B at BF16 (48 GB of weights) does not fit one 48 GB L40S with its KV
+    # cache: the crossing is reported, as one it cannot reach.
+    assert result.breakeven[0].crossing_tokens_per_month == pytest.approx(862.80 / 0.33 * 1e6)
+    assert result.breakeven[0].tokens_per_month is None
     assert "price_differs_from_catalog" in codes(result, "gemini-2.5-flash")
 
 
@@ -139,7 +150,10 @@ def test_seed3_dedicated_h100() -> None:
     result = run_example("seed3-dedicated-h100.yaml")
     assert result.option("claude-sonnet-4.6").monthly_cost == pytest.approx(2700)
     assert result.option("llama-70b-1xh100").monthly_cost == pytest.approx(4042.80)
-    assert result.breakeven[0].tokens_per_month == pytest.approx(4042.80 / 9 * 1e6)
+    # Llama 3.3 70B at FP8 (73 GB with KV cache and overhead) does not fit one 80 GB H100:
+    # a crossing, not a break-even.
+    assert result.breakeven[0].crossing_tokens_per_month == pytest.approx(4042.80 / 9 * 1e6)
+    assert result.breakeven[0].tokens_per_month is None
 
 
 def test_seed4_ten_million_per_day() -> None:

@@ -86,10 +86,14 @@ def test_seed1_numbers_by_hand(client: TestClient) -> None:
     # Seed 1: 10B input x $1 + 2B output x $5 = $20,000; 4 x $1,500 + $2,000 + 12B x $0.10/MTok
     # = $9,200.
     assert costs == pytest.approx({"claude-haiku-4.5": 20_000, "llama-3.3-70b": 9_200})
-    # Break-even: $8,000 fixed / ($2,000/1,200 per MTok - $0.10) = 5,106.4M tokens/month.
-    assert result["breakeven"][0]["tokens_per_month"] == pytest.approx(
-        8000 / (2000 / 1200 - 0.1) * 1e6
-    )
+    # Curves cross at $8,000 fixed / ($2,000/1,200 per MTok - $0.10) = 5,106.4M tokens/month:
+    # a break-even when the 4 GPUs' capacity reaches it, else a crossing it cannot reach.
+    row = result["breakeven"][0]
+    assert row["crossing_tokens_per_month"] == pytest.approx(8000 / (2000 / 1200 - 0.1) * 1e6)
+    llama = next(o for o in result["options"] if o["name"] == "llama-3.3-70b")
+    reaches = row["crossing_tokens_per_month"] <= llama["deployment"]["capacity_tokens_per_month"]
+    assert row["feasible"] is reaches
+    assert row["tokens_per_month"] == (row["crossing_tokens_per_month"] if reaches else None)
 
 
 def test_sweep_endpoint_matches_cli_sweep(client: TestClient) -> None:

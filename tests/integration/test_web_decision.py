@@ -105,12 +105,16 @@ def test_view_shows_the_recommendation_bands_and_tornado_of_the_core(client: Tes
         (o.name, o.monthly_usd.p10, o.monthly_usd.p50, o.monthly_usd.p90) for o in sim.options
     ]
 
+    # The tornado compares the cheapest self-hosted option that can serve with the cheapest API
+    # that can.
     result = body["result"]
-    runner_up = sorted(
-        (o for o in result["options"] if o["name"] != result["cheapest"]),
-        key=lambda o: (not o["feasible"], o["monthly_cost"]),
-    )[0]["name"]
-    sens = tornado(scenario, result["cheapest"], runner_up)
+    serving = sorted(
+        (o for o in result["options"] if o["feasible"]), key=lambda o: o["monthly_cost"]
+    )
+    own = next(o["name"] for o in serving if o["kind"] == "self_hosted")
+    api = next(o["name"] for o in serving if o["kind"] == "api")
+    sens = tornado(scenario, own, api)
+    assert (body["sensitivity"]["option"], body["sensitivity"]["versus"]) == (own, api)
     assert body["sensitivity"] == json.loads(sens.model_dump_json())
     bars = body["charts"]["tornado"]["datasets"]["tornado"]
     # Two bars per input (its low and its high end), widest swing first.
@@ -140,7 +144,14 @@ def test_infeasible_option_is_shown_and_never_cheapest(client: TestClient) -> No
     rows = {r[0]: r for r in body["view"]["tables"]["options"]["rows"]}
     assert rows["api"][-1] == "cheapest"
     assert rows["big"][-1] == "cannot serve"
-    assert body["view"]["infeasible"] == [f"big cannot serve: {big['infeasible_reason']}"]
+    # Beside it: what it would cost with the GPU count auto chooses: replicas of the fewest
+    # GPUs that hold the model (141 GB of weights need at least 2 x 80 GB).
+    alternative = big["to_serve"]
+    assert alternative["gpus_per_replica"] == big["memory"]["min_gpus_to_fit"] >= 2
+    assert alternative["monthly_cost"] >= alternative["gpus"] * 100
+    assert body["view"]["infeasible"] == [
+        f"big cannot serve: {big['infeasible_reason']}; {alternative['note']}"
+    ]
     assert "141 GB" in big["infeasible_reason"]
     # Said once, under the table: not repeated among the warnings.
     assert not any(big["infeasible_reason"] in w for w in body["view"]["warnings"])

@@ -48,3 +48,21 @@ def test_verdicts_ratio() -> None:
     # 25,000 / 750 = 33.3x (seed 0's table: "API WINS 33x cheaper")
     assert texts[0] == "api 33.3x cheaper than self"
     assert texts[1] == "self 1.2x cheaper than api"
+
+
+def test_verdicts_never_name_an_option_that_cannot_serve() -> None:
+    # "own" is cheaper on paper at both volumes but cannot serve the second; "nan" has no
+    # finite cost and is never ranked.
+    costs = {
+        "api": np.array([750.0, 30000.0]),
+        "own": np.array([500.0, 25000.0]),
+        "nan": np.array([np.nan, np.inf]),
+    }
+    feasible = {"api": np.array([True, True]), "own": np.array([True, False]), "nan": np.ones(2)}
+    cheapest, texts = verdicts(costs, feasible)
+    assert cheapest == ["own", "api"]
+    # 750 / 500 = 1.5x; at the second volume "api" is the only option that serves.
+    assert texts[0] == "own 1.5x cheaper than api (nan cannot serve)"
+    assert texts[1] == "api only option that serves (own, nan cannot serve)"
+    none, text = verdicts({"own": np.array([1.0])}, {"own": np.array([False])})
+    assert none == [None] and text == ["no option can serve this volume"]

@@ -196,11 +196,21 @@ def test_fixed_deployment_over_capacity_warns() -> None:
     )
     assert "capacity_exceeded" in codes(result, "own")
     assert result.option("own").deployment.replicas_needed_at_peak == 4
-    # Break-even with a $0.10/MTok API: $1,000 / $0.10 per MTok = 10B tokens, beyond 5.184B.
-    assert result.breakeven[0].tokens_per_month == pytest.approx(10e9)
+    # Curves cross with a $0.10/MTok API at $1,000 / $0.10 per MTok = 10B tokens, beyond
+    # 5.184B: reported as a crossing it cannot reach, not as a break-even.
+    (row,) = result.breakeven
+    assert row.crossing_tokens_per_month == pytest.approx(10e9)
+    assert row.tokens_per_month is None and not row.feasible
     assert "breakeven_beyond_capacity" in codes(result, "own")
     assert result.sweep  # default sweep around the volume
     assert any("own" in row.over_capacity for row in result.sweep)
+    # Above 5.184B tokens/month "own" is never the cheapest, though cheaper on paper.
+    for sweep_row in result.sweep:
+        serves = sweep_row.tokens_per_month <= 5.184e9
+        assert sweep_row.feasible["own"] is serves
+        if not serves:
+            assert sweep_row.cheapest == "api"
+            assert "own" in sweep_row.infeasible_reasons
 
 
 def test_leftover_gpus_warn() -> None:

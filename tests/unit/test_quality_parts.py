@@ -326,3 +326,17 @@ def test_recommend_cites_measured_rates_and_overlapping_intervals() -> None:
     close = core.Facts(1e9, 720, 1, (option("a", 100, 0.9, (0.7, 0.95)), facts.options[1]))
     reason = next(r for r in core.recommend(close).reasons if r.code == "measured_acceptance")
     assert reason.weight == "caveat" and "b's interval overlaps a's" in reason.text
+
+
+def test_html_report_escapes_what_the_user_wrote(tmp_path: Path) -> None:
+    from llm_tco.quality.report import render_html
+
+    result = _result((9, 6), tmp_path)
+    result = result.model_copy(
+        update={"tasks": {"<script>alert(1)</script>": 10}, "graders": ["regex:<b>"]}
+    )
+    html = render_html(result)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)" in html
+    assert "regex:&lt;b&gt;" in html
+    # Wilson 9/10: centre (0.9 + 0.19207)/1.38415 = 0.78898, half 1.96 * 0.13640/1.38415 = 0.19314.
+    assert "90.0% [59.6%, 98.2%] (9/10)" in html

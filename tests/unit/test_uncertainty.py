@@ -131,3 +131,47 @@ def test_never_cheaper_is_nan() -> None:
 
     own = CurveArrays(np.array([100.0]), np.array([2e-6]), np.zeros(1), np.array([np.inf]))
     assert np.isnan(first_breakeven(own, np.array([1e-6]))[0])
+
+
+def test_probability_cheapest_counts_only_samples_an_option_can_serve() -> None:
+    from llm_tco.core.uncertainty import probability_cheapest
+
+    # Four samples: "own" is cheapest on paper in all of them but can serve only the first
+    # two; in the last sample nothing can serve, so it counts for no option.
+    costs = {"api": np.array([5.0, 5.0, 5.0, 5.0]), "own": np.array([1.0, 1.0, 1.0, 1.0])}
+    feasible = {
+        "api": np.array([True, True, True, False]),
+        "own": np.array([True, True, False, False]),
+    }
+    assert probability_cheapest(costs, feasible) == {"api": 0.25, "own": 0.5}
+    # NaN is never the cheapest.
+    assert probability_cheapest({"a": np.array([np.nan]), "b": np.array([2.0])}) == {
+        "a": 0.0,
+        "b": 1.0,
+    }
+
+
+def test_modelled_capacity_carries_the_capacity_models_error_band() -> None:
+    from llm_tco.scenario import load_scenario
+    from llm_tco.simulate import CAPACITY_ERROR, sample_costs, simulate
+    from support import run_example
+
+    # Seed 1: the 4 x A100 Llama deployment's capacity comes from the capacity model. At
+    # 12B tokens/month it needs 12B / C of its modelled capacity C (tokens/month): a sample
+    # whose measured/predicted ratio is below 12B / C cannot serve, one above can.
+    path = (
+        Path(__file__).resolve().parents[2] / "examples" / "seed1-high-volume-haiku-vs-llama.yaml"
+    )
+    point = run_example("seed1-high-volume-haiku-vs-llama.yaml")
+    llama = point.option("llama-3.3-70b")
+    assert llama.deployment is not None and llama.deployment.capacity_tokens_per_month
+    needed = 12e9 / llama.deployment.capacity_tokens_per_month
+    ratios = np.array([0.5, needed * 0.99, needed * 1.01, 3.0])
+    error = f"options[llama-3.3-70b].self_hosted.{CAPACITY_ERROR}"
+    sampled = sample_costs(load_scenario(path), {error: ratios})
+    assert sampled.feasible["llama-3.3-70b"].tolist() == [False, False, True, True]
+    assert sampled.feasible["claude-haiku-4.5"].all()
+    # The simulation lists it among its ranges, centred on the model's prediction (ratio 1).
+    sim = simulate(load_scenario(path), 500, seed=3)
+    (band,) = [i for i in sim.inputs if i.path == error]
+    assert band.point == 1.0 and band.low < 1.0 < band.high

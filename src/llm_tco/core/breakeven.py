@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from llm_tco.core.costs import STEP_EPS, CostCurve, FloatArray
 
@@ -110,26 +111,46 @@ def sweep_costs(curves: dict[str, CostCurve], volumes: FloatArray) -> dict[str, 
     return {name: curve.cost(volumes) for name, curve in curves.items()}
 
 
-def verdicts(costs: dict[str, FloatArray]) -> tuple[list[str], list[str]]:
-    """Cheapest option per volume and a verdict like 'haiku 8.3x cheaper than llama-70b'."""
+def verdicts(
+    costs: dict[str, FloatArray], feasible: dict[str, NDArray[np.bool_]] | None = None
+) -> tuple[list[str | None], list[str]]:
+    """Cheapest option per volume and a verdict like 'haiku 8.3x cheaper than llama-70b'.
+
+    Only options that can serve a volume (``feasible``, default all) and whose cost there is a
+    finite number are ranked; a volume none can serve has no cheapest option (None).
+    """
     names = list(costs)
-    table = np.vstack([costs[name] for name in names])
-    order = np.argsort(table, axis=0, kind="stable")
-    cheapest_idx = order[0]
-    cheapest = [names[i] for i in cheapest_idx]
-    if len(names) < 2:
-        return cheapest, [f"{name} only option" for name in cheapest]
-    runner_idx = order[1]
-    columns = np.arange(table.shape[1])
-    best = table[cheapest_idx, columns]
-    second = table[runner_idx, columns]
+    table = np.vstack([np.asarray(costs[name], dtype=np.float64) for name in names])
+    ok = np.isfinite(table)
+    if feasible is not None:
+        ok &= np.vstack([np.asarray(feasible[name], dtype=bool) for name in names])
+    ranked = np.where(ok, table, np.inf)
+    order = np.argsort(ranked, axis=0, kind="stable")
+    cheapest: list[str | None] = []
     texts = []
-    for i, (low, high) in enumerate(zip(best, second, strict=True)):
-        winner, runner = names[cheapest_idx[i]], names[runner_idx[i]]
-        if high <= 0 or math.isclose(low, high, rel_tol=1e-9):
-            texts.append(f"{winner} and {runner} cost the same")
-        elif low <= 0:
-            texts.append(f"{winner} costs nothing; {runner} costs more")
+    for i in range(table.shape[1]):
+        serving = [int(j) for j in order[:, i] if ok[j, i]]
+        left_out = [names[j] for j in range(len(names)) if not ok[j, i]]
+        if not serving:
+            cheapest.append(None)
+            texts.append("no option can serve this volume")
+            continue
+        winner = names[serving[0]]
+        cheapest.append(winner)
+        if len(serving) < 2:
+            text = (
+                f"{winner} only option" if len(names) < 2 else f"{winner} only option that serves"
+            )
         else:
-            texts.append(f"{winner} {high / low:.1f}x cheaper than {runner}")
+            runner = names[serving[1]]
+            low, high = ranked[serving[0], i], ranked[serving[1], i]
+            if high <= 0 or math.isclose(low, high, rel_tol=1e-9):
+                text = f"{winner} and {runner} cost the same"
+            elif low <= 0:
+                text = f"{winner} costs nothing; {runner} costs more"
+            else:
+                text = f"{winner} {high / low:.1f}x cheaper than {runner}"
+        if left_out:
+            text += f" ({', '.join(left_out)} cannot serve)"
+        texts.append(text)
     return cheapest, texts

@@ -12,7 +12,7 @@ where ``steps(V)`` is the replica count when the GPU count follows the load
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -23,6 +23,18 @@ from llm_tco.core.workload import Workload
 FloatArray = NDArray[np.float64]
 # Guards ceil() against 2.0000000001 from float division at exact replica boundaries.
 STEP_EPS = 1e-9
+
+
+def replicas_for(
+    load: float | FloatArray, per_replica: float | FloatArray, minimum: float = 0
+) -> FloatArray:
+    """Whole replicas that carry ``load`` at ``per_replica`` each (the one replica round-up),
+    at least ``minimum``; ``STEP_EPS`` keeps float error at an exact boundary from adding one.
+    Works on floats and on arrays of samples alike (a float gives a 0-d array)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        needed = np.ceil(np.asarray(load, dtype=np.float64) / per_replica - STEP_EPS)
+    result: FloatArray = np.maximum(needed, minimum)
+    return result
 
 
 @dataclass(frozen=True)
@@ -44,8 +56,7 @@ class CostCurve:
         volume = np.asarray(tokens_per_month, dtype=np.float64)
         if not self.stepped:
             return np.zeros_like(volume)
-        needed = np.ceil(volume / self.tokens_per_step - STEP_EPS)
-        return np.maximum(needed, self.min_steps) + self.extra_steps
+        return replicas_for(volume, self.tokens_per_step, self.min_steps) + self.extra_steps
 
     def cost(self, tokens_per_month: ArrayLike) -> FloatArray:
         volume = np.asarray(tokens_per_month, dtype=np.float64)
@@ -91,12 +102,31 @@ def api_line_items(option: ApiOption, workload: Workload) -> dict[str, float]:
     return items
 
 
+def api_usd_per_token(option: ApiOption, workload: Workload) -> float | FloatArray:
+    """The month's API cost over its tokens: the cost of one token of this workload's mix.
+
+    At zero volume there is no mix: one token split evenly, as :meth:`Workload.scaled_to` does.
+    Works on floats and on arrays of samples alike.
+    """
+    total = workload.input_tokens_per_month + workload.output_tokens_per_month
+    monthly = sum(api_line_items(option, workload).values())
+    positive = np.asarray(total) > 0
+    if np.all(positive):
+        per_token = np.asarray(monthly / total)
+    else:
+        unit = replace(workload, input_tokens_per_month=0.5, output_tokens_per_month=0.5)
+        at_unit = sum(api_line_items(option, unit).values())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_token = np.where(positive, monthly / np.where(positive, total, 1.0), at_unit)
+    if np.ndim(per_token) == 0:
+        return float(per_token)
+    result: FloatArray = per_token
+    return result
+
+
 def api_curve(option: ApiOption, workload: Workload) -> CostCurve:
     """API cost is linear through zero: the cost of one token of this workload's mix, times V."""
-    total = workload.total_tokens_per_month
-    unit = workload.scaled_to(1.0) if total <= 0 else workload
-    per_token = sum(api_line_items(option, unit).values()) / unit.total_tokens_per_month
-    return CostCurve(usd_per_token=per_token)
+    return CostCurve(usd_per_token=float(api_usd_per_token(option, workload)))
 
 
 @dataclass(frozen=True)
@@ -162,8 +192,7 @@ def replicas_needed(option: SelfHostedOption, workload: Workload) -> int | None:
     tokens_per_step = option.tokens_per_replica_month(workload.peak_to_mean)
     if tokens_per_step is None:
         return None
-    needed = math.ceil(workload.total_tokens_per_month / tokens_per_step - STEP_EPS)
-    return max(option.min_replicas, needed)
+    return int(replicas_for(workload.total_tokens_per_month, tokens_per_step, option.min_replicas))
 
 
 def self_hosted_line_items(option: SelfHostedOption, workload: Workload) -> dict[str, float]:

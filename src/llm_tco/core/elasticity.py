@@ -7,12 +7,11 @@ each is compared with always-on replicas sized for the peak hour. Money is USD p
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from llm_tco.core.costs import STEP_EPS, FloatArray
+from llm_tco.core.costs import FloatArray, replicas_for
 from llm_tco.core.units import SECONDS_PER_HOUR
 
 HOURS_PER_DAY = 24
@@ -48,8 +47,7 @@ def hourly_rates(mean_tokens_per_second: float, profile: list[float]) -> FloatAr
 def replicas_per_hour(fleet: Fleet, rates: FloatArray, floor: int) -> tuple[FloatArray, FloatArray]:
     """Replicas each hour (between ``floor`` and max) and the tokens/s left unserved."""
     assert fleet.capacity_tokens_per_second is not None
-    needed = np.ceil(rates / fleet.capacity_tokens_per_second - STEP_EPS)
-    needed = np.maximum(needed, floor)
+    needed = replicas_for(rates, fleet.capacity_tokens_per_second, floor)
     needed = np.where(rates > 0, np.maximum(needed, 1), needed)
     if fleet.max_replicas is not None:
         needed = np.minimum(needed, fleet.max_replicas)
@@ -126,4 +124,4 @@ def peak_replicas(fleet: Fleet, profile: list[float] | None, peak_to_mean: float
         if profile
         else fleet.mean_tokens_per_second * peak_to_mean
     )
-    return max(fleet.min_replicas, math.ceil(peak / fleet.capacity_tokens_per_second - STEP_EPS))
+    return int(replicas_for(peak, fleet.capacity_tokens_per_second, fleet.min_replicas))

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from llm_tco.core.costs import STEP_EPS, CostCurve, FloatArray
+from llm_tco.core.costs import CostCurve, FloatArray, replicas_for
 from llm_tco.core.uncertainty import CurveArrays
 
 
@@ -100,7 +100,7 @@ def candidate_shares(split: Split, volume: float, upper: float) -> FloatArray:
         points.append(capacity / volume)
     step = float(split.own.tokens_per_step[0])
     if math.isfinite(step) and split.own.step_usd[0] > 0:
-        count = math.ceil(upper * volume / step - STEP_EPS)
+        count = int(replicas_for(upper * volume, step))
         points.extend((np.arange(1, count + 1) * step / volume).tolist())
     shares = np.asarray(points, dtype=np.float64)
     return np.unique(shares[(shares >= 0) & (shares <= upper)])

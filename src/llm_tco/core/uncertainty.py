@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from llm_tco.core.costs import STEP_EPS, FloatArray
+from llm_tco.core.costs import STEP_EPS, FloatArray, replicas_for
 
 # z such that P(Z <= z) = 0.9 for a standard normal: lognormal sigma = ln(p90 / median) / z.
 Z90 = 1.2815515655446004
@@ -119,12 +119,21 @@ def band(values: FloatArray) -> Band:
     return Band(float(p10), float(p50), float(p90), float(np.mean(values)))
 
 
-def probability_cheapest(costs: dict[str, FloatArray]) -> dict[str, float]:
-    """Share of samples in which each option costs least (ties go to the first listed)."""
+def probability_cheapest(
+    costs: dict[str, FloatArray], feasible: dict[str, NDArray[np.bool_]] | None = None
+) -> dict[str, float]:
+    """Share of samples in which each option costs least among those that can serve that
+    sample (``feasible``, default all) at a finite cost; ties go to the first listed. A sample
+    no option can serve counts for none."""
     names = list(costs)
     table = np.vstack([costs[name] for name in names])
-    winners = np.argmin(table, axis=0)
-    counts = np.bincount(winners, minlength=len(names))
+    ok = np.isfinite(table)
+    if feasible is not None:
+        ok &= np.vstack([np.broadcast_to(feasible[name], table.shape[1]) for name in names])
+    ranked = np.where(ok, table, np.inf)
+    winners = np.argmin(ranked, axis=0)
+    counted = ok.any(axis=0)
+    counts = np.bincount(winners[counted], minlength=len(names))
     return {name: float(counts[i]) / table.shape[1] for i, name in enumerate(names)}
 
 
@@ -164,7 +173,7 @@ class CurveArrays:
     def steps(self, volume: FloatArray) -> FloatArray:
         stepped = np.isfinite(self.tokens_per_step) & (self.step_usd > 0)
         safe = np.where(stepped, self.tokens_per_step, 1.0)
-        needed = np.maximum(np.ceil(volume / safe - STEP_EPS), self.min_steps) + self.extra_steps
+        needed = replicas_for(volume, safe, self.min_steps) + self.extra_steps
         return np.where(stepped, needed, 0.0)
 
     def cost(self, volume: FloatArray) -> FloatArray:

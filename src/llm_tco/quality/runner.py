@@ -2,9 +2,10 @@
 
 Bounded three ways (:class:`Limits`): requests sent, wall-clock seconds and USD spent. Before a
 request goes out its worst-case cost is reserved (one token per byte of prompt plus 8 per
-message, and ``max_tokens`` of output, at the endpoint's price), so the spend never passes
-``max_usd`` even with requests in flight. A 429 pauses that endpoint for its ``Retry-After``
-(at most ``max_wait_s``, at most ``max_rate_limited`` times per request).
+message, and ``max_tokens`` of output, at the endpoint's price), so requests in flight cannot
+take the spend past ``max_usd`` unless a server adds input tokens of its own beyond that.
+A 429 pauses that endpoint for its ``Retry-After`` (at most ``max_wait_s``, at most
+``max_rate_limited`` times per request).
 
 The first stop (Ctrl-C, ``max_requests``, ``max_usd``) sends nothing new and lets requests in
 flight finish, so no answer is lost; a second Ctrl-C or ``max_seconds`` cancels them.

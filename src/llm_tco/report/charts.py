@@ -18,45 +18,39 @@ from llm_tco.result import Result, SweepRow
 
 ChartSpec = dict[str, Any]
 
-CURVE_POINTS = 49  # log-spaced volumes per curve: 12 per decade over 4 decades looks smooth
 CHART_WIDTH_PX = 640
 # Vega's SI format writes 1e9 as "1G"; token counts read better as "1B".
 SI_TOKENS = "replace(format(datum.value, '~s'), 'G', 'B')"
 SI_USD = "'$' + replace(format(datum.value, '~s'), 'G', 'B')"
-
-
-def curve_volumes(result: Result, points: int = CURVE_POINTS) -> list[float]:
-    """Volumes (tokens/month) to draw the cost curves at.
-
-    Log-spaced from half the smallest to twice the largest of: the scenario's volume, its sweep
-    volumes and every break-even; each of those volumes is included exactly so that the markers
-    sit on the curves.
-    """
-    marks = [result.workload.total_tokens_per_month]
-    marks += [row.tokens_per_month for row in result.sweep]
-    marks += [c.tokens_per_month for b in result.breakeven for c in b.crossings]
-    marks = [v for v in marks if v > 0 and math.isfinite(v)]
-    if not marks:
-        marks = [1e6, 1e11]
-    low, high = math.log10(min(marks) / 2), math.log10(max(marks) * 2)
-    step = (high - low) / (points - 1)
-    grid = [10 ** (low + i * step) for i in range(points)]
-    return sorted(set(grid) | set(marks))
+SERVES_LABEL = "datum.value ? 'yes' : 'no (dashed)'"
 
 
 def _curve_rows(curve: list[SweepRow]) -> list[dict[str, Any]]:
-    return [
-        {
-            "option": name,
-            "tokens_per_month": row.tokens_per_month,
-            "monthly_usd": cost,
-            "volume": format_tokens(row.tokens_per_month),
-            "cost": format_usd(cost),
-            "beyond_capacity": name in row.over_capacity,
-        }
-        for row in curve
-        for name, cost in row.costs.items()
-    ]
+    """One row per option and volume; ``serves`` False where the option cannot serve it (drawn
+    dashed). Where serving stops, the first point that cannot is repeated as serving so that
+    the solid line reaches the dashed one."""
+    rows: list[dict[str, Any]] = []
+    before: dict[str, bool] = {}
+    for row in curve:
+        for name, cost in row.costs.items():
+            if not math.isfinite(cost):
+                continue  # nothing to draw on a log axis
+            serves = row.feasible.get(name, True)
+            point = {
+                "option": name,
+                "tokens_per_month": row.tokens_per_month,
+                "monthly_usd": cost,
+                "volume": format_tokens(row.tokens_per_month),
+                "cost": format_usd(cost),
+                "beyond_capacity": name in row.over_capacity,
+                "serves": serves,
+                "can_serve": "yes" if serves else "no: " + row.infeasible_reasons.get(name, ""),
+            }
+            if before.get(name) is not None and before[name] != serves:
+                rows.append({**point, "serves": before[name]})
+            before[name] = serves
+            rows.append(point)
+    return rows
 
 
 def _breakeven_rows(result: Result, curve: list[SweepRow]) -> list[dict[str, Any]]:
@@ -75,8 +69,10 @@ def _breakeven_rows(result: Result, curve: list[SweepRow]) -> list[dict[str, Any
                     "monthly_usd": cost,
                     "label": format_tokens(crossing.tokens_per_month),
                     "pair": f"{b.option} = {b.versus}",
-                    "cheaper_above": crossing.cheaper_above,
+                    "cheaper_above": crossing.cheaper_above
+                    + ("" if crossing.feasible else f" (but {b.option} cannot serve there)"),
                     "cost": format_usd(cost),
+                    "serves": crossing.feasible,
                 }
             )
     rows.sort(key=lambda r: r["tokens_per_month"])
@@ -156,11 +152,20 @@ def _cost_curve_template() -> ChartSpec:
             x=x,
             y=y,
             color=color,
+            # Dashed and faded where the option cannot serve the volume (beyond its capacity, or
+            # a model that does not fit): it is drawn, never offered as the cheaper line.
+            strokeDash=alt.StrokeDash(
+                "serves:N",
+                scale=alt.Scale(domain=[True, False], range=[[1, 0], [6, 4]]),
+                legend=alt.Legend(title="can serve", orient="bottom", labelExpr=SERVES_LABEL),
+            ),
+            opacity=alt.condition("datum.serves", alt.value(1.0), alt.value(0.45)),
+            detail="serves:N",
             tooltip=[
                 alt.Tooltip("option:N"),
                 alt.Tooltip("volume:N", title="tokens/month"),
                 alt.Tooltip("cost:N", title="monthly cost"),
-                alt.Tooltip("beyond_capacity:N", title="beyond capacity"),
+                alt.Tooltip("can_serve:N", title="can serve"),
             ],
         )
     )
@@ -180,8 +185,14 @@ def _cost_curve_template() -> ChartSpec:
     ]
     points = (
         alt.Chart(crossings)
-        .mark_point(shape="diamond", size=120, filled=True, color="black")
-        .encode(x=x, y=y, tooltip=tooltip)
+        .mark_point(shape="diamond", size=120, filled=True)
+        .encode(
+            x=x,
+            y=y,
+            # Grey: a crossing beyond what the fixed-cost option can serve (not a break-even).
+            color=alt.condition("datum.serves", alt.value("black"), alt.value("#aaa")),
+            tooltip=tooltip,
+        )
     )
     labels = [
         alt.Chart(crossings)

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from llm_tco.core.units import format_tokens, format_usd
-from llm_tco.result import Result
+from llm_tco.result import Breakeven, OptionResult, Result, SweepRow
 
 
 def _pct(value: float | None) -> str:
@@ -25,13 +25,10 @@ def options_table(result: Result) -> Table:
     table = Table(title=f"{result.name}: monthly cost per option", title_justify="left")
     for column in ("option", "kind", "monthly cost", "$/MTok", "GPUs", "util. mean", "vs cheapest"):
         table.add_column(column, justify="left" if column in ("option", "kind") else "right")
-    best = result.option(result.cheapest).monthly_cost
+    best = result.option(result.cheapest).monthly_cost if result.cheapest else None
     for option in sorted(result.options, key=lambda o: o.monthly_cost):
-        ratio = option.monthly_cost / best if best > 0 else float("inf")
         deployment = option.deployment
-        versus = "cheapest" if option.name == result.cheapest else f"{ratio:.1f}x"
-        if not option.feasible:
-            versus = "cannot serve"
+        versus = _versus(option, result.cheapest, best)
         table.add_row(
             Text(option.name),
             option.label,
@@ -42,6 +39,20 @@ def options_table(result: Result) -> Table:
             versus,
         )
     return table
+
+
+def _versus(option: OptionResult, cheapest: str | None, best: float | None) -> str:
+    """'cheapest', 'N.Nx' the cheapest that can serve, or 'cannot serve' (and what would)."""
+    if not option.feasible:
+        if option.to_serve is not None:
+            return f"cannot serve; {format_usd(option.to_serve.monthly_cost)} with auto GPUs"
+        return "cannot serve"
+    if option.name == cheapest:
+        return "cheapest"
+    if best is None:
+        return "-"
+    ratio = option.monthly_cost / best if best > 0 else float("inf")
+    return f"{ratio:.1f}x"
 
 
 def breakdown_table(result: Result) -> Table:
@@ -69,11 +80,22 @@ def breakeven_table(result: Result) -> Table:
         table.add_row(
             Text(row.option),
             Text(row.versus),
-            "never" if row.tokens_per_month is None else format_tokens(row.tokens_per_month),
+            _breakeven_volume(row),
             "-" if row.requests_per_month is None else format_tokens(row.requests_per_month),
             Text(row.note),
         )
     return table
+
+
+def _breakeven_volume(row: Breakeven) -> str:
+    if not row.feasible and row.crossing_tokens_per_month is not None:
+        return f"cannot serve ({format_tokens(row.crossing_tokens_per_month)} crossing)"
+    return "never" if row.tokens_per_month is None else format_tokens(row.tokens_per_month)
+
+
+def _sweep_cell(row: SweepRow, name: str) -> str:
+    """The cost, marked ! where the option cannot serve that volume."""
+    return format_usd(row.costs[name]) + ("" if row.feasible.get(name, True) else " !")
 
 
 def sweep_table(result: Result) -> Table:
@@ -84,10 +106,12 @@ def sweep_table(result: Result) -> Table:
         table.add_column(Text(name), justify="right")
     table.add_column("verdict")
     for row in result.sweep:
-        marks = [format_usd(row.costs[n]) + (" !" if n in row.over_capacity else "") for n in names]
+        marks = [_sweep_cell(row, n) for n in names]
         table.add_row(format_tokens(row.tokens_per_month), *marks, Text(row.verdict))
-    if any(row.over_capacity for row in result.sweep):
-        table.caption = "! beyond the deployment's capacity"
+    if any(not all(row.feasible.values()) for row in result.sweep):
+        table.caption = (
+            "! cannot serve this volume (beyond its capacity, or the model does not fit)"
+        )
     return table
 
 
@@ -125,15 +149,24 @@ def render_markdown(result: Result) -> str:
         f"{format_tokens(w.output_tokens_per_month)} output tokens/month ({_md(w.source)}), "
         f"peak-to-mean {w.peak_to_mean:g}.",
         "",
-        "| option | kind | monthly cost | $/MTok | GPUs |",
-        "|---|---|---:|---:|---:|",
+        "| option | kind | monthly cost | $/MTok | GPUs | vs cheapest |",
+        "|---|---|---:|---:|---:|---|",
     ]
+    best = result.option(result.cheapest).monthly_cost if result.cheapest else None
     for o in sorted(result.options, key=lambda o: o.monthly_cost):
         gpus = "-" if o.gpus is None else str(o.gpus)
         lines.append(
             f"| {_md(o.name)} | {o.label} | {format_usd(o.monthly_cost)} | "
-            f"{_money(o.cost_per_mtok)} | {gpus} |"
+            f"{_money(o.cost_per_mtok)} | {gpus} | {_versus(o, result.cheapest, best)} |"
         )
+    reasons = [o for o in result.options if not o.feasible]
+    if reasons:
+        lines.append("")
+        lines += [
+            f"- **{_md(o.name)} cannot serve**: {_md(o.infeasible_reason or 'see the warnings')}"
+            + (f"; {_md(o.to_serve.note)}" if o.to_serve else "")
+            for o in reasons
+        ]
     lines += ["", "## Line items", "", "| option | item | USD/month | how |", "|---|---|---:|---|"]
     for o in result.options:
         for line in o.line_items:
@@ -150,7 +183,7 @@ def render_markdown(result: Result) -> str:
             "|---|---|---:|---|",
         ]
         for b in result.breakeven:
-            volume = "never" if b.tokens_per_month is None else format_tokens(b.tokens_per_month)
+            volume = _breakeven_volume(b)
             lines.append(f"| {_md(b.option)} | {_md(b.versus)} | {volume} | {_md(b.note)} |")
     if result.sweep:
         names = [o.name for o in result.options]
@@ -162,7 +195,7 @@ def render_markdown(result: Result) -> str:
             "|---:|" + "---:|" * len(names) + "---|",
         ]
         for row in result.sweep:
-            cells = " | ".join(format_usd(row.costs[n]) for n in names)
+            cells = " | ".join(_md(_sweep_cell(row, n)) for n in names)
             lines.append(
                 f"| {format_tokens(row.tokens_per_month)} | {cells} | {_md(row.verdict)} |"
             )
@@ -191,19 +224,41 @@ def render_csv(result: Result) -> str:
     a spreadsheet would read as a formula are quoted with a leading apostrophe."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["section", "option", "item", "tokens_per_month", "monthly_usd"])
+    writer.writerow(
+        ["section", "option", "item", "tokens_per_month", "monthly_usd", "can_serve", "cheapest"]
+    )
     volume = result.workload.total_tokens_per_month
     for o in result.options:
         name = _cell(o.name)
-        writer.writerow(["option", name, "total", volume, f"{o.monthly_cost:.6f}"])
+        can = str(o.feasible).lower()
+        best = str(o.name == result.cheapest).lower()
+        writer.writerow(["option", name, "total", volume, f"{o.monthly_cost:.6f}", can, best])
         for line in o.line_items:
             item = _cell(line.name)
-            writer.writerow(["line_item", name, item, volume, f"{line.monthly_usd:.6f}"])
+            writer.writerow(["line_item", name, item, volume, f"{line.monthly_usd:.6f}", can, ""])
     for b in result.breakeven:
-        pair = (_cell(b.option), _cell(b.versus))
-        writer.writerow(["breakeven", *pair, b.tokens_per_month or "", ""])
+        writer.writerow(
+            [
+                "breakeven",
+                _cell(b.option),
+                _cell(b.versus),
+                b.tokens_per_month or "",
+                "",
+                str(b.feasible).lower(),
+                "",
+            ]
+        )
     for row in result.sweep:
         for option, cost in row.costs.items():
-            cells = (_cell(option), _cell(row.cheapest))
-            writer.writerow(["sweep", *cells, row.tokens_per_month, f"{cost:.6f}"])
+            writer.writerow(
+                [
+                    "sweep",
+                    _cell(option),
+                    _cell(row.cheapest or ""),
+                    row.tokens_per_month,
+                    f"{cost:.6f}",
+                    str(row.feasible.get(option, True)).lower(),
+                    str(option == row.cheapest).lower(),
+                ]
+            )
     return out.getvalue()

@@ -16,18 +16,16 @@ from llm_tco.core.units import format_tokens, format_usd
 from llm_tco.decide_result import Recommendation, Sensitivity
 from llm_tco.report.decision_view import RecommendationView, decision_tables, recommendation_view
 from llm_tco.report.table import Align, Table
-from llm_tco.result import OptionResult, Result, SweepRow
+from llm_tco.result import Breakeven, OptionResult, Result, SweepRow
 from llm_tco.scenario import Scenario
 
 __all__ = ["Align", "Report", "Table", "View", "build_report", "build_view"]
 
 
-# The page asks for a small simulation so that an edit stays well under 300 ms
-# (benchmarks/web_results.md); `llm-tco report` takes --samples. A fixed seed makes a link and
-# its downloaded report show the same bands.
+# The page's simulation size, seed and tornado spread: analyse()'s defaults
+# (llm_tco.analyse), so a link and its downloaded report show the same figures.
 VIEW_SAMPLES = 2_000
 VIEW_SEED = 0
-# Numbers without a stated range move +/-25% in the tornado, as `llm-tco sensitivity` does.
 TORNADO_SPREAD = 0.25
 
 
@@ -114,9 +112,11 @@ def _options_table(result: Result) -> Table:
     )
 
 
-def _standing(option: OptionResult, cheapest: str) -> str:
+def _standing(option: OptionResult, cheapest: str | None) -> str:
     if not option.feasible:
-        return "cannot serve"  # the reason is listed under the table (View.infeasible)
+        # The reason, and what auto-sized GPUs would cost, are listed under the table
+        # (View.infeasible).
+        return "cannot serve"
     return "cheapest" if option.name == cheapest else ""
 
 
@@ -155,7 +155,7 @@ def _breakeven_table(result: Result) -> Table:
         [
             b.option,
             b.versus,
-            "never" if b.tokens_per_month is None else format_tokens(b.tokens_per_month),
+            _breakeven_volume(b),
             _tokens(b.requests_per_month),
             b.note,
         ]
@@ -170,6 +170,12 @@ def _breakeven_table(result: Result) -> Table:
     )
 
 
+def _breakeven_volume(b: Breakeven) -> str:
+    if not b.feasible and b.crossing_tokens_per_month is not None:
+        return f"cannot serve ({format_tokens(b.crossing_tokens_per_month)} crossing)"
+    return "never" if b.tokens_per_month is None else format_tokens(b.tokens_per_month)
+
+
 def _sweep_table(result: Result) -> Table:
     names = [o.name for o in result.options]
     rows = [
@@ -180,18 +186,20 @@ def _sweep_table(result: Result) -> Table:
         ]
         for row in result.sweep
     ]
-    beyond = any(row.over_capacity for row in result.sweep)
+    beyond = any(not all(row.feasible.values()) for row in result.sweep)
     return Table(
         title="Sweep over monthly volume (same split and shape)",
         columns=["tokens/month", *names, "verdict"],
         align=["right", *(["right"] * len(names)), "left"],
         rows=rows,
-        note="! beyond the deployment's capacity" if beyond else None,
+        note="! cannot serve this volume (beyond its capacity, or the model does not fit)"
+        if beyond
+        else None,
     )
 
 
 def _sweep_cell(row: SweepRow, name: str) -> str:
-    return format_usd(row.costs[name]) + (" !" if name in row.over_capacity else "")
+    return format_usd(row.costs[name]) + ("" if row.feasible.get(name, True) else " !")
 
 
 def _assumptions_table(result: Result) -> Table:
@@ -254,6 +262,7 @@ def build_view(
         recommendation=None if recommendation is None else recommendation_view(recommendation),
         infeasible=[
             f"{o.name} cannot serve: {o.infeasible_reason or 'see the warnings'}"
+            + (f"; {o.to_serve.note}" if o.to_serve is not None else "")
             for o in result.options
             if not o.feasible
         ],
@@ -273,13 +282,12 @@ def _warnings(result: Result) -> list[str]:
 
 def _headline(result: Result) -> str:
     volume = format_tokens(result.workload.total_tokens_per_month)
+    if result.cheapest is None:  # no option can serve: none is named cheapest
+        return (
+            f"No option can serve {volume} tokens/month as stated: see what each would need below"
+        )
     cheapest = result.option(result.cheapest)
     cost = format_usd(cheapest.monthly_cost)
-    if not cheapest.feasible:  # evaluate names an infeasible option only when none can serve
-        return (
-            f"No option can serve {volume} tokens/month as stated; cheapest on paper: "
-            f"{cheapest.name} at {cost}/month"
-        )
     return f"Cheapest at {volume} tokens/month: {cheapest.name} at {cost}/month"
 
 
@@ -289,37 +297,22 @@ def build_report(
     samples: int = VIEW_SAMPLES,
     seed: int | None = VIEW_SEED,
 ) -> Report:
-    """Evaluate ``scenario`` and everything its report shows: the recommendation (with a
-    ``samples``-month simulation when the scenario has ranges), the tornado, the view, the
-    curves and the charts."""
-    from llm_tco.catalog.loader import load_catalog
-    from llm_tco.evaluate import evaluate
-    from llm_tco.recommend_eval import recommend
-    from llm_tco.report.charts import build_charts, curve_volumes
+    """Everything a report of ``scenario`` shows, from one :func:`llm_tco.analyse.analyse`:
+    the result, the recommendation (with a ``samples``-month simulation when the scenario has
+    ranges), the tornado, the view, the curves and the charts."""
+    from llm_tco.analyse import analyse
+    from llm_tco.report.charts import build_charts
 
-    catalog = catalog or load_catalog()
-    result = evaluate(scenario, catalog)
-    # The curves are the core's own sweep at more volumes: the same arithmetic as the table.
-    curve = evaluate(scenario, catalog, volumes=curve_volumes(result)).sweep
-    recommendation = recommend(scenario, samples if scenario.uncertain else 0, seed, catalog)
-    sensitivity = _tornado(scenario, result, catalog)
+    analysis = analyse(scenario, catalog, samples, seed, TORNADO_SPREAD)
+    result, recommendation, sensitivity = (
+        analysis.result,
+        analysis.recommendation,
+        analysis.sensitivity,
+    )
     return Report(
         result=result,
         view=build_view(result, recommendation, sensitivity),
-        charts=build_charts(result, curve, recommendation.simulation, sensitivity),
+        charts=build_charts(result, analysis.curve, recommendation.simulation, sensitivity),
         recommendation=recommendation,
         sensitivity=sensitivity,
     )
-
-
-def _tornado(scenario: Scenario, result: Result, catalog: Catalog) -> Sensitivity | None:
-    """The cheapest option against the next cheapest that can serve; None with one option."""
-    from llm_tco.sensitivity import tornado
-
-    others = sorted(
-        (o for o in result.options if o.name != result.cheapest),
-        key=lambda o: (not o.feasible, o.monthly_cost),
-    )
-    if not others:
-        return None
-    return tornado(scenario, result.cheapest, others[0].name, TORNADO_SPREAD, catalog)
