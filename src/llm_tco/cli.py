@@ -192,15 +192,20 @@ def evaluate(
     is sampled: P10/P50/P90 cost per option, the probability each is cheapest, and the
     break-even as a distribution (`simulation` in JSON).
     """
+    from llm_tco.catalog import load_catalog
     from llm_tco.evaluate import evaluate as run
+    from llm_tco.evaluate import price_options
     from llm_tco.scenario import load_scenario
 
     scenario = load_scenario(file)
-    result = run(scenario)
+    catalog = load_catalog()
+    state = price_options(scenario, catalog)  # priced once, for the result and the samples
+    result = run(scenario, catalog, state=state)
     if samples:
         from llm_tco.simulate import simulate
 
-        result = result.model_copy(update={"simulation": simulate(scenario, samples, seed)})
+        simulation = simulate(scenario, samples, seed, catalog, state=state, point=result)
+        result = result.model_copy(update={"simulation": simulation})
     emit(result, output)
 
 

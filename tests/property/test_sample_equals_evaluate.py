@@ -179,7 +179,7 @@ def test_sample_at_v_equals_evaluate_with_v_written_in(
 
 
 def test_ranges_cover_every_path_the_generator_writes() -> None:
-    # The helper finds each range under the path the scenario keys it by.
+    # _ranges finds each range under the path the scenario keys it by; _write sets it.
     data = {"options": [{"name": "x", "api": {"input_per_mtok": {"low": 1, "high": 2}}}]}
     assert set(_ranges(data)) == {"options[x].api.input_per_mtok"}
     _write(data, "options[x].api.input_per_mtok", 1.5)
