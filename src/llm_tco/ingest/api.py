@@ -35,15 +35,21 @@ def scan(
     mapping: Mapping[str, str] | None = None,
     backend: str | None = None,
     table: str | None = None,
+    preset: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> Scan:
-    """Read logs from files (DuckDB) or from a warehouse table (``backend`` = Ibis URL)."""
+    """Read logs from files (DuckDB) or from a warehouse table (``backend`` = Ibis URL;
+    ``preset`` names a known table layout, see ``presets.PRESETS``)."""
     if backend:
         from llm_tco.ingest.warehouse import scan_table
 
-        if not table:
-            raise LogFormatError("a warehouse needs a table", field="--table")
-        return scan_table(backend, table, by=by, mapping=mapping or {})
+        return scan_table(backend, table, by=by, mapping=mapping or {}, preset=preset)
+    if preset or table:
+        raise LogFormatError(
+            "--table and --preset read a warehouse table",
+            field="--backend",
+            hint="give the connection URL with --backend (or LLM_TCO_BACKEND)",
+        )
     if not paths:
         raise LogFormatError("no log files given", hint="pass one or more PATHs")
     return scan_files(
@@ -59,6 +65,7 @@ def ingest(
     mapping: Mapping[str, str] | None = None,
     backend: str | None = None,
     table: str | None = None,
+    preset: str | None = None,
     price: PriceLookup | None = catalog_price,
     progress: ProgressCallback | None = None,
 ) -> IngestSummary:
@@ -70,6 +77,7 @@ def ingest(
         mapping=mapping,
         backend=backend,
         table=table,
+        preset=preset,
         progress=progress,
     )
     return summarise(result, price)

@@ -63,10 +63,28 @@ def ingest_command(
         bool, typer.Option("--strict", help="Fail (exit 2) on any rejected row.")
     ] = False,
     backend: Annotated[
-        str | None, typer.Option("--backend", help="Ibis connection URL of a warehouse.")
+        str | None,
+        typer.Option(
+            "--backend",
+            envvar="LLM_TCO_BACKEND",
+            show_envvar=True,
+            show_default=False,
+            help="Ibis connection URL of a warehouse, e.g. postgresql://user@host/db or "
+            "pyspark:// (a password may also come from the backend's own environment, "
+            "e.g. PGPASSWORD; it is never printed).",
+        ),
     ] = None,
     table: Annotated[
-        str | None, typer.Option("--table", help="Table to read with --backend.")
+        str | None,
+        typer.Option("--table", help="Table (or Parquet file) to read with --backend."),
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset",
+            help="A known log table: litellm (LiteLLM_SpendLogs), langfuse (ClickHouse "
+            "observations), otel-clickhouse (otel_traces).",
+        ),
     ] = None,
 ) -> None:
     """Derive the workload (volumes, load shape, cache and batch shares, cost) from request logs."""
@@ -79,6 +97,7 @@ def ingest_command(
             mapping=parse_mapping(mapping),
             backend=backend,
             table=table,
+            preset=preset,
             progress=_progress_for(paths or []) if output == "table" else None,
         )
         rejected = sum(summary.rows_rejected.values())

@@ -35,6 +35,29 @@ class RejectCount(Frozen):
     samples: list[str] = Field(default_factory=list)
 
 
+class ShapeCounts(Frozen):
+    """Per-request counts for one group, as a warehouse returns them (no raw rows).
+
+    ``minute_counts`` pairs a number of requests that arrived in one UTC minute with how many
+    minutes saw exactly that many (minutes with none are left out); the histograms count
+    requests by input and output tokens in the buckets of ``shape.LENGTH_EDGES``.
+    """
+
+    minute_counts: list[tuple[int, int]]
+    input_histogram: list[int]
+    output_histogram: list[int]
+
+
+class BackendStats(Frozen):
+    """What the aggregation cost the backend and the wire."""
+
+    backend: str = Field(description="Ibis backend name, e.g. postgres, pyspark")
+    queries: int
+    rows_returned: int = Field(description="result rows fetched, all queries together")
+    bytes_returned: int = Field(description="size of the fetched results as Arrow buffers")
+    seconds: float
+
+
 class Scan(Frozen):
     """What an engine read: the hourly cube and every row it did not use, by reason."""
 
@@ -42,6 +65,8 @@ class Scan(Frozen):
     rejected: list[RejectCount]
     skipped: list[RejectCount]
     formats: list[str]
+    shapes: dict[str, ShapeCounts] = Field(default_factory=dict)
+    stats: BackendStats | None = None
 
     @property
     def rows_read(self) -> int:
@@ -68,6 +93,30 @@ class ModelUsage(Frozen):
     price_source: str | None = None
 
 
+class RequestShape(Frozen):
+    """Request lengths and per-minute arrivals of one group.
+
+    Token quantiles are read from a histogram with quarter-octave buckets (each about 19%
+    wide), interpolating linearly inside a bucket, so they are approximate to within one
+    bucket. Per-minute figures count requests over every UTC minute of the log's span, empty
+    minutes included; the percentile is numpy's default (linear interpolation).
+    """
+
+    requests: int
+    input_tokens_p50: float
+    input_tokens_p90: float
+    input_tokens_p99: float
+    output_tokens_p50: float
+    output_tokens_p90: float
+    output_tokens_p99: float
+    mean_requests_per_minute: float
+    p99_requests_per_minute: float
+    busiest_minute_requests: int
+    length_bucket_edges: list[int] = Field(description="lower edge of each token bucket")
+    input_histogram: list[int]
+    output_histogram: list[int]
+
+
 class GroupSummary(Frozen):
     """One group's workload as logged and per month (USD, token counts, shares in [0, 1])."""
 
@@ -91,6 +140,9 @@ class GroupSummary(Frozen):
     models: list[ModelUsage]
     catalog_cost_usd: float | None
     billed_usd: float | None
+    shape: RequestShape | None = Field(
+        default=None, description="per-request lengths and per-minute arrivals (warehouse)"
+    )
 
 
 class IngestSummary(Frozen):
@@ -108,3 +160,4 @@ class IngestSummary(Frozen):
     unpriced_models: list[str]
     groups: dict[str, GroupSummary]
     notes: list[str] = Field(default_factory=list)
+    backend: BackendStats | None = Field(default=None, description="warehouse query costs")

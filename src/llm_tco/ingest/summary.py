@@ -34,6 +34,7 @@ from llm_tco.ingest.model import (
     MonthTotal,
     Scan,
 )
+from llm_tco.ingest.shape import request_shape
 
 DAYS_PER_MONTH = 30  # 720 hours, the scenario default
 HOUR_S = 3600
@@ -78,10 +79,14 @@ def summarise(scan: Scan, price: PriceLookup | None = None) -> IngestSummary:
         by_group[row.group].append(row)
     unpriced: set[str] = set()
     groups = {}
+    span_minutes = (last_hour - first_hour + 1) * 60 if cube else 0
     for name in sorted(by_group):
         groups[name] = _group(
             by_group[name], first_day, last_day, (first_hour, last_hour), hourly, price, unpriced
         )
+        if name in scan.shapes:
+            shape = request_shape(scan.shapes[name], span_minutes)
+            groups[name] = groups[name].model_copy(update={"shape": shape})
     return IngestSummary(
         formats=scan.formats,
         rows_read=scan.rows_read,
@@ -95,6 +100,7 @@ def summarise(scan: Scan, price: PriceLookup | None = None) -> IngestSummary:
         unpriced_models=sorted(unpriced) if price else [],
         groups=groups,
         notes=notes,
+        backend=scan.stats,
     )
 
 

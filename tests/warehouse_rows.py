@@ -1,0 +1,115 @@
+"""LiteLLM spend-log rows shared by the preset tests (DuckDB) and the PostgreSQL tests.
+
+Counted by hand: 001, 002 and 005 are valid (600 prompt, 230 completion tokens, 40 cached,
+0.00125 USD); 003 has negative tokens, 004 starts at the Unix epoch (out of the window), 006
+claims INTEGER's largest value as prompt tokens, 007 has more cached than prompt tokens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+# request_id, call_type, api_key, spend, prompt, completion, total, startTime, endTime, model,
+# metadata, request_tags
+LITELLM_ROWS: list[tuple[Any, ...]] = [
+    (
+        "chatcmpl-001",
+        "acompletion",
+        "hashed-a",
+        0.00015,
+        100,
+        50,
+        150,
+        dt.datetime(2025, 3, 3, 9, 0, 1),
+        dt.datetime(2025, 3, 3, 9, 0, 2),
+        "gpt-4o-mini",
+        json.dumps({"usage_object": {"prompt_tokens_details": {"cached_tokens": 40}}}),
+        json.dumps(["support-bot"]),
+    ),
+    (
+        "chatcmpl-002",
+        "acompletion",
+        "hashed-a",
+        0.0003,
+        200,
+        80,
+        280,
+        dt.datetime(2025, 3, 3, 9, 30),
+        dt.datetime(2025, 3, 3, 9, 30, 3),
+        "gpt-4o-mini",
+        "{}",
+        json.dumps(["rag"]),
+    ),
+    (  # negative prompt tokens: negative_tokens
+        "chatcmpl-003",
+        "acompletion",
+        "hashed-a",
+        0.0,
+        -1,
+        0,
+        0,
+        dt.datetime(2025, 3, 3, 10, 0),
+        dt.datetime(2025, 3, 3, 10, 0, 1),
+        "gpt-4o-mini",
+        "{}",
+        "[]",
+    ),
+    (  # an epoch-zero start time: bad_timestamp
+        "chatcmpl-004",
+        "acompletion",
+        "hashed-a",
+        0.0001,
+        50,
+        10,
+        60,
+        dt.datetime(1970, 1, 1),
+        dt.datetime(1970, 1, 1, 0, 0, 1),
+        "gpt-4o-mini",
+        "{}",
+        "[]",
+    ),
+    (
+        "chatcmpl-005",
+        "acompletion",
+        "hashed-b",
+        0.0008,
+        300,
+        100,
+        400,
+        dt.datetime(2025, 3, 4, 14, 0),
+        dt.datetime(2025, 3, 4, 14, 0, 2),
+        "claude-haiku-4-5",
+        "{}",
+        json.dumps(["support-bot"]),
+    ),
+    (  # INTEGER's largest value as prompt tokens: absurd_tokens
+        "chatcmpl-006",
+        "acompletion",
+        "hashed-b",
+        0.0,
+        2_147_483_647,
+        1,
+        0,
+        dt.datetime(2025, 3, 4, 15, 0),
+        dt.datetime(2025, 3, 4, 15, 0, 2),
+        "claude-haiku-4-5",
+        "{}",
+        "[]",
+    ),
+    (  # 500 cached of 100 prompt tokens: cached_exceeds_input
+        "chatcmpl-007",
+        "acompletion",
+        "hashed-b",
+        0.0,
+        100,
+        10,
+        110,
+        dt.datetime(2025, 3, 4, 16, 0),
+        dt.datetime(2025, 3, 4, 16, 0, 2),
+        "claude-haiku-4-5",
+        json.dumps({"usage_object": {"prompt_tokens_details": {"cached_tokens": 500}}}),
+        "[]",
+    ),
+]
