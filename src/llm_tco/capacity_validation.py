@@ -77,8 +77,9 @@ def layout_of(row: BenchmarkRow) -> Layout:
 
 
 def build_cases(catalog: Catalog) -> tuple[list[Case], list[tuple[str, str]]]:
-    """Cases for every measurement whose model and GPU the catalog knows and whose layout is
-    consistent; the others are listed with the reason."""
+    """Cases for every measurement whose model and GPU the catalog knows, whose layout is
+    consistent and which the model can size (e.g. the weights fit); the others are listed with
+    the reason."""
     cases: list[Case] = []
     skipped: list[tuple[str, str]] = []
     # One spelling per publisher: the first a row names explicitly, else the derived one.
@@ -110,7 +111,7 @@ def build_cases(catalog: Catalog) -> tuple[list[Case], list[tuple[str, str]]]:
                 measured_output_tokens_per_second=row.measured_output_tokens_per_second,
             )
         )
-    return cases, skipped
+    return _usable(cases, skipped), skipped
 
 
 def _usable(cases: list[Case], skipped: list[tuple[str, str]]) -> list[Case]:
@@ -244,7 +245,6 @@ def validate(catalog: Catalog) -> tuple[CapacityValidation, Fit, list[Case]]:
     """Leave-one-publisher-out errors, and the factors fitted on every usable row."""
     started, cpu_started = time.perf_counter(), time.process_time()
     cases, skipped = build_cases(catalog)
-    cases = _usable(cases, skipped)
     results, full = leave_one_publisher_out(cases)
     factors = engine_keys(full, ENGINES)
     groups = {

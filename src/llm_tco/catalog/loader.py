@@ -11,6 +11,7 @@ import difflib
 import functools
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,7 +120,8 @@ class Catalog:
     # --- GPUs -----------------------------------------------------------------------------
     def gpu(self, name: str) -> GpuSpec:
         """A GPU by id or alias, or by family name as people say it (``h100``, ``a100``): the
-        variant of that family the catalog's rental offers list most (see ``gpu_assumption``)."""
+        variant of that family the catalog's rental offers list most, then the one with most
+        published measurements (see ``gpu_assumption``)."""
         try:
             return _lookup(name, self.gpus, "GPU", "llm-tco catalog gpus")
         except CatalogLookupError:
@@ -142,12 +144,13 @@ class Catalog:
         if not others:
             return f"GPU '{name}' read as {gpu.id} ({gpu.name}), the catalog's only variant"
         return (
-            f"GPU '{name}' read as {gpu.id} ({gpu.name}), the variant rental offers list most; "
+            f"GPU '{name}' read as {gpu.id} ({gpu.name}), the variant rental offers (then "
+            "published measurements) list most; "
             f"other variants: {', '.join(o.id for o in others)}"
         )
 
     def _gpu_family_default(self, name: str) -> tuple[GpuSpec, list[GpuSpec]] | None:
-        """The family's most-offered variant and the other variants, when one leads."""
+        """The family's most-offered (then most-measured) variant and the others, when one leads."""
         key = normalise_name(name)
         if not key:
             return None
@@ -161,7 +164,13 @@ class Catalog:
         offers = {g.id: len(self.offers_for(g.id)) for g in family}
         ranked = sorted(family, key=lambda g: (-offers[g.id], g.id))
         if len(ranked) > 1 and offers[ranked[0].id] == offers[ranked[1].id]:
-            return None  # truly ambiguous: the lookup error suggests the variants
+            # Offers tie (e.g. none listed): the variant with more published measurements leads
+            # (h200: the SXM part, not the NVL card).
+            measured = Counter(row.gpu for row in self.benchmarks)
+            usage = {g.id: (offers[g.id], measured[g.id]) for g in family}
+            ranked = sorted(family, key=lambda g: (-usage[g.id][0], -usage[g.id][1], g.id))
+            if usage[ranked[0].id] == usage[ranked[1].id]:
+                return None  # truly ambiguous: the lookup error suggests the variants
         return ranked[0], ranked[1:]
 
     def model(self, name: str) -> ModelArch:
