@@ -211,7 +211,10 @@ def evaluate(
     file: FileArg,
     output: FormatOpt = OutputFormat.table,
     samples: Annotated[
-        int, typer.Option(min=0, help="Monte Carlo samples over the scenario's ranges (0: none)")
+        int,
+        typer.Option(
+            min=0, max=100_000, help="Monte Carlo samples over the scenario's ranges (0: none)"
+        ),
     ] = 0,
     seed: Annotated[int | None, typer.Option(help="random seed: same seed, same output")] = None,
     wide: WideOpt = False,

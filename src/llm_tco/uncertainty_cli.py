@@ -15,7 +15,14 @@ from rich.table import Table
 from rich.text import Text
 
 FileArg = Annotated[Path, typer.Argument(help="scenario file (YAML or JSON)")]
-SamplesOpt = Annotated[int, typer.Option(help="Monte Carlo samples (0: none)", min=0)]
+# The scenario schema's bound, written out: importing it would slow every command's start.
+MAX_SAMPLES = 100_000
+SamplesOpt = Annotated[
+    int,
+    typer.Option(
+        help=f"simulated months, at most {MAX_SAMPLES:,} (0: none)", min=0, max=MAX_SAMPLES
+    ),
+]
 SeedOpt = Annotated[int | None, typer.Option(help="random seed: same seed, same output")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
 

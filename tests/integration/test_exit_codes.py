@@ -56,15 +56,14 @@ def test_bench_exits_1_when_no_request_succeeded() -> None:
 
 
 def test_bench_report_endpoint_renders_a_result() -> None:
-    from fastapi.testclient import TestClient
+    import support
 
-    from llm_tco.web.app import create_app
-
-    client = TestClient(create_app())
+    client = support.api_client()
     body = (ROOT / "tests" / "data" / "guidellm_0.8.1_concurrent4.json").read_bytes()
-    page = client.post("/api/bench/report", content=body)
+    json_type = {"content-type": "application/json"}
+    page = client.post("/api/bench/report", content=body, headers=json_type)
     assert page.status_code == 200
     assert page.text.startswith("<!doctype html>") and "vegaEmbed" in page.text
-    bad = client.post("/api/bench/report", content=b'{"neither": 1}')
+    bad = client.post("/api/bench/report", content=b'{"neither": 1}', headers=json_type)
     assert bad.status_code == 422
     assert client.get("/bench").status_code == 200

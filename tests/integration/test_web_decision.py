@@ -16,13 +16,13 @@ pytest.importorskip("fastapi", reason="FastAPI is not installed: pip install -e 
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+import support
 from llm_tco.cli import app as cli_app
 from llm_tco.core.units import format_usd
 from llm_tco.recommend_eval import recommend
 from llm_tco.report.view import VIEW_SAMPLES, VIEW_SEED, build_report
 from llm_tco.scenario import load_scenario, scenario_from_data
 from llm_tco.sensitivity import tornado
-from llm_tco.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 RANGES = ROOT / "benchmarks" / "uncertainty_scenario.yaml"
@@ -34,7 +34,7 @@ YAML = {"content-type": "application/yaml"}
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app())
+    return support.api_client()
 
 
 def oversized() -> dict:

@@ -119,21 +119,19 @@ def test_catalog_offers_at_80_columns_show_every_id_and_price() -> None:
 
 
 def test_page_view_and_html_report_say_one_thing() -> None:
-    from fastapi.testclient import TestClient
+    import support
 
-    from llm_tco.web.app import create_app
-
-    client = TestClient(create_app())
+    client = support.api_client()
     problems = []
     for example in EXAMPLES:
         body = example.read_bytes()
-        view = client.post("/api/view", content=body, headers={"content-type": "text/yaml"})
+        view = client.post("/api/view", content=body, headers={"content-type": "application/yaml"})
         assert view.status_code == 200, view.text
         # What the page shows: the view and the result (the charts are Vega-Lite code).
         shown = view.json()
         problems += scan(json.dumps({k: shown[k] for k in ("view", "result")}))
         report = client.post(
-            "/api/report?format=html", content=body, headers={"content-type": "text/yaml"}
+            "/api/report?format=html", content=body, headers={"content-type": "application/yaml"}
         )
         assert report.status_code == 200
         # The report embeds the chart libraries; scan what it says, not their code.

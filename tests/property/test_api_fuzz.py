@@ -10,12 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-pytest.importorskip("fastapi", reason="FastAPI is not installed: pip install -e .")
-from fastapi.testclient import TestClient
+pytest.importorskip("fastapi")
+import support
+from llm_tco.web.app import DEFAULT_SCENARIO
 
-from llm_tco.web.app import DEFAULT_SCENARIO, create_app
-
-CLIENT = TestClient(create_app(), raise_server_exceptions=False)
+CLIENT = support.api_client(raise_server_exceptions=False)
 SETTINGS = settings(
     max_examples=150,
     deadline=None,

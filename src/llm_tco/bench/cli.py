@@ -26,7 +26,7 @@ from llm_tco.bench.replay import read_replay
 from llm_tco.bench.result import BenchResult, PeakDemand, Slo
 from llm_tco.bench.runner import BenchPlan, ProfileName, QuietProgress, run_benchmark
 from llm_tco.bench.scenario_peak import ScenarioShape, scenario_shape
-from llm_tco.errors import BenchError, LlmTcoError, print_error
+from llm_tco.errors import BenchError, LlmTcoError
 
 bench_app = typer.Typer(
     help="Benchmark an OpenAI-compatible endpoint and price what it serves.",
@@ -36,7 +36,7 @@ OutputFormat = Literal["table", "json"]
 
 
 def _fail(error: LlmTcoError) -> NoReturn:
-    print_error(error)
+    Console(stderr=True).print(f"error: {error}", markup=False, highlight=False)
     raise typer.Exit(2)
 
 
@@ -228,10 +228,25 @@ def bench(
         _emit(result, fmt, raw, output)
     except LlmTcoError as error:
         _fail(error)
-    if result.levels and not any(lv.requests_completed for lv in result.levels):
-        # The result is written and printed, but a script must not read it as a measurement.
-        print_error("no request succeeded at any load level: see the errors above")
-        raise typer.Exit(1)
+    _exit_if_nothing_served(result)
+
+
+def _exit_if_nothing_served(result: BenchResult) -> None:
+    """Exit 1, with the counts, when a level sent requests and none of them succeeded (a dead
+    endpoint, a wrong model name, a server that speaks another protocol)."""
+    failed = [lv for lv in result.levels if lv.requests_completed == 0 and lv.requests_failed]
+    if not failed:
+        return
+    for level in failed:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(level.errors.items()))
+        load = (
+            f"concurrency {level.concurrency}" if level.concurrency else f"rate {level.rate or 0:g}"
+        )
+        sys.stderr.write(
+            f"error: no request succeeded at {load}: {level.requests_failed} sent, "
+            f"{level.requests_failed} failed ({kinds})\n"
+        )
+    raise typer.Exit(1)
 
 
 def _from_shape(shape: ScenarioShape | None, side: Literal["input", "output"]) -> str:

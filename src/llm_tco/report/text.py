@@ -175,7 +175,8 @@ def render_warnings(result: Result, console: Console) -> None:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    # Backslashes first, so "\\|" cannot unescape the "|" and split the cell.
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_markdown(result: Result) -> str:
@@ -250,8 +251,15 @@ def render_markdown(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cell(text: str) -> str:
+    """A text cell a spreadsheet will not run: one starting with = + - @ (a formula) or a
+    tab / carriage return gets a leading apostrophe (OWASP, "CSV Injection")."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def render_csv(result: Result) -> str:
-    """One row per option and line item, then the sweep; plain numbers, USD."""
+    """One row per option and line item, then the sweep; plain numbers, USD; text cells that
+    a spreadsheet would read as a formula are quoted with a leading apostrophe."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -259,19 +267,19 @@ def render_csv(result: Result) -> str:
     )
     volume = result.workload.total_tokens_per_month
     for o in result.options:
+        name = _cell(o.name)
         can = str(o.feasible).lower()
         best = str(o.name == result.cheapest).lower()
-        writer.writerow(["option", o.name, "total", volume, f"{o.monthly_cost:.6f}", can, best])
+        writer.writerow(["option", name, "total", volume, f"{o.monthly_cost:.6f}", can, best])
         for line in o.line_items:
-            writer.writerow(
-                ["line_item", o.name, line.name, volume, f"{line.monthly_usd:.6f}", can, ""]
-            )
+            item = _cell(line.name)
+            writer.writerow(["line_item", name, item, volume, f"{line.monthly_usd:.6f}", can, ""])
     for b in result.breakeven:
         writer.writerow(
             [
                 "breakeven",
-                b.option,
-                b.versus,
+                _cell(b.option),
+                _cell(b.versus),
                 b.tokens_per_month or "",
                 "",
                 str(b.feasible).lower(),
@@ -279,16 +287,16 @@ def render_csv(result: Result) -> str:
             ]
         )
     for row in result.sweep:
-        for name, cost in row.costs.items():
+        for option, cost in row.costs.items():
             writer.writerow(
                 [
                     "sweep",
-                    name,
-                    row.cheapest or "",
+                    _cell(option),
+                    _cell(row.cheapest or ""),
                     row.tokens_per_month,
                     f"{cost:.6f}",
-                    str(row.feasible.get(name, True)).lower(),
-                    str(name == row.cheapest).lower(),
+                    str(row.feasible.get(option, True)).lower(),
+                    str(option == row.cheapest).lower(),
                 ]
             )
     return out.getvalue()

@@ -59,7 +59,11 @@ function decodeScenario(text) {
 function scenarioFromUrl() {
   const match = location.hash.match(/^#s=([A-Za-z0-9_-]+)$/);
   if (!match) return null;
-  try { return decodeScenario(match[1]); } catch (e) { return null; }
+  try {
+    const data = decodeScenario(match[1]);
+    // Only a mapping is a scenario; a string, number or list in the link opens the default.
+    return data && typeof data === "object" && !Array.isArray(data) ? data : null;
+  } catch (e) { return null; }
 }
 
 // --- form <-> scenario ---------------------------------------------------------------------
