@@ -23,3 +23,19 @@ def run(data: dict[str, Any], **kwargs: Any) -> Result:
 
 def run_example(name: str) -> Result:
     return evaluate(load_scenario(EXAMPLES / name))
+
+
+def api_client(app: Any = None, **kwargs: Any) -> Any:
+    """An in-process client as a browser on this machine talks to the app: Host 127.0.0.1,
+    JSON bodies unless a request says otherwise."""
+    from fastapi.testclient import TestClient
+
+    from llm_tco.web.app import create_app
+
+    headers = {"content-type": "application/json", **kwargs.pop("headers", {})}
+    return TestClient(
+        app if app is not None else create_app(),
+        base_url="http://127.0.0.1",
+        headers=headers,
+        **kwargs,
+    )

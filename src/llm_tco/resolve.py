@@ -173,22 +173,36 @@ def _has_volume(spec: WorkloadSpec) -> bool:
 
 
 def _workload_from_logs(spec: WorkloadSpec, hours_per_month: float) -> tuple[Workload, str]:
+    """The log's workload; a shape the scenario gives explicitly (peak_to_mean,
+    cached_input_share, batch_share) wins over the log's, and the sentence says so."""
     from llm_tco.ingest import workload_from_logs
 
     assert spec.from_logs is not None
     fields = workload_from_logs(spec.from_logs, group=spec.logs_group)
+    shape: dict[str, float] = {}
+    kept: list[str] = []
+    for name in ("peak_to_mean", "cached_input_share", "batch_share"):
+        explicit = getattr(spec, name)
+        logged = fields.get(name)
+        if name in spec.model_fields_set:
+            shape[name] = explicit
+            if logged is not None:
+                kept.append(f"{name} {explicit:g} as given (the log says {logged:.3g})")
+        else:
+            shape[name] = logged if logged is not None else explicit
     requests = fields.get("requests_per_month")
     workload = Workload(
         input_tokens_per_month=fields["input_tokens_per_month"],
         output_tokens_per_month=fields["output_tokens_per_month"],
-        peak_to_mean=max(1.0, fields.get("peak_to_mean", spec.peak_to_mean)),
-        cached_input_share=fields.get("cached_input_share", spec.cached_input_share),
-        batch_share=fields.get("batch_share", spec.batch_share),
+        peak_to_mean=max(1.0, shape["peak_to_mean"]),
+        cached_input_share=shape["cached_input_share"],
+        batch_share=shape["batch_share"],
         requests_per_month=requests,
         input_tokens_per_request=fields.get("input_tokens_per_request"),
         output_tokens_per_request=fields.get("output_tokens_per_request"),
     )
-    return workload, f"derived from logs {spec.from_logs}"
+    how = f"derived from logs {spec.from_logs}"
+    return workload, "; ".join([how, *kept])
 
 
 # --- API options ------------------------------------------------------------------------------
@@ -413,6 +427,9 @@ def gpu_price(
     return _purchase_price(option, spec, gpu, hours, catalog, notes, inputs)
 
 
+STALE_RATE_DAYS = 90  # an exchange rate older than a quarter is worth restating
+
+
 def _usd_per_eur(spec: SelfHostedSpec, catalog: Catalog, notes: Notes) -> float:
     if spec.usd_per_eur is not None:
         return spec.usd_per_eur
@@ -423,6 +440,12 @@ def _usd_per_eur(spec: SelfHostedSpec, catalog: Catalog, notes: Notes) -> float:
             "a EUR-priced offer needs an exchange rate", field="self_hosted.usd_per_eur"
         ) from None
     notes.assume("USD per EUR", f"{row.value:g}", row.source, row.as_of)
+    if row.as_of is not None and (dt.date.today() - row.as_of).days > STALE_RATE_DAYS:
+        notes.warn(
+            "stale_exchange_rate",
+            f"the catalog's exchange rate, {row.value:g} USD per EUR, dates from {row.as_of} "
+            f"(over {STALE_RATE_DAYS} days old): give self_hosted.usd_per_eur",
+        )
     return row.value
 
 

@@ -6,11 +6,11 @@ parsed into these pydantic models; :mod:`llm_tco.evaluate` turns it into core in
 
 from __future__ import annotations
 
-import json
+import re
+import stat
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -24,16 +24,38 @@ from pydantic import (
 
 from llm_tco.core.uncertainty import Distribution
 from llm_tco.core.units import DEFAULT_HOURS_PER_MONTH, parse_quantity
+from llm_tco.documents import MAX_DOCUMENT_BYTES, HugeInteger, decode_text, parse_document
 from llm_tco.errors import ScenarioError
 from llm_tco.ranges import extract_ranges, parse_range, range_data
 
+# Bounds on every number a scenario gives. The busiest public APIs serve ~5e14 tokens a month
+# (Google I/O 2025 keynote: 480 trillion tokens a month across Google's products), and no
+# price, volume or count here comes near 1e15; the bound keeps products of fields finite
+# (1e15^2 = 1e30 < 1e308).
+# Divisors (rates, months, prices per unit) are at least MIN_POSITIVE, so quotients stay finite.
+MAX_QUANTITY = 1e15
+MIN_POSITIVE = 1e-6
+MAX_GPUS = 100_000
+MAX_CONTEXT_TOKENS = 100_000_000
+MAX_OPTIONS = 200
+MAX_SWEEP_VOLUMES = 1000
+MAX_SAMPLES = 100_000  # Monte Carlo months: 100,000 samples of 5 options run in under 2 s
+# Terminal escape codes and other control characters (C0 except tab/newline/CR, DEL, C1).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"[\r\n\t]")
+
 
 def _quantity(value: object) -> float:
+    if isinstance(value, HugeInteger):
+        raise ValueError(f"{value} is not a quantity (at most {MAX_QUANTITY:g})")
     return parse_quantity(value)
 
 
-Quantity = Annotated[float, BeforeValidator(_quantity), Field(ge=0)]
-PositiveQuantity = Annotated[float, BeforeValidator(_quantity), Field(gt=0)]
+Quantity = Annotated[float, BeforeValidator(_quantity), Field(ge=0, le=MAX_QUANTITY)]
+PositiveQuantity = Annotated[
+    float, BeforeValidator(_quantity), Field(ge=MIN_POSITIVE, le=MAX_QUANTITY)
+]
+GpuCount = Annotated[int, Field(ge=1, le=MAX_GPUS)]
 Share = Annotated[float, BeforeValidator(_quantity), Field(ge=0, le=1)]
 
 
@@ -66,7 +88,7 @@ class WorkloadSpec(Strict):
     requests_per_day: Quantity | None = None
     input_tokens_per_request: Quantity | None = None
     output_tokens_per_request: Quantity | None = None
-    peak_to_mean: Annotated[float, BeforeValidator(_quantity), Field(ge=1)] = 1.0
+    peak_to_mean: Annotated[float, BeforeValidator(_quantity), Field(ge=1, le=1000)] = 1.0
     cached_input_share: Share = 0.0
     batch_share: Share = 0.0
     from_logs: str | None = Field(
@@ -98,6 +120,11 @@ class WorkloadSpec(Strict):
             "requests_per_day": self.requests_per_day is not None,
         }
         given = [name for name, present in ways.items() if present]
+        if given and self.from_logs is not None:
+            raise ValueError(
+                f"give the volume one way only: from_logs or {given[0]}, not both "
+                "(the log's volume would be ignored)"
+            )
         if len(given) > 1:
             raise ValueError(f"give the volume one way only, not {' and '.join(given)}")
         if not given and self.from_logs is None:
@@ -152,7 +179,7 @@ class PurchaseSpec(Strict):
     price_per_gpu: PositiveQuantity | None = None
     amortization_months: PositiveQuantity = 36.0
     usd_per_kwh: Quantity | None = None
-    pue: Annotated[float, BeforeValidator(_quantity), Field(ge=1)] | None = None
+    pue: Annotated[float, BeforeValidator(_quantity), Field(ge=1, le=10)] | None = None
     watts_per_gpu: Quantity | None = None
     hosting_monthly_per_gpu: Quantity = 0.0
 
@@ -164,9 +191,9 @@ class SelfHostedSpec(Strict):
     precision: Literal["bf16", "fp16", "fp8", "int8", "int4"] = "bf16"
     kv_precision: Literal["bf16", "fp16", "fp8", "int8"] | None = None
     gpu: str
-    gpu_count: int | Literal["auto"] = "auto"
-    gpus_per_replica: Annotated[int, Field(ge=1)] | None = None
-    min_replicas: Annotated[int, Field(ge=1)] = 1
+    gpu_count: Annotated[int, Field(le=MAX_GPUS)] | Literal["auto"] = "auto"
+    gpus_per_replica: GpuCount | None = None
+    min_replicas: GpuCount = 1
     # GPU price: one of these
     gpu_hourly_price: Quantity | None = None
     gpu_monthly_price: Quantity | None = None
@@ -180,7 +207,7 @@ class SelfHostedSpec(Strict):
     engine: Literal["vllm", "sglang", "trtllm", "llamacpp"] = "vllm"
     tpot_slo_ms: PositiveQuantity | None = 50.0
     ttft_slo_ms: PositiveQuantity | None = 2000.0
-    context_tokens: Annotated[int, Field(ge=1)] | None = None
+    context_tokens: Annotated[int, Field(ge=1, le=MAX_CONTEXT_TOKENS)] | None = None
     # ops
     ops_monthly: Quantity | None = None
     engineer_fte: Quantity | None = None
@@ -191,7 +218,7 @@ class SelfHostedSpec(Strict):
     storage_monthly: Quantity | None = None
     networking_monthly: Quantity | None = None
     load_balancing_monthly: Quantity | None = None
-    other_monthly: dict[str, Quantity] = {}
+    other_monthly: Annotated[dict[str, Quantity], Field(max_length=100)] = {}
     ops_defaults: bool = True
     redundancy: Literal["none", "n+1"] = "none"
     setup_cost: Quantity | None = None
@@ -259,7 +286,7 @@ class HybridSpec(Strict):
 class ScalingSpec(Strict):
     """What-if choices for a self-hosted option's idle cost (see `llm-tco recommend`)."""
 
-    max_replicas: Annotated[int, Field(ge=1)] | None = None
+    max_replicas: GpuCount | None = None
     scale_to_zero: bool = False
     cold_start_minutes: Quantity | None = None
     spot_discount: Share | None = None
@@ -276,7 +303,9 @@ class OptionSpec(Strict):
     self_hosted: SelfHostedSpec | None = None
     hybrid: HybridSpec | None = None
     retry_rate: Quantity = 0.0
-    acceptance_rate: Annotated[float, BeforeValidator(_quantity), Field(gt=0, le=1)] = 1.0
+    acceptance_rate: Annotated[float, BeforeValidator(_quantity), Field(ge=MIN_POSITIVE, le=1)] = (
+        1.0
+    )
     quality: Share | None = Field(
         default=None, description="score on your own eval (0-1), for hybrid quality floors"
     )
@@ -329,8 +358,8 @@ class Scenario(Strict):
     description: str | None = None
     hours_per_month: PositiveQuantity = DEFAULT_HOURS_PER_MONTH
     workload: WorkloadSpec
-    options: list[OptionSpec] = Field(min_length=1)
-    sweep: list[PositiveQuantity] = []
+    options: list[OptionSpec] = Field(min_length=1, max_length=MAX_OPTIONS)
+    sweep: list[PositiveQuantity] = Field(default=[], max_length=MAX_SWEEP_VOLUMES)
     decision: DecisionSpec | None = None
     uncertain: dict[str, RangeValue] = Field(
         default={},
@@ -384,9 +413,43 @@ def _location(loc: tuple[int | str, ...], data: Any) -> str:
                     label = f"[{item}:{node['name']}]"
             parts.append(label)
         else:
-            parts.append(("." if parts else "") + item)
+            parts.append(("." if parts else "") + str(item))
             node = node.get(item) if isinstance(node, dict) else None
     return "".join(parts)
+
+
+def _check_text(data: Any, path: str = "") -> None:
+    """Refuse control characters in any string (they reach terminals, CSV and Markdown);
+    names and other one-line values also refuse tabs and line breaks."""
+    stack: list[tuple[Any, str]] = [(data, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            multiline = where.endswith("description")
+            if _CONTROL.search(node) or (not multiline and _LINE_BREAK.search(node)):
+                raise ScenarioError(
+                    "control characters (terminal escape codes, line breaks) are not allowed",
+                    field=where or "scenario",
+                )
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                label = str(key)
+                stack.append((label, f"{where}.{label}" if where else label))
+                stack.append((value, f"{where}.{label}" if where else label))
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}[{i}]") for i, value in enumerate(node))
+
+
+_BOUND_WORDS = {
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("more than", "gt"),
+}
+
+
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)[:40]
 
 
 def scenario_from_data(data: Any, origin: str = "scenario") -> Scenario:
@@ -395,6 +458,7 @@ def scenario_from_data(data: Any, origin: str = "scenario") -> Scenario:
         raise ScenarioError(
             f"{origin} must be a mapping with `workload` and `options`, got {type(data).__name__}"
         )
+    _check_text(data)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -406,27 +470,83 @@ def scenario_from_data(data: Any, origin: str = "scenario") -> Scenario:
             message = "missing required field"
         elif error["type"] == "extra_forbidden":
             message = "unknown field (check the spelling; see `llm-tco init` for every field)"
+        elif error["type"] in _BOUND_WORDS:
+            word, key = _BOUND_WORDS[error["type"]]
+            limit = (error.get("ctx") or {}).get(key)
+            message = f"{word} {limit:g}" if isinstance(limit, int | float) else message
+            message += f" (got {_shown(error.get('input'))})"
+        elif error["type"] == "too_long":
+            limit = (error.get("ctx") or {}).get("max_length")
+            message = f"at most {limit} entries" if limit is not None else message
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ScenarioError(message + suffix, field=where) from None
 
 
+def read_document(path: str | Path) -> Any:
+    """The parsed YAML or JSON of a scenario file, within the bounds of :mod:`documents`.
+
+    Only a regular file is read (a FIFO or device would block or never end), and only its
+    first ``MAX_DOCUMENT_BYTES`` + 1 bytes.
+    """
+    file = Path(path)
+    try:
+        info = file.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError("not a regular file", field=str(file), hint="give a YAML file")
+        if info.st_size > MAX_DOCUMENT_BYTES:
+            raise ScenarioError(
+                f"over {MAX_DOCUMENT_BYTES // 1024 // 1024} MB",
+                field=str(file),
+                hint="a scenario is small",
+            )
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+    except FileNotFoundError:
+        raise ScenarioError(f"no such file: {file}", hint="check the path") from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read {file}: {exc.strerror or exc}") from None
+    text = decode_text(raw, str(file))
+    return parse_document(text, "json" if file.suffix.lower() == ".json" else "yaml", str(file))
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read a YAML or JSON scenario file."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"no such file: {file}", hint="check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read {file}: {exc}") from None
-    try:
-        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        detail = str(exc).splitlines()[0]
-        raise ScenarioError(f"{file} is not valid YAML/JSON: {detail}") from None
+    data = read_document(file)
+    if isinstance(data, dict):
+        data = _workload_from_file(data, file.parent)
     scenario = scenario_from_data(data, origin=str(file))
     return _paths_relative_to(scenario, file.parent)
+
+
+def _workload_from_file(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``workload: {from_file: w.yaml, ...}``: the workload of another file (a scenario, such
+    as `llm-tco ingest --out` writes, or a bare workload mapping), relative to this file's
+    folder; keys given next to ``from_file`` override the file's."""
+    workload = data.get("workload")
+    if not isinstance(workload, dict) or "from_file" not in workload:
+        return data
+    field = "workload.from_file"
+    given = workload["from_file"]
+    if not isinstance(given, str) or not given:
+        raise ScenarioError("must be a path to a YAML or JSON file", field=field)
+    path = Path(given) if Path(given).is_absolute() else folder / given
+    try:
+        loaded = read_document(path)  # the same size and alias limits as the scenario itself
+    except ScenarioError as exc:
+        exc.field = field
+        raise
+    if isinstance(loaded, dict) and isinstance(loaded.get("workload"), dict):
+        loaded = loaded["workload"]
+    if not isinstance(loaded, dict) or "from_file" in loaded:
+        raise ScenarioError(
+            f"{path} holds no workload mapping",
+            field=field,
+            hint="point at a scenario or a file of workload keys (`llm-tco ingest --out`)",
+        )
+    merged = {**loaded, **{k: v for k, v in workload.items() if k != "from_file"}}
+    return {**data, "workload": merged}
 
 
 def _paths_relative_to(scenario: Scenario, folder: Path) -> Scenario:

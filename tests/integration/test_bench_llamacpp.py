@@ -49,10 +49,13 @@ def bench(args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def run_json(args: str) -> dict:
-    code, output = bench(f"{args} --format json")
-    assert code == 0, output
-    return json.loads(output)
+def run_json(args: str, exit_code: int = 0) -> dict:
+    """The result JSON; ``exit_code`` 1 when no request of some level succeeded."""
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, ["bench", *args.split(), "--format", "json"])
+    assert result.exit_code == exit_code, f"{result.output}\n{result.exception!r}"
+    return json.loads(result.stdout)
 
 
 def test_completions_sweep_with_cost(server: str, tmp_path: Path) -> None:
@@ -119,7 +122,9 @@ def test_retries_recover_server_errors(server: str) -> None:
 def test_hung_server_times_out_within_bounds(server: str) -> None:
     with FaultProxy(server, faults=["hang"]) as proxy:
         started = time.monotonic()
-        data = run_json(f"--endpoint {proxy.url} --model tiny --requests 2 --request-timeout 1")
+        data = run_json(
+            f"--endpoint {proxy.url} --model tiny --requests 2 --request-timeout 1", exit_code=1
+        )
     assert data["levels"][0]["errors"] == {"timeout": 2}
     assert time.monotonic() - started < 15
 
@@ -131,7 +136,7 @@ def test_redirects_are_not_followed(server: str) -> None:
             server, faults=["redirect"], redirect_to=f"{canary.url}/v1/completions"
         ) as proxy,
     ):
-        data = run_json(f"--endpoint {proxy.url} --model tiny --requests 2")
+        data = run_json(f"--endpoint {proxy.url} --model tiny --requests 2", exit_code=1)
     assert data["levels"][0]["errors"] == {"redirect": 2}
     assert canary.seen == []  # only the given endpoint was contacted
 

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
+import support
+
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -81,7 +83,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app())
+    return support.api_client(create_app())  # Host 127.0.0.1, JSON bodies
 
 
 def _write(tmp_path: Path, path: Path, volume: float | None) -> Path:

@@ -11,11 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("fastapi")
-from fastapi.testclient import TestClient
+import support
+from llm_tco.web.app import DEFAULT_SCENARIO
 
-from llm_tco.web.app import DEFAULT_SCENARIO, create_app
-
-CLIENT = TestClient(create_app(), raise_server_exceptions=False)
+CLIENT = support.api_client(raise_server_exceptions=False)
 SETTINGS = settings(
     max_examples=150,
     deadline=None,

@@ -89,5 +89,5 @@ def test_payload_and_stream_parsing() -> None:
     stream.feed('data: {"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": 2}}')
     stream.feed("data: [DONE]")
     assert stream.chunk_times == [1.0, 2.0]
-    assert stream.usage == {"prompt_tokens": 7, "completion_tokens": 2}
+    assert (stream.prompt_tokens, stream.completion_tokens) == (7, 2)
     assert stream.done

@@ -228,6 +228,25 @@ def bench(
         _emit(result, fmt, raw, output)
     except LlmTcoError as error:
         _fail(error)
+    _exit_if_nothing_served(result)
+
+
+def _exit_if_nothing_served(result: BenchResult) -> None:
+    """Exit 1, with the counts, when a level sent requests and none of them succeeded (a dead
+    endpoint, a wrong model name, a server that speaks another protocol)."""
+    failed = [lv for lv in result.levels if lv.requests_completed == 0 and lv.requests_failed]
+    if not failed:
+        return
+    for level in failed:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(level.errors.items()))
+        load = (
+            f"concurrency {level.concurrency}" if level.concurrency else f"rate {level.rate or 0:g}"
+        )
+        sys.stderr.write(
+            f"error: no request succeeded at {load}: {level.requests_failed} sent, "
+            f"{level.requests_failed} failed ({kinds})\n"
+        )
+    raise typer.Exit(1)
 
 
 def _from_shape(shape: ScenarioShape | None, side: Literal["input", "output"]) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,6 +24,29 @@ from llm_tco.bench.prompts import PromptSpec
 Api = Literal["completions", "chat"]
 PATHS: dict[Api, str] = {"completions": "/v1/completions", "chat": "/v1/chat/completions"}
 RETRYABLE: set[ErrorKind] = {"http_5xx", "rate_limited", "connect", "reset"}
+# Bounds on what one reply may make us hold: an SSE line, the content chunks, an error body.
+MAX_LINE_BYTES = 1024 * 1024
+MAX_CHUNKS = 1_000_000
+MAX_ERROR_BYTES = 200
+MAX_TOKEN_COUNT = 10**9  # no single request has a billion tokens
+
+
+class ProtocolError(Exception):
+    """The reply is not the OpenAI streaming format in a way we cannot use."""
+
+
+def _token_count(usage: dict[str, Any], key: str) -> int | None:
+    """``usage[key]`` as a token count: a whole number, 0 to 1e9 (None when absent)."""
+    value = usage.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProtocolError(f"usage.{key} is not a number: {str(value)[:40]!r}")
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise ProtocolError(f"usage.{key} is not a whole number: {value!r}")
+    if not 0 <= value <= MAX_TOKEN_COUNT:
+        raise ProtocolError(f"usage.{key} is out of range: {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -75,12 +99,17 @@ class _Stream:
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
         self.chunk_times: list[float] = []
-        self.usage: dict[str, Any] | None = None
+        self.prompt_tokens: int | None = None
+        self.completion_tokens: int | None = None
         self.done = False
         self.saw_bytes = False
 
     def feed(self, line: str) -> None:
-        """One SSE line. Content chunks are timed; ``usage`` is kept; ``[DONE]`` ends it."""
+        """One SSE line. Content chunks are timed; ``usage`` is kept; ``[DONE]`` ends it.
+
+        Raises :class:`ProtocolError` for an event whose shape we cannot use (not an object,
+        ``choices`` not a list, a ``delta`` or text that is not what the format says, a usage
+        count that is not a whole number of tokens, or an ``error`` event)."""
         if not line.startswith("data:"):
             return  # blank separators, comments, ``event:`` lines
         data = line[5:].strip()
@@ -88,13 +117,62 @@ class _Stream:
             self.done = True
             return
         event = json.loads(data)
-        if event.get("usage"):
-            self.usage = event["usage"]
-        for choice in event.get("choices") or ():
+        if not isinstance(event, dict):
+            raise ProtocolError(f"event is not a JSON object: {data[:40]!r}")
+        if event.get("error"):
+            raise ProtocolError(f"server sent an error event: {str(event['error'])[:120]}")
+        usage = event.get("usage")
+        if usage:
+            if not isinstance(usage, dict):
+                raise ProtocolError(f"usage is not an object: {str(usage)[:40]!r}")
+            self.prompt_tokens = _token_count(usage, "prompt_tokens")
+            self.completion_tokens = _token_count(usage, "completion_tokens")
+        choices = event.get("choices") or []
+        if not isinstance(choices, list):
+            raise ProtocolError("choices is not a list")
+        for choice in choices:
+            if not isinstance(choice, dict):
+                raise ProtocolError("a choice is not an object")
             delta = choice.get("delta") or {}
+            if not isinstance(delta, dict):
+                raise ProtocolError(f"delta is not an object: {str(delta)[:40]!r}")
             text = choice.get("text") or delta.get("content") or delta.get("reasoning_content")
+            if text and not isinstance(text, str):
+                raise ProtocolError(f"content is not text: {str(text)[:40]!r}")
             if text:
+                if len(self.chunk_times) >= MAX_CHUNKS:
+                    raise ProtocolError(f"more than {MAX_CHUNKS:,} content chunks")
                 self.chunk_times.append(self.clock())
+
+
+async def _lines(response: httpx.Response) -> AsyncIterator[str]:
+    """The reply's lines (``\\n`` or ``\\r\\n``), none longer than MAX_LINE_BYTES, in time
+    linear in the reply whatever its chunking."""
+    pending = bytearray()
+    too_long = f"a stream line over {MAX_LINE_BYTES // 1024} KiB"
+    async for chunk in response.aiter_bytes():
+        *complete, rest = chunk.split(b"\n")
+        for part in complete:
+            pending += part
+            if len(pending) > MAX_LINE_BYTES:
+                raise ProtocolError(too_long)
+            yield pending.rstrip(b"\r").decode("utf-8", "replace")
+            pending = bytearray()
+        pending += rest
+        if len(pending) > MAX_LINE_BYTES:
+            raise ProtocolError(too_long)
+    if pending:
+        yield pending.rstrip(b"\r").decode("utf-8", "replace")
+
+
+async def _head(response: httpx.Response, limit: int = MAX_ERROR_BYTES) -> str:
+    """The first ``limit`` bytes of a body, without reading the rest."""
+    head = b""
+    async for chunk in response.aiter_bytes():
+        head += chunk
+        if len(head) >= limit:
+            break
+    return head[:limit].decode("utf-8", "replace")
 
 
 def _classify_status(status: int) -> ErrorKind:
@@ -147,7 +225,6 @@ class StreamingClient:
             await asyncio.sleep(self.config.retry_backoff_s * attempts)
 
     async def _send_once(self, prompt: PromptSpec) -> RequestRecord:
-        payload = build_payload(self.config, prompt)
         stream = _Stream(self.clock)
         start = self.clock()
         status: int | None = None
@@ -156,15 +233,16 @@ class StreamingClient:
         try:
             # A hard ceiling on the whole request, on top of httpx's per-read timeout.
             async with asyncio.timeout(self.config.request_timeout_s):
+                payload = build_payload(self.config, prompt)
                 async with self._http.stream(
                     "POST", PATHS[self.config.api], json=payload
                 ) as response:
                     status = response.status_code
                     if status != 200:
                         kind = _classify_status(status)
-                        detail = (await response.aread())[:200].decode("utf-8", "replace")
+                        detail = await _head(response)
                     else:
-                        async for line in response.aiter_lines():
+                        async for line in _lines(response):
                             stream.saw_bytes = True
                             stream.feed(line)
                             if stream.done:
@@ -186,8 +264,18 @@ class StreamingClient:
             detail = f"{type(exc).__name__}: {str(exc)[:160]}"
         except json.JSONDecodeError as exc:
             kind, detail = "protocol", f"bad JSON in stream: {exc.msg}"
+        except (ProtocolError, RecursionError) as exc:
+            kind, detail = "protocol", str(exc)[:200] or type(exc).__name__
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            kind, detail = "connect", f"bad endpoint: {str(exc)[:160]}"
         except httpx.HTTPError as exc:
             kind, detail = "protocol", f"{type(exc).__name__}: {str(exc)[:160]}"
+        except Exception as exc:  # never lose a sent request: whatever it was, record it
+            while isinstance(exc, ExceptionGroup) and exc.exceptions:
+                exc = exc.exceptions[0]  # e.g. a port out of range, raised in a task group
+            opened = status is not None
+            kind = "connect" if isinstance(exc, OSError | OverflowError) and not opened else "other"
+            detail = f"{type(exc).__name__}: {str(exc)[:160]}"
         end = self.clock()
         return self._record(prompt, stream, start, end, status, kind, detail)
 
@@ -201,9 +289,8 @@ class StreamingClient:
         kind: ErrorKind | None,
         detail: str | None,
     ) -> RequestRecord:
-        usage = stream.usage or {}
-        completion = usage.get("completion_tokens")
-        prompt_tokens = usage.get("prompt_tokens")
+        completion = stream.completion_tokens
+        prompt_tokens = stream.prompt_tokens
         return RequestRecord(
             start_s=start,
             first_token_s=stream.chunk_times[0] if stream.chunk_times else None,

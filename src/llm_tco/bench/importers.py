@@ -14,6 +14,7 @@ level's ``reported`` summary.
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from typing import Any
 from llm_tco.bench.metrics import LevelSummary, Percentiles, RequestRecord
 from llm_tco.bench.result import BenchResult, LevelResult, parse_result
 from llm_tco.errors import BenchError
+
+# Raw per-request timings of a million requests fit; a file past this is not a result.
+MAX_RESULT_BYTES = 256 * 1024 * 1024
 
 
 def _percentiles(data: Mapping[str, Any], name: str) -> Percentiles | None:
@@ -138,21 +142,44 @@ def detect(data: Any) -> str:
 
 
 def load_result(path: Path | str) -> BenchResult:
-    """Read any supported result file into a :class:`BenchResult`."""
+    """Read any supported result file (a regular file of at most MAX_RESULT_BYTES) into a
+    :class:`BenchResult`."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise BenchError("not a regular file", field=path.name)
+        if info.st_size > MAX_RESULT_BYTES:
+            raise BenchError(
+                f"over {MAX_RESULT_BYTES // 1024 // 1024} MB",
+                field=path.name,
+                hint="a result is smaller",
+            )
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_RESULT_BYTES + 1)
+        data = json.loads(raw.decode("utf-8"))
     except FileNotFoundError as exc:
         raise BenchError(f"no such file: {path}", field="result") from exc
+    except UnicodeDecodeError as exc:
+        raise BenchError(f"not UTF-8 text (byte {exc.start})", field=path.name) from None
+    except RecursionError:
+        raise BenchError("JSON nested too deeply", field=path.name) from None
     except (OSError, json.JSONDecodeError) as exc:
         raise BenchError(f"cannot read {path.name}: {exc}", field="result") from exc
+    return result_from_data(data, where=path.name)
+
+
+def result_from_data(data: Any, where: str = "result") -> BenchResult:
+    """A parsed result document (llm-tco's own, GuideLLM's or vllm bench serve's)."""
     kind = detect(data)
-    if kind == "llm-tco":
-        return parse_result(data, where=path.name)
     from llm_tco.bench.guidellm import from_guidellm
 
-    importer = from_guidellm if kind == "guidellm" else IMPORTERS[kind]
+    def ours(data: Mapping[str, Any]) -> BenchResult:
+        return parse_result(data, where=where)
+
+    importer = {"llm-tco": ours, "guidellm": from_guidellm}.get(kind) or IMPORTERS[kind]
     try:
         return importer(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BenchError(f"unexpected {kind} result layout: {exc}", field=path.name) from exc
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise BenchError(f"unexpected {kind} result layout: {detail}", field=where) from None

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -27,6 +28,7 @@ from llm_tco.bench.prompts import PromptSpec
 Arrival = Literal["closed", "constant", "poisson", "replay"]
 Send = Callable[[PromptSpec], Awaitable[RequestRecord]]
 OnRecord = Callable[[RequestRecord], None]
+Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,23 @@ class Limits:
     max_duration_s: float = 300.0
     grace_s: float = 30.0
     max_in_flight: int = 512
+
+
+async def _send_safely(send: Send, prompt: PromptSpec, clock: Clock) -> RequestRecord:
+    """``send(prompt)``, or an ``other`` record if it raised: a sent request is never lost,
+    and a worker never dies of one bad reply (the client already records every failure it
+    knows; this catches a failure nobody foresaw)."""
+    start = clock()
+    try:
+        return await send(prompt)
+    except Exception as exc:
+        now = clock()
+        return RequestRecord(
+            start_s=start,
+            end_s=now,
+            error_kind="other",
+            error_detail=f"{type(exc).__name__}: {str(exc)[:160]}",
+        )
 
 
 async def _finish(
@@ -68,8 +87,12 @@ async def _finish(
         stopper.cancel()
     for task in pending:
         task.cancel()
-    # The client turns a cancelled request into a record, so the tasks end normally.
-    await asyncio.gather(*tasks, return_exceptions=True)
+    # The client turns a cancelled request into a record, so the tasks end normally; anything
+    # else a task raised is a bug, and is raised here rather than dropped.
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):
+            raise outcome
 
 
 async def run_closed(
@@ -79,6 +102,7 @@ async def run_closed(
     limits: Limits,
     stop: asyncio.Event,
     on_record: OnRecord,
+    clock: Clock = time.perf_counter,
 ) -> list[RequestRecord]:
     """``concurrency`` workers, each sending its next prompt as soon as its last reply ends."""
     loop = asyncio.get_running_loop()
@@ -91,7 +115,7 @@ async def run_closed(
             index = next(counter)
             if index >= limits.max_requests:
                 return
-            record = await send(prompts[index % len(prompts)])
+            record = await _send_safely(send, prompts[index % len(prompts)], clock)
             records.append(record)
             on_record(record)
 
@@ -125,6 +149,7 @@ async def run_open(
     stop: asyncio.Event,
     on_record: OnRecord,
     seed: int = 0,
+    clock: Clock = time.perf_counter,
 ) -> list[RequestRecord]:
     """Send on a schedule (constant, Poisson or replayed), whatever the server's pace."""
     loop = asyncio.get_running_loop()
@@ -140,7 +165,7 @@ async def run_open(
 
     async def one(prompt: PromptSpec) -> None:
         try:
-            record = await send(prompt)
+            record = await _send_safely(send, prompt, clock)
         finally:
             slots.release()
         records.append(record)
@@ -167,10 +192,13 @@ async def run_level(
     limits: Limits,
     stop: asyncio.Event,
     on_record: OnRecord,
+    clock: Clock = time.perf_counter,
 ) -> list[RequestRecord]:
+    """One level's records: one per request sent, whatever the server did."""
     if plan.arrival == "closed":
-        return await run_closed(send, prompts, plan.concurrency or 1, limits, stop, on_record)
-    return await run_open(send, prompts, plan, limits, stop, on_record)
+        concurrency = plan.concurrency or 1
+        return await run_closed(send, prompts, concurrency, limits, stop, on_record, clock)
+    return await run_open(send, prompts, plan, limits, stop, on_record, clock=clock)
 
 
 def next_concurrency(

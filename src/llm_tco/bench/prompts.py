@@ -18,6 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from llm_tco.errors import BenchError
 
+# Bounds on what the prompts may hold in memory: one prompt (2^20 tokens, beyond any served
+# context but Llama 4 Scout's) and all distinct prompts together (~50M words, ~300 MB of text).
+MAX_PROMPT_TOKENS = 1_048_576
+MAX_TOTAL_PROMPT_TOKENS = 50_000_000
+
 # Short, frequent words: one token each in the GPT-2/Llama/Qwen BPE vocabularies.
 WORDS = (  # noqa: SIM905 - a word list reads best as text
     "the of and to in is was for on are with as be at by this had not but from or have an they "
@@ -34,8 +39,8 @@ class LengthSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    low: int = Field(ge=1)
-    high: int = Field(ge=1)
+    low: int = Field(ge=1, le=MAX_PROMPT_TOKENS)
+    high: int = Field(ge=1, le=MAX_PROMPT_TOKENS)
 
     @model_validator(mode="after")
     def _ordered(self) -> LengthSpec:
@@ -53,7 +58,9 @@ class LengthSpec(BaseModel):
             return cls(low=low, high=int(high_s) if high_s else low)
         except ValueError as exc:
             raise BenchError(
-                f"'{text}' is not a token count", field=field, hint="give N or LOW:HIGH, e.g. 128"
+                f"'{text}' is not a token count from 1 to {MAX_PROMPT_TOKENS:,}",
+                field=field,
+                hint="give N or LOW:HIGH, e.g. 128",
             ) from exc
 
     def draw(self, rng: random.Random) -> int:
@@ -86,7 +93,13 @@ def synthetic_prompts(
     shared_prefix_tokens: int = 0,
     seed: int = 0,
 ) -> list[PromptSpec]:
-    """``count`` prompts with unique leading tags (no cross-request prefix-cache hits)."""
+    """``count`` prompts with unique leading tags (no cross-request prefix-cache hits).
+
+    Fewer are made when ``count`` of the longest would pass MAX_TOTAL_PROMPT_TOKENS; a run
+    then cycles through them (see :func:`distinct_prompts`)."""
+    if shared_prefix_tokens > MAX_PROMPT_TOKENS:
+        raise BenchError(f"at most {MAX_PROMPT_TOKENS:,} tokens", field="shared-prefix-len")
+    count = distinct_prompts(count, input_len.high + shared_prefix_tokens)
     rng = random.Random(seed)
     prefix = _words(random.Random(seed + 1), shared_prefix_tokens)
     prompts = []
@@ -106,10 +119,23 @@ def synthetic_prompts(
     return prompts
 
 
+def distinct_prompts(count: int, tokens_each: int) -> int:
+    """How many prompts of up to ``tokens_each`` tokens fit in MAX_TOTAL_PROMPT_TOKENS."""
+    return max(1, min(count, MAX_TOTAL_PROMPT_TOKENS // max(1, tokens_each)))
+
+
 def replay_prompts(
     rows: Sequence[tuple[float | None, int, int]], *, seed: int = 0
 ) -> list[PromptSpec]:
     """Prompts shaped like logged requests: (arrival s or None, input tokens, output tokens)."""
+    total = sum(max(1, i) for _, i, _ in rows)
+    if total > MAX_TOTAL_PROMPT_TOKENS:
+        raise BenchError(
+            f"the replayed requests hold {total:,} prompt tokens; at most "
+            f"{MAX_TOTAL_PROMPT_TOKENS:,}",
+            field="replay",
+            hint="replay fewer with --requests",
+        )
     rng = random.Random(seed)
     start = min((t for t, _, _ in rows if t is not None), default=None)
     prompts = []

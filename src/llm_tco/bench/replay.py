@@ -10,31 +10,51 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
+import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from llm_tco.bench.prompts import MAX_PROMPT_TOKENS
 from llm_tco.errors import BenchError
 
 INPUT_KEYS = ("input_tokens", "prompt_tokens")
 OUTPUT_KEYS = ("output_tokens", "completion_tokens")
 TIME_KEYS = ("timestamp", "time", "created", "start_time")
 MAX_ROWS = 1_000_000
+MAX_ROW_BYTES = 1024 * 1024  # a request's shape is a few numbers; a longer row is not one
 
 Row = tuple[float | None, int, int]
+
+
+def _lines(handle: Any, name: str) -> Iterator[str]:
+    """Lines of at most MAX_ROW_BYTES characters (a longer one is an error, never read whole)."""
+    number = 0
+    while True:
+        line = handle.readline(MAX_ROW_BYTES + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_ROW_BYTES:
+            raise BenchError(f"line {number} is over {MAX_ROW_BYTES // 1024} KiB", field=name)
+        yield line
 
 
 def _rows(path: Path) -> Iterator[Mapping[str, Any]]:
     with path.open(encoding="utf-8", newline="") as handle:
         if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-            for number, line in enumerate(handle, 1):
+            for number, line in enumerate(_lines(handle, path.name), 1):
                 if line.strip():
                     try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise BenchError(f"line {number}: {exc.msg}", field=path.name) from exc
+                        row = json.loads(line)
+                    except (json.JSONDecodeError, RecursionError) as exc:
+                        raise BenchError(f"line {number}: not JSON", field=path.name) from exc
+                    if not isinstance(row, dict):
+                        raise BenchError(f"line {number}: not a JSON object", field=path.name)
+                    yield row
         else:
-            yield from csv.DictReader(handle)
+            yield from csv.DictReader(_lines(handle, path.name))
 
 
 def _first(row: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
@@ -55,10 +75,39 @@ def _seconds(value: Any) -> float:
         return stamp.timestamp()
 
 
+def _count(value: Any, row: int, name: str) -> int:
+    """A token count from a log cell: a whole number from 0 to MAX_PROMPT_TOKENS."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BenchError(
+            f"row {row}: '{str(value)[:40]}' is not a token count", field=name
+        ) from None
+    if not (math.isfinite(number) and 0 <= number <= MAX_PROMPT_TOKENS):
+        raise BenchError(
+            f"row {row}: {str(value)[:40]} tokens is not a count from 0 to {MAX_PROMPT_TOKENS:,}",
+            field=name,
+        )
+    return int(number)
+
+
 def read_replay(path: Path, limit: int = MAX_ROWS) -> list[Row]:
     """(arrival seconds or None, input tokens, output tokens) per logged request, in time order."""
-    if not path.exists():
-        raise BenchError(f"no such file: {path}", field="replay")
+    try:
+        regular = stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        raise BenchError(f"no such file: {path}", field="replay") from None
+    if not regular:
+        raise BenchError("not a regular file", field="replay")
+    try:
+        return _read_rows(path, limit)
+    except UnicodeDecodeError as exc:
+        raise BenchError(f"not UTF-8 text (byte {exc.start})", field=path.name) from None
+    except csv.Error as exc:
+        raise BenchError(f"not CSV: {exc}", field=path.name) from None
+
+
+def _read_rows(path: Path, limit: int) -> list[Row]:
     rows: list[Row] = []
     for index, row in enumerate(_rows(path)):
         if index >= limit:
@@ -73,9 +122,17 @@ def read_replay(path: Path, limit: int = MAX_ROWS) -> list[Row]:
         stamp = _first(row, TIME_KEYS)
         try:
             arrival = _seconds(stamp) if stamp is not None else None
-            rows.append((arrival, int(float(input_tokens)), int(float(output_tokens))))
-        except ValueError as exc:
-            raise BenchError(f"row {index + 1}: {exc}", field=path.name) from exc
+        except (ValueError, OverflowError) as exc:
+            raise BenchError(f"row {index + 1}: bad timestamp: {exc}", field=path.name) from exc
+        if arrival is not None and not math.isfinite(arrival):
+            raise BenchError(f"row {index + 1}: bad timestamp", field=path.name)
+        rows.append(
+            (
+                arrival,
+                _count(input_tokens, index + 1, path.name),
+                _count(output_tokens, index + 1, path.name),
+            )
+        )
     if not rows:
         raise BenchError("the log has no requests", field=path.name)
     if all(r[0] is not None for r in rows):

@@ -127,7 +127,9 @@ async def _run_one(
     if level_plan.arrival == "replay":
         total = min(total, len(prompts))
     progress.start_level(label, total)
-    records = await run_level(client.send, prompts, level_plan, plan.limits, stop, progress.record)
+    records = await run_level(
+        client.send, prompts, level_plan, plan.limits, stop, progress.record, client.clock
+    )
     records.sort(key=lambda r: r.start_s)
     return LevelResult(
         concurrency=level_plan.concurrency if level_plan.arrival == "closed" else None,

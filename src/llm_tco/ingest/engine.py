@@ -8,8 +8,10 @@ the same cube.
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import duckdb
 import numpy as np
 
 from llm_tco.errors import LogFormatError
+from llm_tco.ingest.canonical import quote_literal
 from llm_tco.ingest.model import CubeRow, RejectCount, Scan
 from llm_tco.ingest.readers import ReaderSql, reader_sql
 from llm_tco.ingest.sources import open_source
@@ -26,6 +29,18 @@ GROUP_BY = {"model": "model", "workload-tag": "tag", "key": "key"}
 # Timestamps outside 2000-01-01 .. 2100-01-01 (Unix seconds) are taken as unparseable: an
 # epoch of 0 or a year-1 date is a logging bug, not a request.
 EARLIEST_S, LATEST_S = 946_684_800, 4_102_444_800
+# A timestamp more than a day after the scan (clock skew is hours, not days) is from no request
+# yet made, and is rejected rather than stretching the log's window.
+FUTURE_SLACK_S = 86_400
+# One row claiming more tokens than this is a logging bug: ~10 trillion is about a week of the
+# busiest public API's traffic (see scenario.MAX_QUANTITY), never one request or usage bucket.
+MAX_TOKENS_PER_ROW = 1e13
+# Traffic separated from the rest of the log by a year without a single row is an outlier
+# cluster when it holds at most OUTLIER_SHARE of the rows: a stray timestamp (a clock reset to
+# 2001, say) is rejected as `outlier_timestamp` instead of stretching the window; sparse logs
+# with gaps of weeks or months, and real second periods, are kept.
+OUTLIER_GAP_HOURS = 365 * 24
+OUTLIER_SHARE = 0.01
 MEMORY_LIMIT = "1GB"
 ProgressCallback = Callable[[float], None]
 
@@ -35,18 +50,22 @@ REASONS = (
     "non_numeric_tokens",
     "negative_tokens",
     "cached_exceeds_input",
+    "non_finite_tokens",
+    "too_many_tokens",
     "missing_timestamp",
     "bad_timestamp",
+    "future_timestamp",
+    "outlier_timestamp",
     "duplicate_request_id",
 )
 
 
-def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that spills to disk instead of growing past ``MEMORY_LIMIT``."""
+def connect(spill: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that spills to ``spill`` (a folder of this run's own) instead of
+    growing past ``MEMORY_LIMIT``."""
     con = duckdb.connect()
-    spill = Path(tempfile.gettempdir()) / "llm-tco-duckdb"
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute(f"SET temp_directory = '{spill}'")
+    con.execute(f"SET temp_directory = {quote_literal(str(spill))}")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = true")
@@ -67,7 +86,19 @@ def scan_files(
         raise LogFormatError(
             f"unknown grouping '{by}'", field="--by", hint="model, workload-tag, key"
         )
-    con = connect()
+    with tempfile.TemporaryDirectory(prefix="llm-tco-duckdb-") as spill:
+        return _scan(paths, format_name, by, mapping, progress, Path(spill))
+
+
+def _scan(
+    paths: Sequence[Path],
+    format_name: str,
+    by: str | None,
+    mapping: Mapping[str, str] | None,
+    progress: ProgressCallback | None,
+    spill: Path,
+) -> Scan:
+    con = connect(spill)
     try:
         readers = []
         for index, path in enumerate(paths):
@@ -79,7 +110,9 @@ def scan_files(
         dedupe = _find_duplicate_ids(con, [r for _, r in readers])
         query = _cube_sql(typed, by, dedupe)
         rows = _run(con, query, progress, share=(30.0, 100.0) if dedupe else (0.0, 100.0))
-        malformed = [_csv_rejects(con, s.rejects_table) for s, _ in readers if s.kind == "csv"]
+        malformed = [
+            _csv_rejects(con, s.rejects_table) for s, _ in readers if s.kind in ("csv", "jsonl")
+        ]
     except duckdb.Error as exc:
         message = str(exc).strip().splitlines()[0]
         raise LogFormatError(f"cannot read logs: {message}") from exc
@@ -108,7 +141,11 @@ def _typed_sql(con: duckdb.DuckDBPyConnection, reader: ReaderSql) -> str:
             return f"CAST({col} AS DOUBLE)"
         return f"TRY_CAST({col} AS DOUBLE)"
 
+    def finite(expr: str) -> str:
+        return f"(CASE WHEN isfinite({expr}) THEN {expr} END)"
+
     ts = _epoch_seconds("ts", types["ts"])
+    future = int(time.time()) + FUTURE_SLACK_S
     batch = (
         "coalesce(batch, FALSE)"
         if types["batch"] == "BOOLEAN"
@@ -121,10 +158,16 @@ def _typed_sql(con: duckdb.DuckDBPyConnection, reader: ReaderSql) -> str:
         WHEN NOT {present("input_tokens")} OR NOT {present("output_tokens")} THEN 'missing_tokens'
         WHEN in_n IS NULL OR out_n IS NULL
             OR ({present("cached_input_tokens")} AND cached_n IS NULL) THEN 'non_numeric_tokens'
+        WHEN NOT isfinite(in_n) OR NOT isfinite(out_n) OR NOT isfinite(coalesce(cached_n, 0))
+            OR NOT isfinite(coalesce(req_n, 0)) THEN 'non_finite_tokens'
         WHEN in_n < 0 OR out_n < 0 OR cached_n < 0 OR req_n < 0 THEN 'negative_tokens'
+        WHEN in_n > {MAX_TOKENS_PER_ROW} OR out_n > {MAX_TOKENS_PER_ROW}
+            OR req_n > {MAX_TOKENS_PER_ROW} THEN 'too_many_tokens'
         WHEN cached_n > in_n THEN 'cached_exceeds_input'
         WHEN NOT {present("ts")} THEN 'missing_timestamp'
-        WHEN ts_s IS NULL OR ts_s < {EARLIEST_S} OR ts_s >= {LATEST_S} THEN 'bad_timestamp'
+        WHEN ts_s IS NULL OR NOT isfinite(ts_s) OR ts_s < {EARLIEST_S} OR ts_s >= {LATEST_S}
+            THEN 'bad_timestamp'
+        WHEN ts_s > {future} THEN 'future_timestamp'
     END"""
     sample = (
         "CASE WHEN malformed THEN raw ELSE concat_ws(' ', 'id=' || CAST(request_id AS VARCHAR), "
@@ -135,7 +178,7 @@ def _typed_sql(con: duckdb.DuckDBPyConnection, reader: ReaderSql) -> str:
     numbers = f"""SELECT *,
         {number("input_tokens")} AS in_n, {number("output_tokens")} AS out_n,
         {number("cached_input_tokens")} AS cached_n, {number("requests")} AS req_n,
-        {number("billed_usd")} AS billed_n, {number("bucket_seconds")} AS bucket_n,
+        {finite(number("billed_usd"))} AS billed_n, {finite(number("bucket_seconds"))} AS bucket_n,
         {ts} AS ts_s, {batch} AS batch_b
         FROM ({reader.sql})"""
     with_reason = f"SELECT *, {reason} AS reason FROM ({numbers})"
@@ -309,6 +352,7 @@ def to_scan(
         _accumulate(cube, first, 1.0 / int(first[9]))
         duplicates = sum(int(r[9]) for r in copies) - 1
         _add_reject(rejects, "duplicate_request_id", duplicates, [str(first[-2])])
+    _reject_time_outliers(cube, rejects)
     rejected = [r for r in rejects.values() if not r.reason.startswith("skip:")]
     skipped = [
         r.model_copy(update={"reason": r.reason.removeprefix("skip:")})
@@ -334,6 +378,44 @@ def to_scan(
         for key, acc in sorted(cube.items())
     ]
     return Scan(cube=cube_rows, rejected=rejected, skipped=skipped, formats=formats)
+
+
+def _reject_time_outliers(
+    cube: dict[_CubeKey, dict[str, float]], rejects: dict[str, RejectCount]
+) -> None:
+    """Move outlier clusters of hours (see OUTLIER_GAP_HOURS) from the cube to the rejects."""
+    rows_by_hour: dict[int, float] = {}
+    for (_, _, hour, _), acc in cube.items():
+        rows_by_hour[hour] = rows_by_hour.get(hour, 0.0) + acc["rows"]
+    if not rows_by_hour:
+        return
+    clusters: list[list[int]] = []
+    for hour in sorted(rows_by_hour):
+        if clusters and hour - clusters[-1][-1] <= OUTLIER_GAP_HOURS:
+            clusters[-1].append(hour)
+        else:
+            clusters.append([hour])
+    if len(clusters) < 2:
+        return
+    total = sum(rows_by_hour.values())
+    sizes = [sum(rows_by_hour[h] for h in cluster) for cluster in clusters]
+    main = max(range(len(clusters)), key=lambda i: sizes[i])
+    limit = max(1.0, OUTLIER_SHARE * total)
+    outliers = {
+        hour
+        for i, cluster in enumerate(clusters)
+        if i != main and sizes[i] <= limit
+        for hour in cluster
+    }
+    if not outliers:
+        return
+    moved = 0.0
+    samples = []
+    for key in [k for k in cube if k[2] in outliers]:
+        moved += cube.pop(key)["rows"]
+        stamp = dt.datetime.fromtimestamp(key[2] * 3600, dt.UTC).strftime("%Y-%m-%dT%H:00Z")
+        samples.append(f"hour {stamp}, model={key[1]}")
+    _add_reject(rejects, "outlier_timestamp", round(moved), sorted(samples)[:3])
 
 
 def _accumulate(cube: dict[_CubeKey, dict[str, float]], row: tuple[Any, ...], scale: float) -> None:

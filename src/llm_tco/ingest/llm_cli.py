@@ -11,6 +11,7 @@ extension has to be downloaded; these databases hold one person's prompts, so th
 from __future__ import annotations
 
 import sqlite3
+import urllib.parse
 from collections.abc import Callable
 
 import duckdb
@@ -27,7 +28,10 @@ def load_sqlite(con: duckdb.DuckDBPyConnection, source: Source) -> str:
     """Copy the ``responses`` table into a DuckDB temp table; returns its name."""
     table = f"llm_responses_{source.index}"
     try:
-        db = sqlite3.connect(f"file:{source.path}?mode=ro", uri=True)
+        # A URI, for read-only mode; the path is percent-encoded so that '#', '?' and '%' in a
+        # file name stay part of the name.
+        uri = f"file:{urllib.parse.quote(str(source.path.resolve()))}?mode=ro"
+        db = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as exc:
         raise LogFormatError(f"cannot open SQLite database: {exc}", field=str(source.path)) from exc
     try:

@@ -35,6 +35,7 @@ from llm_tco.ingest.sources import (
     Source,
     columns_of,
     csv_relation,
+    csv_relation_from_header,
     docs_relation,
     parquet_relation,
     records_relation,
@@ -121,7 +122,12 @@ def reader_sql(
         columns = columns_of(con, relation)
     elif source.kind == "csv":
         relation = csv_relation(source)
-        columns = columns_of(con, relation)
+        try:
+            columns = columns_of(con, relation)
+        except LogFormatError:
+            # The sniffer gives up on a line past its limit: read by the header line instead.
+            relation = csv_relation_from_header(source)
+            columns = columns_of(con, relation)
     elif source.kind == "parquet":
         relation = parquet_relation(source)
         columns = columns_of(con, relation)

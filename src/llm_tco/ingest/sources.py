@@ -6,7 +6,10 @@ and Parquet larger than memory, and bad lines are kept and flagged instead of dr
 
 from __future__ import annotations
 
+import csv
 import json
+import stat
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +19,11 @@ from llm_tco.errors import LogFormatError
 from llm_tco.ingest.canonical import quote_literal
 
 SNIFF_BYTES = 64 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+# One JSON line longer than this is rejected as malformed without being parsed (a log row is a
+# few KB; exports with full prompts reach hundreds of KB); CSV lines stop at DuckDB's 2 MB.
+MAX_JSON_LINE_BYTES = 4 * 1024 * 1024
+MAX_CSV_LINE_BYTES = 2 * 1024 * 1024
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # JSON text never holds a raw unit-separator byte, so it splits no line into columns.
 LINE_DELIMITER = "\\x1f"
@@ -40,14 +48,25 @@ class Source:
 
 
 def open_source(path: Path, index: int) -> Source:
-    """Classify ``path`` by its first bytes and extension."""
+    """Classify ``path`` by its first bytes and extension (``.gz`` files by what they hold).
+
+    Only regular files are read: a FIFO or a device would block or never end."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise LogFormatError("not a regular file", field=str(path), hint="give a log file")
         with path.open("rb") as handle:
             head_bytes = handle.read(SNIFF_BYTES)
     except OSError as exc:
         raise LogFormatError(f"cannot read log file: {exc.strerror}", field=str(path)) from exc
-    head = head_bytes.decode("utf-8", errors="replace")
     suffix = path.suffix.lower()
+    gzipped = head_bytes.startswith(GZIP_MAGIC)
+    if gzipped:
+        try:
+            head_bytes = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head_bytes, SNIFF_BYTES)
+        except zlib.error as exc:
+            raise LogFormatError(f"not a gzip file: {exc}", field=str(path)) from None
+        suffix = Path(path.stem).suffix.lower() if suffix == ".gz" else suffix
+    head = head_bytes.decode("utf-8", errors="replace")
     if head_bytes.startswith(SQLITE_MAGIC):
         kind = "sqlite"
     elif suffix == ".parquet" or head_bytes.startswith(b"PAR1"):
@@ -56,6 +75,12 @@ def open_source(path: Path, index: int) -> Source:
         kind = "jsonl" if _is_json_lines(head) else "json"
     else:
         kind = "csv"
+    if gzipped and kind not in {"csv", "jsonl"}:
+        raise LogFormatError(
+            f"a gzipped {kind} file cannot be read",
+            field=str(path),
+            hint="decompress it (gzip works for CSV and JSON lines)",
+        )
     return Source(path=path, kind=kind, index=index, head=head)
 
 
@@ -81,6 +106,30 @@ def csv_relation(source: Source) -> str:
     )
 
 
+def csv_relation_from_header(source: Source) -> str:
+    """Like :func:`csv_relation`, with the columns taken from the header line instead of
+    DuckDB's sniffer (which gives up on a file with a line past its limit); such a line is
+    then one rejected row."""
+    first = source.head.split("\n", 1)[0].rstrip("\r")
+    if len(source.head) >= SNIFF_BYTES and "\n" not in source.head:
+        raise LogFormatError("the header line is over 64 KB", field=str(source.path))
+    try:
+        delimiter = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    names = next(csv.reader([first], delimiter=delimiter), [])
+    if not names or len(set(names)) != len(names):
+        raise LogFormatError("no header line with unique column names", field=str(source.path))
+    columns = ", ".join(f"{quote_literal(n)}: 'VARCHAR'" for n in names)
+    return (
+        f"read_csv({source.literal}, header = true, auto_detect = false, "
+        f"delim = {quote_literal(delimiter)}, quote = '\"', escape = '\"', "
+        f"columns = {{{columns}}}, max_line_size = {MAX_CSV_LINE_BYTES}, "
+        f"store_rejects = true, rejects_table = '{source.rejects_table}', "
+        f"rejects_scan = '{source.rejects_table}_scan')"
+    )
+
+
 def parquet_relation(source: Source) -> str:
     return f"read_parquet({source.literal})"
 
@@ -99,11 +148,15 @@ def docs_relation(con: duckdb.DuckDBPyConnection, source: Source) -> str:
         lines = (
             f"read_csv({source.literal}, columns = {{'line': 'VARCHAR'}}, header = false, "
             f"auto_detect = false, delim = '{LINE_DELIMITER}', quote = '', escape = '', "
-            f"max_line_size = 67108864)"
+            f"max_line_size = {2 * MAX_JSON_LINE_BYTES}, store_rejects = true, "
+            f"rejects_table = '{source.rejects_table}', "
+            f"rejects_scan = '{source.rejects_table}_scan')"
         )
+        # A line past MAX_JSON_LINE_BYTES is never parsed: it is one malformed row.
+        ok = f"(strlen(line) <= {MAX_JSON_LINE_BYTES} AND json_valid(line))"
         return (
-            "(SELECT CASE WHEN json_valid(line) THEN CAST(line AS JSON) END AS doc, "
-            "NOT json_valid(line) AS bad, left(line, 200) AS raw "
+            f"(SELECT CASE WHEN {ok} THEN CAST(line AS JSON) END AS doc, "
+            f"NOT {ok} AS bad, left(line, 200) AS raw "
             f"FROM {lines} WHERE line IS NOT NULL AND trim(line) <> '')"
         )
     valid = con.execute(f"SELECT json_valid(content) FROM read_text({source.literal})").fetchone()

@@ -3,7 +3,6 @@ benchmark result (told apart by content)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -33,22 +32,23 @@ def output_kind(output: Path) -> Literal["html", "md"]:
 
 def file_kind(path: Path) -> Literal["scenario", "bench"]:
     """Whether ``path`` holds a scenario or a benchmark result, from what is in it."""
-    import yaml
+    from llm_tco.documents import MAX_DOCUMENT_BYTES
+    from llm_tco.errors import ScenarioError
+    from llm_tco.scenario import read_document
 
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
     except FileNotFoundError:
         raise LlmTcoError(f"no such file: {path}", field="FILE") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LlmTcoError(f"cannot read {path}: {exc}", field="FILE") from None
+    except OSError as exc:
+        raise LlmTcoError(f"cannot read {path}: {exc.strerror}", field="FILE") from None
+    if size > MAX_DOCUMENT_BYTES:
+        return "bench"  # no scenario is this big; the result reader says what this is
     data: Any
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError:
-            return "scenario"  # the scenario loader says where the syntax breaks
+        data = read_document(path)  # bounded: size, depth, aliases, duplicate keys
+    except ScenarioError:
+        return "scenario"  # the scenario loader says what is wrong, in the same words
     if isinstance(data, dict):
         if any(key in data for key in BENCH_KEYS):
             return "bench"
@@ -94,7 +94,8 @@ def register(app: typer.Typer) -> None:
             ),
         ] = Path("report.html"),
         samples: Annotated[
-            int, typer.Option(min=0, help="simulated months when the scenario has ranges")
+            int,
+            typer.Option(min=0, max=100_000, help="simulated months when the scenario has ranges"),
         ] = 10_000,
         seed: Annotated[int | None, typer.Option(help="random seed: same seed, same report")] = 0,
     ) -> None:

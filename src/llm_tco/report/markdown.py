@@ -13,7 +13,8 @@ from llm_tco.report.view import Report, Table
 def md_text(text: str) -> str:
     """Escape a string for a Markdown table cell: no HTML, no column breaks, no line breaks."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("|", "\\|").replace("\n", " ")
+    # Backslashes first: a "\\" before "|" would otherwise escape the escape, and end the cell.
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
     # Leading characters that would turn plain text into Markdown syntax.
     return text.replace("[", "\\[").replace("]", "\\]").replace("`", "\\`")
 

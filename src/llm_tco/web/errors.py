@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from llm_tco.errors import LlmTcoError
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
+BODY_SECONDS = 30.0  # a body still arriving after this is dropped (slow uploads hold a slot)
 log = logging.getLogger("llm_tco.web")
 
 
@@ -36,6 +38,10 @@ def error_response(
 
 class BodyTooLarge(Exception):
     """Raised while reading a streamed body that passes the limit."""
+
+
+class BodyTooSlow(Exception):
+    """Raised while reading a body that takes longer than ``BODY_SECONDS``."""
 
 
 def _loc_to_field(loc: tuple[Any, ...]) -> str:
@@ -83,8 +89,13 @@ async def _too_large(request: Request, exc: Exception) -> JSONResponse:
     return error_response(413, f"request body over {MAX_BODY_BYTES // 1024 // 1024} MB")
 
 
+async def _too_slow(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(408, f"request body took over {BODY_SECONDS:g} s")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BodyTooLarge, _too_large)
+    app.add_exception_handler(BodyTooSlow, _too_slow)
     app.add_exception_handler(LlmTcoError, _llm_tco_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
@@ -94,9 +105,12 @@ def install_error_handlers(app: FastAPI) -> None:
 class BodyLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, max_seconds: float = BODY_SECONDS
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_seconds = max_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -108,14 +122,23 @@ class BodyLimitMiddleware:
             return
         received = 0
         started = False
+        body_done = False
+        deadline = asyncio.get_running_loop().time() + self.max_seconds
 
         async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:  # after the body: e.g. waiting for a disconnect, not bounded here
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTooSlow from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     raise BodyTooLarge
+                body_done = not message.get("more_body", False)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -128,6 +151,10 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if not started:
                 await self._refuse(scope, receive, send)
+        except BodyTooSlow:
+            if not started:
+                response = error_response(408, f"request body took over {self.max_seconds:g} s")
+                await response(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit_mb = self.max_bytes / 1024 / 1024
