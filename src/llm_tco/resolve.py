@@ -216,15 +216,8 @@ class ResolvedApi:
 
 
 def resolve_api(
-    option: OptionSpec,
-    spec: ApiSpec,
-    workload: Workload,
-    catalog: Catalog,
-    notes: Notes,
-    inputs: Inputs | None = None,
+    option: OptionSpec, spec: ApiSpec, workload: Workload, catalog: Catalog, notes: Notes
 ) -> ResolvedApi:
-    """The API option's prices; ``inputs`` gives sampled values where it has draws (the price
-    information then states the scenario's own values)."""
     name = option.name
     quote = None
     if spec.model is not None:
@@ -264,32 +257,32 @@ def resolve_api(
         source=source,
         as_of=None if explicit or quote is None else quote.as_of,
     )
-    if inputs is not None and inputs.draws:
-        p = f"options[{name}]."
-        sampled_in = inputs.get(p + "api.input_per_mtok", input_price)
-        values: dict[str, Value] = {
-            "input_per_mtok": sampled_in,
-            "output_per_mtok": inputs.get(p + "api.output_per_mtok", output_price),
-            "cached_input_per_mtok": _cached_price(
-                name, spec, sampled_in, quote, workload, Notes(), inputs
-            ),
-            "batch_discount": inputs.get(p + "api.batch_discount", batch),
-            "retry_rate": inputs.get(p + "retry_rate", option.retry_rate),
-        }
-    else:
-        values = {
-            "input_per_mtok": input_price,
-            "output_per_mtok": output_price,
-            "cached_input_per_mtok": cached,
-            "batch_discount": batch,
-            "retry_rate": option.retry_rate,
-        }
-    # The core's cost formulas are plain arithmetic: they broadcast over arrays of samples.
-    api = ApiOption(
-        name=name, acceptance_rate=option.acceptance_rate, **cast(dict[str, Any], values)
-    )
+    api = api_option(option, spec, price, workload, point_inputs())
     label = "hosted open-weight API" if open_weight else "API"
     return ResolvedApi(option=api, price=price, label=label)
+
+
+def api_option(
+    option: OptionSpec, spec: ApiSpec, price: ApiPriceInfo, workload: Workload, inputs: Inputs
+) -> ApiOption:
+    """The core API option: ``price`` (the scenario's resolved prices) read through ``inputs``
+    (floats without draws, arrays of samples with them). A catalog cache price is taken from
+    ``price``, where it was resolved."""
+    p = f"options[{option.name}]."
+    input_price = inputs.get(p + "api.input_per_mtok", price.input_per_mtok)
+    values: dict[str, Value] = {
+        "input_per_mtok": input_price,
+        "output_per_mtok": inputs.get(p + "api.output_per_mtok", price.output_per_mtok),
+        "cached_input_per_mtok": _cached_price(
+            option.name, spec, input_price, price, workload, Notes(), inputs
+        ),
+        "batch_discount": inputs.get(p + "api.batch_discount", price.batch_discount),
+        "retry_rate": inputs.get(p + "retry_rate", option.retry_rate),
+    }
+    # The core's cost formulas are plain arithmetic: they broadcast over arrays of samples.
+    return ApiOption(
+        name=option.name, acceptance_rate=option.acceptance_rate, **cast(dict[str, Any], values)
+    )
 
 
 def _is_open_model(name: str, catalog: Catalog) -> bool:

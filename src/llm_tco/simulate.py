@@ -51,7 +51,7 @@ from llm_tco.evaluate import (
     utilisation,
 )
 from llm_tco.hybrid_eval import HybridCurve
-from llm_tco.resolve import Inputs, Notes, Value, resolve_api, resolve_workload
+from llm_tco.resolve import Inputs, Value, api_option, resolve_workload
 from llm_tco.result import Result
 from llm_tco.scenario import OptionSpec, Scenario
 
@@ -162,8 +162,8 @@ def _sample_costs(
     for p in priced:
         option = specs[p.result.name]
         if isinstance(p.core, ApiOption):
-            assert option.api is not None
-            api = resolve_api(option, option.api, workload, catalog, Notes(), inputs).option
+            assert option.api is not None and p.result.price is not None
+            api = api_option(option, option.api, p.result.price, workload, inputs)
             items = api_line_items(api, workload)
             lines[option.name] = cast(dict[str, Value], items)
             monthly[option.name] = _arr(sum(items.values()), size)
