@@ -24,7 +24,7 @@ from llm_tco.core.capacity import (
     select_efficiency,
 )
 from llm_tco.core.memory import Layout, MemoryPlan, plan_memory
-from llm_tco.errors import CatalogLookupError, LlmTcoError, ScenarioError
+from llm_tco.errors import CatalogLookupError, LlmTcoError, ScenarioError, print_error
 
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 RUNTIME_OVERHEAD_NOTE = "overhead (engine headroom, activations, CUDA graphs)"
@@ -32,7 +32,7 @@ FORMATS = ("table", "json")
 
 
 def _fail(error: LlmTcoError) -> None:
-    typer.echo(f"error: {error}", err=True)
+    print_error(error)
     raise typer.Exit(2)
 
 

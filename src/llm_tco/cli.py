@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from llm_tco.errors import LlmTcoError
+from llm_tco.errors import LlmTcoError, print_error
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -87,6 +87,34 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 catalog_app = typer.Typer(help="Browse the catalog: API prices, GPUs, rental offers, models.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from llm_tco import __version__
+
+        try:
+            prices = f"genai-prices {version('genai-prices')} data"
+        except PackageNotFoundError:
+            prices = "no genai-prices data"
+        sys.stdout.write(f"llm-tco {__version__} ({prices})\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_version, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """What serving an LLM workload costs each way."""
+
+
 app.add_typer(catalog_app, name="catalog")
 
 
@@ -123,7 +151,7 @@ def cli_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except LlmTcoError as exc:
-            sys.stderr.write(f"error: {exc}\n")
+            print_error(exc)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -144,7 +172,9 @@ def parse_volumes(text: str) -> list[float]:
     return volumes
 
 
-def emit(result: Any, output: OutputFormat, *, sweep_only: bool = False) -> None:
+def emit(
+    result: Any, output: OutputFormat, *, sweep_only: bool = False, wide: bool = False
+) -> None:
     if output is OutputFormat.json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return
@@ -155,7 +185,7 @@ def emit(result: Any, output: OutputFormat, *, sweep_only: bool = False) -> None
     elif output is OutputFormat.csv:
         sys.stdout.write(text.render_csv(result))
     else:
-        text.render_table(result, console(), sweep_only=sweep_only)
+        text.render_table(result, console(), sweep_only=sweep_only, wide=wide)
         if getattr(result, "simulation", None) is not None:
             from llm_tco.uncertainty_cli import render_simulation
 
@@ -168,6 +198,10 @@ FileArg = Annotated[
 ]
 FormatOpt = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="table (default), json, markdown or csv")
+]
+WideOpt = Annotated[
+    bool,
+    typer.Option("--wide", help="every column in full, one row per line (the default when piped)"),
 ]
 
 
@@ -183,6 +217,7 @@ def evaluate(
         ),
     ] = 0,
     seed: Annotated[int | None, typer.Option(help="random seed: same seed, same output")] = None,
+    wide: WideOpt = False,
 ) -> None:
     """Monthly cost of every option with its line items, break-even volumes and a sweep.
 
@@ -206,7 +241,7 @@ def evaluate(
 
         simulation = simulate(scenario, samples, seed, catalog, state=state, point=result)
         result = result.model_copy(update={"simulation": simulation})
-    emit(result, output)
+    emit(result, output, wide=wide)
 
 
 @app.command()
@@ -214,15 +249,21 @@ def evaluate(
 def sweep(
     file: FileArg,
     volumes: Annotated[
-        str, typer.Option(help="total tokens/month, comma-separated, e.g. 50M,200M,1B")
-    ],
+        str | None,
+        typer.Option(
+            help="total tokens/month, comma-separated, e.g. 50M,200M,1B (default: the "
+            "file's `sweep:` list, or volumes around the workload's)"
+        ),
+    ] = None,
     output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
 ) -> None:
     """Cost of every option at other monthly volumes (same split, shape and load pattern)."""
     from llm_tco.evaluate import evaluate as run
     from llm_tco.scenario import load_scenario
 
-    emit(run(load_scenario(file), volumes=parse_volumes(volumes)), output, sweep_only=True)
+    chosen = parse_volumes(volumes) if volumes is not None else None
+    emit(run(load_scenario(file), volumes=chosen), output, sweep_only=True, wide=wide)
 
 
 @app.command()
@@ -237,11 +278,16 @@ def fit(
     context: Annotated[int, typer.Option(help="tokens per sequence for the KV cache")] = 4096,
     output: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Does MODEL fit on GPU at PRECISION? Weights (every expert of an MoE), KV cache, overhead."""
+    """Does MODEL fit on GPU at PRECISION? Weights (every expert of an MoE), KV cache, overhead.
+
+    Exit status: 0 when it fits, 1 when it does not, 2 on bad input.
+    """
     from llm_tco.catalog import load_catalog
     from llm_tco.fitcmd import run_fit
 
-    run_fit(load_catalog(), model, gpu, precision, count, context, output.value, console())
+    fits = run_fit(load_catalog(), model, gpu, precision, count, context, output.value, console())
+    if not fits:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -265,11 +311,12 @@ def init(
 def catalog_apis(
     search: Annotated[str | None, typer.Option(help="only names containing this")] = None,
     output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
 ) -> None:
     """API prices per 1M tokens (genai-prices data plus our own rows)."""
     from llm_tco.catalog.views import show_apis
 
-    show_apis(search, output.value, console())
+    show_apis(search, output.value, console(), wide)
 
 
 @catalog_app.command("gpus")
@@ -277,11 +324,12 @@ def catalog_apis(
 def catalog_gpus(
     search: Annotated[str | None, typer.Option(help="only names containing this")] = None,
     output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
 ) -> None:
     """GPU datasheet figures: memory, bandwidth, dense tensor throughput."""
     from llm_tco.catalog.views import show_gpus
 
-    show_gpus(search, output.value, console())
+    show_gpus(search, output.value, console(), wide)
 
 
 @catalog_app.command("offers")
@@ -291,11 +339,12 @@ def catalog_offers(
         str | None, typer.Option(help="only GPUs or providers containing this")
     ] = None,
     output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
 ) -> None:
     """GPU rental offers: provider, GPU, count, price and its date."""
     from llm_tco.catalog.views import show_offers
 
-    show_offers(search, output.value, console())
+    show_offers(search, output.value, console(), wide)
 
 
 @catalog_app.command("refresh-offers")
@@ -341,11 +390,12 @@ def catalog_refresh_offers(
 def catalog_models(
     search: Annotated[str | None, typer.Option(help="only names containing this")] = None,
     output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
 ) -> None:
     """Open-weight model architectures: parameters, layers, heads, experts, context."""
     from llm_tco.catalog.views import show_models
 
-    show_models(search, output.value, console())
+    show_models(search, output.value, console(), wide)
 
 
 def main() -> None:

@@ -5,6 +5,8 @@ The CLI prints ``str(error)`` on one line and exits with status 2.
 
 from __future__ import annotations
 
+import sys
+
 
 class LlmTcoError(Exception):
     """Base class for every error llm-tco raises on bad input."""
@@ -40,3 +42,8 @@ class LogFormatError(LlmTcoError):
 
 class BenchError(LlmTcoError):
     """A benchmark run or result file is invalid."""
+
+
+def print_error(error: LlmTcoError | str) -> None:
+    """The one way every command reports an error: ``error: ...`` on one line of stderr."""
+    sys.stderr.write(f"error: {error}\n")

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.catalog.schema import GpuSpec, ModelArch
 from llm_tco.core import memory
+from llm_tco.core import memory as mem  # the module, where a local name is "memory"
 from llm_tco.core.breakeven import find_crossings, sweep_costs, verdicts
 from llm_tco.core.costs import (
     STEP_EPS,
@@ -321,10 +322,16 @@ def _price_self_hosted(
     if memory is not None and not memory.fits:
         moe_note = " (every expert resident)" if arch and arch.experts else ""
         need = f"at least {min_fit} x {gpu.id}" if min_fit else "more or larger GPUs"
+        assert arch is not None
+        plan = mem.plan_memory(arch, gpu, spec.precision, _kv_precision(spec), per_replica, context)
+        needed = plan.weights_gb + plan.overhead_gb + plan.kv_gb_per_sequence
+        digits = 1 if round(needed) <= round(plan.available_gb) else 0  # never "needs 80, has 80"
         never_serves = (
-            f"{spec.model} at {spec.precision} needs {memory.weights_gb:.0f} GB for weights"
-            f"{moe_note} + KV cache and overhead, but {per_replica} x {gpu.id} "
-            f"has {memory.available_gb:.0f} GB: use {need}, or a lower precision"
+            f"{spec.model} at {spec.precision} needs {needed:.{digits}f} GB per replica "
+            f"({plan.weights_gb:.{digits}f} GB weights{moe_note} + {plan.overhead_gb:.1f} GB "
+            f"runtime overhead + {plan.kv_gb_per_sequence:.1f} GB KV cache for one "
+            f"{context:,}-token sequence), more than the {plan.available_gb:.{digits}f} GB of "
+            f"{per_replica} x {gpu.id}: use {need}, or a lower precision"
         )
         notes.warn("does_not_fit", never_serves, name)
     price = gpu_price(name, spec, gpu, hours, catalog, notes)
@@ -631,8 +638,8 @@ def _modelled_capacity(
         notes.assume(
             f"{name}: request shape",
             f"{input_len:.0f} input + {output_len:.0f} output tokens per request",
-            "200 output tokens per request as in seed 'Open Source LLMs as Cost Floor'; "
-            "input from the workload's split",
+            '200 output tokens per request as in "Open Source LLMs as Cost Floor: When Llama '
+            "Wins\"; input from the workload's split",
         )
     efficiency = select_efficiency(catalog_efficiencies(catalog), spec.engine, gpu.vendor)
     if efficiency is None:
@@ -781,7 +788,7 @@ def _check_utilisation(results: list[OptionResult], notes: Notes) -> None:
             notes.warn(
                 "low_utilisation",
                 f"GPUs are {deployment.utilisation_at_mean:.0%} busy on average: idle capacity "
-                "is paid for (below 60% means overpaying, per seed 'Open Source LLMs as Cost "
-                "Floor')",
+                'is paid for (below 60% means overpaying, per "Open Source LLMs as Cost '
+                'Floor: When Llama Wins")',
                 result.name,
             )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from rich.console import Console
-from rich.table import Table
 
 from llm_tco.catalog.loader import Catalog
 from llm_tco.core import memory
+from llm_tco.report.terminal import Col, print_table
 
 PRECISIONS = tuple(memory.BYTES_PER_PARAM)
 
@@ -22,7 +22,8 @@ def run_fit(
     context: int,
     output: str,
     console: Console,
-) -> None:
+) -> bool:
+    """Print the memory plan; True when the model fits."""
     from llm_tco.public import fit
 
     found = fit(model, gpu, precision, count, context, catalog)
@@ -32,18 +33,19 @@ def run_fit(
     plan = found.memory_gb
     if output == "json":
         print(json.dumps(payload, indent=2))
-        return
-    table = Table(title=f"{arch.name} at {precision} on {gpus} x {spec.name}", title_justify="left")
-    table.add_column("item")
-    table.add_column("GB", justify="right")
+        return found.fits
     label = "weights (every expert resident)" if arch.experts else "weights"
-    table.add_row(label, f"{plan.weights:.1f}")
-    table.add_row("runtime overhead", f"{plan.overhead:.1f}")
-    table.add_row("left for KV cache", f"{plan.kv_cache:.1f}")
-    table.add_row("GPU memory", f"{plan.available:.1f}")
-    console.print(table)
+    rows = [
+        [label, f"{plan.weights:.1f}"],
+        ["runtime overhead", f"{plan.overhead:.1f}"],
+        ["left for KV cache", f"{plan.kv_cache:.1f}"],
+        ["GPU memory", f"{plan.available:.1f}"],
+    ]
+    title = f"{arch.name} at {precision} on {gpus} x {spec.name}"
+    print_table(console, title, [Col("item", "id"), Col("GB", "num")], rows)
     verdict = "fits" if found.fits else "does NOT fit"
     console.print(
         f"{verdict}; {found.max_concurrent_sequences} concurrent sequences of {context} tokens; "
         f"fewest {spec.id} that fit: {min_fit if min_fit else 'more than 32'}"
     )
+    return found.fits

@@ -147,9 +147,11 @@ def _hybrid_result(
     items = _line_items(split, volume, share)
     own_tokens = share * volume
     served = min(own_tokens, float(split.capacity_tokens_per_month[0]))
+    carried = served / volume if volume > 0 else 0.0  # the share it carries, after overflow
     formulas = {
         "self_hosted": f"{own.result.name} carrying {format_tokens(served)} tokens "
-        f"({share:.1%} of traffic)",
+        f"({carried:.0%} of traffic"
+        + (f"; {share:.0%} is routed to it, the rest overflows)" if served < own_tokens else ")"),
         "api": f"{api.result.name}: {format_tokens((1 - share) * volume)} tokens",
         "overflow_to_api": f"{format_tokens(own_tokens - served)} tokens above the self-hosted "
         "capacity",
@@ -190,7 +192,7 @@ def _hybrid_result(
     return OptionResult(
         name=option.name,
         kind="hybrid",
-        label=f"hybrid {share:.0%} self-hosted",
+        label=f"hybrid {carried:.0%} self-hosted",
         monthly_cost=monthly,
         cost_per_mtok=usd_per_mtok(monthly, volume),
         breakdown={line.name: line.monthly_usd for line in lines},

@@ -321,6 +321,9 @@ def gpu_price(
     return _purchase_price(option, spec, gpu, hours, catalog, notes)
 
 
+STALE_RATE_DAYS = 90  # an exchange rate older than a quarter is worth restating
+
+
 def _usd_per_eur(spec: SelfHostedSpec, catalog: Catalog, notes: Notes) -> float:
     if spec.usd_per_eur is not None:
         return spec.usd_per_eur
@@ -331,6 +334,12 @@ def _usd_per_eur(spec: SelfHostedSpec, catalog: Catalog, notes: Notes) -> float:
             "a EUR-priced offer needs an exchange rate", field="self_hosted.usd_per_eur"
         ) from None
     notes.assume("USD per EUR", f"{row.value:g}", row.source, row.as_of)
+    if row.as_of is not None and (dt.date.today() - row.as_of).days > STALE_RATE_DAYS:
+        notes.warn(
+            "stale_exchange_rate",
+            f"the catalog's exchange rate, {row.value:g} USD per EUR, dates from {row.as_of} "
+            f"(over {STALE_RATE_DAYS} days old): give self_hosted.usd_per_eur",
+        )
     return row.value
 
 

@@ -513,8 +513,40 @@ def read_document(path: str | Path) -> Any:
 def load_scenario(path: str | Path) -> Scenario:
     """Read a YAML or JSON scenario file."""
     file = Path(path)
-    scenario = scenario_from_data(read_document(file), origin=str(file))
+    data = read_document(file)
+    if isinstance(data, dict):
+        data = _workload_from_file(data, file.parent)
+    scenario = scenario_from_data(data, origin=str(file))
     return _paths_relative_to(scenario, file.parent)
+
+
+def _workload_from_file(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``workload: {from_file: w.yaml, ...}``: the workload of another file (a scenario, such
+    as `llm-tco ingest --out` writes, or a bare workload mapping), relative to this file's
+    folder; keys given next to ``from_file`` override the file's."""
+    workload = data.get("workload")
+    if not isinstance(workload, dict) or "from_file" not in workload:
+        return data
+    field = "workload.from_file"
+    given = workload["from_file"]
+    if not isinstance(given, str) or not given:
+        raise ScenarioError("must be a path to a YAML or JSON file", field=field)
+    path = Path(given) if Path(given).is_absolute() else folder / given
+    try:
+        loaded = read_document(path)  # the same size and alias limits as the scenario itself
+    except ScenarioError as exc:
+        exc.field = field
+        raise
+    if isinstance(loaded, dict) and isinstance(loaded.get("workload"), dict):
+        loaded = loaded["workload"]
+    if not isinstance(loaded, dict) or "from_file" in loaded:
+        raise ScenarioError(
+            f"{path} holds no workload mapping",
+            field=field,
+            hint="point at a scenario or a file of workload keys (`llm-tco ingest --out`)",
+        )
+    merged = {**loaded, **{k: v for k, v in workload.items() if k != "from_file"}}
+    return {**data, "workload": merged}
 
 
 def _paths_relative_to(scenario: Scenario, folder: Path) -> Scenario:

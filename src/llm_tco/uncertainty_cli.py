@@ -39,27 +39,25 @@ def _dump(model: Any) -> None:
 
 def render_simulation(sim: Any, console: Console) -> None:
     from llm_tco.core.units import format_tokens
+    from llm_tco.report.terminal import Col, print_table
 
-    table = Table(
-        title=f"monthly cost over {sim.samples:,} samples (seed {sim.seed})", title_justify="left"
-    )
-    for column in ("option", "point", "P10", "P50", "P90", "P(cheapest)"):
-        table.add_column(column, justify="left" if column == "option" else "right")
-    for o in sim.options:
-        m = o.monthly_usd
-        table.add_row(
-            Text(o.name),
+    seed = "random seed" if sim.seed is None else f"seed {sim.seed}"
+    rows = [
+        [
+            o.name,
             _money(o.deterministic_usd),
-            _money(m.p10),
-            _money(m.p50),
-            _money(m.p90),
+            _money(o.monthly_usd.p10),
+            _money(o.monthly_usd.p50),
+            _money(o.monthly_usd.p90),
             f"{o.probability_cheapest:.1%}",
-        )
-    console.print(table)
+        ]
+        for o in sim.options
+    ]
+    cols = [Col("option", "id"), *(Col(c, "num") for c in ("point", "P10", "P50", "P90"))]
+    cols.append(Col("P(cheapest)", "num"))
+    print_table(console, f"monthly cost over {sim.samples:,} samples ({seed})", cols, rows)
     if sim.breakeven:
-        table = Table(title="break-even tokens/month", title_justify="left")
-        for column in ("option", "versus", "point", "P10", "P50", "P90", "never"):
-            table.add_column(column, justify="left" if column in ("option", "versus") else "right")
+        rows = []
         for b in sim.breakeven:
             band = b.tokens_per_month
             cells = (
@@ -68,14 +66,18 @@ def render_simulation(sim: Any, console: Console) -> None:
                 else [format_tokens(v) for v in (band.p10, band.p50, band.p90)]
             )
             point = b.deterministic_tokens_per_month
-            table.add_row(
-                Text(b.option),
-                Text(b.versus),
-                "never" if point is None else format_tokens(point),
-                *cells,
-                f"{b.share_never:.1%}",
+            rows.append(
+                [
+                    b.option,
+                    b.versus,
+                    "never" if point is None else format_tokens(point),
+                    *cells,
+                    f"{b.share_never:.1%}",
+                ]
             )
-        console.print(table)
+        cols = [Col("option", "id"), Col("versus", "id")]
+        cols += [Col(c, "num") for c in ("point", "P10", "P50", "P90", "never")]
+        print_table(console, "break-even tokens/month", cols, rows)
     if sim.inputs:
         console.print(
             "ranges: " + "; ".join(f"{i.path} {i.distribution}" for i in sim.inputs),

@@ -52,9 +52,13 @@ def server_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")  # Playwright's sync API holds an event loop while open
 def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason='Playwright is not installed: pip install -e ".[dev]"'
+    )
     if CHROMIUM is None:
-        pytest.skip("no chromium: apt-get install -y chromium")
+        pytest.skip(
+            "no chromium: apt-get install -y chromium (Debian's package; Playwright drives it)"
+        )
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -26,7 +26,9 @@ from llm_tco.catalog.schema import RentalOffer
 from llm_tco.cli import app
 from llm_tco.errors import CatalogDataError
 
-gpuhunt = pytest.importorskip("gpuhunt")
+gpuhunt = pytest.importorskip(
+    "gpuhunt", reason='gpuhunt is not installed: pip install -e ".[offers]"'
+)
 REAL_LOAD = gpuhunt.Catalog.load
 
 CSV_DIR = Path(__file__).resolve().parents[1] / "data" / "gpuhunt"

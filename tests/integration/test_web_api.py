@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("fastapi")
+pytest.importorskip("fastapi", reason="FastAPI is not installed: pip install -e .")
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import typer
 import yaml
 from typer.testing import CliRunner
@@ -91,20 +92,78 @@ def test_log_format_and_output_format_together() -> None:
     assert json.loads(result.output)["formats"] == ["litellm"]
 
 
-def test_out_writes_one_workload_section_per_group(tmp_path: Path) -> None:
+def test_out_writes_the_busiest_group_as_a_scenario_workload(tmp_path: Path) -> None:
     out = tmp_path / "workload.yaml"
     result = run("ingest", str(DATA / "generic.csv"), "--by", "workload-tag", "--out", str(out))
     assert result.exit_code == 0, result.output
-    sections = yaml.safe_load(out.read_text(encoding="utf-8"))
-    assert set(sections) == {"wl-a", "wl-b"}
-    wl_a = sections["wl-a"]
-    # wl-a: rows of 100/10, 200/20, 400/40 on one day -> x30 per month; 3 requests.
-    assert wl_a["input_tokens_per_month"] == 700 * 30
-    assert wl_a["output_tokens_per_month"] == 70 * 30
+    document = yaml.safe_load(out.read_text(encoding="utf-8"))
+    wl_a = document["workload"]
+    # wl-a (the busier group): rows of 100/10, 200/20, 400/40 on one day -> x30 per month;
+    # 3 requests, so 90 requests/month of 700 / 3 input and 70 / 3 output tokens.
     assert wl_a["requests_per_month"] == 3 * 30
     assert wl_a["input_tokens_per_request"] == round(700 / 3, 6)
+    assert wl_a["output_tokens_per_request"] == round(70 / 3, 6)
+    assert "input_tokens_per_month" not in wl_a  # the volume is given one way only
     for share in ("cached_input_share", "batch_share"):
         assert 0.0 <= wl_a[share] <= 1.0
+    assert "wl-b" in out.read_text(encoding="utf-8")  # the other group is named in a comment
+
+
+def test_out_round_trips_through_evaluate_and_from_file(tmp_path: Path) -> None:
+    from llm_tco.cli import app as cli_app
+
+    logs = tmp_path / "logs.csv"
+    assert run("demo-logs", str(logs), "--rows", "3000", "--days", "40").exit_code == 0
+    out = tmp_path / "w.yaml"
+    result = run("ingest", str(logs), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(run("ingest", str(logs), "--format", "json").output)["groups"]["all"]
+
+    # The file as written is a scenario `evaluate` runs.
+    evaluated = runner.invoke(cli_app, ["evaluate", str(out), "-f", "json"])
+    assert evaluated.exit_code == 0, evaluated.output
+    workload = json.loads(evaluated.output)["workload"]
+    # Its volume is the ingested one: requests x tokens per request = tokens per month.
+    assert workload["input_tokens_per_month"] == pytest.approx(
+        summary["input_tokens_per_month"], rel=1e-6
+    )
+    assert workload["output_tokens_per_month"] == pytest.approx(
+        summary["output_tokens_per_month"], rel=1e-6
+    )
+
+    # And another scenario takes its workload with from_file (relative to that scenario).
+    (tmp_path / "compare.yaml").write_text(
+        "name: from file\n"
+        "workload: {from_file: w.yaml, peak_to_mean: 3}\n"
+        "options:\n"
+        "  - {name: cheap-api, api: {input_per_mtok: 0.5, output_per_mtok: 1.5}}\n",
+        encoding="utf-8",
+    )
+    reused = runner.invoke(cli_app, ["evaluate", str(tmp_path / "compare.yaml"), "-f", "json"])
+    assert reused.exit_code == 0, reused.output
+    data = json.loads(reused.output)
+    assert data["workload"]["input_tokens_per_month"] == pytest.approx(
+        workload["input_tokens_per_month"]
+    )
+    assert data["workload"]["peak_to_mean"] == 3  # a key next to from_file wins
+    # 0.5 $/MTok input + 1.5 $/MTok output on the ingested volume.
+    expected = (
+        workload["input_tokens_per_month"] * 0.5 + workload["output_tokens_per_month"] * 1.5
+    ) / 1e6
+    assert data["options"][0]["monthly_cost"] == pytest.approx(expected)
+
+
+def test_from_file_that_does_not_exist_names_the_field(tmp_path: Path) -> None:
+    from llm_tco.cli import app as cli_app
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "workload: {from_file: missing.yaml}\noptions: [{name: a, api: {model: gpt-4o}}]\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli_app, ["evaluate", str(scenario)])
+    assert result.exit_code == 2
+    assert "workload.from_file" in result.output
 
 
 def test_demo_logs_round_trip(tmp_path: Path) -> None:

@@ -244,8 +244,10 @@ def test_whole_months_median_and_growth() -> None:
     assert [m.whole for m in g.months.values()] == [True, True, False]
     assert g.input_tokens_per_month == pytest.approx((1000 + 3000) / 2)  # median of 2 months
     assert g.output_tokens_per_month == pytest.approx((100 + 300) / 2)
-    # Tokens 1100 in January, 3300 in February: growth 3300 / 1100 - 1.
-    assert g.monthly_growth == pytest.approx(2.0)
+    # Tokens per day: 1100 / 31 in January, 3300 / 28 in February, midpoints 29.5 days apart;
+    # compounded over 30 days: (3300 / 28 / (1100 / 31)) ** (30 / 29.5) - 1 = 2.3897.
+    assert g.monthly_growth == pytest.approx((3300 / 28 / (1100 / 31)) ** (30 / 29.5) - 1)
+    assert g.monthly_growth == pytest.approx(2.3897, abs=1e-4)
     assert g.cached_input_share == pytest.approx(1000 / 4500)
     assert g.batch_share == pytest.approx(3300 / 4950)
 

@@ -79,6 +79,21 @@ def test_weekend_ratio() -> None:
     assert g.hourly_profile[0] == pytest.approx(1.0)  # every token at 00:00 UTC
 
 
+HOUR_2025_01_01 = 482_136  # 2025-01-01T00:00Z = 1735689600 s / 3600
+
+
+def test_growth_is_per_day_so_february_is_not_a_fall() -> None:
+    # 1.0M tokens every day of January (31M), 1.012M every day of February (28.3M): the
+    # monthly totals fall 8.5%, the traffic per day rose 1.2%. Midpoints are 29.5 days apart,
+    # so per 30 days: 1.012 ** (30 / 29.5) - 1 = +1.22%.
+    jan = [row(HOUR_2025_01_01 + 24 * d, 1e6, 0) for d in range(31)]
+    feb = [row(HOUR_2025_01_01 + 24 * (31 + d), 1.012e6, 0) for d in range(28)]
+    g = summarise(Scan(cube=jan + feb, rejected=[], skipped=[], formats=["t"])).groups["all"]
+    # (the monthly totals, 28 x 1.012M against 31 x 1.0M, would say -8.6%)
+    assert g.monthly_growth == pytest.approx(1.012 ** (30 / 29.5) - 1)
+    assert g.monthly_growth == pytest.approx(0.0122, abs=1e-4)
+
+
 def test_peak_to_mean_never_below_one() -> None:
     # One busy hour among 48: the p95 hour is empty, the reported ratio stays 1.
     cube = [row(HOUR_2025_01_06, 100, 0), row(HOUR_2025_01_06 + 47, 0, 0)]

@@ -10,7 +10,7 @@ import pytest
 
 from llm_tco.ingest import ingest
 
-pytest.importorskip("ibis")
+pytest.importorskip("ibis", reason='Ibis is not installed: pip install -e ".[warehouse]"')
 
 DATA = Path(__file__).parent.parent / "data" / "ingest"
 # months.csv's three rows, one of them repeated, one without a time, one negative.

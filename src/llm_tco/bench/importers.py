@@ -166,15 +166,20 @@ def load_result(path: Path | str) -> BenchResult:
         raise BenchError("JSON nested too deeply", field=path.name) from None
     except (OSError, json.JSONDecodeError) as exc:
         raise BenchError(f"cannot read {path.name}: {exc}", field="result") from exc
+    return result_from_data(data, where=path.name)
+
+
+def result_from_data(data: Any, where: str = "result") -> BenchResult:
+    """A parsed result document (llm-tco's own, GuideLLM's or vllm bench serve's)."""
     kind = detect(data)
     from llm_tco.bench.guidellm import from_guidellm
 
     def ours(data: Mapping[str, Any]) -> BenchResult:
-        return parse_result(data, where=path.name)
+        return parse_result(data, where=where)
 
     importer = {"llm-tco": ours, "guidellm": from_guidellm}.get(kind) or IMPORTERS[kind]
     try:
         return importer(data)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise BenchError(f"unexpected {kind} result layout: {detail}", field=path.name) from None
+        raise BenchError(f"unexpected {kind} result layout: {detail}", field=where) from None

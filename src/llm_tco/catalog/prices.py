@@ -148,6 +148,22 @@ class GenaiPriceIndex:
     def version(self) -> str:
         return version("genai-prices")
 
+    @functools.cached_property
+    def data_date(self) -> dt.date | None:
+        """The newest dated price change in the installed data: the data is current at least
+        to this day, so it is the as-of date of every price that carries no date of its own.
+        Changes scheduled after today do not count."""
+        today = dt.date.today()
+        dates = [
+            change.constraint.start_date
+            for provider in self._snapshot.providers
+            for model in provider.models
+            if isinstance(model.prices, list)
+            for change in model.prices
+            if getattr(change.constraint, "start_date", None) is not None
+        ]
+        return max((d for d in dates if d <= today), default=None)
+
     def names(self) -> list[str]:
         return [m.id for p in self._snapshot.providers for m in p.models]
 
@@ -166,7 +182,7 @@ class GenaiPriceIndex:
         """The quote for ``name``; answers are memoised on disk per genai-prices version and
         day, since loading its snapshot costs more than the rest of an evaluation."""
         day = today or dt.date.today()
-        memo = cache_dir() / f"api-prices-genai-{_data_stamp()}-{day.isoformat()}.json"
+        memo = cache_dir() / f"api-prices-genai-2-{_data_stamp()}-{day.isoformat()}.json"
         key = f"{provider or ''}/{name}"
         answers = _read_memo(memo)
         if key in answers:
@@ -202,7 +218,7 @@ class GenaiPriceIndex:
             input_per_mtok=input_price,
             output_per_mtok=output_price,
             cached_input_per_mtok=_number(getattr(prices, "cache_read_mtok", None)),
-            source=f"genai-prices {self.version} offline data; {url}".rstrip("; "),
-            as_of=start,
+            source=f"genai-prices {self.version} data; {url}".rstrip("; "),
+            as_of=start or self.data_date,
             notes=note,
         )

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from llm_tco.catalog.loader import load_catalog, normalise_name
+from llm_tco.report.terminal import Col, one_line, print_table
 
 
 def _matches(search: str | None, *fields: str | None) -> bool:
@@ -21,105 +22,133 @@ def _matches(search: str | None, *fields: str | None) -> bool:
     return any(key in normalise_name(f) for f in fields if f)
 
 
+def number(value: float) -> str:
+    """A catalog number in full: up to 6 significant digits, never an exponent."""
+    text = f"{value:.6g}"
+    if "e" in text:
+        text = f"{value:.12f}".rstrip("0").rstrip(".")
+    return text
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return number(value)
+    return str(value)
+
+
 def _show(
     rows: Sequence[BaseModel],
-    columns: list[tuple[str, str]],
+    columns: list[tuple[Col, str]],
     output: str,
     console: Console,
     title: str,
+    wide: bool = False,
 ) -> None:
+    """One catalog listing in the chosen format; every row keeps its source and date."""
     if output == "json":
         payload = [row.model_dump(mode="json", exclude_none=True) for row in rows]
         print(json.dumps(payload, indent=2))
         return
-    table = Table(title=f"{title} ({len(rows)})", title_justify="left")
-    for header, _ in columns:
-        if header == "source":
-            table.add_column(header, overflow="ellipsis", no_wrap=True, max_width=48)
-        else:
-            table.add_column(header, no_wrap=True)
-    for row in rows:
-        cells: list[Any] = []
-        for _, attr in columns:
-            value = getattr(row, attr)
-            cells.append(
-                Text(
-                    ""
-                    if value is None
-                    else f"{value:g}"
-                    if isinstance(value, float)
-                    else str(value)
-                )
-            )
-        table.add_row(*cells)
-    console.print(table)
+    if output == "csv":
+        dumped = [row.model_dump(mode="json") for row in rows]
+        fields = list(dict.fromkeys(k for d in dumped for k in d))
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: ("" if d.get(k) is None else d[k]) for k in fields} for d in dumped)
+        return
+    cells = [[_cell(getattr(row, attr)) for _, attr in columns] for row in rows]
+    cols = [col for col, _ in columns]
+    if output == "markdown":
+        sys.stdout.write(markdown_table(f"{title} ({len(rows)})", cols, cells))
+        return
+    print_table(console, f"{title} ({len(rows)})", cols, cells, wide=wide)
 
 
-def show_gpus(search: str | None, output: str, console: Console) -> None:
+def markdown_table(title: str, cols: Sequence[Col], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table with every column in full."""
+    from llm_tco.report.markdown import md_text
+
+    head = [one_line(c.header) for c in cols]
+    lines = [f"## {md_text(title)}", ""]
+    lines.append("| " + " | ".join(md_text(h) for h in head) + " |")
+    lines.append("|" + "|".join("---:" if c.align_right else "---" for c in cols) + "|")
+    lines += ["| " + " | ".join(md_text(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def show_gpus(search: str | None, output: str, console: Console, wide: bool = False) -> None:
     rows = [g for g in load_catalog().gpus if _matches(search, g.id, g.name, *g.aliases)]
     _show(
         rows,
         [
-            ("id", "id"),
-            ("memory GB", "memory_gb"),
-            ("GB/s", "memory_bandwidth_gb_per_s"),
-            ("bf16 TFLOP/s", "bf16_dense_tflops"),
-            ("fp8 TFLOP/s", "fp8_dense_tflops"),
-            ("int8 TOP/s", "int8_dense_tops"),
-            ("as of", "as_of"),
-            ("source", "source"),
+            (Col("id", "id"), "id"),
+            (Col("memory\nGB", "num"), "memory_gb"),
+            (Col("mem.\nGB/s", "num"), "memory_bandwidth_gb_per_s"),
+            (Col("bf16\nTFLOP/s", "num"), "bf16_dense_tflops"),
+            (Col("fp8\nTFLOP/s", "num", drop=1), "fp8_dense_tflops"),
+            (Col("fp4\nTFLOP/s", "num", drop=2), "fp4_dense_tflops"),
+            (Col("int8\nTOP/s", "num", drop=3), "int8_dense_tops"),
+            (Col("as of", "id"), "as_of"),
+            (Col("source", "note"), "source"),
         ],
         output,
         console,
         "GPUs (dense figures)",
+        wide,
     )
 
 
-def show_offers(search: str | None, output: str, console: Console) -> None:
+def show_offers(search: str | None, output: str, console: Console, wide: bool = False) -> None:
     rows = [o for o in load_catalog().offers if _matches(search, o.id, o.gpu, o.provider)]
     _show(
         rows,
         [
-            ("id", "id"),
-            ("provider", "provider"),
-            ("gpu", "gpu"),
-            ("count", "gpu_count"),
-            ("price", "price"),
-            ("per", "price_unit"),
-            ("cur.", "currency"),
-            ("billing", "billing"),
-            ("as of", "as_of"),
-            ("source", "source"),
+            (Col("id", "id"), "id"),
+            (Col("provider", "id", drop=2), "provider"),
+            (Col("gpu", "id", drop=1), "gpu"),
+            (Col("GPUs", "num"), "gpu_count"),
+            (Col("price", "num"), "price"),
+            (Col("cur.", "id"), "currency"),
+            (Col("per", "id"), "price_unit"),
+            (Col("billing", "id", drop=3), "billing"),
+            (Col("as of", "id"), "as_of"),
+            (Col("source", "note"), "source"),
         ],
         output,
         console,
         "GPU rental offers",
+        wide,
     )
 
 
-def show_models(search: str | None, output: str, console: Console) -> None:
+def show_models(search: str | None, output: str, console: Console, wide: bool = False) -> None:
     rows = [m for m in load_catalog().models if _matches(search, m.id, m.name, *m.aliases)]
     _show(
         rows,
         [
-            ("id", "id"),
-            ("total B", "total_params_b"),
-            ("active B", "active_params_b"),
-            ("layers", "layers"),
-            ("kv heads", "kv_heads"),
-            ("head dim", "head_dim"),
-            ("experts", "experts"),
-            ("context", "context_length"),
-            ("as of", "as_of"),
-            ("source", "source"),
+            (Col("id", "id"), "id"),
+            (Col("total\nB", "num"), "total_params_b"),
+            (Col("active\nB", "num"), "active_params_b"),
+            (Col("layers", "num", drop=2), "layers"),
+            (Col("kv\nheads", "num", drop=3), "kv_heads"),
+            (Col("head\ndim", "num", drop=3), "head_dim"),
+            (Col("experts", "num", drop=1), "experts"),
+            (Col("context", "num"), "context_length"),
+            (Col("as of", "id"), "as_of"),
+            (Col("source", "note"), "source"),
         ],
         output,
         console,
         "open-weight models",
+        wide,
     )
 
 
-def show_apis(search: str | None, output: str, console: Console) -> None:
+def show_apis(search: str | None, output: str, console: Console, wide: bool = False) -> None:
     catalog = load_catalog()
     quotes = [q for q in catalog.genai.all_quotes() if _matches(search, q.model, q.provider)]
     own = [r for r in catalog.api_prices if _matches(search, r.id, r.provider, *r.aliases)]
@@ -129,15 +158,16 @@ def show_apis(search: str | None, output: str, console: Console) -> None:
     _show(
         rows,
         [
-            ("model", "model"),
-            ("provider", "provider"),
-            ("in $/MTok", "input_per_mtok"),
-            ("out $/MTok", "output_per_mtok"),
-            ("cached in", "cached_input_per_mtok"),
-            ("as of", "as_of"),
-            ("source", "source"),
+            (Col("model", "id"), "model"),
+            (Col("provider", "id", drop=2, into_note=True), "provider"),
+            (Col("in\n$/MTok", "num"), "input_per_mtok"),
+            (Col("out\n$/MTok", "num"), "output_per_mtok"),
+            (Col("cached\nin", "num", drop=3), "cached_input_per_mtok"),
+            (Col("as of", "id", drop=4, into_note=True), "as_of"),
+            (Col("source", "note"), "source"),
         ],
         output,
         console,
         "API prices, USD per 1M tokens",
+        wide,
     )

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from llm_tco.core.costs import STEP_EPS, CostCurve, FloatArray
+from llm_tco.core.units import format_ratio
 
 MAX_SEGMENTS = 2_000_000
 VOLUME_CAP = 1e18  # tokens/month; far beyond any real workload
@@ -148,8 +149,10 @@ def verdicts(
                 text = f"{winner} and {runner} cost the same"
             elif low <= 0:
                 text = f"{winner} costs nothing; {runner} costs more"
+            elif (ratio := format_ratio(high / low)) is None:
+                text = f"{winner} and {runner} cost the same within 5%"
             else:
-                text = f"{winner} {high / low:.1f}x cheaper than {runner}"
+                text = f"{winner} {ratio} cheaper than {runner}"
         if left_out:
             text += f" ({', '.join(left_out)} cannot serve)"
         texts.append(text)

@@ -378,16 +378,17 @@ def _soft_reasons(facts: Facts, v: Verdict, six_yes: int, yes: list[str]) -> Non
     per_day = tokens_per_day(facts)
     if per_day >= VERY_HIGH_TOKENS_PER_DAY:
         where = (
-            "past the 100M/day where self-hosting is clearly ahead"
+            "past the 100M/day at which self-hosting is clearly ahead"
             if per_day >= CLEARLY_AHEAD_TOKENS_PER_DAY
-            else "past the 50M/day where the math starts tilting toward self-hosting"
+            else "past the 50M/day at which the math starts tilting toward self-hosting"
         )
         v.five_cases.append("very high volume")
         v.reasons.append(
             Reason(
                 "volume",
-                f"{format_tokens(per_day)} tokens/day is {where} "
-                "(seed rule of thumb; the break-even above is computed)",
+                f"{format_tokens(per_day)} tokens/day is {where}, by the rule of thumb in "
+                '"Self-Hosted LLM vs API Cost: Break-Even Analysis (2026)"; the computed costs '
+                "and break-even above take precedence",
                 f"{format_tokens(per_day)} tokens/day",
                 "supports" if c.kind != "api" else "caveat",
             )

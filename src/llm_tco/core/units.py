@@ -49,12 +49,29 @@ def format_tokens(tokens: float) -> str:
 
 
 def format_usd(usd: float) -> str:
-    """'$1,234' for large sums, '$0.0123' for small ones."""
-    if abs(usd) >= 100:
+    """'$1,234' for large sums, '$0.0123' for small ones, '-$6,671' below zero."""
+    if usd < 0:
+        return "-" + format_usd(-usd)
+    if usd >= 100:
         return f"${usd:,.0f}"
-    if abs(usd) >= 1:
+    if usd >= 1:
         return f"${usd:,.2f}"
-    return f"${usd:.4g}"
+    if usd < 0.00005:  # a rounding remainder, not a cost: never '$3.638e-12'
+        return "$0"
+    return f"${usd:.4g}" if usd >= 0.0001 else f"${usd:.6f}".rstrip("0")
+
+
+# Below this ratio two costs are "the same": a 1.04x difference is inside any input's error.
+SAME_COST_RATIO = 1.05
+
+
+def format_ratio(ratio: float) -> str | None:
+    """'2.2x' for how many times one cost is another; None when the ratio says nothing (under
+    SAME_COST_RATIO, or not finite). Never '1.0x', never 'infx'."""
+    if not math.isfinite(ratio) or ratio < SAME_COST_RATIO:
+        return None
+    text = f"{ratio:.1f}x"
+    return f"{ratio:.2f}x" if text == "1.0x" else text
 
 
 def usd_per_mtok(monthly_cost_usd: float, tokens_per_month: float) -> float | None:

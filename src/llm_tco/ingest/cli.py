@@ -11,13 +11,13 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from llm_tco.errors import LlmTcoError, LogFormatError
+from llm_tco.errors import LlmTcoError, LogFormatError, print_error
 from llm_tco.ingest.api import ingest
 from llm_tco.ingest.demo import DemoSpec, write_demo_log
 from llm_tco.ingest.model import IngestSummary
 from llm_tco.ingest.readers import FORMATS, parse_mapping
 from llm_tco.ingest.render import render
-from llm_tco.ingest.summary import workload_section
+from llm_tco.ingest.summary import scenario_workload
 
 LARGE_INPUT_BYTES = 64 * 1024 * 1024  # show a progress bar above this much input
 OUTPUT_FORMATS = ("table", "json")
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    Console(stderr=True).print(f"error: {message}", markup=False, soft_wrap=True)
+    print_error(message)
     return typer.Exit(code)
 
 
@@ -160,13 +160,45 @@ def _progress_for(paths: list[Path]):  # type: ignore[no-untyped-def]
 
 
 def _write_workloads(path: Path, summary: IngestSummary) -> None:
-    sections = {name: workload_section(g) for name, g in summary.groups.items()}
-    header = (
-        f"# Workload derived from request logs ({summary.first_day} .. {summary.last_day}, "
-        f"{summary.days} days, {summary.rows_used} rows used).\n"
-        "# One section per group, in the scenario's `workload:` format.\n"
+    """A scenario that `llm-tco evaluate` runs as is: the logged workload (the busiest group
+    with ``--by``) and one API option per logged model the catalog prices. Its ``workload:``
+    is also what ``workload: {from_file: PATH}`` reads into another scenario."""
+    if not summary.groups:
+        raise LlmTcoError("no rows were used, so there is no workload to write", field="--out")
+    name, group = max(
+        summary.groups.items(), key=lambda item: item[1].input_tokens + item[1].output_tokens
     )
-    path.write_text(header + yaml.safe_dump(sections, sort_keys=False), encoding="utf-8")
+    priced = [m.model for m in group.models if m.price_source is not None]
+    header = [
+        f"# Workload derived from request logs ({summary.first_day} .. {summary.last_day}, "
+        f"{summary.days} days, {summary.rows_used} rows used; volumes: {group.monthly_basis}).",
+        "# Run it: llm-tco evaluate THIS_FILE. Add self-hosted options to compare; or use the",
+        "# workload in another scenario with  workload: {from_file: THIS_FILE}",
+    ]
+    if len(summary.groups) > 1:
+        others = ", ".join(g for g in summary.groups if g != name)
+        header.append(
+            f"# Group '{name}' (the busiest); the others ({others}): workload: "
+            "{from_logs: LOG, logs_group: NAME}"
+        )
+    document: dict[str, object] = {
+        "name": f"Workload from request logs ({summary.first_day} .. {summary.last_day})",
+        "workload": scenario_workload(group),
+    }
+    if priced:
+        document["options"] = [{"name": m, "api": {"model": m}} for m in priced]
+    else:
+        header.append(
+            "# No logged model has a catalog price: add options before evaluating this file."
+        )
+    text = "\n".join(header) + "\n" + yaml.safe_dump(document, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    if not priced:
+        Console(stderr=True).print(
+            f"note: {path} holds the workload only (no logged model has a catalog price); "
+            "add options before `llm-tco evaluate`",
+            markup=False,
+        )
 
 
 def demo_logs_command(

@@ -130,7 +130,10 @@ class GroupSummary(Frozen):
     cached_input_tokens_per_month: float
     requests_per_month: float | None
     monthly_basis: str = Field(description="'median of N whole months' or 'scaled from N days'")
-    monthly_growth: float | None = Field(description="compound growth per month, whole months")
+    monthly_growth: float | None = Field(
+        description="growth of tokens per day between the first and last whole month, "
+        "compounded over 30 days (month lengths do not count)"
+    )
     input_share: float | None
     peak_to_mean: float | None = Field(description="p95 hourly tokens over mean hourly tokens")
     hourly_profile: list[float] = Field(description="share of tokens per UTC hour of day, 0..23")

@@ -86,7 +86,7 @@ def _group_table(name: str, g: GroupSummary) -> Table:
         f"{count(g.input_tokens_per_month)} in, {count(g.output_tokens_per_month)} out, "
         f"{count(g.requests_per_month)} requests",
     )
-    table.add_row("monthly growth", share(g.monthly_growth))
+    table.add_row("growth per 30 days (tokens per day)", share(g.monthly_growth))
     table.add_row("input share of tokens", share(g.input_share))
     table.add_row(
         "peak-to-mean (p95 hour / mean hour)",

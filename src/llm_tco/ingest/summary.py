@@ -7,7 +7,8 @@ Definitions (all times UTC):
 * A calendar month is *whole* when the span covers every day of it. Monthly volumes are the
   median over whole months; with none, the log's total scaled to 30 days (``total * 30 /
   days``, the 720-hour month the scenarios use).
-* Monthly growth is the compound rate between the first and last whole month's tokens.
+* Monthly growth compares tokens *per day* in the first and last whole month (so February
+  being shorter is not a fall), compounded over a 30-day month.
 * Peak-to-mean is the 95th percentile (linear interpolation, numpy's default) of tokens per
   hour over every hour of the span, empty hours included, divided by the mean hourly tokens.
   It needs hourly data, so logs bucketed wider than an hour leave it unknown.
@@ -147,7 +148,7 @@ def _group(
             else None
         ),
         monthly_basis=basis,
-        monthly_growth=_growth(whole),
+        monthly_growth=_growth(months),
         input_share=total_in / tokens if tokens else None,
         peak_to_mean=_peak_to_mean(rows, hours) if hourly else None,
         hourly_profile=_hourly_profile(rows, tokens) if hourly else [],
@@ -195,14 +196,32 @@ def _is_whole(month: str, first: dt.date | None, last: dt.date | None) -> bool:
     return first <= start and last >= next_start - dt.timedelta(days=1)
 
 
-def _growth(whole: Sequence[MonthTotal]) -> float | None:
+def _days_in(month: str) -> int:
+    start = dt.date.fromisoformat(month + "-01")
+    return ((start + dt.timedelta(days=32)).replace(day=1) - start).days
+
+
+def _growth(months: dict[str, MonthTotal]) -> float | None:
+    """Compound growth per 30-day month of the tokens *per day*, first to last whole month.
+
+    Per day, so a short month is not read as a fall: 31 days of 1.0M/day then 28 days of
+    1.012M/day is +1.2% (28.3M against 31M would read as -8.5%). The rate per day between
+    the two months' midpoints, compounded over 30 days.
+    """
+    whole = [(k, m) for k, m in months.items() if m.whole]
     if len(whole) < 2:
         return None
-    first = whole[0].input_tokens + whole[0].output_tokens
-    last = whole[-1].input_tokens + whole[-1].output_tokens
-    if first <= 0:
+    (first_key, first), (last_key, last) = whole[0], whole[-1]
+    first_days, last_days = _days_in(first_key), _days_in(last_key)
+    per_day_first = (first.input_tokens + first.output_tokens) / first_days
+    per_day_last = (last.input_tokens + last.output_tokens) / last_days
+    if per_day_first <= 0 or per_day_last <= 0:
         return None
-    return float((last / first) ** (1 / (len(whole) - 1)) - 1)
+    start = dt.date.fromisoformat(first_key + "-01")
+    end = dt.date.fromisoformat(last_key + "-01")
+    gap_days = (end - start).days + (last_days - first_days) / 2  # midpoint to midpoint
+    daily = (per_day_last / per_day_first) ** (1 / gap_days)
+    return float(daily**DAYS_PER_MONTH - 1)
 
 
 def _hourly_series(rows: Iterable[CubeRow], hours: tuple[int, int]) -> np.ndarray:
@@ -315,6 +334,32 @@ def workload_section(group: GroupSummary) -> dict[str, float]:
         "output_tokens_per_request": (
             group.output_tokens / group.requests if group.requests else None
         ),
+        "peak_to_mean": group.peak_to_mean,
+        "cached_input_share": group.cached_input_share,
+        "batch_share": group.batch_share,
+    }
+    return {k: round(float(v), 6) for k, v in section.items() if v is not None}
+
+
+def scenario_workload(group: GroupSummary) -> dict[str, float]:
+    """The ``workload:`` of a scenario for one group, in one of the ways the scenario accepts:
+    requests x tokens per request when requests are known (the per-request sizes are the
+    monthly tokens over the monthly requests, so the product is the monthly volume), input and
+    output tokens per month otherwise; plus the load shape."""
+    section: dict[str, float | None]
+    requests = group.requests_per_month
+    if requests:
+        section = {
+            "requests_per_month": requests,
+            "input_tokens_per_request": group.input_tokens_per_month / requests,
+            "output_tokens_per_request": group.output_tokens_per_month / requests,
+        }
+    else:
+        section = {
+            "input_tokens_per_month": group.input_tokens_per_month,
+            "output_tokens_per_month": group.output_tokens_per_month,
+        }
+    section |= {
         "peak_to_mean": group.peak_to_mean,
         "cached_input_share": group.cached_input_share,
         "batch_share": group.batch_share,

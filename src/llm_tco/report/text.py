@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
-from rich.console import Console, Group
-from rich.table import Table
+from rich.console import Console
 from rich.text import Text
 
-from llm_tco.core.units import format_tokens, format_usd
+from llm_tco.core.units import format_ratio, format_tokens, format_usd
+from llm_tco.report.terminal import Col, print_table
 from llm_tco.result import Breakeven, OptionResult, Result, SweepRow
 
 
@@ -19,26 +19,6 @@ def _pct(value: float | None) -> str:
 
 def _money(value: float | None) -> str:
     return "-" if value is None else format_usd(value)
-
-
-def options_table(result: Result) -> Table:
-    table = Table(title=f"{result.name}: monthly cost per option", title_justify="left")
-    for column in ("option", "kind", "monthly cost", "$/MTok", "GPUs", "util. mean", "vs cheapest"):
-        table.add_column(column, justify="left" if column in ("option", "kind") else "right")
-    best = result.option(result.cheapest).monthly_cost if result.cheapest else None
-    for option in sorted(result.options, key=lambda o: o.monthly_cost):
-        deployment = option.deployment
-        versus = _versus(option, result.cheapest, best)
-        table.add_row(
-            Text(option.name),
-            option.label,
-            format_usd(option.monthly_cost),
-            _money(option.cost_per_mtok),
-            "-" if option.gpus is None else str(option.gpus),
-            _pct(deployment.utilisation_at_mean if deployment else None),
-            versus,
-        )
-    return table
 
 
 def _versus(option: OptionResult, cheapest: str | None, best: float | None) -> str:
@@ -51,40 +31,8 @@ def _versus(option: OptionResult, cheapest: str | None, best: float | None) -> s
         return "cheapest"
     if best is None:
         return "-"
-    ratio = option.monthly_cost / best if best > 0 else float("inf")
-    return f"{ratio:.1f}x"
-
-
-def breakdown_table(result: Result) -> Table:
-    table = Table(title="line items (USD/month)", title_justify="left")
-    table.add_column("option")
-    table.add_column("item")
-    table.add_column("USD/month", justify="right")
-    table.add_column("how")
-    for option in result.options:
-        for i, line in enumerate(option.line_items):
-            table.add_row(
-                Text(option.name if i == 0 else ""),
-                line.name,
-                format_usd(line.monthly_usd),
-                Text(line.formula),
-            )
-    return table
-
-
-def breakeven_table(result: Result) -> Table:
-    table = Table(title="break-even", title_justify="left")
-    for column in ("option", "versus", "tokens/month", "requests/month", "note"):
-        table.add_column(column, justify="right" if "/" in column else "left")
-    for row in result.breakeven:
-        table.add_row(
-            Text(row.option),
-            Text(row.versus),
-            _breakeven_volume(row),
-            "-" if row.requests_per_month is None else format_tokens(row.requests_per_month),
-            Text(row.note),
-        )
-    return table
+    ratio = format_ratio(option.monthly_cost / best) if best > 0 else None
+    return ratio or "same cost"
 
 
 def _breakeven_volume(row: Breakeven) -> str:
@@ -98,36 +46,126 @@ def _sweep_cell(row: SweepRow, name: str) -> str:
     return format_usd(row.costs[name]) + ("" if row.feasible.get(name, True) else " !")
 
 
-def sweep_table(result: Result) -> Table:
-    table = Table(title="sweep over monthly volume (same split and shape)", title_justify="left")
-    table.add_column("tokens/month", justify="right")
-    names = [o.name for o in result.options]
-    for name in names:
-        table.add_column(Text(name), justify="right")
-    table.add_column("verdict")
-    for row in result.sweep:
-        marks = [_sweep_cell(row, n) for n in names]
-        table.add_row(format_tokens(row.tokens_per_month), *marks, Text(row.verdict))
-    if any(not all(row.feasible.values()) for row in result.sweep):
-        table.caption = (
-            "! cannot serve this volume (beyond its capacity, or the model does not fit)"
+def options_rows(result: Result) -> list[list[str]]:
+    best = result.option(result.cheapest).monthly_cost if result.cheapest else None
+    rows = []
+    for option in sorted(result.options, key=lambda o: o.monthly_cost):
+        deployment = option.deployment
+        rows.append(
+            [
+                option.name,
+                option.label,
+                format_usd(option.monthly_cost),
+                _money(option.cost_per_mtok),
+                "-" if option.gpus is None else str(option.gpus),
+                _pct(deployment.utilisation_at_mean if deployment else None),
+                _versus(option, result.cheapest, best),
+            ]
         )
-    return table
+    return rows
 
 
-def render_table(result: Result, console: Console, *, sweep_only: bool = False) -> None:
+OPTION_COLS = [
+    Col("option", "id"),
+    Col("kind", "id", drop=1),
+    Col("monthly\ncost", "num"),
+    Col("$/MTok", "num", drop=2),
+    Col("GPUs", "num", drop=3),
+    Col("util.\nmean", "num", drop=4),
+    Col("vs\ncheapest", "text"),
+]
+LINE_COLS = [
+    Col("option", "id"),
+    Col("item", "id"),
+    Col("USD/month", "num"),
+    Col("how", "text"),
+    Col("source", "note", drop=1),
+]
+BREAKEVEN_COLS = [
+    Col("option", "id"),
+    Col("versus", "id"),
+    Col("tokens/\nmonth", "text", right=True),
+    Col("requests/\nmonth", "num", drop=1),
+    Col("note", "note"),
+]
+
+
+def line_rows(result: Result) -> list[list[str]]:
+    rows = []
+    for option in result.options:
+        for i, line in enumerate(option.line_items):
+            rows.append(
+                [
+                    option.name if i == 0 else "",
+                    line.name,
+                    format_usd(line.monthly_usd),
+                    line.formula,
+                    "your scenario file" if line.source == "scenario" else line.source or "",
+                ]
+            )
+    return rows
+
+
+def breakeven_rows(result: Result) -> list[list[str]]:
+    return [
+        [
+            row.option,
+            row.versus,
+            _breakeven_volume(row),
+            "-" if row.requests_per_month is None else format_tokens(row.requests_per_month),
+            row.note,
+        ]
+        for row in result.breakeven
+    ]
+
+
+def sweep_parts(result: Result) -> tuple[list[Col], list[list[str]]]:
+    names = [o.name for o in result.options]
+    cols = [Col("tokens/\nmonth", "num"), *(Col(n, "num") for n in names), Col("verdict")]
+    rows = [
+        [format_tokens(row.tokens_per_month), *(_sweep_cell(row, n) for n in names), row.verdict]
+        for row in result.sweep
+    ]
+    return cols, rows
+
+
+def render_table(
+    result: Result, console: Console, *, sweep_only: bool = False, wide: bool = False
+) -> None:
+    """The result for a terminal: fitted to its width (see report.terminal), or in full."""
     w = result.workload
     if not sweep_only:
+        console.print(Text(result.name, style="bold"))
         console.print(
-            f"[bold]{Text(result.name)}[/bold]  workload: {format_tokens(w.input_tokens_per_month)}"
-            f" input + {format_tokens(w.output_tokens_per_month)} output tokens/month"
-            f" ({w.source}); peak/mean {w.peak_to_mean:g}"
+            Text(
+                f"workload: {format_tokens(w.input_tokens_per_month)} input + "
+                f"{format_tokens(w.output_tokens_per_month)} output tokens/month ({w.source}); "
+                f"peak/mean {w.peak_to_mean:g}"
+            )
         )
-        console.print(Group(options_table(result), breakdown_table(result)))
+        console.print()
+        print_table(
+            console, "monthly cost per option", OPTION_COLS, options_rows(result), wide=wide
+        )
+        console.print()
+        print_table(console, "line items (USD/month)", LINE_COLS, line_rows(result), wide=wide)
         if result.breakeven:
-            console.print(breakeven_table(result))
+            console.print()
+            print_table(console, "break-even", BREAKEVEN_COLS, breakeven_rows(result), wide=wide)
     if result.sweep:
-        console.print(sweep_table(result))
+        cols, rows = sweep_parts(result)
+        unserved = any(not all(row.feasible.values()) for row in result.sweep)
+        console.print()
+        print_table(
+            console,
+            "sweep over monthly volume (same split and shape)",
+            cols,
+            rows,
+            wide=wide,
+            caption="! cannot serve this volume (beyond its capacity, or the model does not fit)"
+            if unserved
+            else None,
+        )
 
 
 def render_warnings(result: Result, console: Console) -> None:

@@ -70,7 +70,17 @@ function scenarioFromUrl() {
 function numberOrText(text) {
   const trimmed = text.trim();
   if (trimmed === "") return undefined;
+  // A range typed as "500..2000" (or "5M .. 20M") is the scenario's {low, high}.
+  const range = trimmed.match(/^([^.\s][^\s]*?)\s*\.\.\s*([^\s]+)$/);
+  if (range) return { low: numberOrText(range[1]), high: numberOrText(range[2]) };
   return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(trimmed) ? Number(trimmed) : trimmed;
+}
+
+// How a value reads in a text box: a {low, high} range as "low..high".
+function shownValue(value) {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "object" && "low" in value && "high" in value) return `${value.low}..${value.high}`;
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
 function setKey(obj, key, text) {
@@ -80,7 +90,7 @@ function setKey(obj, key, text) {
 
 function input(label, value, onChange, attrs = {}) {
   const box = el("input", { type: "text", ...attrs });
-  box.value = value === undefined || value === null ? "" : String(value);
+  box.value = shownValue(value);
   box.addEventListener("input", () => { onChange(box.value); changed(); });
   return el("label", { class: "field" }, [label, box]);
 }
@@ -235,7 +245,9 @@ function changed() {
 
 // --- results -------------------------------------------------------------------------------
 function renderTable(target, table) {
-  const head = el("tr", {}, table.columns.map((c, i) => el("th", { class: table.align[i], text: c })));
+  // The last column of the options table says where each option stands; name it.
+  const label = (c, i) => c || (i === table.columns.length - 1 ? "vs cheapest" : "");
+  const head = el("tr", {}, table.columns.map((c, i) => el("th", { class: table.align[i], text: label(c, i) })));
   const cellClass = (cell, i) => table.align[i] + (cell === "cannot serve" ? " infeasible" : "");
   const rows = table.rows.map((row) => el("tr", {}, row.map((cell, i) => el("td", { class: cellClass(cell, i), text: cell }))));
   const parts = [el("h3", { text: table.title }),
