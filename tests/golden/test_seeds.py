@@ -116,7 +116,12 @@ def test_seed2_llama8b_breakeven() -> None:
     # Haiku 3.5 $0.80/$4 at 60/40 = 0.48 + 1.60 = $2.08; 460 / 2.08 = 221.15M.
     result = run_example("seed2-llama8b-vs-haiku35.yaml")
     assert result.option("claude-3.5-haiku").cost_per_mtok == pytest.approx(2.08)
-    assert result.breakeven[0].tokens_per_month == pytest.approx(460 / 2.08 * 1e6)
+    row = result.breakeven[0]
+    assert row.crossing_tokens_per_month == pytest.approx(460 / 2.08 * 1e6)
+    # The crossing is a break-even only where the one A10 can carry that volume within the SLO.
+    capacity = result.option("llama-3.1-8b").deployment.capacity_tokens_per_month
+    assert row.feasible is (row.crossing_tokens_per_month <= capacity)
+    assert row.tokens_per_month == (row.crossing_tokens_per_month if row.feasible else None)
     # Table row "500M tokens | $1,040 | $460"
     assert result.option("claude-3.5-haiku").monthly_cost == pytest.approx(1040)
 
