@@ -95,14 +95,18 @@ def fit(
         gpu_count=gpus,
         context_tokens=context_tokens,
         fits=plan.fits,
-        memory_gb=MemoryGb(
-            weights=plan.weights_gb,
-            kv_cache=plan.kv_cache_gb,
-            overhead=plan.overhead_gb,
-            available=plan.available_gb,
-        ),
+        memory_gb=_memory_gb(plan),
         max_concurrent_sequences=plan.max_concurrent_sequences,
         min_gpus_to_fit=min_fit,
+    )
+
+
+def _memory_gb(plan: memory.MemoryPlan) -> MemoryGb:
+    return MemoryGb(
+        weights=plan.weights_gb,
+        kv_cache=plan.kv_cache_gb,
+        overhead=plan.overhead_gb,
+        available=plan.available_gb,
     )
 
 
@@ -175,12 +179,7 @@ def capacity(
         kv_precision=kv,
         engine=engine,
         fits=plan.fits,
-        memory_gb=MemoryGb(
-            weights=plan.weights_gb,
-            kv_cache=plan.kv_cache_gb,
-            overhead=plan.overhead_gb,
-            available=plan.available_gb,
-        ),
+        memory_gb=_memory_gb(plan),
         source=efficiency.source,
         **figures,
     )
