@@ -128,6 +128,10 @@ class EndpointClient:
         """One request for ``item``; cancellation is recorded as ``cancelled``, not raised."""
         start = time.perf_counter()
         status: int | None = None
+
+        def failed(kind: ErrorKind, detail: str) -> Reply:
+            return Reply(None, time.perf_counter() - start, status, 0, 0, "none", kind, detail)
+
         try:
             async with asyncio.timeout(self.timeout_s):
                 response = await self._http.post(
@@ -137,71 +141,22 @@ class EndpointClient:
             if status != 200:
                 return self._failure(response, time.perf_counter() - start)
             if len(response.content) > MAX_REPLY_BYTES:
-                return Reply(
-                    None,
-                    time.perf_counter() - start,
-                    status,
-                    0,
-                    0,
-                    "none",
-                    "protocol",
-                    f"reply over {MAX_REPLY_BYTES // 2**20} MiB",
-                )
+                return failed("protocol", f"reply over {MAX_REPLY_BYTES // 2**20} MiB")
             data = response.json()
             text = _answer(data, self.endpoint.api)
             usage = data.get("usage") or {}
         except asyncio.CancelledError:
-            return Reply(
-                None,
-                time.perf_counter() - start,
-                status,
-                0,
-                0,
-                "none",
-                "cancelled",
-                "stopped before the reply came",
-            )
+            return failed("cancelled", "stopped before the reply came")
         except (TimeoutError, httpx.TimeoutException):
-            return Reply(
-                None,
-                time.perf_counter() - start,
-                status,
-                0,
-                0,
-                "none",
-                "timeout",
-                f"no reply within {self.timeout_s:g} s",
-            )
+            return failed("timeout", f"no reply within {self.timeout_s:g} s")
         except httpx.ConnectError as exc:
-            return Reply(
-                None, time.perf_counter() - start, status, 0, 0, "none", "connect", str(exc)[:200]
-            )
+            return failed("connect", str(exc)[:200])
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            return Reply(
-                None, time.perf_counter() - start, status, 0, 0, "none", "reset", type(exc).__name__
-            )
+            return failed("reset", type(exc).__name__)
         except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            return Reply(
-                None,
-                time.perf_counter() - start,
-                status,
-                0,
-                0,
-                "none",
-                "protocol",
-                f"not an OpenAI-style reply: {type(exc).__name__}",
-            )
+            return failed("protocol", f"not an OpenAI-style reply: {type(exc).__name__}")
         except httpx.HTTPError as exc:
-            return Reply(
-                None,
-                time.perf_counter() - start,
-                status,
-                0,
-                0,
-                "none",
-                "protocol",
-                type(exc).__name__,
-            )
+            return failed("protocol", type(exc).__name__)
         latency = time.perf_counter() - start
         prompt_tokens, completion_tokens = (
             usage.get("prompt_tokens"),
