@@ -33,6 +33,7 @@ PLUGIN_COMMANDS = {
     "recommend": "llm_tco.uncertainty_cli",
     "sensitivity": "llm_tco.uncertainty_cli",
     "simulate": "llm_tco.uncertainty_cli",
+    "plan": "llm_tco.plan.cli",
 }
 
 

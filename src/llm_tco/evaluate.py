@@ -128,14 +128,39 @@ def price_options(scenario: Scenario, catalog: Catalog) -> PricedScenario:
             resolved = resolve_api(option, option.api, workload, catalog, notes)
             priced.append(_price_api(option, resolved, workload))
         elif option.self_hosted is not None:
-            priced.append(
-                _price_self_hosted(option, option.self_hosted, workload, hours, catalog, notes)
-            )
+            priced.append(_price_own(scenario, option, workload, catalog, notes))
     if any(option.hybrid is not None for option in scenario.options):
         from llm_tco.hybrid_eval import price_hybrids
 
         priced = price_hybrids(scenario, priced, workload, notes)
     return PricedScenario(workload, workload_source, priced, notes)
+
+
+def _price_own(
+    scenario: Scenario, option: OptionSpec, workload: Workload, catalog: Catalog, notes: Notes
+) -> Priced:
+    """A self-hosted option; with ``gpu: auto`` / ``precision: auto`` / ``offer: cheapest`` the
+    deployment search chooses first, and its choice is priced like any explicit deployment."""
+    from llm_tco.plan.build import is_search
+
+    assert option.self_hosted is not None
+    if not is_search(option.self_hosted):
+        hours = scenario.hours_per_month
+        return _price_self_hosted(option, option.self_hosted, workload, hours, catalog, notes)
+    from llm_tco.plan.auto import choose, chosen_note, describe
+
+    option, plan = choose(scenario, option, catalog)
+    assert option.self_hosted is not None and plan.cheapest is not None
+    notes.assume(
+        f"{option.name}: deployment",
+        describe(plan.cheapest),
+        f"deployment search over {plan.searched} candidates (llm-tco plan)",
+    )
+    priced = _price_self_hosted(
+        option, option.self_hosted, workload, scenario.hours_per_month, catalog, notes
+    )
+    priced.result = priced.result.model_copy(update={"chosen_by_search": chosen_note(plan)})
+    return priced
 
 
 def evaluate(

@@ -157,6 +157,7 @@ class OptionResult(Model):
     feasible: bool = True  # False when the deployment cannot hold the model or carry the load
     infeasible_reason: str | None = None
     to_serve: ToServe | None = None  # a fixed-size deployment that cannot serve, sized by auto
+    chosen_by_search: str | None = None  # gpu/precision auto: what the search chose and why
 
 
 class CrossingInfo(Model):
