@@ -168,8 +168,12 @@ def evaluate(
     catalog: Catalog | None = None,
     volumes: list[float] | None = None,
     state: PricedScenario | None = None,
+    suggest: bool = True,
 ) -> Result:
     """Cost every option of ``scenario``; ``volumes`` overrides the scenario's sweep.
+
+    ``suggest``: also list, for each self-hosted open model, the cheapest hosted API serving it
+    and the cheapest feasible self-hosted deployment (``suggestions``; not options).
 
     ``state`` is the scenario already priced by :func:`price_options` (as
     :func:`llm_tco.analyse.analyse` does, to price once); it is not changed.
@@ -191,6 +195,7 @@ def evaluate(
     candidates = [r for r in results if r.feasible]
     cheapest = min(candidates, key=lambda r: r.monthly_cost).name if candidates else None
     _check_utilisation(results, notes)
+    suggested, ways = _suggestions(scenario, catalog, results) if suggest else ([], [])
     return Result(
         name=scenario.name,
         description=scenario.description,
@@ -202,7 +207,17 @@ def evaluate(
         sweep=sweep_rows(priced, workload, np.asarray(sweep_volumes, dtype=np.float64)),
         warnings=notes.warnings,
         assumptions=notes.assumptions,
+        suggestions=suggested,
+        ways_to_serve=ways,
     )
+
+
+def _suggestions(
+    scenario: Scenario, catalog: Catalog, results: list[OptionResult]
+) -> tuple[list[Any], list[Any]]:
+    from llm_tco.plan.suggest import suggestions
+
+    return suggestions(scenario, catalog, results)
 
 
 INFEASIBLE_CODES = ("does_not_fit", "capacity_exceeded")

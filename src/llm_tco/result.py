@@ -207,6 +207,10 @@ class Result(Model):
     warnings: list[Warning]
     assumptions: list[Assumption]
     simulation: Simulation | None = None  # with `--samples N`
+    # Ways to serve a self-hosted option's open model that the scenario did not list (marked
+    # ``suggestion: true``; they take part in no break-even, sweep or cheapest).
+    suggestions: list[Suggestion] = []
+    ways_to_serve: list[WaysToServe] = []  # the deployment search behind the suggestions
 
     def option(self, name: str) -> OptionResult:
         for option in self.options:
@@ -217,5 +221,6 @@ class Result(Model):
 
 # The decision models build on ``Model`` above, so they are imported after it.
 from llm_tco.decide_result import Simulation  # noqa: E402
+from llm_tco.plan.model import Suggestion, WaysToServe  # noqa: E402
 
 Result.model_rebuild()

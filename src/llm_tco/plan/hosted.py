@@ -10,10 +10,12 @@ are other models (``-flash``, ``-air``) keep their suffix and do not match; batc
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from llm_tco.cache import cache_dir
 from llm_tco.catalog.loader import HF_SUFFIX, Catalog, normalise_name
-from llm_tco.catalog.prices import ApiPriceQuote
+from llm_tco.catalog.prices import ApiPriceQuote, _data_stamp, _read_memo, _write_memo
 from llm_tco.catalog.schema import ModelArch
 from llm_tco.core.costs import ApiOption, api_line_items
 from llm_tco.core.units import usd_per_mtok
@@ -46,28 +48,42 @@ def arch_keys(arch: ModelArch) -> set[str]:
 _QUOTES: dict[int, tuple[Catalog, tuple[ApiPriceQuote, ...]]] = {}
 
 
-def _all_quotes(catalog: Catalog) -> tuple[ApiPriceQuote, ...]:
-    """Our open-weight rows, then every genai-prices quote (read once per catalog)."""
+def _genai_quotes(catalog: Catalog) -> tuple[ApiPriceQuote, ...]:
+    """Every genai-prices quote (read once per catalog: loading the snapshot costs ~0.5 s)."""
     held = _QUOTES.get(id(catalog))
     if held is not None and held[0] is catalog:
         return held[1]
-    own = tuple(
-        ApiPriceQuote.from_row(row, catalog.batch_discount(row.provider))
-        for row in catalog.api_prices
-        if row.open_weight
-    )
-    quotes = own + tuple(catalog.genai.all_quotes())
+    quotes = tuple(catalog.genai.all_quotes())
     _QUOTES[id(catalog)] = (catalog, quotes)
     return quotes
+
+
+def _genai_matches(arch: ModelArch, catalog: Catalog) -> list[ApiPriceQuote]:
+    """genai-prices quotes for ``arch``, memoised on disk per data version and day (as
+    ``GenaiPriceIndex.find`` does), so an evaluation need not load the snapshot."""
+    day = dt.date.today().isoformat()
+    memo = cache_dir() / f"hosted-apis-1-{_data_stamp()}-{day}.json"
+    answers = _read_memo(memo)
+    key = f"{arch.id}|{'|'.join(sorted(arch_keys(arch)))}"
+    if key in answers:
+        return [ApiPriceQuote.model_validate(q) for q in answers[key]]
+    keys = arch_keys(arch)
+    found = [q for q in _genai_quotes(catalog) if ":" not in q.model and model_key(q.model) in keys]
+    answers[key] = [q.model_dump(mode="json") for q in found]
+    _write_memo(memo, answers)
+    return found
 
 
 def hosted_quotes(arch: ModelArch, catalog: Catalog) -> list[ApiPriceQuote]:
     """Every quote that serves ``arch``; our own rows win over genai-prices for a provider."""
     keys = arch_keys(arch)
+    own = [
+        ApiPriceQuote.from_row(row, catalog.batch_discount(row.provider))
+        for row in catalog.api_prices
+        if row.open_weight and model_key(row.id) in keys
+    ]
     found: dict[tuple[str, str], ApiPriceQuote] = {}
-    for quote in _all_quotes(catalog):
-        if ":" in quote.model or model_key(quote.model) not in keys:
-            continue
+    for quote in [*own, *_genai_matches(arch, catalog)]:
         found.setdefault((normalise_name(quote.provider), normalise_name(quote.model)), quote)
     return list(found.values())
 

@@ -99,3 +99,33 @@ class PlanResult(PlanModel):
     dropped_counts: dict[str, int]
     notes: list[str]  # quality notes per precision, assumptions
     search_seconds: float
+
+
+class Suggestion(PlanModel):
+    """A way to serve an option's open model that the scenario did not list: the cheapest
+    hosted API serving the same model, or the cheapest feasible self-hosted deployment. Not one
+    of the user's options: it takes part in no break-even, sweep or choice of cheapest."""
+
+    for_option: str  # the self-hosted option whose model it serves
+    kind: Literal["hosted_api", "self_hosted"]
+    name: str  # "provider/model", or the deployment in words
+    monthly_cost: float
+    cost_per_mtok: float | None
+    cheaper_than_option: bool  # cheaper than the option it is suggested for
+    note: str
+    source: str | None = None
+    suggestion: Literal[True] = True
+
+
+class WaysToServe(PlanModel):
+    """For one self-hosted option's model: the cheapest deployments and the cost vs latency
+    front of the search (``chosen`` is the cheapest), and the hosted APIs serving it."""
+
+    for_option: str
+    model: str
+    chosen: PlannedDeployment | None
+    why: str
+    deployments: list[PlannedDeployment]  # the cheapest few, then the rest of the front
+    hosted_apis: list[HostedApi]
+    feasible: int
+    searched: int

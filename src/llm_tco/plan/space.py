@@ -192,23 +192,63 @@ def _misfit(arch: ModelArch, plan: memory.MemoryPlan, gpus: int, gpu: GpuSpec) -
 CapacityFn = Callable[[Deploy, float, float], ReplicaCapacity]
 
 
+# The capacity model's answer depends on the layout, the request shape and the SLO only, not on
+# volume or prices: it is memoised in-process, so a page edit or a sweep of prices re-sizes
+# nothing. Keys hold the catalog rows themselves (compared by identity), bounded in number.
+MEMO_ENTRIES = 50_000
+_MEMO: dict[tuple[object, ...], tuple[object, ...]] = {}
+
+
+def _memo(
+    key: tuple[object, ...], keep: tuple[object, ...], compute: Callable[[], object]
+) -> object:
+    """``compute()`` once per key; ``keep`` holds the objects whose ids are in the key."""
+    held = _MEMO.get(key)
+    if held is not None:
+        return held[-1]
+    value = compute()
+    if len(_MEMO) >= MEMO_ENTRIES:
+        _MEMO.clear()
+    _MEMO[key] = (*keep, value)
+    return value
+
+
+def _deploy_key(space: Space, d: Deploy) -> tuple[object, ...]:
+    return (
+        id(space.arch),
+        id(d.gpu),
+        d.precision,
+        d.kv_precision,
+        d.gpus_per_replica,
+        d.efficiency,
+    )
+
+
 def modelled_capacity(space: Space) -> CapacityFn:
     """The capacity model at the option's SLO, as ``evaluate`` sizes a deployment."""
     slo = capacity_model.Slo(tpot_ms=space.spec.tpot_slo_ms, ttft_ms=space.spec.ttft_slo_ms)
 
     def capacity(d: Deploy, input_tokens: float, output_tokens: float) -> ReplicaCapacity:
         assert d.efficiency is not None
-        return capacity_model.replica_capacity(
-            space.arch,
-            d.gpu,
-            d.precision,
-            d.kv_precision,
-            d.gpus_per_replica,
-            input_tokens,
-            output_tokens,
-            slo,
-            d.efficiency,
-        )
+        eff = d.efficiency
+
+        def run() -> ReplicaCapacity:
+            return capacity_model.replica_capacity(
+                space.arch,
+                d.gpu,
+                d.precision,
+                d.kv_precision,
+                d.gpus_per_replica,
+                input_tokens,
+                output_tokens,
+                slo,
+                eff,
+            )
+
+        key = ("capacity", *_deploy_key(space, d), input_tokens, output_tokens, slo)
+        found = _memo(key, (space.arch, d.gpu), run)
+        assert isinstance(found, ReplicaCapacity)
+        return found
 
     return capacity
 
@@ -356,15 +396,22 @@ def at_load(
     if not modelled or d.efficiency is None or running == cap.concurrency:
         return cap.ttft_ms, cap.tpot_ms, cap.concurrency
     input_tokens, output_tokens = request_shape(space.workload)
-    found = capacity_model.predict(
-        space.arch,
-        d.gpu,
-        d.precision,
-        d.kv_precision,
-        d.gpus_per_replica,
-        input_tokens,
-        output_tokens,
-        running,
-        d.efficiency,
-    )
+    eff = d.efficiency
+
+    def run() -> capacity_model.Prediction:
+        return capacity_model.predict(
+            space.arch,
+            d.gpu,
+            d.precision,
+            d.kv_precision,
+            d.gpus_per_replica,
+            input_tokens,
+            output_tokens,
+            running,
+            eff,
+        )
+
+    key = ("predict", *_deploy_key(space, d), input_tokens, output_tokens, running)
+    found = _memo(key, (space.arch, d.gpu), run)
+    assert isinstance(found, capacity_model.Prediction)
     return found.ttft_ms, found.tpot_ms, running
