@@ -90,6 +90,9 @@ class Priced:
     # One replica's capacity (total tokens/s) at other SLOs (TTFT ms, TPOT ms), from the same
     # benchmark or capacity model; None when the scenario states the capacity.
     capacity_at_slo: Callable[[float | None, float | None], float | None] | None = None
+    # The option as priced, when it differs from the scenario's (gpu/precision auto: the
+    # explicit deployment the search chose), for every later pass that re-reads its spec.
+    option: OptionSpec | None = None
 
 
 def serves(priced: Priced, volumes: FloatArray) -> tuple[NDArray[np.bool_], str | None]:
@@ -160,6 +163,7 @@ def _price_own(
         option, option.self_hosted, workload, scenario.hours_per_month, catalog, notes
     )
     priced.result = priced.result.model_copy(update={"chosen_by_search": chosen_note(plan)})
+    priced.option = option
     return priced
 
 
@@ -480,6 +484,7 @@ def sampled_self_hosted(
     its sampled value; one from a benchmark or the capacity model is found again at each unique
     sampled pair of SLOs (rounded to ``SLO_DIGITS`` significant digits), times the capacity
     model's out-of-source error where that is drawn."""
+    option = priced.option or option  # gpu/precision auto: the deployment the search chose
     spec = option.self_hosted
     assert spec is not None and isinstance(priced.core, SelfHostedOption)
     gpu = catalog.gpu(spec.gpu)

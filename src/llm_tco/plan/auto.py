@@ -37,7 +37,7 @@ def choose(
 ) -> tuple[OptionSpec, PlanResult]:
     """The option as the explicit deployment the search chose, and the search's result."""
     assert option.self_hosted is not None
-    plan = search(space_for(scenario, catalog, option.name), catalog, hosted=False)
+    plan = search(space_for(scenario, catalog, option.name), catalog, hosted=False, keep=10)
     if plan.cheapest is None:
         raise ScenarioError(
             plan.why,

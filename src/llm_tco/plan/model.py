@@ -91,7 +91,7 @@ class PlanResult(PlanModel):
     feasible: int
     cheapest: PlannedDeployment | None
     why: str  # one sentence: what was chosen and why, or why nothing can serve
-    deployments: list[PlannedDeployment]  # feasible, cheapest first (at most ``limit``)
+    deployments: list[PlannedDeployment]  # feasible, cheapest first (all, or the kept few)
     pareto: list[PlannedDeployment]  # cost vs latency front, cheapest first
     hosted_apis: list[HostedApi]  # cheapest first
     hosted_note: str

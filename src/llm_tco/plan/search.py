@@ -120,9 +120,12 @@ def search(
     catalog: Catalog,
     capacity: CapacityFn | None = None,
     hosted: bool = True,
+    keep: int | None = None,
 ) -> PlanResult:
     """Every candidate for ``space``, ranked; ``capacity`` replaces the capacity model (a
-    stated or measured capacity per layout); ``hosted`` False skips the hosted-API listing."""
+    stated or measured capacity per layout); ``hosted`` False skips the hosted-API listing;
+    ``keep`` lists only the cheapest few and each layout's cheapest offer (the cheapest and the
+    front are the same as with every candidate listed)."""
     started = time.perf_counter()
     deploys = layouts(space, catalog, catalog_efficiencies(catalog))
     sized = size_all(space, deploys, capacity or modelled_capacity(space))
@@ -136,8 +139,8 @@ def search(
                 f"the catalog has no rental offer or purchase price for {gpu.id}",
             )
     priced = price_candidates(space, sized, offers, catalog)
-    rows = _rows(space, priced, modelled=capacity is None)
-    result = _result(space, priced, rows, len(deploys))
+    rows = _rows(space, priced, modelled=capacity is None, keep=keep)
+    result = _result(space, priced, rows, len(priced.monthly))
     if hosted:
         apis = price_hosted(hosted_quotes(space.arch, catalog), space.workload)
         note = _hosted_note(space, apis, result.cheapest, catalog)
@@ -152,12 +155,30 @@ def peak_tokens_per_second(space: Space) -> float:
     return float(mean * space.workload.peak_to_mean)
 
 
-def _rows(space: Space, priced: Priced, modelled: bool) -> list[PlannedDeployment]:
-    """One row per feasible candidate, cheapest first (ties: faster, then by name)."""
+def _kept(priced: Priced, keep: int | None) -> NDArray[np.int64]:
+    """Candidates to list, cheapest first: all, or the ``keep`` cheapest (with every tie at
+    the last one's cost) plus the cheapest offer of each layout (the front is taken among
+    those)."""
+    order = np.argsort(priced.monthly, kind="stable")
+    if keep is None or len(order) <= keep:
+        return order
+    limit = priced.monthly[order[keep - 1]]
+    _, first = np.unique(priced.layout[order], return_index=True)  # cheapest of each layout
+    mask = priced.monthly[order] <= limit
+    mask[first] = True
+    result: NDArray[np.int64] = order[mask]
+    return result
+
+
+def _rows(
+    space: Space, priced: Priced, modelled: bool, keep: int | None = None
+) -> list[PlannedDeployment]:
+    """One row per listed candidate (see :func:`_kept`), cheapest first (ties: faster, then
+    by name)."""
     peak = peak_tokens_per_second(space)
     latency: dict[int, tuple[float, float, int]] = {}
     rows = []
-    order = np.argsort(priced.monthly, kind="stable")
+    order = _kept(priced, keep)
     spares = 1 if space.spec.redundancy == "n+1" else 0
     total = space.workload.total_tokens_per_month
     for k in order:
@@ -202,7 +223,7 @@ def _rows(space: Space, priced: Priced, modelled: bool) -> list[PlannedDeploymen
 
 
 def _result(
-    space: Space, priced: Priced, rows: list[PlannedDeployment], layouts_tried: int
+    space: Space, priced: Priced, rows: list[PlannedDeployment], feasible: int
 ) -> PlanResult:
     front = _front(rows)
     marked = {id(r) for r in front}
@@ -213,7 +234,7 @@ def _result(
         counts[d.reason] = counts.get(d.reason, 0) + 1
     cheapest = rows[0] if rows else None
     input_tokens, output_tokens = request_shape(space.workload)
-    searched = len(rows) + sum(
+    searched = feasible + sum(
         counts.get(k, 0) for k in ("does_not_fit", "misses_slo", "no_engine", "no_offer")
     )
     notes = sorted({r.quality_note for r in rows if r.quality_note})
@@ -228,9 +249,9 @@ def _result(
         ttft_slo_ms=space.spec.ttft_slo_ms,
         tpot_slo_ms=space.spec.tpot_slo_ms,
         searched=searched,
-        feasible=len(rows),
+        feasible=feasible,
         cheapest=cheapest,
-        why=_why(space, cheapest, rows, counts),
+        why=_why(space, cheapest, rows, counts, feasible),
         deployments=rows,
         pareto=front,
         hosted_apis=[],
@@ -268,6 +289,7 @@ def _why(
     cheapest: PlannedDeployment | None,
     rows: list[PlannedDeployment],
     counts: dict[str, int],
+    feasible: int,
 ) -> str:
     slo = []
     if space.spec.ttft_slo_ms is not None:
@@ -292,7 +314,7 @@ def _why(
             ", ".join(parts) or "no GPU in the catalog"
         )
     text = (
-        f"cheapest of {len(rows)} feasible deployments that serve {target}: "
+        f"cheapest of {feasible} feasible deployments that serve {target}: "
         f"{describe(cheapest)}, {format_usd(cheapest.monthly_cost)}/month"
     )
     same = (cheapest.gpu, cheapest.precision, cheapest.gpus_per_replica)

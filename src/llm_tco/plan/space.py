@@ -157,6 +157,30 @@ def layouts(space: Space, catalog: Catalog, efficiencies: dict[str, Efficiency])
 
 
 def _sizes(space: Space, gpu: GpuSpec, precision: str, kv: str, context: int) -> list[int]:
+    """GPUs per replica to try (memoised: the memory plan depends on none of the prices); a
+    layout that holds nothing is dropped with the memory plan's figures."""
+    fixed, top = space.gpus_per_replica, space.max_gpus_per_replica
+    key = ("sizes", id(space.arch), id(gpu), precision, kv, context, fixed, top)
+    found = _memo(key, (space.arch, gpu), lambda: _fit_sizes(space, gpu, precision, kv, context))
+    assert isinstance(found, tuple)
+    sizes: tuple[int, ...] = found[0]
+    drop: Dropped | None = found[1]
+    if drop is not None:
+        space.dropped.append(drop)
+    return list(sizes)
+
+
+def _fit_sizes(
+    space: Space, gpu: GpuSpec, precision: str, kv: str, context: int
+) -> tuple[tuple[int, ...], Dropped | None]:
+    scratch = Space(space.arch, space.workload, space.hours_per_month, space.option, space.spec)
+    scratch.gpus_per_replica = space.gpus_per_replica
+    scratch.max_gpus_per_replica = space.max_gpus_per_replica
+    sizes = _plan_sizes(scratch, gpu, precision, kv, context)
+    return tuple(sizes), (scratch.dropped[0] if scratch.dropped else None)
+
+
+def _plan_sizes(space: Space, gpu: GpuSpec, precision: str, kv: str, context: int) -> list[int]:
     arch = space.arch
     if space.gpus_per_replica is not None:
         plan = memory.plan_memory(arch, gpu, precision, kv, space.gpus_per_replica, context)

@@ -60,7 +60,7 @@ def suggestions(
                     source=best.source,
                 )
             )
-        plan = search(space, catalog, hosted=False)
+        plan = search(space, catalog, hosted=False, keep=SHOWN)
         shown = plan.deployments[:SHOWN]
         shown += [r for r in plan.pareto if r not in shown]
         ways.append(
