@@ -236,7 +236,7 @@ def evaluate(
     scenario = load_scenario(file)
     catalog = load_catalog()
     state = price_options(scenario, catalog)  # priced once, for the result and the samples
-    result = run(scenario, catalog, state=state)
+    result = run(scenario, catalog, state=state, suggest=True)
     if samples:
         from llm_tco.simulate import simulate
 

@@ -173,12 +173,14 @@ def evaluate(
     catalog: Catalog | None = None,
     volumes: list[float] | None = None,
     state: PricedScenario | None = None,
-    suggest: bool = True,
+    suggest: bool = False,
 ) -> Result:
     """Cost every option of ``scenario``; ``volumes`` overrides the scenario's sweep.
 
     ``suggest``: also list, for each self-hosted open model, the cheapest hosted API serving it
-    and the cheapest feasible self-hosted deployment (``suggestions``; not options).
+    and the cheapest feasible self-hosted deployment (``suggestions``, ``ways_to_serve``; not
+    options). ``llm-tco evaluate``, the page and the reports ask for them; they cost one
+    deployment search per self-hosted option.
 
     ``state`` is the scenario already priced by :func:`price_options` (as
     :func:`llm_tco.analyse.analyse` does, to price once); it is not changed.

@@ -78,7 +78,7 @@ def test_suggestions_are_marked_and_not_options() -> None:
     """The GLM-4.7 example: 200M output tokens/month. The cheapest hosted GLM-4.7 in the
     catalog (genai-prices: zhipuai, $1.103/MTok output) costs 200 x $1.103 = $220.60."""
     catalog = load_catalog()
-    result = evaluate(load_scenario(GLM), catalog)
+    result = evaluate(load_scenario(GLM), catalog, suggest=True)
     assert [o.name for o in result.options] == ["claude-opus-4.6", "glm-4.7-self-hosted"]
     kinds = {s.kind: s for s in result.suggestions}
     assert set(kinds) == {"hosted_api", "self_hosted"}
