@@ -160,6 +160,28 @@ class ApiSpec(Strict):
     )
     batch_discount: Share | None = None
     open_weight: bool | None = None
+    tier: Literal["standard", "flex", "priority", "batch"] = Field(
+        default="standard",
+        description="service tier for all of this option's traffic: flex (slower, cheaper), "
+        "priority (faster, dearer), batch (asynchronous); prices from genai-prices' variants",
+    )
+    context_over_200k_share: Share = Field(
+        default=0.0,
+        description="share of tokens in requests whose prompt is over the long-context "
+        "threshold (200k tokens for Claude and Gemini Pro), billed at the long-context rates",
+    )
+    cache_write_share: Share = Field(
+        default=0.0, description="share of input tokens written to the prompt cache"
+    )
+    cache_ttl: Literal["5m", "1h"] = Field(
+        default="5m", description="prompt-cache lifetime the writes pay for (Anthropic: 5m, 1h)"
+    )
+    cache_write_per_mtok: Quantity | None = None
+    region: str | None = Field(
+        default=None,
+        max_length=40,
+        description="data-residency region; priced where genai-prices has a regional rate",
+    )
 
     @model_validator(mode="after")
     def _priced(self) -> ApiSpec:
