@@ -373,6 +373,35 @@ class DecisionSpec(Strict):
     agentic: bool | None = None
 
 
+YearlyChange = Annotated[float, Field(ge=-0.99, le=10)]
+YearlyRate = Annotated[float, Field(ge=0, le=1)]
+
+
+class TermSpec(Strict):
+    """How prices and money move over ``term_months`` (per year). A field left out takes the
+    sourced default of ``catalog/term_defaults.yaml`` (its range in the Monte Carlo)."""
+
+    api_price_change_per_year: YearlyChange | None = Field(
+        default=None, description="relative change of API prices a year on (-0.3: 30% lower)"
+    )
+    gpu_price_change_per_year: YearlyChange | None = Field(
+        default=None, description="relative change of GPU rental prices a year on"
+    )
+    hardware_depreciation_per_year: Share | None = Field(
+        default=None, description="value bought GPUs lose each year (sets their resale value)"
+    )
+    resale_value_share: Share | None = Field(
+        default=None,
+        description="resale value of bought GPUs at the end of the term, share of the price",
+    )
+    discount_rate_per_year: YearlyRate = Field(
+        default=0.0, description="what money costs you: later months weigh less"
+    )
+    capital_charge_per_year: YearlyRate = Field(
+        default=0.0, description="yearly charge on the money tied up in bought GPUs"
+    )
+
+
 class Scenario(Strict):
     """A workload and the options to serve it."""
 
@@ -383,6 +412,10 @@ class Scenario(Strict):
     options: list[OptionSpec] = Field(min_length=1, max_length=MAX_OPTIONS)
     sweep: list[PositiveQuantity] = Field(default=[], max_length=MAX_SWEEP_VOLUMES)
     decision: DecisionSpec | None = None
+    term_months: Annotated[int, Field(ge=1, le=120)] = Field(
+        default=1, description="months the decision is for (`llm-tco term`): 1, 12, 24, 36"
+    )
+    term: TermSpec | None = None
     uncertain: dict[str, RangeValue] = Field(
         default={},
         description="ranges by input path; filled from range-valued numbers, which the "
