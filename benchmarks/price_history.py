@@ -43,7 +43,11 @@ def changes(today: dt.date) -> list[float]:
             if not dated:
                 continue
             first, last = model.prices[0].prices, dated[-1].prices
-            rates = [_rate(getattr(p, k, None)) for p in (first, last) for k in ("input_mtok", "output_mtok")]
+            rates = [
+                _rate(getattr(p, k, None))
+                for p in (first, last)
+                for k in ("input_mtok", "output_mtok")
+            ]
             if any(r is None for r in rates) or rates[0] + rates[1] <= 0:
                 continue
             found.append((rates[2] + rates[3]) / (rates[0] + rates[1]) - 1)
