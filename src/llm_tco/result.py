@@ -92,6 +92,9 @@ class Deployment(Model):
     replicas_needed_at_peak: int | None
     utilisation_at_peak: float | None
     utilisation_at_mean: float | None
+    # With a percentile latency target: the replicas the peak would need were every target
+    # read as a mean (the steady-state sizing), to show what the tail costs.
+    replicas_needed_mean_latency: int | None = None
 
 
 class ApiPriceInfo(Model):
@@ -103,6 +106,14 @@ class ApiPriceInfo(Model):
     provider: str | None
     source: str
     as_of: dt.date | None = None
+    tier: str = "standard"
+    cache_write_per_mtok: float | None = None  # at the scenario's cache TTL
+    # Rates for every token of a request over ``long_context_threshold_tokens`` of prompt.
+    long_context_threshold_tokens: int | None = None
+    long_input_per_mtok: float | None = None
+    long_output_per_mtok: float | None = None
+    long_cached_input_per_mtok: float | None = None
+    long_cache_write_per_mtok: float | None = None
 
 
 class SplitPoint(Model):
