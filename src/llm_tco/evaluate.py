@@ -139,6 +139,10 @@ def price_options(scenario: Scenario, catalog: Catalog) -> PricedScenario:
                         option, option.api, resolved.price, workload, hours, catalog, notes
                     )
                 )
+            if option.api.ttft_ms is not None or option.api.tpot_ms is not None:
+                from llm_tco.api_latency import check_latency
+
+                api.never_serves = check_latency(scenario, option, option.api, notes)
             priced.append(api)
         elif option.provisioned is not None:
             from llm_tco.provisioned import price_provisioned
@@ -198,7 +202,7 @@ def evaluate(
     )
 
 
-INFEASIBLE_CODES = ("does_not_fit", "capacity_exceeded", "rate_limited")
+INFEASIBLE_CODES = ("does_not_fit", "capacity_exceeded", "rate_limited", "latency_slo_missed")
 
 
 def _with_feasibility(priced: Priced, notes: Notes) -> OptionResult:

@@ -235,6 +235,15 @@ class ApiSpec(MonthlyItems):
     batch_discount: Share | None = None
     open_weight: bool | None = None
     rate_limits: RateLimitSpec | None = None
+    # Latency the API gives (measured, or a published measurement), at latency_percentile,
+    # checked against the option's SLO, else decision.latency_target_ms (first token), else
+    # the SLO the scenario's self-hosted options state.
+    ttft_ms: PositiveQuantity | None = Field(default=None, description="time to first token, ms")
+    tpot_ms: PositiveQuantity | None = Field(default=None, description="time per output token, ms")
+    latency_percentile: Annotated[float, Field(gt=0, le=100)] | None = None
+    latency_source: str | None = Field(default=None, max_length=300)
+    ttft_slo_ms: PositiveQuantity | None = None
+    tpot_slo_ms: PositiveQuantity | None = None
 
     @model_validator(mode="after")
     def _priced(self) -> ApiSpec:

@@ -229,6 +229,8 @@ def _sample_costs(
         can = np.isfinite(monthly[name])
         if name in own:
             can &= within_capacity(volume, own[name].capacity_tokens_per_month)
+        elif p.never_serves is not None:  # e.g. an API that misses the latency target
+            can &= False
         elif p.rate_limits is not None and p.capacity_tokens_per_month is not None:
             from llm_tco.rate_limits import sampled_capacity
 
