@@ -119,3 +119,14 @@ def test_engineering_both_ways_is_refused() -> None:
     data = scenario({"engineer_fte": 0.5, "engineering_hours_per_month": 10})
     with pytest.raises(ScenarioError, match="engineer_fte or engineering_hours_per_month"):
         scenario_from_data(data)
+
+
+def test_items_as_large_as_the_deployment_leave_no_breakeven_either_way() -> None:
+    # The API's $21,000 of items equal the deployment's $21,000: at V = 0 they tie, and above
+    # it the deployment is cheaper at every volume: no volume where it *becomes* cheaper. The
+    # point search and the Monte Carlo's closed form agree (a tie at 0 is not a crossing).
+    data = scenario({"fixed_monthly": {"resilience": 21000}})
+    (row,) = run(data).breakeven
+    assert row.tokens_per_month is None
+    sampled = sample_costs(scenario_from_data(data), {"hours_per_month": np.array([720.0])})
+    assert np.isnan(sampled.breakeven_tokens[("own", "api")][0])
