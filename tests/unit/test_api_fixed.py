@@ -130,3 +130,34 @@ def test_items_as_large_as_the_deployment_leave_no_breakeven_either_way() -> Non
     assert row.tokens_per_month is None
     sampled = sample_costs(scenario_from_data(data), {"hours_per_month": np.array([720.0])})
     assert np.isnan(sampled.breakeven_tokens[("own", "api")][0])
+
+
+def test_items_can_open_a_window_where_replicas_win_once() -> None:
+    # API $1/$2 per MTok ($1.5e-6 a token) + $300 of items; replicas of $300 carrying
+    # 50 tokens/s x 720 h x 3,600 s = 129.6M tokens/month each. One replica ($300) ties the API
+    # at V = 0 and stays cheaper to 129.6M; the second makes it $600, and the API reaches $600 at
+    # (600 - 300) / 1.5e-6 = 200M, inside the second replica's range (129.6M, 259.2M]: the
+    # replicas *become* cheaper at 200M, though a replica ($300) costs more than the 129.6M
+    # tokens it carries cost on the API ($194.40). Point search and Monte Carlo agree.
+    data = {
+        "workload": {"tokens_per_month": "1M", "input_share": 0.5},
+        "options": [
+            {
+                "name": "api",
+                "api": {"input_per_mtok": 1, "output_per_mtok": 2, "fixed_monthly": {"r": 300}},
+            },
+            {
+                "name": "own",
+                "self_hosted": {
+                    "gpu": "h100-sxm-80gb",
+                    "gpu_monthly_price": 300,
+                    "tokens_per_second_per_replica": 50,
+                    "ops_defaults": False,
+                },
+            },
+        ],
+    }
+    (row,) = run(data).breakeven
+    assert row.tokens_per_month == pytest.approx(2e8)
+    sampled = sample_costs(scenario_from_data(data), {"hours_per_month": np.array([720.0])})
+    assert sampled.breakeven_tokens[("own", "api")][0] == pytest.approx(2e8)

@@ -173,10 +173,14 @@ def first_breakeven(own: CostCurve, api_usd_per_token: FloatArray) -> FloatArray
         # already no dearer at V = 0 (an API with monthly items of its own) does not cross there.
         in_first = (gap > 0) & (start >= TIE_USD) & (first <= first_end)
         # Later segments k > min_steps: the root (F + (k+e)S)/gap lies in segment k once
-        # F + eS <= k (gap*tps - S), so k* = ceil((F + eS) / (gap*tps - S)).
+        # F + eS <= k (gap*tps - S), so k* = ceil((F + eS) / (gap*tps - S)) when that margin > 0.
         margin = gap * own.tokens_per_step - own.step_usd
-        k = np.ceil((own.fixed_usd + own.extra_steps * own.step_usd) / margin - STEP_EPS)
-        k = np.maximum(k, own.min_steps + 1)
+        base = own.fixed_usd + own.extra_steps * own.step_usd
+        k = np.maximum(np.ceil(base / margin - STEP_EPS), own.min_steps + 1)
+        # With margin <= 0 the end of each segment only gets dearer, so the first segment after
+        # the minimum is the one chance (it happens when an API's monthly items make F < 0).
+        k = np.where(margin > 0, k, own.min_steps + 1)
+        ends_cheaper = (margin > 0) | (base - k * margin <= 0)
         later = -(own.fixed_usd + own.step_usd * (k + own.extra_steps)) / slope
         # ... and own must be dearer where segment k starts, or it never was dearer.
         at_start = (
@@ -184,7 +188,7 @@ def first_breakeven(own: CostCurve, api_usd_per_token: FloatArray) -> FloatArray
             + own.step_usd * (k + own.extra_steps)
             - gap * (k - 1) * own.tokens_per_step
         )
-        reaches = stepped & (gap > 0) & (margin > 0) & (at_start >= TIE_USD)
+        reaches = stepped & (gap > 0) & ends_cheaper & (at_start >= TIE_USD)
     result = np.where(in_first, first, np.where(reaches, later, np.nan))
     out: NDArray[np.float64] = np.where(np.isfinite(result) & (result >= 0), result, np.nan)
     return out
