@@ -90,10 +90,6 @@ def net_of_api_fixed(own: CostCurve, api_fixed_usd: FloatArray) -> CostCurve:
     return replace(own, fixed_usd=own.fixed_usd - api_fixed_usd)
 
 
-# The per-token line items of an API option (a monthly item of the same name is suffixed).
-api_line_items_names = ("input", "cached_input", "output", "batch_discount", "retries")
-
-
 def _arr(value: Value, size: int) -> FloatArray:
     return np.broadcast_to(np.asarray(value, dtype=np.float64), (size,)).astype(np.float64)
 
@@ -185,9 +181,10 @@ def _sample_costs(
             assert option.api is not None and p.result.price is not None
             api = api_option(option, option.api, p.result.price, workload, inputs)
             items = cast(dict[str, Value], api_line_items(api, workload))
+            per_token = set(items)
             fixed = ops_items(option.name, option.api, catalog, Notes(), inputs, kind="api")
             for name, amount in fixed.items:
-                key = name if name not in api_line_items_names else f"{name}_monthly"
+                key = name if name not in per_token else f"{name}_monthly"
                 items[key] = items.get(key, 0.0) + amount
             lines[option.name] = items
             monthly[option.name] = _arr(sum(items.values()), size)
