@@ -18,6 +18,7 @@ def _names(values: list[str] | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for text in values for v in text.split(",") if v.strip())
 
 
+LISTED = 50  # deployments listed without --all: the cheapest, ties, and each layout's cheapest
 ListOpt = Annotated[list[str] | None, typer.Option(help="comma-separated; may repeat")]
 
 
@@ -34,6 +35,12 @@ def plan(
     precision: ListOpt = None,
     forbid_precision: ListOpt = None,
     engine: ListOpt = None,
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="list every feasible deployment (default: the 50 cheapest + the front)"
+        ),
+    ] = False,
     output: FormatOpt = OutputFormat.table,
     wide: WideOpt = False,
 ) -> None:
@@ -54,7 +61,7 @@ def plan(
         engines=_names(engine),
     )
     space = build.space_for(scenario, catalog, option, model, limits)
-    result = search.search(space, catalog)
+    result = search.search(space, catalog, keep=None if every else LISTED)
     if output is OutputFormat.json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     elif output is OutputFormat.markdown:

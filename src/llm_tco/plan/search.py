@@ -192,7 +192,9 @@ def _rows(
         d = s.deploy
         monthly = float(priced.monthly[k])
         rows.append(
-            PlannedDeployment(
+            # Built from typed arrays and catalog rows: validating thousands of rows again
+            # would cost more than the search.
+            PlannedDeployment.model_construct(
                 gpu=d.gpu.id,
                 gpu_name=d.gpu.name,
                 precision=d.precision,
@@ -216,6 +218,7 @@ def _rows(
                 gpu_price_source=o.source,
                 capacity_source=s.capacity.source,
                 quality_note=quality_note(space.arch, d.precision),
+                pareto=False,
             )
         )
     rows.sort(key=lambda r: (r.monthly_cost, r.tpot_ms_at_load, r.gpu, r.offer, r.engine))
