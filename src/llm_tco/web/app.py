@@ -39,6 +39,12 @@ from llm_tco.web.catalog_api import LISTINGS, listing
 from llm_tco.web.errors import BodyLimitMiddleware, error_body, install_error_handlers
 from llm_tco.web.guards import LOOPBACK_NAMES, RequestGuard
 
+
+def evaluate_with_suggestions(scenario: Any, catalog: Any) -> Any:
+    """The result `llm-tco evaluate` prints: with suggestions."""
+    return evaluate(scenario, catalog, suggest=True)
+
+
 MAX_OPTIONS = 50  # a page of options; more makes the break-even table (options^2) unreadable
 MAX_VOLUMES = 1000
 # Evaluations run in worker threads, this many at a time; the rest wait without a thread, so
@@ -291,7 +297,10 @@ def _add_api_routes(app: FastAPI) -> None:
     async def evaluate_endpoint(request: Request) -> Response:
         """Evaluate a scenario: the result `llm-tco evaluate FILE --format json` prints."""
         scenario = await read_scenario(request)
-        return json_response(await offload(app, _dumped(evaluate), scenario, catalog()))
+        # With suggestions, as `llm-tco evaluate` prints them.
+        return json_response(
+            await offload(app, _dumped(evaluate_with_suggestions), scenario, catalog())
+        )
 
     @app.post("/api/sweep", response_model=Result, openapi_extra=SWEEP_BODY)
     async def sweep_endpoint(request: Request) -> Response:
