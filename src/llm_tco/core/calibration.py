@@ -92,6 +92,11 @@ OFFSET_PRIOR_SD = 2.5  # logit / log units: how far an engine or vendor may pull
 SHARED_PRIOR_SD = 3.0  # weak pull of shared values toward the start (keeps the fit defined)
 ROBUST_SCALE = 0.3
 ROWS_PER_PUBLISHER = 60  # soft-L1 turns linear beyond ~15% log error
+# Each training publisher gets its own log-throughput offset (a random effect: its harness,
+# engine build and tuning), pulled toward 0 with this spread. It absorbs what is common to one
+# publisher's rows, so one source's consistent deviation does not bend the shared physics
+# factors. A publisher not in the fit (the held-out one, or any new measurement) gets 0.
+PUBLISHER_PRIOR_SD = 0.5
 
 
 @dataclass(frozen=True)
@@ -307,6 +312,7 @@ class _Problem:
             self.layout += [("engine", p.name, i) for p in PARAMETERS if p.per_engine]
         for i in sorted(seen_vendors):
             self.layout += [("vendor", p.name, i) for p in PARAMETERS if p.per_vendor]
+        n_factor = len(self.layout)
         by_name = {p.name: p for p in PARAMETERS}
         self.x0 = np.array(
             [
@@ -338,6 +344,14 @@ class _Problem:
         rows = _per_publisher_sample(cs.cases, np.flatnonzero(train > 0))
         publishers = [cs.cases[i].publisher for i in rows]
         counts = {p: publishers.count(p) for p in set(publishers)}
+        names = sorted(counts)
+        self.publisher_slot = np.array(
+            [n_factor + names.index(p) for p in publishers], dtype=np.intp
+        )
+        self.n_factor = n_factor
+        self.layout += [("publisher", p, -1) for p in names]
+        self.x0 = np.append(self.x0, np.zeros(len(names)))
+        self.prior_sd = np.append(self.prior_sd, np.full(len(names), PUBLISHER_PRIOR_SD))
         self.rows = rows
         self.weights = np.array([1.0 / math.sqrt(counts[p]) for p in publishers])
         self.log_measured = np.log(cs.measured[rows])
@@ -349,12 +363,13 @@ class _Problem:
             for term in g:
                 hit = term < zero
                 sparsity[np.flatnonzero(hit), term[hit]] = True
+        sparsity[np.arange(len(rows)), self.publisher_slot] = True
         sparsity[len(rows) + np.arange(len(self.layout)), np.arange(len(self.layout))] = True
         self.sparsity = sparsity
 
     def factors(self, x: FloatArray, train_only: bool = False) -> Factors:
         gather = self.train_gather if train_only else self.gather
-        padded = np.append(x, 0.0)
+        padded = np.append(x[: self.n_factor], 0.0)
         values = {p.name: p.value(padded[gather[p.name]].sum(axis=0)) for p in PARAMETERS}
         return Factors(
             bandwidth=values["bandwidth_efficiency"],
@@ -370,7 +385,8 @@ class _Problem:
 
     def residuals(self, x: FloatArray) -> FloatArray:
         predicted = self.train_cs.predict(self.factors(x, train_only=True))
-        data = self.weights * (np.log(np.maximum(predicted, 1e-9)) - self.log_measured)
+        log_predicted = np.log(np.maximum(predicted, 1e-9)) + x[self.publisher_slot]
+        data = self.weights * (log_predicted - self.log_measured)
         prior = (x - self.x0) / self.prior_sd * ROBUST_SCALE
         return np.concatenate([data, prior])
 
@@ -400,7 +416,7 @@ class _Problem:
                 shared[name] = float(x[j])
             elif kind == "engine":
                 engines.setdefault(self.cs.engines[i], {})[name] = float(x[j])
-            else:
+            elif kind == "vendor":
                 vendors.setdefault(self.cs.vendors[i], {})[name] = float(x[j])
         train = [self.cs.cases[i] for i in self.rows]
         return Fit(shared, engines, vendors, len(train), len({c.publisher for c in train}))
