@@ -15,6 +15,7 @@ full LOSO over hundreds of rows takes seconds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import statistics
@@ -32,6 +33,7 @@ from llm_tco.core.capacity import (
     FloatArray,
     Mode,
     Replica,
+    burst_output_tps,
     efficiency_key,
     limits,
     replica,
@@ -117,6 +119,8 @@ class Case:
     concurrency: int | None
     request_rate: float | None
     measured_output_tokens_per_second: float
+    num_requests: int | None = None  # a fixed-count run (ramp-up and tail), else steady state
+    variable_lengths: bool = False  # lengths vary per request (e.g. ShareGPT), not fixed
 
     @property
     def is_moe(self) -> bool:
@@ -162,6 +166,8 @@ class CaseSet:
     token_budget: FloatArray
     static: FloatArray  # bool as float
     rate_cap: FloatArray  # output tokens/s offered in request-rate mode, else inf
+    requests: FloatArray  # requests in a fixed-count run, else nan (steady state)
+    variable: FloatArray  # bool as float: lengths vary per request
     measured: FloatArray
     engine_index: FloatArray
     vendor_index: FloatArray
@@ -218,6 +224,15 @@ class CaseSet:
                     for c in cases
                 ]
             ),
+            requests=np.array(
+                [
+                    float(c.num_requests)
+                    if c.num_requests and c.mode in ("offline-max", "concurrency")
+                    else math.nan
+                    for c in cases
+                ]
+            ),
+            variable=np.array([float(c.variable_lengths) for c in cases]),
             measured=np.array([c.measured_output_tokens_per_second for c in cases]),
             engine_index=np.array([engine_ids.get(c.engine, -1) for c in cases], dtype=float),
             vendor_index=np.array([vendor_ids.get(c.gpu.vendor, -1) for c in cases], dtype=float),
@@ -235,6 +250,18 @@ class CaseSet:
         }
         return replace(self, cases=tuple(self.cases[i] for i in rows), replica=r, **arrays)
 
+    @functools.cached_property
+    def _groups(self) -> list[tuple[str, npt.NDArray[np.intp], Replica]]:
+        """Rows predicted other than by the steady state, with their replicas, worked out once
+        (a fit evaluates the same cases hundreds of times)."""
+        bursts = np.isfinite(self.requests)
+        groups = [
+            ("static", np.flatnonzero(self.static > 0)),
+            ("burst", np.flatnonzero(bursts & ~(self.variable > 0))),
+            ("burst-variable", np.flatnonzero(bursts & (self.variable > 0))),
+        ]
+        return [(k, rows, _sub_replica(self.replica, rows)) for k, rows in groups if rows.size]
+
     def predict(self, factors: Factors) -> FloatArray:
         """Predicted output tokens/s of every case (never reads ``measured``)."""
         steady = steady_state(
@@ -246,19 +273,31 @@ class CaseSet:
             self.running,
             self.token_budget,
         ).output_tokens_per_second
-        out = steady
-        if self.static.any():
-            rows = np.flatnonzero(self.static > 0)
-            pick = _pick(rows)
-            out = steady.copy()
-            out[rows] = static_batch_output_tps(
-                _sub_replica(self.replica, rows),
-                _sub_factors(factors, pick),
-                self.input_tokens[rows],
-                self.output_tokens[rows],
-                self.context[rows],
-                self.running[rows],
-            )
+        out = steady.copy()
+        for kind, rows, sub in self._groups:
+            f = _sub_factors(factors, _pick(rows))
+            if kind == "static":
+                out[rows] = static_batch_output_tps(
+                    sub,
+                    f,
+                    self.input_tokens[rows],
+                    self.output_tokens[rows],
+                    self.context[rows],
+                    self.running[rows],
+                )
+            else:
+                out[rows] = burst_output_tps(
+                    sub,
+                    f,
+                    self.input_tokens[rows],
+                    self.output_tokens[rows],
+                    self.context[rows],
+                    self.running[rows],
+                    self.token_budget[rows],
+                    self.requests[rows],
+                    kind == "burst-variable",
+                    steady[rows],
+                )
         return np.asarray(np.minimum(out, self.rate_cap), dtype=np.float64)
 
 
