@@ -30,6 +30,7 @@ from llm_tco.core.costs import (
     self_hosted_line_items,
     within_capacity,
 )
+from llm_tco.core.speculative import Speculation, speculative_capacity
 from llm_tco.core.tailsize import PercentileSlo, tail_capacity
 from llm_tco.core.units import SECONDS_PER_HOUR, format_tokens, format_usd, usd_per_mtok
 from llm_tco.core.workload import Workload
@@ -60,7 +61,7 @@ from llm_tco.result import (
     ToServe,
     WorkloadInfo,
 )
-from llm_tco.scenario import OptionSpec, Scenario, SelfHostedSpec
+from llm_tco.scenario import OptionSpec, Scenario, SelfHostedSpec, SpeculativeSpec
 
 # When a workload gives no request shape, the capacity model assumes 200 output tokens per
 # request ("1K input + 200 output tokens each", seed "Open Source LLMs as Cost Floor").
@@ -784,9 +785,20 @@ def _modelled_capacity(
         notes.warn("no_capacity", f"no efficiency factors for engine {spec.engine}", name)
         return None, None
     if _percentile_slo(spec).has_percentile:
+        if spec.speculative is not None:
+            notes.warn(
+                "speculative_not_simulated",
+                "speculative decoding is not modelled with percentile latency targets: "
+                "the percentile sizing assumes plain decoding",
+                name,
+            )
         return _tail_capacity(spec, arch, gpu, per_replica, (input_len, output_len), efficiency)
     slo = capacity_model.Slo(tpot_ms=spec.tpot_slo_ms, ttft_ms=spec.ttft_slo_ms)
-    replica = capacity_model.replica_capacity(
+    capacity_fn: Any = capacity_model.replica_capacity
+    extra: tuple[Any, ...] = ()
+    if spec.speculative is not None:
+        capacity_fn, extra = speculative_capacity, (speculation(spec.speculative, arch),)
+    replica = capacity_fn(
         arch,
         gpu,
         spec.precision,
@@ -796,12 +808,27 @@ def _modelled_capacity(
         output_len,
         slo,
         efficiency,
+        *extra,
     )
     total = replica.requests_per_second * (input_len + output_len)
     if not math.isfinite(total) or total <= 0:
         notes.warn("no_capacity", "the capacity model finds no load meeting the SLO", name)
         return None, None
     return total, replica.source
+
+
+def speculation(spec: SpeculativeSpec, arch: ModelArch) -> Speculation:
+    """The scenario's speculative decoding with its defaults: 3 draft tokens at 0.05 of a target
+    step for a draft model; 1 token at one layer's share for MTP (DeepSeek-V3 predicts one)."""
+    mtp = spec.method == "mtp"
+    return Speculation(
+        acceptance_rate=spec.acceptance_rate,
+        draft_tokens=spec.draft_tokens or (1 if mtp else 3),
+        draft_cost_ratio=spec.draft_cost_ratio
+        if spec.draft_cost_ratio is not None
+        else (1 / arch.layers if mtp else 0.05),
+        method=spec.method,
+    )
 
 
 def _percentile_slo(spec: SelfHostedSpec) -> PercentileSlo:

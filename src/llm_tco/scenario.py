@@ -184,6 +184,18 @@ class PurchaseSpec(Strict):
     hosting_monthly_per_gpu: Quantity = 0.0
 
 
+class SpeculativeSpec(Strict):
+    """Speculative decoding: a draft model or multi-token prediction (MTP) heads propose
+    ``draft_tokens`` per step, each accepted with probability ``acceptance_rate``."""
+
+    method: Literal["draft", "mtp"] = "draft"
+    acceptance_rate: Annotated[float, Field(ge=0, le=1)]
+    draft_tokens: Annotated[int, Field(ge=1, le=16)] | None = None  # default: 3 draft, 1 MTP
+    # One draft pass over one target decode step; default 0.05 for a draft model, one layer
+    # over the model's layers for MTP.
+    draft_cost_ratio: Annotated[float, Field(ge=0, le=1)] | None = None
+
+
 class SelfHostedSpec(Strict):
     """A self-hosted deployment of an open-weight model on GPUs, and what running it costs."""
 
@@ -213,6 +225,7 @@ class SelfHostedSpec(Strict):
     ttft_slo_percentile: Annotated[float, Field(ge=50, le=99.9)] | None = None
     tpot_slo_percentile: Annotated[float, Field(ge=50, le=99.9)] | None = None
     arrival_burstiness: Annotated[float, Field(gt=0, le=10)] = 1.0
+    speculative: SpeculativeSpec | None = None
     context_tokens: Annotated[int, Field(ge=1, le=MAX_CONTEXT_TOKENS)] | None = None
     # ops
     ops_monthly: Quantity | None = None
