@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from llm_tco.catalog.loader import Catalog, load_catalog
+from llm_tco.core.breakeven import first_breakeven
 from llm_tco.core.costs import (
     ApiOption,
     CostCurve,
@@ -35,7 +36,6 @@ from llm_tco.core.uncertainty import (
     band,
     breakeven_band,
     draw,
-    first_breakeven,
     probability_cheapest,
 )
 from llm_tco.core.workload import Workload
