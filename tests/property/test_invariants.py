@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from llm_tco.core.breakeven import find_crossings, first_breakeven
 from llm_tco.core.costs import (
-    CostCurve,
     ApiOption,
+    CostCurve,
     SelfHostedOption,
     api_curve,
     self_hosted_curve,
@@ -181,6 +181,7 @@ def test_break_even_of_samples_is_the_first_volume_where_own_is_cheaper(cases) -
         assert (listed[0].tokens_per_month if listed else np.nan) == pytest.approx(
             volume, nan_ok=True
         )
+
         def gap(v, curve=curve, price=price):
             return curve.cost(v) - price * np.asarray(v)
 
