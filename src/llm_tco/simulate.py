@@ -31,7 +31,7 @@ from llm_tco.core.costs import (
     self_hosted_line_items,
     within_capacity,
 )
-from llm_tco.core.hybrid import split_cost
+from llm_tco.core.hybrid import optimal_shares, split_cost
 from llm_tco.core.uncertainty import (
     band,
     breakeven_band,
@@ -231,7 +231,7 @@ def _hybrid(
     inputs: Inputs,
 ) -> FloatArray:
     """Per-sample hybrid cost (core.hybrid.split_cost) with sampled parts and routing settings:
-    at its share, or the least over a 1% grid and the point optimum."""
+    at its share, or at each sample's own cheapest share (exact, as the point optimum)."""
     assert curve.split is not None
     column = (slice(None), None)
     p = f"options[{name}].hybrid."
@@ -245,14 +245,11 @@ def _hybrid(
         fallback_rate=_arr(fallback, size)[column],
         routing_monthly_usd=_arr(routing, size)[column],
     )
+    volumes = _arr(volume, size)
     if curve.optimise:
-        grid = np.round(np.arange(0, 101) / 100, 2)
-        shares = np.unique(np.append(grid[grid <= curve.upper_share], curve.share))[None, :]
-    else:
-        shares = _arr(inputs.get(p + "self_hosted_share", curve.share), size)[column]
-    volumes = _arr(volume, size)[column]
-    costs = split_cost(split, volumes, shares)
-    result: FloatArray = costs.min(axis=1)
+        return optimal_shares(split, volumes, curve.upper_share).monthly_usd
+    shares = _arr(inputs.get(p + "self_hosted_share", curve.share), size)
+    result: FloatArray = split_cost(split, volumes[column], shares[column])[:, 0]
     return result
 
 
