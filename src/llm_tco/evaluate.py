@@ -560,7 +560,6 @@ def _self_hosted_result(
         }[key]
         lines.append(LineItem(name=key, monthly_usd=amount, formula=formula, source=source))
     monthly = float(sum(items.values()))
-    capacity_month = core.tokens_per_replica_month(workload.peak_to_mean)
     deployment = Deployment(
         gpu=gpu.id,
         gpu_name=gpu.name,
@@ -573,7 +572,7 @@ def _self_hosted_result(
         gpu_price_source=price.source,
         capacity_tokens_per_second_per_replica=core.capacity_tokens_per_second,
         capacity_source=capacity_source,
-        capacity_tokens_per_month=None if capacity_month is None else capacity_month * replicas,
+        capacity_tokens_per_month=core.capacity_tokens_per_month(workload.peak_to_mean, replicas),
         replicas_needed_at_peak=needed,
         **utilisation(core, workload, replicas),
     )
@@ -600,9 +599,9 @@ def _self_hosted_result(
         memory=memory,
         **_accepted(monthly, option, workload),
     )
-    fixed_capacity = None
-    if core.replicas is not None and capacity_month is not None:
-        fixed_capacity = float(capacity_month * core.replicas)
+    fixed_capacity = core.capacity_tokens_per_month(workload.peak_to_mean)
+    if fixed_capacity is not None:
+        fixed_capacity = float(fixed_capacity)
     return Priced(result, self_hosted_curve(core, workload), fixed_capacity, core=core)
 
 

@@ -113,13 +113,11 @@ def _self_hosted(
     core = sampled_self_hosted(option, point, workload, hours, catalog, inputs)
     items = self_hosted_line_items(core, workload)
     curve = self_hosted_curve(core, workload)
-    per_step = core.tokens_per_replica_month(workload.peak_to_mean)
+    fixed = core.capacity_tokens_per_month(workload.peak_to_mean)
     if point.never_serves is not None:  # the model does not fit: it serves nothing
         capacity_month = np.zeros(size)
-    elif core.replicas is not None and per_step is not None:
-        capacity_month = _arr(per_step * core.replicas, size)
-    else:
-        capacity_month = np.full(size, math.inf)
+    else:  # inf when the GPU count follows the load (or its capacity is not known)
+        capacity_month = _arr(math.inf if fixed is None else fixed, size)
     util = np.full(size, np.nan)
     replicas = replica_count(core, workload)
     if replicas is not None and core.capacity_tokens_per_second is not None:

@@ -218,6 +218,18 @@ class SelfHostedOption:
         seconds = self.hours_per_month * SECONDS_PER_HOUR
         return self.capacity_tokens_per_second * seconds / (peak_to_mean * (1.0 + self.retry_rate))
 
+    def capacity_tokens_per_month(
+        self, peak_to_mean: Value, replicas: Value | None = None
+    ) -> Value | None:
+        """Base tokens/month ``replicas`` replicas carry (default: the fixed count) while the
+        peak stays within capacity; None when the capacity or the count is not known (a
+        ``gpu_count: auto`` deployment adds replicas with the load)."""
+        count = self.replicas if replicas is None else replicas
+        per_replica = self.tokens_per_replica_month(peak_to_mean)
+        if count is None or per_replica is None:
+            return None
+        return per_replica * count
+
 
 def self_hosted_curve(option: SelfHostedOption, workload: Workload) -> CostCurve:
     fixed: Value = sum((amount for _, amount in option.fixed_items), 0.0)
