@@ -63,36 +63,29 @@ def _first_crossing(own: CostCurve, api_usd_per_token: Value) -> tuple[FloatArra
     at V = 0+ (d > 0) and within a segment d falls while each step raises it by S, so the first
     volume where the lead changes is the root of the first segment whose right end has d < 0:
     the first segment when F + (m+e) S < gap m T, else the least k > m with
-    k (gap T - S) > F + e S. Differences under ``_TIE_USD`` are ties, as in the walk.
+    k (gap T - S) > F + e S. Differences under ``_TIE_USD`` are ties, as in the walk (a root
+    whose segment starts at a tie lies at most a tie's worth of tokens before it).
     """
     fixed = np.asarray(own.fixed_usd, dtype=np.float64)
-    step = np.asarray(own.step_usd, dtype=np.float64)
     per_step = np.asarray(own.tokens_per_step, dtype=np.float64)
     slope = own.usd_per_token - np.asarray(api_usd_per_token, dtype=np.float64)
-    gap = -slope
     stepped = own.stepped_mask
+    step = np.where(stepped, own.step_usd, 0.0)
     low, extra = own.min_steps, own.extra_steps
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # d on the first segment, and just above zero volume (one replica at least is paid).
-        base = fixed + np.where(stepped, step * (low + extra), 0.0)
-        start = fixed + np.where(stepped, step * (max(low, 1) + extra), 0.0)
-        first_end = np.where(stepped, low * per_step, np.inf)
-        in_first = (start > _TIE_USD) & (base - gap * first_end < -_TIE_USD)
-        margin = gap * per_step - step
+        base = fixed + step * (low + extra)
+        start = base if low >= 1 else fixed + step * (1 + extra)
+        in_first = base + slope * np.where(stepped, low * per_step, np.inf) < -_TIE_USD
+        # Later segments: R_k = F + e S - k margin; the least k > m with R_k < -tie.
+        margin = -slope * per_step - step
         k = np.floor((fixed + extra * step + _TIE_USD) / margin) + 1
-        k = np.maximum(np.where((margin > 0) & np.isfinite(k), k, low + 1), low + 1)
-        # Float error in the floor: take the next segment when this one's right end is a tie.
-        k = np.where(fixed + step * (k + extra) - gap * k * per_step < -_TIE_USD, k, k + 1)
-        right = fixed + step * (k + extra) - gap * k * per_step
-        later = stepped & ~in_first & (start > _TIE_USD) & (right < -_TIE_USD)
-        segment = np.where(in_first, np.where(stepped, float(low), 0.0), np.where(later, k, np.nan))
-        # The root of that segment's line, held inside the segment (the walk's breakpoints).
+        k = np.where((margin > 0) & (k > low + 1), k, low + 1)
         level = np.where(in_first, base, fixed + step * (k + extra))
-        root = -level / slope
-        left = np.where(in_first | (segment <= 1), 0.0, (segment - 1 + STEP_EPS) * per_step)
-        end = np.where(stepped, (segment + STEP_EPS) * per_step, np.inf)
-        volume = np.minimum(np.maximum(root, left), end)
-    found = np.isfinite(segment) & np.isfinite(volume) & (volume >= 0)
+        later = stepped & (level + slope * k * per_step < -_TIE_USD)
+        volume = -level / slope
+    found = (start > _TIE_USD) & (in_first | later) & (volume >= 0) & np.isfinite(volume)
+    segment = np.where(in_first, np.where(stepped, float(low), 0.0), k)
     return np.where(found, volume, np.nan), np.where(found, segment, np.nan)
 
 
