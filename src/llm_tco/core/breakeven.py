@@ -11,7 +11,7 @@ step terms are bounded by one step each around their average slope).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -60,11 +60,12 @@ def _first_crossing(own: CostCurve, api_usd_per_token: Value) -> tuple[FloatArra
 
     d(V) = own - API = F + S * (k + e) - gap * V on segment k (volumes ((k-1) T, k T], the
     first segment (0, m T] with k = m), gap = API minus own cost per token. The API is cheaper
-    at V = 0+ (d > 0) and within a segment d falls while each step raises it by S, so the first
-    volume where the lead changes is the root of the first segment whose right end has d < 0:
-    the first segment when F + (m+e) S < gap m T, else the least k > m with
-    k (gap T - S) > F + e S. Differences under ``_TIE_USD`` are ties, as in the walk (a root
-    whose segment starts at a tie lies at most a tie's worth of tokens before it).
+    at V = 0+ (d > 0, unless its own monthly items make it dearer) and within a segment d falls
+    while each step raises it by S, so the break-even is the root of the first segment whose
+    right end has d < 0 after a knot with d > 0: the first segment when F + (m+e) S < gap m T,
+    else the least k > m with k (gap T - S) > F + e S (and past the first positive knot).
+    Differences under ``_TIE_USD`` are ties, as in the walk (a root whose segment starts at a
+    tie lies at most a tie's worth of tokens before it).
     """
     fixed = np.asarray(own.fixed_usd, dtype=np.float64)
     per_step = np.asarray(own.tokens_per_step, dtype=np.float64)
@@ -76,15 +77,31 @@ def _first_crossing(own: CostCurve, api_usd_per_token: Value) -> tuple[FloatArra
         # d on the first segment, and just above zero volume (one replica at least is paid).
         base = fixed + step * (low + extra)
         start = base if low >= 1 else fixed + step * (1 + extra)
-        in_first = base + slope * np.where(stepped, low * per_step, np.inf) < -_TIE_USD
-        # Later segments: R_k = F + e S - k margin; the least k > m with R_k < -tie.
+        in_first = (start > _TIE_USD) & (
+            base + slope * np.where(stepped, low * per_step, np.inf) < -_TIE_USD
+        )
+        # Later segments k > m: right end R_k = F + e S - k margin, left end L_k = R_k + gap T.
+        # The break-even is the first R_k < -tie after a knot > tie: after zero volume when own
+        # starts dearer, else after the first L_k > tie (an API's monthly items can make own
+        # no dearer at zero volume, dearer after a step, then cheaper again).
         margin = -slope * per_step - step
-        k = np.floor((fixed + extra * step + _TIE_USD) / margin) + 1
-        k = np.where((margin > 0) & (k > low + 1), k, low + 1)
+        rest = fixed + extra * step
+        first_later = float(low + 1)
+        rises = np.floor((_TIE_USD - rest + slope * per_step) / -margin) + 1
+        dearer_later = np.where(
+            margin < 0,
+            np.where(rises > first_later, rises, first_later),
+            np.where(
+                rest - slope * per_step - first_later * margin > _TIE_USD, first_later, np.inf
+            ),
+        )
+        lower = np.where(start > _TIE_USD, first_later, dearer_later)
+        k = np.floor((rest + _TIE_USD) / margin) + 1
+        k = np.where((margin > 0) & (k > lower), k, lower)
         level = np.where(in_first, base, fixed + step * (k + extra))
         later = stepped & (level + slope * k * per_step < -_TIE_USD)
         volume = -level / slope
-    found = (start > _TIE_USD) & (in_first | later) & (volume >= 0) & np.isfinite(volume)
+    found = (in_first | later) & (volume >= 0) & np.isfinite(volume)
     segment = np.where(in_first, np.where(stepped, float(low), 0.0), k)
     return np.where(found, volume, np.nan), np.where(found, segment, np.nan)
 
@@ -102,6 +119,7 @@ def find_crossings(own: CostCurve, api: CostCurve, limit: int = 100) -> Crossing
     increasing order (point curves: floats): the break-even (:func:`first_breakeven`), then
     the lead changes of a stepped curve after it, found by walking its replica steps."""
     upper = _search_bound(own, api)
+    own = replace(own, fixed_usd=own.fixed_usd - api.fixed_usd)  # the API's monthly items
     volume, segment = (float(x) for x in _first_crossing(own, api.usd_per_token))
     if not math.isfinite(volume):
         return CrossingSearch((), upper, True)
