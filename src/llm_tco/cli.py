@@ -363,6 +363,34 @@ def catalog_offers(
     show_offers(search, output.value, console(), wide, gpu=gpu, provider=provider, billing=billing)
 
 
+@catalog_app.command("rate-limits")
+@cli_errors
+def catalog_rate_limits(
+    search: Annotated[
+        str | None, typer.Option(help="only providers, tiers or models containing this")
+    ] = None,
+    output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
+) -> None:
+    """Published API rate limits by provider, tier and model: requests and tokens per minute."""
+    from llm_tco.catalog.views import show_rate_limits
+
+    show_rate_limits(search, output.value, console(), wide)
+
+
+@catalog_app.command("provisioned")
+@cli_errors
+def catalog_provisioned(
+    search: Annotated[str | None, typer.Option(help="only ids or models containing this")] = None,
+    output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
+) -> None:
+    """Reserved API throughput: tokens per minute per unit, minimum, step and unit price."""
+    from llm_tco.catalog.views import show_provisioned
+
+    show_provisioned(search, output.value, console(), wide)
+
+
 @catalog_app.command("refresh-offers")
 @cli_errors
 def catalog_refresh_offers(

@@ -148,9 +148,30 @@ class ToServe(Model):
     note: str
 
 
+class ProvisionedInfo(Model):
+    """Reserved API throughput units behind a provisioned option and how busy they are."""
+
+    offer: str | None
+    provider: str | None
+    model: str | None
+    unit: str  # PTU, model unit, GSU
+    units: int
+    units_needed_at_peak: int
+    unit_monthly_usd: float
+    tokens_per_minute_per_unit: float  # input-equivalent tokens
+    output_token_weight: float
+    cached_input_counts: bool
+    min_units: int
+    unit_increment: int
+    capacity_tokens_per_month: float  # workload tokens the units carry at this shape and peak
+    utilisation_at_peak: float
+    source: str
+    price_source: str
+
+
 class OptionResult(Model):
     name: str
-    kind: Literal["api", "self_hosted", "hybrid"]
+    kind: Literal["api", "self_hosted", "hybrid", "provisioned"]
     label: str
     monthly_cost: float
     cost_per_mtok: float | None
@@ -168,6 +189,7 @@ class OptionResult(Model):
     feasible: bool = True  # False when the deployment cannot hold the model or carry the load
     infeasible_reason: str | None = None
     to_serve: ToServe | None = None  # a fixed-size deployment that cannot serve, sized by auto
+    provisioned: ProvisionedInfo | None = None
 
 
 class CrossingInfo(Model):
