@@ -91,6 +91,9 @@ class Priced:
     # One replica's capacity (total tokens/s) at other SLOs (TTFT ms, TPOT ms), from the same
     # benchmark or capacity model; None when the scenario states the capacity.
     capacity_at_slo: Callable[[float | None, float | None], float | None] | None = None
+    # The option as priced, when it differs from the scenario's (gpu/precision auto: the
+    # explicit deployment the search chose), for every later pass that re-reads its spec.
+    option: OptionSpec | None = None
     # Why a volume beyond ``capacity_tokens_per_month`` cannot be served, where the reason is not
     # a GPU count (an API's rate limits, reserved units); and an API's resolved rate limits.
     capacity_note: str | None = None
@@ -151,9 +154,7 @@ def price_options(scenario: Scenario, catalog: Catalog) -> PricedScenario:
             spec = option.provisioned
             priced.append(price_provisioned(option, spec, workload, hours, catalog, notes))
         elif option.self_hosted is not None:
-            priced.append(
-                _price_self_hosted(option, option.self_hosted, workload, hours, catalog, notes)
-            )
+            priced.append(_price_own(scenario, option, workload, catalog, notes))
     if any(option.hybrid is not None for option in scenario.options):
         from llm_tco.hybrid_eval import price_hybrids
 
@@ -161,13 +162,47 @@ def price_options(scenario: Scenario, catalog: Catalog) -> PricedScenario:
     return PricedScenario(workload, workload_source, priced, notes)
 
 
+def _price_own(
+    scenario: Scenario, option: OptionSpec, workload: Workload, catalog: Catalog, notes: Notes
+) -> Priced:
+    """A self-hosted option; with ``gpu: auto`` / ``precision: auto`` / ``offer: cheapest`` the
+    deployment search chooses first, and its choice is priced like any explicit deployment."""
+    from llm_tco.plan.build import is_search
+
+    assert option.self_hosted is not None
+    if not is_search(option.self_hosted):
+        hours = scenario.hours_per_month
+        return _price_self_hosted(option, option.self_hosted, workload, hours, catalog, notes)
+    from llm_tco.plan.auto import choose, chosen_note, describe
+
+    option, plan = choose(scenario, option, catalog)
+    assert option.self_hosted is not None and plan.cheapest is not None
+    notes.assume(
+        f"{option.name}: deployment",
+        describe(plan.cheapest),
+        f"deployment search over {plan.searched} candidates (llm-tco plan)",
+    )
+    priced = _price_self_hosted(
+        option, option.self_hosted, workload, scenario.hours_per_month, catalog, notes
+    )
+    priced.result = priced.result.model_copy(update={"chosen_by_search": chosen_note(plan)})
+    priced.option = option
+    return priced
+
+
 def evaluate(
     scenario: Scenario,
     catalog: Catalog | None = None,
     volumes: list[float] | None = None,
     state: PricedScenario | None = None,
+    suggest: bool = False,
 ) -> Result:
     """Cost every option of ``scenario``; ``volumes`` overrides the scenario's sweep.
+
+    ``suggest``: also list, for each self-hosted open model, the cheapest hosted API serving it
+    and the cheapest feasible self-hosted deployment (``suggestions``, ``ways_to_serve``; not
+    options). ``llm-tco evaluate``, the page and the reports ask for them; they cost one
+    deployment search per self-hosted option.
 
     ``state`` is the scenario already priced by :func:`price_options` (as
     :func:`llm_tco.analyse.analyse` does, to price once); it is not changed.
@@ -189,6 +224,7 @@ def evaluate(
     candidates = [r for r in results if r.feasible]
     cheapest = min(candidates, key=lambda r: r.monthly_cost).name if candidates else None
     _check_utilisation(results, notes)
+    suggested, ways = _suggestions(scenario, catalog, results) if suggest else ([], [])
     return Result(
         name=scenario.name,
         description=scenario.description,
@@ -200,7 +236,17 @@ def evaluate(
         sweep=sweep_rows(priced, workload, np.asarray(sweep_volumes, dtype=np.float64)),
         warnings=notes.warnings,
         assumptions=notes.assumptions,
+        suggestions=suggested,
+        ways_to_serve=ways,
     )
+
+
+def _suggestions(
+    scenario: Scenario, catalog: Catalog, results: list[OptionResult]
+) -> tuple[list[Any], list[Any]]:
+    from llm_tco.plan.suggest import suggestions
+
+    return suggestions(scenario, catalog, results)
 
 
 INFEASIBLE_CODES = ("does_not_fit", "capacity_exceeded", "rate_limited", "latency_slo_missed")
@@ -486,6 +532,7 @@ def sampled_self_hosted(
     its sampled value; one from a benchmark or the capacity model is found again at each unique
     sampled pair of SLOs (rounded to ``SLO_DIGITS`` significant digits), times the capacity
     model's out-of-source error where that is drawn."""
+    option = priced.option or option  # gpu/precision auto: the deployment the search chose
     spec = option.self_hosted
     assert spec is not None and isinstance(priced.core, SelfHostedOption)
     gpu = catalog.gpu(spec.gpu)

@@ -294,9 +294,13 @@ class SelfHostedSpec(MonthlyItems):
     """A self-hosted deployment of an open-weight model on GPUs, and what running it costs."""
 
     model: str | None = None
-    precision: Literal["bf16", "fp16", "fp8", "int8", "int4"] = "bf16"
+    precision: Literal["bf16", "fp16", "fp8", "int8", "int4", "auto"] = "bf16"
     kv_precision: Literal["bf16", "fp16", "fp8", "int8"] | None = None
-    gpu: str
+    gpu: str  # a catalog GPU, or auto: the deployment search chooses (with offer: cheapest)
+    # With gpu / precision auto: what the search may choose from, and precisions it must not.
+    allowed_gpus: Annotated[list[str], Field(max_length=100)] | None = None
+    allowed_precisions: list[Literal["bf16", "fp16", "fp8", "int8", "int4"]] | None = None
+    forbid_precisions: list[Literal["bf16", "fp16", "fp8", "int8", "int4"]] = []
     gpu_count: Annotated[int, Field(le=MAX_GPUS)] | Literal["auto"] = "auto"
     gpus_per_replica: GpuCount | None = None
     min_replicas: GpuCount = 1
@@ -338,6 +342,10 @@ class SelfHostedSpec(MonthlyItems):
             )
         if len(prices) > 1:
             raise ValueError(f"give one GPU price, not {' and '.join(prices)}")
+        if self.gpu == "auto" and self.offer != "cheapest":
+            raise ValueError("gpu: auto needs offer: cheapest (the search prices every offer)")
+        if (self.gpu == "auto" or self.precision == "auto") and self.model is None:
+            raise ValueError("gpu or precision auto needs a catalog `model` to search for")
         if isinstance(self.gpu_count, int) and self.gpu_count < 1:
             raise ValueError("gpu_count must be at least 1, or auto")
         if (
