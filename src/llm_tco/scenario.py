@@ -289,7 +289,17 @@ class ScalingSpec(Strict):
     max_replicas: GpuCount | None = None
     scale_to_zero: bool = False
     cold_start_minutes: Quantity | None = None
+    scale_up_minutes: Quantity | None = Field(
+        default=None,
+        description="minutes from an autoscaler's request to a GPU node up, before the "
+        "model loads (cold_start_minutes); `llm-tco size-trace`",
+    )
     spot_discount: Share | None = None
+    spot_availability: Share | None = Field(
+        default=None,
+        description="share of the time a spot replica is up (interruptions); spot is left "
+        "out of `llm-tco size-trace` without it",
+    )
     reserved_discount: Share | None = None
     owned_price_per_gpu: PositiveQuantity | None = None
     owned_amortization_months: PositiveQuantity = 36.0
