@@ -24,7 +24,9 @@ from llm_tco.core.capacity import (
     select_efficiency,
 )
 from llm_tco.core.memory import Layout, MemoryPlan, plan_memory
+from llm_tco.core.tailsize import PercentileSlo
 from llm_tco.errors import CatalogLookupError, LlmTcoError, ScenarioError, print_error
+from llm_tco.tail_view import TailSizing, build_tail_sizing, tail_lines
 
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 RUNTIME_OVERHEAD_NOTE = "overhead (engine headroom, activations, CUDA graphs)"
@@ -144,6 +146,7 @@ class CapacityReport(BaseModel):
     error_band: ErrorBandView | None
     assumptions: list[str]
     source: str
+    tail: TailSizing | None = None  # with a percentile target (--ttft-slo-percentile ...)
 
 
 def build_capacity_report(
@@ -161,6 +164,8 @@ def build_capacity_report(
     pipeline_parallel: int = 1,
     expert_parallel: int = 1,
     data_parallel: int = 1,
+    percentiles: PercentileSlo | None = None,
+    rate: float | None = None,
 ) -> CapacityReport:
     """Everything ``llm-tco capacity`` shows, for one (model, GPU, precision, layout)."""
     arch, spec = catalog.model(model), catalog.gpu(gpu)
@@ -233,6 +238,10 @@ def build_capacity_report(
         report["by_batch_size"] = [
             LoadPoint.of(predict(*args, b, eff, layout=layout)) for b in sizes
         ]
+        if percentiles is not None and percentiles.has_percentile:
+            report["tail"] = build_tail_sizing(
+                arch, spec, precision, kv, layout, input_len, output_len, percentiles, eff, rate
+            )
         if concurrency is not None:
             at = predict(*args, concurrency, eff, layout=layout)
             report["output_tokens_per_second"] = round(at.output_tokens_per_second, 1)
@@ -271,6 +280,18 @@ def capacity(
         1, help="attention data-parallel groups per stage (each holds its own KV cache)"
     ),
     output_format: str = typer.Option("table", "--format", help="table or json"),
+    ttft_slo_percentile: float | None = typer.Option(
+        None, help="read the TTFT target at this percentile (50-99.9), simulated; default mean"
+    ),
+    tpot_slo_percentile: float | None = typer.Option(
+        None, help="read the TPOT target at this percentile (50-99.9), simulated; default mean"
+    ),
+    burstiness: float = typer.Option(
+        1.0, help="coefficient of variation of arrival gaps for percentiles (1: Poisson)"
+    ),
+    rate: float | None = typer.Option(
+        None, help="size for this many requests/s: replicas with and without the percentiles"
+    ),
 ) -> None:
     """Memory plan, throughput and latency by batch size, and the max load at the SLO."""
     try:
@@ -279,6 +300,7 @@ def capacity(
                 f"unknown format '{output_format}'", field="format", hint="table or json"
             )
         slo = Slo(None, None) if max_throughput else Slo(tpot_slo, ttft_slo)
+        percentiles = _percentiles(slo, ttft_slo_percentile, tpot_slo_percentile, burstiness)
         report = build_capacity_report(
             load_catalog(),
             model,
@@ -294,6 +316,8 @@ def capacity(
             pipeline_parallel,
             expert_parallel,
             data_parallel,
+            percentiles,
+            rate,
         )
     except LlmTcoError as error:
         _fail(error)
@@ -302,6 +326,19 @@ def capacity(
         typer.echo(report.model_dump_json(indent=2))
     else:
         _print_capacity(report)
+
+
+def _percentiles(
+    slo: Slo, ttft: float | None, tpot: float | None, burstiness: float
+) -> PercentileSlo | None:
+    for name, value in (("ttft-slo-percentile", ttft), ("tpot-slo-percentile", tpot)):
+        if value is not None and not 50 <= value <= 99.9:
+            raise ScenarioError(f"--{name} must be 50-99.9", field=name, hint="e.g. 99")
+    if burstiness <= 0 or burstiness > 10:
+        raise ScenarioError("--burstiness must be above 0 and at most 10", field="burstiness")
+    if ttft is None and tpot is None:
+        return None
+    return PercentileSlo(slo.ttft_ms, slo.tpot_ms, ttft, tpot, burstiness)
 
 
 def _print_capacity(r: CapacityReport) -> None:
@@ -365,6 +402,8 @@ def _print_capacity(r: CapacityReport) -> None:
             f"at the requested concurrency: {r.output_tokens_per_second} output tok/s, "
             f"TTFT {r.ttft_ms} ms, TPOT {r.tpot_ms} ms"
         )
+    for line in tail_lines(r.tail) if r.tail else []:
+        console.print(line)
     if r.error_band is not None:
         console.print(f"error band ({r.error_band.group} models): {r.error_band.description}")
     console.print(f"[dim]{r.source}[/]")

@@ -339,13 +339,27 @@ def catalog_offers(
     search: Annotated[
         str | None, typer.Option(help="only GPUs or providers containing this")
     ] = None,
+    gpu: Annotated[
+        str | None,
+        typer.Option(help="only this GPU (id or alias), or a family: h100 (every H100 part)"),
+    ] = None,
+    provider: Annotated[
+        str | None, typer.Option(help="only this provider: aws, nebius ...")
+    ] = None,
+    billing: Annotated[
+        str | None,
+        typer.Option(help="only this billing: on-demand, spot, reserved-1y, reserved-3y, monthly"),
+    ] = None,
     output: FormatOpt = OutputFormat.table,
     wide: WideOpt = False,
 ) -> None:
-    """GPU rental offers: provider, GPU, count, price and its date."""
+    """GPU rental offers: provider, GPU, count, price (whole instance and per GPU), its date.
+
+    Example: `llm-tco catalog offers --gpu h100 --billing spot -f csv`
+    """
     from llm_tco.catalog.views import show_offers
 
-    show_offers(search, output.value, console(), wide)
+    show_offers(search, output.value, console(), wide, gpu=gpu, provider=provider, billing=billing)
 
 
 @catalog_app.command("refresh-offers")

@@ -30,6 +30,7 @@ from llm_tco.core.costs import (
     self_hosted_line_items,
     within_capacity,
 )
+from llm_tco.core.tailsize import PercentileSlo, tail_capacity
 from llm_tco.core.units import SECONDS_PER_HOUR, format_tokens, format_usd, usd_per_mtok
 from llm_tco.core.workload import Workload
 from llm_tco.errors import LlmTcoError, ScenarioError
@@ -396,6 +397,10 @@ def _price_self_hosted(
 
         priced.capacity_at_slo = at_slo
     priced.moe = bool(arch and arch.experts)
+    if capacity is not None and not _states_capacity(spec) and _percentile_slo(spec).has_percentile:
+        means = spec.model_copy(update={"ttft_slo_percentile": None, "tpot_slo_percentile": None})
+        as_means, _ = _capacity(means, arch, gpu, per_replica, workload, catalog, Notes(), name)
+        _show_mean_latency_sizing(priced, spec, as_means, workload, notes)
     return priced
 
 
@@ -778,6 +783,8 @@ def _modelled_capacity(
     if efficiency is None:
         notes.warn("no_capacity", f"no efficiency factors for engine {spec.engine}", name)
         return None, None
+    if _percentile_slo(spec).has_percentile:
+        return _tail_capacity(spec, arch, gpu, per_replica, (input_len, output_len), efficiency)
     slo = capacity_model.Slo(tpot_ms=spec.tpot_slo_ms, ttft_ms=spec.ttft_slo_ms)
     replica = capacity_model.replica_capacity(
         arch,
@@ -795,6 +802,79 @@ def _modelled_capacity(
         notes.warn("no_capacity", "the capacity model finds no load meeting the SLO", name)
         return None, None
     return total, replica.source
+
+
+def _percentile_slo(spec: SelfHostedSpec) -> PercentileSlo:
+    return PercentileSlo(
+        ttft_ms=spec.ttft_slo_ms,
+        tpot_ms=spec.tpot_slo_ms,
+        ttft_percentile=spec.ttft_slo_percentile,
+        tpot_percentile=spec.tpot_slo_percentile,
+        burstiness=spec.arrival_burstiness,
+    )
+
+
+def _tail_capacity(
+    spec: SelfHostedSpec,
+    arch: ModelArch,
+    gpu: GpuSpec,
+    per_replica: int,
+    shape: tuple[float, float],
+    efficiency: Any,
+) -> tuple[float | None, str | None]:
+    """Total tokens/s of a replica whose percentile targets the batching simulator checks."""
+    input_len, output_len = round(shape[0]), max(1, round(shape[1]))
+    slo = _percentile_slo(spec)
+    found = tail_capacity(
+        arch,
+        gpu,
+        spec.precision,
+        _kv_precision(spec),
+        mem.plain_tp(per_replica),
+        max(1, input_len),
+        output_len,
+        slo,
+        efficiency,
+    )
+    total = found.requests_per_second * (input_len + output_len)
+    if not math.isfinite(total) or total <= 0:
+        return None, None
+    arrivals = (
+        "Poisson arrivals" if slo.burstiness == 1 else f"gamma arrivals, gap CV {slo.burstiness:g}"
+    )
+    return total, f"{efficiency.source}; {slo.describe()} simulated ({arrivals})"
+
+
+def _show_mean_latency_sizing(
+    priced: Priced,
+    spec: SelfHostedSpec,
+    mean_capacity: float | None,
+    workload: Workload,
+    notes: Notes,
+) -> None:
+    """Beside the percentile sizing, the replicas the peak needs with every target a mean."""
+    core, deployment = priced.core, priced.result.deployment
+    if not isinstance(core, SelfHostedOption) or deployment is None or mean_capacity is None:
+        return
+    mean_needed = replicas_needed(replace(core, capacity_tokens_per_second=mean_capacity), workload)
+    priced.result = priced.result.model_copy(
+        update={
+            "deployment": deployment.model_copy(
+                update={"replicas_needed_mean_latency": mean_needed}
+            )
+        }
+    )
+    needed = deployment.replicas_needed_at_peak
+    if needed is None or mean_needed is None:
+        return
+    per = core.gpus_per_replica
+    notes.assume(
+        f"{priced.result.name}: tail-latency sizing",
+        f"{needed} replica(s) ({needed * per} GPUs) at the peak for "
+        f"{_percentile_slo(spec).describe()}; {mean_needed} ({mean_needed * per} GPUs) if every "
+        "target were read as a mean",
+        "continuous-batching simulation over the capacity model's step times",
+    )
 
 
 # --- break-even and sweep ---------------------------------------------------------------------

@@ -92,6 +92,9 @@ class Deployment(Model):
     replicas_needed_at_peak: int | None
     utilisation_at_peak: float | None
     utilisation_at_mean: float | None
+    # With a percentile latency target: the replicas the peak would need were every target
+    # read as a mean (the steady-state sizing), to show what the tail costs.
+    replicas_needed_mean_latency: int | None = None
 
 
 class ApiPriceInfo(Model):

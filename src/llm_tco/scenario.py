@@ -207,6 +207,12 @@ class SelfHostedSpec(Strict):
     engine: Literal["vllm", "sglang", "trtllm", "llamacpp"] = "vllm"
     tpot_slo_ms: PositiveQuantity | None = 50.0
     ttft_slo_ms: PositiveQuantity | None = 2000.0
+    # The percentile each target is read at (None: the mean, from the steady state); a
+    # percentile is checked on the continuous-batching simulator at random arrivals whose
+    # gaps have coefficient of variation arrival_burstiness (1: Poisson).
+    ttft_slo_percentile: Annotated[float, Field(ge=50, le=99.9)] | None = None
+    tpot_slo_percentile: Annotated[float, Field(ge=50, le=99.9)] | None = None
+    arrival_burstiness: Annotated[float, Field(gt=0, le=10)] = 1.0
     context_tokens: Annotated[int, Field(ge=1, le=MAX_CONTEXT_TOKENS)] | None = None
     # ops
     ops_monthly: Quantity | None = None

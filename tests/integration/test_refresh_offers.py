@@ -32,7 +32,7 @@ gpuhunt = pytest.importorskip(
 REAL_LOAD = gpuhunt.Catalog.load
 
 CSV_DIR = Path(__file__).resolve().parents[1] / "data" / "gpuhunt"
-AS_OF = dt.date(2026, 11, 20)
+AS_OF = dt.date(2026, 12, 20)  # after every shipped row, as a refresh made today is
 runner = CliRunner()
 
 
@@ -113,7 +113,7 @@ def test_cache_file(tmp_path: Path) -> None:
     refresh(tmp_path)
     path = tmp_path / "offers.json"
     raw = json.loads(path.read_text())
-    assert raw["note"].startswith("GPU rental offers refreshed through gpuhunt on 2026-11-20")
+    assert raw["note"].startswith("GPU rental offers refreshed through gpuhunt on 2026-12-20")
     assert next(iter(raw["offers"][0])) == "id"
     assert not list(tmp_path.glob(".offers-*")), "the temp file was renamed away"
     rows = read_offer_cache(path)
@@ -144,8 +144,11 @@ def test_loader_reads_cache_after_shipped(tmp_path: Path) -> None:
     both = load_catalog(offers_cache=tmp_path / "offers.json")
     assert len(both.offers) == len(shipped.offers) + 9
     assert both.offers[: len(shipped.offers)] == shipped.offers
-    # Without the cache: the newest on-demand 1-GPU RunPod H100 row, $2.49 (seed, April 2026).
-    assert shipped.offer("runpod", "h100-sxm-80gb").id == "runpod-h100-sxm-80gb"
+    # Without the cache: the newest on-demand 1-GPU RunPod H100 row, Secure Cloud $3.99 read
+    # 2026-11-09 (listed before the Community Cloud row of the same date).
+    assert shipped.offer("runpod", "h100-sxm-80gb").id == "runpod-h100-sxm-80gb-2026-11"
+    # The refresh below is dated after every shipped row, as a refresh made today is.
+    assert max(o.as_of for o in shipped.offers) < AS_OF
     # With it: the refreshed rows are newer; of them the cheapest 1-GPU on-demand one, $2.39
     # (not the $1.75 spot row, not the 2-GPU row).
     picked = both.offer("runpod", "h100-sxm-80gb")
@@ -162,10 +165,11 @@ def test_loader_reads_cache_after_shipped(tmp_path: Path) -> None:
 def test_loader_sees_a_rewritten_cache(tmp_path: Path) -> None:
     path = tmp_path / "offers.json"
     refresh(tmp_path, providers=["runpod"])
-    # Shipped: lambda-a10 and lambda-a10-2026-05; the refresh adds gpu_1x_a10 only with lambda.
-    assert len(load_catalog(offers_cache=path).offers_for("a10", "lambda")) == 2
-    refresh(tmp_path)
+    # Shipped: lambda-a10, lambda-a10-2026-05 and lambda-a10-2026-12; the refresh adds
+    # gpu_1x_a10 only with lambda.
     assert len(load_catalog(offers_cache=path).offers_for("a10", "lambda")) == 3
+    refresh(tmp_path)
+    assert len(load_catalog(offers_cache=path).offers_for("a10", "lambda")) == 4
 
 
 def test_provider_refresh_keeps_other_providers(tmp_path: Path) -> None:
@@ -186,25 +190,29 @@ def test_duplicate_cached_id_is_a_clear_error(tmp_path: Path) -> None:
 def test_price_changes(tmp_path: Path) -> None:
     shipped = read_rows(DATA_DIR / "offers.yaml", RentalOffer)
     changes = {(c.provider, c.gpu): c for c in price_changes(shipped, refresh(tmp_path).offers)}
-    # runpod h100-pcie and the spot row have no shipped counterpart.
+    # The spot row has no shipped counterpart.
     assert set(changes) == {
         ("lambda", "a10"),
         ("lambda", "h100-pcie-80gb"),
         ("lambda", "h100-sxm-80gb"),
         ("runpod", "a100-80gb-sxm"),
+        ("runpod", "h100-pcie-80gb"),
         ("runpod", "h100-sxm-80gb"),
     }
-    # Shipped lambda-h100-sxm-80gb-2026-05 is $3.78 (newest); refreshed per GPU-hour: 8x at
+    # Shipped: the newest Lambda H100 SXM rows are dated 2026-12-01, 2x at 8.38 and 4x at
+    # 16.36; fewest GPUs first: 8.38 / 2 = 4.19 per GPU-hour. Refreshed per GPU-hour: 8x at
     # 23.92 / 8 = 2.99, 1x at 3.29.
     lam = changes[("lambda", "h100-sxm-80gb")]
-    assert lam.shipped_usd_per_gpu_hour == 3.78
+    assert lam.shipped_id == "lambda-h100-sxm-80gb-x2-2026-12"
+    assert lam.shipped_usd_per_gpu_hour == pytest.approx(4.19)
     assert lam.refreshed_min_usd_per_gpu_hour == pytest.approx(2.99)
     assert lam.refreshed_max_usd_per_gpu_hour == 3.29
-    # Shipped runpod-h100-sxm-80gb $2.49 (2026-04-01); refreshed 2.39 (1x) .. 5.38 / 2 = 2.69.
+    # Shipped runpod-h100-sxm-80gb-2026-11, Secure Cloud $3.99 (2026-11-09, before the
+    # Community Cloud row of that date); refreshed 2.39 (1x) .. 5.38 / 2 = 2.69.
     run = changes[("runpod", "h100-sxm-80gb")]
-    assert run.shipped_usd_per_gpu_hour == 2.49
+    assert run.shipped_usd_per_gpu_hour == 3.99
     assert run.refreshed_max_usd_per_gpu_hour == pytest.approx(2.69)
-    assert run.change_share == pytest.approx(2.39 / 2.49 - 1)
+    assert run.change_share == pytest.approx(2.39 / 3.99 - 1)
 
 
 def test_offer_ids_fit_the_id_pattern() -> None:
@@ -235,7 +243,7 @@ def test_cli_refresh_then_list(tmp_path: Path) -> None:
     assert "rows read from gpuhunt: 15" in result.stdout
     assert "mapped to catalog GPUs: 11" in result.stdout
     assert "written: 9 offers" in result.stdout
-    assert "-4%" in result.stdout  # runpod H100 SXM: 2.39 vs 2.49
+    assert "-40%" in result.stdout  # runpod H100 SXM: 2.39 vs 3.99
     listed = invoke(tmp_path, "offers", "--search", "gpuhunt", "--format", "json")
     assert listed.exit_code == 0, listed.output
     assert f'"as_of": "{dt.date.today().isoformat()}"' in listed.stdout

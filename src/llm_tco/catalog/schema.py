@@ -61,6 +61,16 @@ class RentalOffer(Row):
     setup_fee: float | None = Field(default=None, ge=0, description="one-time, same currency")
     notes: str | None = None
 
+    @property
+    def price_per_gpu(self) -> float:
+        """``price`` for one of the instance's GPUs, same currency and unit."""
+        return self.price / self.gpu_count
+
+    @property
+    def unit_label(self) -> str:
+        """Currency and unit of ``price``: ``USD/h``, ``EUR/month``."""
+        return f"{self.currency}/{'h' if self.price_unit == 'hour' else 'month'}"
+
 
 class MlaSpec(BaseModel):
     """Multi-head latent attention (DeepSeek V2/V3): the KV cache stores a compressed latent."""

@@ -11,7 +11,9 @@ from typing import Any
 from pydantic import BaseModel
 from rich.console import Console
 
-from llm_tco.catalog.loader import load_catalog, normalise_name
+from llm_tco.catalog.loader import load_catalog, normalise_name, suggest
+from llm_tco.catalog.schema import RentalOffer
+from llm_tco.errors import CatalogLookupError
 from llm_tco.report.terminal import Col, one_line, print_table
 
 
@@ -102,19 +104,87 @@ def show_gpus(search: str | None, output: str, console: Console, wide: bool = Fa
     )
 
 
-def show_offers(search: str | None, output: str, console: Console, wide: bool = False) -> None:
-    rows = [o for o in load_catalog().offers if _matches(search, o.id, o.gpu, o.provider)]
+BILLINGS = ("on-demand", "spot", "reserved-1y", "reserved-3y", "monthly")
+
+
+def select_offers(
+    offers: Sequence[RentalOffer],
+    *,
+    search: str | None = None,
+    gpu: str | None = None,
+    provider: str | None = None,
+    billing: str | None = None,
+) -> list[RentalOffer]:
+    """The offers that pass every filter given.
+
+    ``gpu``: a GPU id or alias (only that GPU), a family (``h100``: every H100 part), or part of
+    an id.
+    ``provider``: a provider name, exactly. ``billing``: one of ``BILLINGS``. A filter that
+    matches nothing in the catalog raises ``CatalogLookupError`` naming what it does hold.
+    """
+    rows = [o for o in offers if _matches(search, o.id, o.gpu, o.provider)]
+    if gpu is not None:
+        rows = [o for o in rows if o.gpu in _gpu_ids(offers, gpu)]
+    if provider is not None:
+        key = normalise_name(provider)
+        known = sorted({normalise_name(o.provider) for o in offers})
+        if key not in known:
+            close = suggest(provider, known)
+            hint = (
+                f"did you mean {', '.join(close)}?" if close else f"providers: {', '.join(known)}"
+            )
+            raise CatalogLookupError(f"no offers from provider '{provider}'", hint=hint)
+        rows = [o for o in rows if normalise_name(o.provider) == key]
+    if billing is not None:
+        if billing not in BILLINGS:
+            raise CatalogLookupError(
+                f"unknown billing '{billing}'", hint=f"one of: {', '.join(BILLINGS)}"
+            )
+        rows = [o for o in rows if o.billing == billing]
+    return rows
+
+
+def _gpu_ids(offers: Sequence[RentalOffer], gpu: str) -> set[str]:
+    """The GPU ids a ``--gpu`` filter means: an id or alias exactly, else ids containing it."""
+    catalog = load_catalog()
+    key = normalise_name(gpu)
+    for spec in catalog.gpus:
+        if key == spec.id or key in (normalise_name(a) for a in spec.aliases):
+            return {spec.id}
+    offered = {o.gpu for o in offers}
+    # A family name as people say it (h100: every H100 part), else any id containing it.
+    found = {g for g in offered if g.startswith(key + "-")} or {g for g in offered if key in g}
+    if not found:
+        close = suggest(gpu, offered)
+        hint = f"did you mean {', '.join(close)}?" if close else "see `llm-tco catalog gpus`"
+        raise CatalogLookupError(f"no offers for GPU '{gpu}'", hint=hint)
+    return found
+
+
+def show_offers(
+    search: str | None,
+    output: str,
+    console: Console,
+    wide: bool = False,
+    *,
+    gpu: str | None = None,
+    provider: str | None = None,
+    billing: str | None = None,
+) -> None:
+    rows = select_offers(
+        load_catalog().offers, search=search, gpu=gpu, provider=provider, billing=billing
+    )
     _show(
         rows,
         [
             (Col("id", "id"), "id"),
-            (Col("provider", "id", drop=2), "provider"),
-            (Col("gpu", "id", drop=1), "gpu"),
+            (Col("provider", "id", drop=4, into_note=True), "provider"),
+            (Col("gpu", "id", drop=3, into_note=True), "gpu"),
             (Col("GPUs", "num"), "gpu_count"),
             (Col("price", "num"), "price"),
-            (Col("cur.", "id"), "currency"),
-            (Col("per", "id"), "price_unit"),
-            (Col("billing", "id", drop=3), "billing"),
+            (Col("unit", "id"), "unit_label"),
+            (Col("per\nGPU", "num", drop=2), "price_per_gpu"),
+            (Col("billing", "id", drop=1, into_note=True), "billing"),
             (Col("as of", "id"), "as_of"),
             (Col("source", "note"), "source"),
         ],

@@ -1,0 +1,392 @@
+"""Continuous-batching simulator: TTFT and TPOT distributions of one replica at a request rate.
+
+The capacity model (``llm_tco.core.capacity``) gives a replica's steady state at a fixed
+concurrency, which is what a mean-latency target needs. Tail targets (p95, p99) depend on
+queueing: requests arrive at random, bunch up, and wait for a batch slot or for the prompts
+ahead of them. This module plays the arrivals through a scheduler like vLLM's:
+
+- first come, first served; a request is admitted at a step boundary when the batch has a slot
+  (at most ``max_running`` sequences, the KV-cache / engine limit of ``capacity.limits``) and,
+  when ``kv_tokens`` is set, when the prompt + output tokens of all running sequences fit it;
+- each step carries one token for every decoding sequence plus prompt tokens of admitted
+  requests, oldest first, up to the step's token budget (chunked prefill);
+- the step that processes the last chunk of a prompt emits its first token; every later step
+  emits one more, so a request of O output tokens finishes O - 1 steps after its first token;
+- a step of n decodes and p prompt tokens takes ``StepTimes.seconds(n, p)``, tabulated from the
+  capacity model's ``stage_seconds`` (its physics, not a copy of it).
+
+Between events (an admission, a prompt chunk, a completion) the batch does not change, so the
+simulator jumps over runs of identical decode steps at once: its cost grows with the number of
+requests, not of steps. Units: seconds, tokens, requests per second.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from llm_tco.catalog.schema import GpuSpec, ModelArch
+from llm_tco.core.capacity import Efficiency, Factors, limits, replica, stage_seconds
+from llm_tco.core.memory import Layout, kv_cached_tokens
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+PREFILL_GRID_POINTS = 65  # prompt-token columns of the step-time table (linear in between)
+WARMUP_SHARE = 0.05  # the first requests start on an empty server: left out of the statistics
+
+
+@dataclass(frozen=True)
+class StepTimes:
+    """Seconds of one engine step by (decoding sequences, prompt tokens) in the step.
+
+    ``table[n, j]`` is the step with ``n`` decodes and ``prefill_tokens[j]`` prompt tokens;
+    between columns the time is interpolated linearly. ``token_budget`` is the most tokens
+    (decodes + prompt) one step carries; ``max_running`` the most sequences in flight.
+    """
+
+    table: FloatArray  # shape (max_running + 1, len(prefill_tokens))
+    prefill_tokens: FloatArray  # evenly spaced from 0, at least two columns
+    token_budget: int
+    max_running: int
+    kv_tokens: float | None = None  # KV-cache capacity in tokens; None: only max_running limits
+
+    def seconds(self, decodes: int, prompt_tokens: float) -> float:
+        row = self.table[min(decodes, self.max_running)]
+        return float(np.interp(prompt_tokens, self.prefill_tokens, row))
+
+    def decode_seconds(self, decodes: int) -> float:
+        return float(self.table[min(decodes, self.max_running), 0])
+
+
+def deployment_step_times(
+    arch: ModelArch,
+    gpu: GpuSpec,
+    precision: str,
+    kv_precision: str,
+    layout: Layout,
+    input_tokens: float,
+    output_tokens: float,
+    efficiency: Efficiency,
+) -> StepTimes:
+    """The step-time table of a deployment, from the capacity model's ``stage_seconds``.
+
+    Decode attention reads the mean context of a sequence, as in ``capacity.steady_state``
+    (prompt + half the output); prompt tokens attend to half the prompt on average (causal).
+    With P pipeline stages a step of n decodes and p prompt tokens runs as P micro-batches of
+    n / P and p / P, one per stage, so it takes P stage steps.
+    """
+    lim = limits(
+        arch, gpu, precision, kv_precision, layout, input_tokens, output_tokens, efficiency
+    )
+    r = replica(arch, gpu, precision, kv_precision, layout)
+    f = Factors.of(efficiency)
+    pp = float(layout.pipeline)
+    context = kv_cached_tokens(arch, input_tokens + output_tokens / 2)
+    decodes = np.arange(lim.running + 1, dtype=np.float64)[:, None]
+    prompt = np.linspace(0.0, float(lim.token_budget), PREFILL_GRID_POINTS)
+    seconds, _ = stage_seconds(
+        r,
+        f,
+        np.broadcast_to(decodes / pp, (decodes.size, prompt.size)).copy(),
+        prompt[None, :] / pp,
+        context,
+        input_tokens / 2,
+    )
+    table = np.asarray(seconds * pp, dtype=np.float64)
+    table[0, 0] = 0.0  # an empty step takes no time (the simulator never runs one)
+    return StepTimes(table, prompt, lim.token_budget, lim.running)
+
+
+def measured_step_times(
+    decode_seconds: float,
+    prefill_seconds: float,
+    prompt_tokens: float,
+    token_budget: int = 2048,
+    max_running: int = 1,
+) -> StepTimes:
+    """Step times calibrated on a run at concurrency 1: a prompt of ``prompt_tokens`` alone
+    takes ``prefill_seconds`` (the measured TTFT, linear in prompt tokens through the origin)
+    and a decode step ``decode_seconds`` (the measured TPOT); a step carrying both takes their
+    sum. Batching saves nothing here, so use it for ``max_running`` 1 (a server that runs one
+    request at a time, as llama-cpp-python's does) or as a rough first guess."""
+    per_prompt_token = prefill_seconds / max(prompt_tokens, 1.0)
+    prompt = np.array([0.0, float(token_budget)])
+    rows = decode_seconds + prompt[None, :] * per_prompt_token
+    table = np.repeat(rows, max_running + 1, axis=0)
+    table[0] = prompt * per_prompt_token
+    return StepTimes(table, prompt, token_budget, max_running)
+
+
+@dataclass(frozen=True)
+class Latencies:
+    """Per-request results of one simulation (seconds); NaN TPOT for one-token outputs."""
+
+    arrival_s: FloatArray
+    ttft_s: FloatArray
+    tpot_s: FloatArray
+    finish_s: FloatArray
+
+
+def simulate(
+    steps: StepTimes,
+    arrival_s: FloatArray,
+    input_tokens: IntArray | int,
+    output_tokens: IntArray | int,
+) -> Latencies:
+    """Play requests arriving at ``arrival_s`` (sorted, seconds) through one replica."""
+    count = int(arrival_s.size)
+    prompts = np.broadcast_to(np.asarray(input_tokens, dtype=np.int64), (count,))
+    outputs = np.broadcast_to(np.asarray(output_tokens, dtype=np.int64), (count,))
+    arrivals: list[float] = np.asarray(arrival_s, dtype=np.float64).tolist()
+    prompt_list: list[int] = np.maximum(prompts, 1).tolist()
+    output_list: list[int] = np.maximum(outputs, 1).tolist()
+    first = [math.nan] * count
+    finish = [math.nan] * count
+    budget, cap, kv = steps.token_budget, steps.max_running, steps.kv_tokens
+    rows: list[list[float]] = steps.table.tolist()
+    decode_row = [row[0] for row in rows]
+    # The prompt-token columns are evenly spaced from 0: interpolate by index arithmetic.
+    per_column = 1.0 / float(steps.prefill_tokens[1])
+    last_column = len(steps.prefill_tokens) - 2
+
+    t = 0.0
+    step = 0  # steps run so far: every decoding sequence emits one token per step
+    decoding: list[tuple[int, int]] = []  # heap of (step of the last token, request)
+    prefilling: deque[list[int]] = deque()  # [request, prompt tokens still to process]
+    kv_used = 0.0
+    following = 0  # the next request not yet admitted
+    while following < count or decoding or prefilling:
+        # Admit at this step boundary what has arrived, while a slot (and the KV) allows.
+        kv_full = False
+        while following < count and arrivals[following] <= t:
+            if len(decoding) + len(prefilling) >= cap:
+                break
+            need = prompt_list[following] + output_list[following]
+            if kv is not None and kv_used + need > kv and (decoding or prefilling):
+                kv_full = True  # it waits for a sequence to finish and free its KV
+                break
+            kv_used += need
+            prefilling.append([following, prompt_list[following]])
+            following += 1
+        if not decoding and not prefilling:
+            t = max(t, arrivals[following])
+            continue
+        decodes = len(decoding)
+        if prefilling:
+            room = budget - decodes
+            chunk = 0
+            done: list[int] = []
+            for entry in prefilling:
+                if room <= 0:
+                    break
+                take = entry[1] if entry[1] < room else room
+                entry[1] -= take
+                room -= take
+                chunk += take
+                if entry[1] == 0:
+                    done.append(entry[0])
+            row = rows[decodes]
+            x = chunk * per_column
+            j = min(int(x), last_column)
+            t += row[j] + (x - j) * (row[j + 1] - row[j]) if chunk else decode_row[decodes]
+            step += 1
+            while prefilling and prefilling[0][1] == 0:
+                prefilling.popleft()
+            for index in done:
+                first[index] = t
+                if output_list[index] == 1:
+                    finish[index] = t
+                    kv_used -= prompt_list[index] + 1
+                else:
+                    heapq.heappush(decoding, (step + output_list[index] - 1, index))
+        else:
+            dt = decode_row[decodes]
+            jump = decoding[0][0] - step
+            if following < count and decodes < cap and not kv_full:
+                wait = math.ceil((arrivals[following] - t) / dt - 1e-12)
+                if wait < jump:
+                    jump = wait if wait > 1 else 1
+            t += jump * dt
+            step += jump
+        while decoding and decoding[0][0] <= step:
+            _, index = heapq.heappop(decoding)
+            finish[index] = t
+            kv_used -= prompt_list[index] + output_list[index]
+    first_s, finish_s = np.array(first), np.array(finish)
+    ttft = first_s - arrival_s
+    tokens_after_first = outputs.astype(np.float64) - 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tpot = np.where(tokens_after_first > 0, (finish_s - first_s) / tokens_after_first, np.nan)
+    return Latencies(np.asarray(arrival_s, dtype=np.float64), ttft, tpot, finish_s)
+
+
+# --- arrivals ---------------------------------------------------------------------------------
+
+
+def unit_gaps(count: int, burstiness: float = 1.0, seed: int = 0) -> FloatArray:
+    """Inter-arrival gaps of mean 1 (divide by the rate): gamma-distributed with coefficient of
+    variation ``burstiness`` (shape 1 / burstiness^2). 1 is Poisson (exponential gaps); above 1
+    requests come in bursts with lulls between, at the same mean rate."""
+    if burstiness <= 0:
+        raise ValueError("burstiness (coefficient of variation of the gaps) must be positive")
+    rng = np.random.default_rng(seed)
+    shape = 1.0 / burstiness**2
+    return np.asarray(rng.gamma(shape, 1.0 / shape, count), dtype=np.float64)
+
+
+def arrivals_at(rate_per_s: float, gaps: FloatArray) -> FloatArray:
+    """Arrival times (s) at ``rate_per_s`` from unit gaps; the first request arrives at 0."""
+    times = np.cumsum(gaps) / rate_per_s
+    return np.asarray(times - times[0], dtype=np.float64)
+
+
+# --- percentiles and the rate that meets them ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tail:
+    """Latency statistics of one simulated load, milliseconds."""
+
+    requests_per_second: float
+    ttft_ms: dict[str, float]  # mean, p50, p90, p95, p99
+    tpot_ms: dict[str, float]
+
+
+PERCENTILES = (50.0, 90.0, 95.0, 99.0)
+
+
+def statistic(values_s: FloatArray, percentile: float | None) -> float:
+    """Mean (``percentile`` None) or the percentile of ``values_s``, in milliseconds."""
+    finite = values_s[np.isfinite(values_s)]
+    if finite.size == 0:
+        return math.nan
+    if percentile is None:
+        return float(np.mean(finite)) * 1e3
+    return float(np.percentile(finite, percentile)) * 1e3
+
+
+def tail(result: Latencies, rate_per_s: float) -> Tail:
+    """Mean and p50/p90/p95/p99 of TTFT and TPOT, without the warm-up requests."""
+    start = int(result.arrival_s.size * WARMUP_SHARE)
+
+    def summary(values: FloatArray) -> dict[str, float]:
+        kept = values[start:]
+        out = {"mean": statistic(kept, None)}
+        out.update({f"p{p:g}": statistic(kept, p) for p in PERCENTILES})
+        return out
+
+    return Tail(rate_per_s, summary(result.ttft_s), summary(result.tpot_s))
+
+
+@dataclass(frozen=True)
+class TailSlo:
+    """Latency targets, each at a percentile (None: the mean) or absent (target None)."""
+
+    ttft_ms: float | None = None
+    ttft_percentile: float | None = None
+    tpot_ms: float | None = None
+    tpot_percentile: float | None = None
+
+
+def meets(result: Latencies, slo: TailSlo) -> bool:
+    start = int(result.arrival_s.size * WARMUP_SHARE)
+    checks = (
+        (slo.ttft_ms, slo.ttft_percentile, result.ttft_s),
+        (slo.tpot_ms, slo.tpot_percentile, result.tpot_s),
+    )
+    for target, percentile, values in checks:
+        if target is None:
+            continue
+        value = statistic(values[start:], percentile)
+        if not value <= target:  # NaN (nothing finished) fails
+            return False
+    return True
+
+
+def saturation_rate(steps: StepTimes, input_tokens: int, output_tokens: int) -> float:
+    """Requests/s one replica completes with a queue that never empties: a backlog of requests
+    all waiting at once, timed over the middle half of their completions (past the start-up,
+    before the drain)."""
+    count = max(200, 8 * steps.max_running)
+    finish = np.sort(simulate(steps, np.zeros(count), input_tokens, output_tokens).finish_s)
+    low, high = count // 4, (3 * count) // 4
+    return float((high - low) / (finish[high] - finish[low]))
+
+
+@dataclass(frozen=True)
+class RateAtSlo:
+    """The highest request rate one replica carries while meeting a :class:`TailSlo`."""
+
+    requests_per_second: float  # 0 when even a trickle misses the target
+    saturation_requests_per_second: float
+    at_rate: Tail | None  # the latencies simulated at that rate
+    requests_simulated: int
+    burstiness: float
+
+
+def rate_at_slo(
+    steps: StepTimes,
+    input_tokens: int,
+    output_tokens: int,
+    slo: TailSlo,
+    burstiness: float = 1.0,
+    requests: int = 4000,
+    seed: int = 0,
+    tolerance: float = 0.01,
+) -> RateAtSlo:
+    """Bisect the arrival rate for the highest one whose simulated latencies meet ``slo``.
+
+    Every trial replays the same unit gaps scaled to its rate (common random numbers), so the
+    search sees a latency curve that rises with the rate rather than sampling noise. The rate
+    is found to ``tolerance`` x the saturation rate; the answer is the highest rate tried that
+    meets the target (conservative).
+    """
+    saturation = saturation_rate(steps, input_tokens, output_tokens)
+    gaps = unit_gaps(requests, burstiness, seed)
+
+    def run(rate: float) -> Latencies:
+        return simulate(steps, arrivals_at(rate, gaps), input_tokens, output_tokens)
+
+    low, high = 0.0, saturation
+    best: tuple[float, Latencies] | None = None
+    trial = run(saturation * 0.999)
+    if meets(trial, slo):
+        best = (saturation * 0.999, trial)
+        low = high
+    while high - low > tolerance * saturation:
+        middle = (low + high) / 2
+        trial = run(middle)
+        if meets(trial, slo):
+            low, best = middle, (middle, trial)
+        else:
+            high = middle
+    if best is None:
+        return RateAtSlo(0.0, saturation, None, requests, burstiness)
+    rate, result = best
+    return RateAtSlo(rate, saturation, tail(result, rate), requests, burstiness)
+
+
+def replicas_per_minute(
+    requests_per_minute: npt.ArrayLike,
+    requests_per_second_per_replica: float,
+    min_replicas: int = 1,
+) -> IntArray:
+    """Replicas each minute needs so that none carries more than its rate at the SLO.
+
+    With requests spread at random over identical replicas, each sees a thinned arrival stream
+    at the fleet rate / replicas, and its latency percentiles are the fleet's; so the count is
+    ceil(rate / rate at SLO per replica). Minutes are sized independently (a queue built up in
+    one minute is not carried into the next), which holds while minutes are long against
+    requests (a minute of 10-second requests is six request lifetimes).
+    """
+    rate = np.asarray(requests_per_minute, dtype=np.float64) / 60.0
+    if requests_per_second_per_replica <= 0:
+        raise ValueError("a replica that meets the SLO at no rate cannot be sized for traffic")
+    needed = np.ceil(rate / requests_per_second_per_replica - 1e-9)
+    return np.maximum(needed, min_replicas).astype(np.int64)

@@ -1,0 +1,120 @@
+"""A replica's capacity under latency targets stated at a percentile (p95, p99 TTFT or TPOT).
+
+Targets without a percentile keep today's meaning, the steady state of the capacity model at a
+fixed concurrency (``capacity.replica_capacity``); targets with one are checked on the
+continuous-batching simulator (``batchsim``) with random arrivals. The replica's capacity is
+the lower of the two rates, and the mean-only capacity (every target read as a mean) is kept
+beside it so that a report can show what the tail costs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from llm_tco.catalog.schema import GpuSpec, ModelArch
+from llm_tco.core.batchsim import (
+    RateAtSlo,
+    TailSlo,
+    deployment_step_times,
+    rate_at_slo,
+    replicas_per_minute,
+)
+from llm_tco.core.capacity import Efficiency, Slo, replica_capacity
+from llm_tco.core.memory import Layout
+
+MIN_PERCENTILE = 50.0
+MAX_PERCENTILE = 99.9
+
+
+@dataclass(frozen=True)
+class PercentileSlo:
+    """Targets (ms, None: none) and the percentile each is read at (None: the mean)."""
+
+    ttft_ms: float | None
+    tpot_ms: float | None
+    ttft_percentile: float | None = None
+    tpot_percentile: float | None = None
+    burstiness: float = 1.0  # coefficient of variation of inter-arrival gaps; 1 = Poisson
+
+    @property
+    def has_percentile(self) -> bool:
+        return (self.ttft_percentile is not None and self.ttft_ms is not None) or (
+            self.tpot_percentile is not None and self.tpot_ms is not None
+        )
+
+    def describe(self) -> str:
+        parts = []
+        for name, target, percentile in (
+            ("TTFT", self.ttft_ms, self.ttft_percentile),
+            ("TPOT", self.tpot_ms, self.tpot_percentile),
+        ):
+            if target is not None:
+                at = "mean" if percentile is None else f"p{percentile:g}"
+                parts.append(f"{at} {name} <= {target:g} ms")
+        return ", ".join(parts) or "no latency target"
+
+
+@dataclass(frozen=True)
+class TailCapacity:
+    """Requests/s one replica carries within the targets, and with every target as a mean."""
+
+    requests_per_second: float
+    mean_only_requests_per_second: float
+    simulated: RateAtSlo | None  # None when no target has a percentile
+    limited_by: str  # "percentile" (the simulation) or "mean" (the steady-state targets)
+
+
+def tail_capacity(
+    arch: ModelArch,
+    gpu: GpuSpec,
+    precision: str,
+    kv_precision: str,
+    layout: Layout,
+    input_tokens: int,
+    output_tokens: int,
+    slo: PercentileSlo,
+    efficiency: Efficiency,
+    requests: int = 4000,
+) -> TailCapacity:
+    """The replica's request rate at ``slo``; see the module docstring."""
+    args = (arch, gpu, precision, kv_precision, layout.gpus, input_tokens, output_tokens)
+    mean_only = replica_capacity(
+        *args, Slo(tpot_ms=slo.tpot_ms, ttft_ms=slo.ttft_ms), efficiency, layout=layout
+    )
+    mean_rps = mean_only.requests_per_second if mean_only.meets_slo else 0.0
+    if not slo.has_percentile:
+        return TailCapacity(mean_rps, mean_rps, None, "mean")
+    # The targets read as means still bound the load through the steady state.
+    mean_ttft = slo.ttft_ms if slo.ttft_percentile is None else None
+    mean_tpot = slo.tpot_ms if slo.tpot_percentile is None else None
+    steady = math.inf
+    if mean_ttft is not None or mean_tpot is not None:
+        bound = replica_capacity(
+            *args, Slo(tpot_ms=mean_tpot, ttft_ms=mean_ttft), efficiency, layout=layout
+        )
+        steady = bound.requests_per_second if bound.meets_slo else 0.0
+    steps = deployment_step_times(
+        arch, gpu, precision, kv_precision, layout, input_tokens, output_tokens, efficiency
+    )
+    tail_slo = TailSlo(
+        ttft_ms=slo.ttft_ms if slo.ttft_percentile is not None else None,
+        ttft_percentile=slo.ttft_percentile,
+        tpot_ms=slo.tpot_ms if slo.tpot_percentile is not None else None,
+        tpot_percentile=slo.tpot_percentile,
+    )
+    simulated = rate_at_slo(
+        steps, input_tokens, output_tokens, tail_slo, burstiness=slo.burstiness, requests=requests
+    )
+    rate = min(steady, simulated.requests_per_second)
+    limited = "percentile" if simulated.requests_per_second <= steady else "mean"
+    return TailCapacity(rate, mean_rps, simulated, limited)
+
+
+def replicas_for_rate(
+    requests_per_second: float, per_replica: float, min_replicas: int = 1
+) -> int | None:
+    """Replicas for a steady request rate (None when a replica carries nothing at the SLO)."""
+    if per_replica <= 0:
+        return None
+    return int(replicas_per_minute([requests_per_second * 60.0], per_replica, min_replicas)[0])
