@@ -90,6 +90,13 @@ class WorkloadSpec(Strict):
     output_tokens_per_request: Quantity | None = None
     peak_to_mean: Annotated[float, BeforeValidator(_quantity), Field(ge=1, le=1000)] = 1.0
     cached_input_share: Share = 0.0
+    prefix_reuse_share: Share | None = Field(
+        default=None,
+        description="share of input tokens in prefixes seen before within a cache lifetime "
+        "(`llm-tco ingest` measures it from logged prompts): an API with prompt caching bills "
+        "them at its cache-read price (in place of cached_input_share), a self-hosted engine "
+        "with prefix caching skips their prefill",
+    )
     batch_share: Share = 0.0
     from_logs: str | None = Field(
         default=None, description="derive the workload from request logs (see `llm-tco ingest`)"

@@ -21,7 +21,7 @@ from llm_tco.core.costs import SelfHostedOption
 from llm_tco.core.units import SECONDS_PER_HOUR
 from llm_tco.errors import LlmTcoError, ScenarioError
 from llm_tco.evaluate import Priced, price_options
-from llm_tco.scenario import ScalingSpec, Scenario
+from llm_tco.scenario import ScalingSpec, Scenario, SelfHostedSpec
 
 MAX_CHART_POINTS = 1440  # a day at one point a minute; longer traces keep each bucket's peak
 
@@ -149,9 +149,7 @@ def size_trace(
         gpus_per_replica=core.gpus_per_replica,
         capacity_tokens_per_second_per_replica=float(capacity),
         capacity_source=own.result.deployment.capacity_source if own.result.deployment else None,
-        sizing=sizing
-        or "mean-latency capacity at the SLO (as evaluate sizes gpu_count: auto), "
-        f"retries included, replicas = ceil(tokens/s x {1 + retry:g} / capacity) each minute",
+        sizing=sizing or _sizing_text(spec.self_hosted, retry),
         source=source or "per-minute traffic",
         minutes=int(needed.shape[0]),
         gpus_needed=GpuCounts(
@@ -178,6 +176,18 @@ def size_trace(
         chart=_chart(gpus, tiers, mix.slots, needed, core.gpus_per_replica),
         notes=notes,
     )
+
+
+def _sizing_text(spec: SelfHostedSpec | None, retry: float) -> str:
+    percentile = spec is not None and (
+        spec.ttft_slo_percentile is not None or spec.tpot_slo_percentile is not None
+    )
+    how = (
+        "capacity at the percentile SLO (continuous-batching simulator, as evaluate sizes it)"
+        if percentile
+        else "mean-latency capacity at the SLO (as evaluate sizes gpu_count: auto)"
+    )
+    return f"{how}; replicas = ceil(tokens/s x {1 + retry:g} / capacity) each minute"
 
 
 def _self_hosted(priced: Sequence[Priced], name: str | None) -> Priced:

@@ -143,7 +143,7 @@ def api_line_items(option: ApiOption, workload: Workload) -> dict[str, float]:
     Cached input is billed at the cache-read price; the batch discount applies to the
     batch-eligible share of every token class; retries re-send the same mix ``retry_rate`` times.
     """
-    cached = workload.input_tokens_per_month * workload.cached_input_share
+    cached = workload.input_tokens_per_month * workload.api_cached_input_share
     uncached = workload.input_tokens_per_month - cached
     items = {
         "input": uncached * option.input_per_mtok / TOKENS_PER_MTOK,
