@@ -34,6 +34,8 @@ PLUGIN_COMMANDS = {
     "recommend": "llm_tco.uncertainty_cli",
     "sensitivity": "llm_tco.uncertainty_cli",
     "simulate": "llm_tco.uncertainty_cli",
+    "term": "llm_tco.term_cli",
+    "watch": "llm_tco.watch_cli",
 }
 
 
@@ -398,6 +400,48 @@ def catalog_refresh_offers(
     from llm_tco.catalog.refresh_report import run_refresh
 
     run_refresh(provider, from_csv, dry_run, all_locations, console())
+
+
+@catalog_app.command("refresh-prices")
+@cli_errors
+def catalog_refresh_prices(
+    url: Annotated[
+        str | None, typer.Option(help="where genai-prices publishes its data (its own default)")
+    ] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="read a downloaded genai-prices data.json; no download"),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="report what would change; write nothing")] = False,
+    status: Annotated[
+        bool, typer.Option("--status", help="only say which price data is in use, and its date")
+    ] = False,
+    output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
+) -> None:
+    """Update the API price data from genai-prices' published data file.
+
+    Downloads the file genai-prices' own updater reads (about 0.4 MB), checks it with
+    genai-prices' parser and saves it as `$LLM_TCO_CACHE_DIR/genai-prices.json`; price look-ups
+    then use it. The data shipped with the installed genai-prices stays as the fallback: when
+    the download fails nothing changes, and deleting the saved file goes back to it. Prints
+    which data is in use and its date, and every model whose input or output price changed.
+
+    Our own rows (`api_prices.yaml`, e.g. DeepSeek's current prices) still win for their
+    provider; where they and genai-prices disagree, `evaluate` warns with both figures.
+
+    Example: `llm-tco catalog refresh-prices --dry-run`, then `llm-tco watch my.yaml`.
+    """
+    from llm_tco.catalog import price_refresh
+    from llm_tco.catalog.price_view import show_refresh, show_status
+
+    if status:
+        show_status(price_refresh.data_status(), output.value, console(), wide)
+        return
+    refresh = price_refresh.refresh_prices(
+        url or price_refresh.DEFAULT_URL, from_file=from_file, dry_run=dry_run
+    )
+    show_refresh(refresh, output.value, console(), wide)
 
 
 @catalog_app.command("models")

@@ -274,6 +274,10 @@ def parse_document(text: str, kind: Kind, origin: str) -> Any:
         mark = exc.problem_mark
         where = f"{origin} line {mark.line + 1} column {mark.column + 1}" if mark else origin
         problem = exc.problem or exc.context or "syntax error"
+        if "nesting depth" in problem:
+            # libyaml 0.2.6+ (PyYAML 6.0.4 wheels) stops deep flow nesting in its scanner,
+            # before the composer's own depth check sees it: the same refusal either way.
+            raise ScenarioError(f"nested deeper than {MAX_DEPTH} levels", field=where) from None
         raise ScenarioError(f"not valid YAML: {problem}", field=where) from None
     except yaml.YAMLError as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -267,17 +267,23 @@ def _price_api(option: OptionSpec, resolved: ResolvedApi, workload: Workload) ->
     items = api_line_items(api, workload)
     price = resolved.price
     cached = workload.input_tokens_per_month * workload.api_cached_input_share
-    uncached = workload.input_tokens_per_month - cached
+    written = workload.input_tokens_per_month * api.cache_write_share
+    uncached = workload.input_tokens_per_month - cached - written
     output = workload.output_tokens_per_month
+    tier = "" if price.tier == "standard" else f" ({price.tier})"
     formulas = {
-        "input": f"{format_tokens(uncached)} x ${price.input_per_mtok:g}/MTok",
+        "input": f"{format_tokens(uncached)} x ${price.input_per_mtok:g}/MTok{tier}",
         "cached_input": f"{format_tokens(cached)} x ${price.cached_input_per_mtok:g}/MTok"
         + (
             f" (prefix reuse {workload.prefix_reuse_share:.0%} of input)"
             if workload.prefix_reuse_share is not None
             else ""
         ),
-        "output": f"{format_tokens(output)} x ${price.output_per_mtok:g}/MTok",
+        "output": f"{format_tokens(output)} x ${price.output_per_mtok:g}/MTok{tier}",
+        "cache_write": f"{format_tokens(written)} written x ${api.cache_write_per_mtok:g}/MTok",
+        "long_context": f"{api.long_context_share:.0%} of tokens over "
+        f"{format_tokens(price.long_context_threshold_tokens or 200_000)} of prompt at "
+        f"${api.long_input_per_mtok:g}/${api.long_output_per_mtok:g} per MTok in/out",
         "batch_discount": f"-{workload.batch_share:.0%} batch x {price.batch_discount:.0%} off",
         "retries": f"{api.retry_rate:.0%} of requests retried",
     }

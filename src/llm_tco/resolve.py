@@ -228,13 +228,14 @@ def resolve_api(
     quote = None
     if spec.model is not None:
         try:
-            quote = catalog.api_price(spec.model, spec.provider)
+            quote = catalog.api_price(spec.model, spec.provider, tier=spec.tier, region=spec.region)
         except LlmTcoError as exc:
             exc.field = f"options[{name}].api.model"
             raise
     input_price = spec.input_per_mtok if spec.input_per_mtok is not None else None
     output_price = spec.output_per_mtok
     if quote is not None:
+        quote = _tiered_quote(name, spec, quote, notes)
         _compare_prices(name, spec, quote.input_per_mtok, quote.output_per_mtok, notes)
         if quote.as_of and (dt.date.today() - quote.as_of).days > STALE_PRICE_DAYS:
             notes.warn(
@@ -243,13 +244,14 @@ def resolve_api(
                 "provider's page",
                 name,
             )
+        check_price_freshness(name, quote, notes)
         input_price = quote.input_per_mtok if input_price is None else input_price
         output_price = quote.output_per_mtok if output_price is None else output_price
     assert input_price is not None and output_price is not None
     explicit = spec.input_per_mtok is not None
     source = "scenario" if explicit or quote is None else quote.source
     cached = _cached_price(name, spec, input_price, quote, workload, notes, point_inputs())
-    batch = _batch_discount(name, spec, quote, workload, notes)
+    batch = 0.0 if spec.tier == "batch" else _batch_discount(name, spec, quote, workload, notes)
     open_weight = spec.open_weight
     if open_weight is None:
         open_weight = bool(quote and (quote.open_weight or _is_open_model(quote.model, catalog)))
@@ -262,10 +264,162 @@ def resolve_api(
         provider=quote.provider if quote else spec.provider,
         source=source,
         as_of=None if explicit or quote is None else quote.as_of,
+        tier=spec.tier,
+        **_extra_dimensions(name, spec, input_price, None if explicit else quote, workload, notes),
     )
     api = api_option(option, spec, price, workload, point_inputs())
     label = "hosted open-weight API" if open_weight else "API"
     return ResolvedApi(option=api, price=price, label=label)
+
+
+# Providers whose per-token prices change every few weeks (hosted open-weight models and
+# DeepSeek): a price not checked in FAST_MOVING_DAYS is flagged.
+FAST_MOVING_PROVIDERS = frozenset(
+    {
+        "deepseek",
+        "together",
+        "fireworks",
+        "groq",
+        "deepinfra",
+        "novita",
+        "openrouter",
+        "cerebras",
+        "hyperbolic",
+        "sambanova",
+        "nebius",
+        "moonshotai",
+        "zai",
+        "mistral",
+    }
+)
+FAST_MOVING_DAYS = 90
+
+
+def check_price_freshness(
+    name: str, quote: Any, notes: Notes, today: dt.date | None = None
+) -> None:
+    """Warn, with both figures, where our row and genai-prices disagree; and where a
+    fast-moving provider's price was last checked more than FAST_MOVING_DAYS ago."""
+    other = quote.disagreement
+    if other is not None:
+        notes.warn(
+            "price_sources_disagree",
+            f"{quote.model} ({quote.provider}): our catalog row says ${quote.input_per_mtok:g}/"
+            f"${quote.output_per_mtok:g} per MTok in/out ({quote.source}, {quote.as_of}); "
+            f"{other.source.split(';')[0]} says ${other.input_per_mtok:g}/"
+            f"${other.output_per_mtok:g} (checked {other.as_of or 'undated'}); ours is used",
+            name,
+        )
+    checked = quote.checked_on
+    age = ((today or dt.date.today()) - checked).days if checked else None
+    if quote.provider in FAST_MOVING_PROVIDERS and age is not None and age > FAST_MOVING_DAYS:
+        notes.warn(
+            "price_check_old",
+            f"{quote.provider} changes prices often, and this price for {quote.model} "
+            f"(${quote.input_per_mtok:g}/${quote.output_per_mtok:g} per MTok in/out) was last "
+            f"checked {checked} ({age} days ago); check {quote.source.split('; ')[-1]} or run "
+            "`llm-tco catalog refresh-prices`",
+            name,
+        )
+
+
+def _tiered_quote(name: str, spec: ApiSpec, quote: Any, notes: Notes) -> Any:
+    """The quote at the scenario's tier and region, or the standard one with a warning."""
+    if spec.region is not None and not quote.region_found:
+        notes.warn(
+            "no_region_price",
+            f"the price data has no rate for region {spec.region} for {quote.model}: the "
+            "global rate is used; give input_per_mtok/output_per_mtok for the region's rate",
+            name,
+        )
+    if spec.tier == "standard" or quote.tier_found:
+        return quote
+    discount = quote.batch_discount
+    if spec.tier == "batch" and discount:
+        notes.assume(
+            f"{name}: batch rates",
+            f"the standard rates less the provider's {discount:.0%} batch discount",
+            "provider_terms.yaml",
+        )
+        keep = 1 - discount
+        return quote.model_copy(
+            update={
+                "input_per_mtok": quote.input_per_mtok * keep,
+                "output_per_mtok": quote.output_per_mtok * keep,
+                "cached_input_per_mtok": None
+                if quote.cached_input_per_mtok is None
+                else quote.cached_input_per_mtok * keep,
+            }
+        )
+    notes.warn(
+        "no_tier_price",
+        f"the price data has no `{spec.tier}` rate for {quote.model} ({quote.provider}): "
+        "the standard rate is used",
+        name,
+    )
+    return quote
+
+
+def _extra_dimensions(
+    name: str,
+    spec: ApiSpec,
+    input_price: float,
+    quote: Any,
+    workload: Workload,
+    notes: Notes,
+) -> dict[str, Any]:
+    """Cache-write price at the scenario's TTL and the long-context rates (ApiPriceInfo
+    fields), with a warning where the data has none and a fallback is used."""
+    hour = spec.cache_ttl == "1h"
+    write = spec.cache_write_per_mtok
+    if write is None and quote is not None:
+        write = quote.cache_write_1h_per_mtok if hour else quote.cache_write_per_mtok
+        if write is None and hour and quote.cache_write_per_mtok is not None:
+            write = quote.cache_write_per_mtok
+            if spec.cache_write_share > 0:
+                notes.warn(
+                    "no_cache_write_price",
+                    f"no 1-hour cache-write price for {quote.model}: the 5-minute price "
+                    f"${write:g}/MTok is used",
+                    name,
+                )
+    if write is None:
+        write = input_price
+        if spec.cache_write_share > 0:
+            notes.warn(
+                "no_cache_write_price",
+                "no cache-write price known: cache writes are billed at the input price "
+                "(as providers without a write surcharge do); set cache_write_per_mtok",
+                name,
+            )
+    if spec.cache_write_share + float(np.max(workload.api_cached_input_share)) > 1 + 1e-9:
+        raise ScenarioError(
+            "cache_write_share plus workload.cached_input_share is over 1",
+            field=f"options[{name}].api.cache_write_share",
+            hint="the written and the read shares of input are parts of the same input",
+        )
+    values: dict[str, Any] = {"cache_write_per_mtok": write}
+    long = quote.long_context if quote is not None else None
+    if long is None:
+        if spec.context_over_200k_share > 0:
+            notes.warn(
+                "no_long_context_price",
+                "no long-context rate known for "
+                f"{quote.model if quote is not None else 'explicit prices'}: tokens of "
+                "prompts over 200k are billed at the standard rate",
+                name,
+            )
+        return values
+    values.update(
+        long_context_threshold_tokens=long.threshold_tokens,
+        long_input_per_mtok=long.input_per_mtok,
+        long_output_per_mtok=long.output_per_mtok,
+        long_cached_input_per_mtok=long.cached_input_per_mtok,
+        long_cache_write_per_mtok=long.cache_write_1h_per_mtok
+        if hour
+        else long.cache_write_per_mtok,
+    )
+    return values
 
 
 def api_option(
@@ -273,17 +427,32 @@ def api_option(
 ) -> ApiOption:
     """The core API option: ``price`` (the scenario's resolved prices) read through ``inputs``
     (floats without draws, arrays of samples with them). A catalog cache price is taken from
-    ``price``, where it was resolved."""
+    ``price``, where it was resolved. Long-context rates the data lacks are the standard ones."""
     p = f"options[{option.name}]."
     input_price = inputs.get(p + "api.input_per_mtok", price.input_per_mtok)
+    output_price = inputs.get(p + "api.output_per_mtok", price.output_per_mtok)
+    cached = _cached_price(option.name, spec, input_price, price, workload, Notes(), inputs)
+    write = price.cache_write_per_mtok if price.cache_write_per_mtok is not None else input_price
+    write = inputs.get(p + "api.cache_write_per_mtok", write)
+
+    def long(value: float | None, standard: Value) -> Value:
+        return standard if value is None else value
+
     values: dict[str, Value] = {
         "input_per_mtok": input_price,
-        "output_per_mtok": inputs.get(p + "api.output_per_mtok", price.output_per_mtok),
-        "cached_input_per_mtok": _cached_price(
-            option.name, spec, input_price, price, workload, Notes(), inputs
-        ),
+        "output_per_mtok": output_price,
+        "cached_input_per_mtok": cached,
         "batch_discount": inputs.get(p + "api.batch_discount", price.batch_discount),
         "retry_rate": inputs.get(p + "retry_rate", option.retry_rate),
+        "cache_write_per_mtok": write,
+        "cache_write_share": inputs.get(p + "api.cache_write_share", spec.cache_write_share),
+        "long_context_share": inputs.get(
+            p + "api.context_over_200k_share", spec.context_over_200k_share
+        ),
+        "long_input_per_mtok": long(price.long_input_per_mtok, input_price),
+        "long_output_per_mtok": long(price.long_output_per_mtok, output_price),
+        "long_cached_input_per_mtok": long(price.long_cached_input_per_mtok, cached),
+        "long_cache_write_per_mtok": long(price.long_cache_write_per_mtok, write),
     }
     # The core's cost formulas are plain arithmetic: they broadcast over arrays of samples.
     return ApiOption(

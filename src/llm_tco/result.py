@@ -106,6 +106,14 @@ class ApiPriceInfo(Model):
     provider: str | None
     source: str
     as_of: dt.date | None = None
+    tier: str = "standard"
+    cache_write_per_mtok: float | None = None  # at the scenario's cache TTL
+    # Rates for every token of a request over ``long_context_threshold_tokens`` of prompt.
+    long_context_threshold_tokens: int | None = None
+    long_input_per_mtok: float | None = None
+    long_output_per_mtok: float | None = None
+    long_cached_input_per_mtok: float | None = None
+    long_cache_write_per_mtok: float | None = None
 
 
 class SplitPoint(Model):

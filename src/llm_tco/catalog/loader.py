@@ -22,7 +22,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from llm_tco.cache import cache_dir
 from llm_tco.catalog.benchmarks import BenchmarkRow, EfficiencyRow
-from llm_tco.catalog.prices import ApiPriceQuote, GenaiPriceIndex
+from llm_tco.catalog.prices import ApiPriceQuote, GenaiPriceIndex, PriceDisagreement
 from llm_tco.catalog.schema import (
     ApiPrice,
     GpuSpec,
@@ -236,8 +236,19 @@ class Catalog:
         raise CatalogLookupError(f"no offer '{ref}' for GPU {gpu_id}", hint=hint)
 
     # --- API prices -----------------------------------------------------------------------
-    def api_price(self, name: str, provider: str | None = None) -> ApiPriceQuote:
-        """Price of an API model: our YAML rows first, then genai-prices."""
+    def api_price(
+        self,
+        name: str,
+        provider: str | None = None,
+        tier: str = "standard",
+        region: str | None = None,
+    ) -> ApiPriceQuote:
+        """Price of an API model: our YAML rows first, then genai-prices.
+
+        ``tier`` (standard, flex, priority, batch) and ``region`` select genai-prices' price
+        variants; a quote says in ``tier_found``/``region_found`` when there was none. Where
+        one of our rows overrides genai-prices, the quote carries genai-prices' figures in
+        ``disagreement`` if they differ."""
         if provider is None and "/" in name:
             provider, name = name.split("/", 1)
         key = normalise_name(name)
@@ -246,21 +257,48 @@ class Catalog:
             for row in self.api_prices
             if key in {normalise_name(row.id), *(normalise_name(a) for a in row.aliases)}
         ]
-        # Our rows override genai-prices for their provider; without a provider they only
-        # answer for models genai-prices lacks.
+        # Our rows override genai-prices for their provider (a newer published price, with its
+        # source); otherwise they answer for models genai-prices lacks.
         for row in own:
             if provider is not None and normalise_name(provider) == row.provider:
-                return ApiPriceQuote.from_row(row, self.batch_discount(row.provider))
-        quote = self.genai.find(name, provider)
+                return self._own_quote(row, name, tier)
+        quote = self.genai.find(name, provider, tier=tier, region=region)
         if quote is not None:
+            for row in own:
+                if normalise_name(quote.provider) == row.provider:
+                    return self._own_quote(row, name, tier)
             discount = self.batch_discount(quote.provider)
             return quote.model_copy(update={"batch_discount": discount})
         if own and provider is None:
-            return ApiPriceQuote.from_row(own[0], self.batch_discount(own[0].provider))
+            return self._own_quote(own[0], name, tier)
         candidates = [row.id for row in self.api_prices] + self.genai.names()
         close = suggest(name, candidates)
         hint = f"did you mean {', '.join(close)}?" if close else "see `llm-tco catalog apis`"
         raise CatalogLookupError(f"unknown API model '{name}'", hint=hint)
+
+    def _own_quote(self, row: ApiPrice, name: str, tier: str) -> ApiPriceQuote:
+        quote = ApiPriceQuote.from_row(row, self.batch_discount(row.provider))
+        if tier != "standard":
+            quote = quote.model_copy(update={"tier": tier, "tier_found": False})
+        other = self.genai.find(name, row.provider)
+        if other is None:
+            return quote
+        differs = any(
+            abs(a - b) > 0.005 * max(b, 1e-9)
+            for a, b in (
+                (row.input_per_mtok, other.input_per_mtok),
+                (row.output_per_mtok, other.output_per_mtok),
+            )
+        )
+        if not differs:
+            return quote
+        disagreement = PriceDisagreement(
+            input_per_mtok=other.input_per_mtok,
+            output_per_mtok=other.output_per_mtok,
+            source=other.source,
+            as_of=other.checked_on or other.as_of,
+        )
+        return quote.model_copy(update={"disagreement": disagreement})
 
     def batch_discount(self, provider: str) -> float | None:
         for row in self.provider_terms:
@@ -300,29 +338,42 @@ def offers_cache_path() -> Path:
 
 def load_catalog(data_dir: Path = DATA_DIR, offers_cache: Path | None = None) -> Catalog:
     """Load every catalog table from ``data_dir`` (the shipped data by default), then the
-    refreshed offers in ``offers_cache`` (default :func:`offers_cache_path`) when it exists.
+    refreshed offers in ``offers_cache`` (default :func:`offers_cache_path`) when it exists,
+    and the API price data `llm-tco catalog refresh-prices` saved, when there is one.
 
     Loaded once per folder, cache file and cache-file version (mtime, size): a refresh is seen
     at once, and a test that points ``LLM_TCO_CACHE_DIR`` elsewhere gets its own catalog.
     """
+    from llm_tco.catalog.price_refresh import saved_data_file
+
     cache = offers_cache if offers_cache is not None else offers_cache_path()
+    prices = saved_data_file()
+    price_version = _version(prices) if prices is not None else None
+    return _load_catalog(data_dir, cache, _version(cache), prices, price_version)
+
+
+def _version(path: Path) -> tuple[int, int] | None:
     try:
-        stat = cache.stat()
+        stat = path.stat()
     except OSError:
-        return _load_catalog(data_dir, None, None)
-    return _load_catalog(data_dir, cache, (stat.st_mtime_ns, stat.st_size))
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=8)
 def _load_catalog(
-    data_dir: Path, offers_cache: Path | None, cache_version: tuple[int, int] | None
+    data_dir: Path,
+    offers_cache: Path,
+    cache_version: tuple[int, int] | None,
+    prices: Path | None = None,
+    price_version: tuple[int, int] | None = None,
 ) -> Catalog:
     def table(file: str, row_type: type[RowT]) -> tuple[RowT, ...]:
         path = data_dir / file
         return tuple(read_rows(path, row_type)) if path.exists() else ()
 
     offers = table("offers.yaml", RentalOffer)
-    if offers_cache is not None:
+    if cache_version is not None:
         offers += _cached_offers(offers_cache, {o.id for o in offers})
     return Catalog(
         gpus=table("gpus.yaml", GpuSpec),
@@ -331,6 +382,7 @@ def _load_catalog(
         api_prices=table("api_prices.yaml", ApiPrice),
         provider_terms=table("provider_terms.yaml", ProviderTerms),
         ops_defaults=table("ops.yaml", OpsDefault),
+        genai=GenaiPriceIndex(prices),
         efficiency=table("efficiency.yaml", EfficiencyRow),
         data_dir=data_dir,
     )

@@ -144,6 +144,7 @@ class ApiPrice(Row):
     input_per_mtok: float = Field(ge=0)
     output_per_mtok: float = Field(ge=0)
     cached_input_per_mtok: float | None = Field(default=None, ge=0)
+    cache_write_per_mtok: float | None = Field(default=None, ge=0)
     open_weight: bool = False
     notes: str | None = None
 

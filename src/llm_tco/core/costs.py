@@ -126,7 +126,14 @@ class CostCurve:
 
 @dataclass(frozen=True)
 class ApiOption:
-    """A per-token API: proprietary or hosted open-weight. Prices in USD per 1M tokens."""
+    """A per-token API: proprietary or hosted open-weight. Prices in USD per 1M tokens.
+
+    ``cache_write_share``: share of input tokens written to the prompt cache, billed at
+    ``cache_write_per_mtok`` instead of the input price. ``long_context_share``: share of
+    tokens (input and output alike) in requests whose prompt is over the provider's
+    long-context threshold; passing it puts every token of the request on the ``long_*``
+    rates (the "cliff" rule of Anthropic and Google), so those tokens pay the difference.
+    """
 
     name: str
     input_per_mtok: float
@@ -135,21 +142,47 @@ class ApiOption:
     batch_discount: float = 0.0
     retry_rate: float = 0.0
     acceptance_rate: float = 1.0
+    cache_write_per_mtok: float = 0.0
+    cache_write_share: float = 0.0
+    long_context_share: float = 0.0
+    long_input_per_mtok: float = 0.0
+    long_output_per_mtok: float = 0.0
+    long_cached_input_per_mtok: float = 0.0
+    long_cache_write_per_mtok: float = 0.0
+
+
+def _any(value: float | FloatArray) -> bool:
+    return bool(np.any(np.asarray(value) != 0))
 
 
 def api_line_items(option: ApiOption, workload: Workload) -> dict[str, float]:
     """Monthly USD per line item; they sum to the monthly cost.
 
-    Cached input is billed at the cache-read price; the batch discount applies to the
-    batch-eligible share of every token class; retries re-send the same mix ``retry_rate`` times.
+    Cached input is billed at the cache-read price, cache writes at the cache-write price,
+    the rest of the input at the input price; tokens of long-context requests pay the
+    long-context rates (the ``long_context`` item is the difference); the batch discount
+    applies to the batch-eligible share of every token class; retries re-send the same mix
+    ``retry_rate`` times. ``cache_write`` and ``long_context`` appear only when used.
     """
     cached = workload.input_tokens_per_month * workload.api_cached_input_share
-    uncached = workload.input_tokens_per_month - cached
+    written = workload.input_tokens_per_month * option.cache_write_share
+    uncached = workload.input_tokens_per_month - cached - written
+    output = workload.output_tokens_per_month
     items = {
         "input": uncached * option.input_per_mtok / TOKENS_PER_MTOK,
         "cached_input": cached * option.cached_input_per_mtok / TOKENS_PER_MTOK,
-        "output": workload.output_tokens_per_month * option.output_per_mtok / TOKENS_PER_MTOK,
+        "output": output * option.output_per_mtok / TOKENS_PER_MTOK,
     }
+    if _any(option.cache_write_share):
+        items["cache_write"] = written * option.cache_write_per_mtok / TOKENS_PER_MTOK
+    if _any(option.long_context_share):
+        extra = (
+            uncached * (option.long_input_per_mtok - option.input_per_mtok)
+            + cached * (option.long_cached_input_per_mtok - option.cached_input_per_mtok)
+            + written * (option.long_cache_write_per_mtok - option.cache_write_per_mtok)
+            + output * (option.long_output_per_mtok - option.output_per_mtok)
+        )
+        items["long_context"] = option.long_context_share * extra / TOKENS_PER_MTOK
     list_price = sum(items.values())
     items["batch_discount"] = -list_price * workload.batch_share * option.batch_discount
     items["retries"] = (list_price + items["batch_discount"]) * option.retry_rate
