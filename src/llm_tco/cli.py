@@ -34,6 +34,7 @@ PLUGIN_COMMANDS = {
     "recommend": "llm_tco.uncertainty_cli",
     "sensitivity": "llm_tco.uncertainty_cli",
     "simulate": "llm_tco.uncertainty_cli",
+    "plan": "llm_tco.plan.cli",
     "term": "llm_tco.term_cli",
     "watch": "llm_tco.watch_cli",
 }
@@ -238,7 +239,7 @@ def evaluate(
     scenario = load_scenario(file)
     catalog = load_catalog()
     state = price_options(scenario, catalog)  # priced once, for the result and the samples
-    result = run(scenario, catalog, state=state)
+    result = run(scenario, catalog, state=state, suggest=True)
     if samples:
         from llm_tco.simulate import simulate
 
@@ -362,6 +363,34 @@ def catalog_offers(
     from llm_tco.catalog.views import show_offers
 
     show_offers(search, output.value, console(), wide, gpu=gpu, provider=provider, billing=billing)
+
+
+@catalog_app.command("rate-limits")
+@cli_errors
+def catalog_rate_limits(
+    search: Annotated[
+        str | None, typer.Option(help="only providers, tiers or models containing this")
+    ] = None,
+    output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
+) -> None:
+    """Published API rate limits by provider, tier and model: requests and tokens per minute."""
+    from llm_tco.catalog.views import show_rate_limits
+
+    show_rate_limits(search, output.value, console(), wide)
+
+
+@catalog_app.command("provisioned")
+@cli_errors
+def catalog_provisioned(
+    search: Annotated[str | None, typer.Option(help="only ids or models containing this")] = None,
+    output: FormatOpt = OutputFormat.table,
+    wide: WideOpt = False,
+) -> None:
+    """Reserved API throughput: tokens per minute per unit, minimum, step and unit price."""
+    from llm_tco.catalog.views import show_provisioned
+
+    show_provisioned(search, output.value, console(), wide)
 
 
 @catalog_app.command("refresh-offers")

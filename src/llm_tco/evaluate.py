@@ -91,6 +91,13 @@ class Priced:
     # One replica's capacity (total tokens/s) at other SLOs (TTFT ms, TPOT ms), from the same
     # benchmark or capacity model; None when the scenario states the capacity.
     capacity_at_slo: Callable[[float | None, float | None], float | None] | None = None
+    # The option as priced, when it differs from the scenario's (gpu/precision auto: the
+    # explicit deployment the search chose), for every later pass that re-reads its spec.
+    option: OptionSpec | None = None
+    # Why a volume beyond ``capacity_tokens_per_month`` cannot be served, where the reason is not
+    # a GPU count (an API's rate limits, reserved units); and an API's resolved rate limits.
+    capacity_note: str | None = None
+    rate_limits: Any = None
 
 
 def serves(priced: Priced, volumes: FloatArray) -> tuple[NDArray[np.bool_], str | None]:
@@ -101,7 +108,7 @@ def serves(priced: Priced, volumes: FloatArray) -> tuple[NDArray[np.bool_], str 
     capacity = priced.capacity_tokens_per_month
     if capacity is None:
         return np.ones(volumes.shape, dtype=bool), None
-    reason = (
+    reason = priced.capacity_note or (
         f"beyond its capacity of {format_tokens(capacity)} tokens/month; use gpu_count: auto "
         "or more GPUs"
     )
@@ -127,16 +134,60 @@ def price_options(scenario: Scenario, catalog: Catalog) -> PricedScenario:
     for option in scenario.options:
         if option.api is not None:
             resolved = resolve_api(option, option.api, workload, catalog, notes)
-            priced.append(_price_api(option, resolved, workload))
+            api = _price_api(option, resolved, workload)
+            if option.api.rate_limits is not None:
+                from llm_tco.rate_limits import check_rate_limits
+
+                api.rate_limits, api.capacity_tokens_per_month, api.capacity_note = (
+                    check_rate_limits(
+                        option, option.api, resolved.price, workload, hours, catalog, notes
+                    )
+                )
+            if option.api.ttft_ms is not None or option.api.tpot_ms is not None:
+                from llm_tco.api_latency import check_latency
+
+                api.never_serves = check_latency(scenario, option, option.api, notes)
+            priced.append(api)
+        elif option.provisioned is not None:
+            from llm_tco.provisioned import price_provisioned
+
+            spec = option.provisioned
+            priced.append(price_provisioned(option, spec, workload, hours, catalog, notes))
         elif option.self_hosted is not None:
-            priced.append(
-                _price_self_hosted(option, option.self_hosted, workload, hours, catalog, notes)
-            )
+            priced.append(_price_own(scenario, option, workload, catalog, notes))
     if any(option.hybrid is not None for option in scenario.options):
         from llm_tco.hybrid_eval import price_hybrids
 
-        priced = price_hybrids(scenario, priced, workload, notes)
+        priced = price_hybrids(scenario, priced, workload, notes, catalog)
     return PricedScenario(workload, workload_source, priced, notes)
+
+
+def _price_own(
+    scenario: Scenario, option: OptionSpec, workload: Workload, catalog: Catalog, notes: Notes
+) -> Priced:
+    """A self-hosted option; with ``gpu: auto`` / ``precision: auto`` / ``offer: cheapest`` the
+    deployment search chooses first, and its choice is priced like any explicit deployment."""
+    from llm_tco.plan.build import is_search
+
+    assert option.self_hosted is not None
+    if not is_search(option.self_hosted):
+        hours = scenario.hours_per_month
+        return _price_self_hosted(option, option.self_hosted, workload, hours, catalog, notes)
+    from llm_tco.plan.auto import choose, chosen_note, describe
+
+    option, plan = choose(scenario, option, catalog)
+    assert option.self_hosted is not None and plan.cheapest is not None
+    notes.assume(
+        f"{option.name}: deployment",
+        describe(plan.cheapest),
+        f"deployment search over {plan.searched} candidates (llm-tco plan)",
+    )
+    priced = _price_self_hosted(
+        option, option.self_hosted, workload, scenario.hours_per_month, catalog, notes
+    )
+    priced.result = priced.result.model_copy(update={"chosen_by_search": chosen_note(plan)})
+    priced.option = option
+    return priced
 
 
 def evaluate(
@@ -144,8 +195,14 @@ def evaluate(
     catalog: Catalog | None = None,
     volumes: list[float] | None = None,
     state: PricedScenario | None = None,
+    suggest: bool = False,
 ) -> Result:
     """Cost every option of ``scenario``; ``volumes`` overrides the scenario's sweep.
+
+    ``suggest``: also list, for each self-hosted open model, the cheapest hosted API serving it
+    and the cheapest feasible self-hosted deployment (``suggestions``, ``ways_to_serve``; not
+    options). ``llm-tco evaluate``, the page and the reports ask for them; they cost one
+    deployment search per self-hosted option.
 
     ``state`` is the scenario already priced by :func:`price_options` (as
     :func:`llm_tco.analyse.analyse` does, to price once); it is not changed.
@@ -167,6 +224,7 @@ def evaluate(
     candidates = [r for r in results if r.feasible]
     cheapest = min(candidates, key=lambda r: r.monthly_cost).name if candidates else None
     _check_utilisation(results, notes)
+    suggested, ways = _suggestions(scenario, catalog, results) if suggest else ([], [])
     return Result(
         name=scenario.name,
         description=scenario.description,
@@ -178,10 +236,20 @@ def evaluate(
         sweep=sweep_rows(priced, workload, np.asarray(sweep_volumes, dtype=np.float64)),
         warnings=notes.warnings,
         assumptions=notes.assumptions,
+        suggestions=suggested,
+        ways_to_serve=ways,
     )
 
 
-INFEASIBLE_CODES = ("does_not_fit", "capacity_exceeded")
+def _suggestions(
+    scenario: Scenario, catalog: Catalog, results: list[OptionResult]
+) -> tuple[list[Any], list[Any]]:
+    from llm_tco.plan.suggest import suggestions
+
+    return suggestions(scenario, catalog, results)
+
+
+INFEASIBLE_CODES = ("does_not_fit", "capacity_exceeded", "rate_limited", "latency_slo_missed")
 
 
 def _with_feasibility(priced: Priced, notes: Notes) -> OptionResult:
@@ -292,7 +360,9 @@ def _price_api(option: OptionSpec, resolved: ResolvedApi, workload: Workload) ->
         for k, v in items.items()
         if v != 0 or k in ("input", "output")
     ]
-    monthly = sum(items.values())
+    lines += _fixed_lines(resolved.fixed, set(items))
+    fixed = float(resolved.fixed.monthly_usd)
+    monthly = sum(items.values()) + fixed
     result = OptionResult(
         name=api.name,
         kind="api",
@@ -304,7 +374,18 @@ def _price_api(option: OptionSpec, resolved: ResolvedApi, workload: Workload) ->
         price=price,
         **_accepted(monthly, option, workload),
     )
-    return Priced(result=result, curve=api_curve(api, workload), core=api)
+    curve = replace(api_curve(api, workload), fixed_usd=fixed)
+    return Priced(result=result, curve=curve, core=api)
+
+
+def _fixed_lines(fixed: OpsItems, taken: set[str]) -> list[LineItem]:
+    """The monthly items' line items; a name already used by a per-token line gets a suffix."""
+    out = []
+    for name, line in fixed.lines.items():
+        label = name if name not in taken else f"{name}_monthly"
+        amount = float(sum(float(a) for n, a in fixed.items if n == name))
+        out.append(line.model_copy(update={"name": label, "monthly_usd": amount}))
+    return out
 
 
 def _accepted(monthly: float, option: OptionSpec, workload: Workload) -> dict[str, Any]:
@@ -456,6 +537,7 @@ def sampled_self_hosted(
     its sampled value; one from a benchmark or the capacity model is found again at each unique
     sampled pair of SLOs (rounded to ``SLO_DIGITS`` significant digits), times the capacity
     model's out-of-source error where that is drawn."""
+    option = priced.option or option  # gpu/precision auto: the deployment the search chose
     spec = option.self_hosted
     assert spec is not None and isinstance(priced.core, SelfHostedOption)
     gpu = catalog.gpu(spec.gpu)
@@ -941,7 +1023,7 @@ def _show_mean_latency_sizing(
 
 
 def _breakevens(priced: list[Priced], workload: Workload, notes: Notes) -> list[Breakeven]:
-    fixed = [p for p in priced if p.result.kind == "self_hosted"]
+    fixed = [p for p in priced if p.result.kind in ("self_hosted", "provisioned")]
     per_token = [p for p in priced if p.result.kind == "api"]
     rows = []
     for own in fixed:
@@ -981,7 +1063,8 @@ def _breakeven(own: Priced, api: Priced, workload: Workload, notes: Notes) -> Br
             extra = (
                 f"not a break-even: the crossing at {format_tokens(crossing)} tokens/month is "
                 f"beyond what {own.result.name} can serve "
-                f"({format_tokens(own.capacity_tokens_per_month)}/month): more GPUs would be "
+                f"({format_tokens(own.capacity_tokens_per_month)}/month): more "
+                f"{'units' if own.result.kind == 'provisioned' else 'GPUs'} would be "
                 "needed before it is reached"
             )
             notes.warn("breakeven_beyond_capacity", extra, own.result.name)

@@ -23,6 +23,7 @@ from llm_tco.result import HybridInfo, LineItem, OptionResult, SplitPoint
 from llm_tco.scenario import HybridSpec, OptionSpec, Scenario
 
 if TYPE_CHECKING:
+    from llm_tco.catalog.loader import Catalog
     from llm_tco.evaluate import Priced
     from llm_tco.resolve import Notes
 
@@ -49,7 +50,8 @@ class HybridCurve(CostCurve):
         )
 
 
-def split_for(own: Priced, api: Priced, spec: HybridSpec) -> Split:
+def split_for(own: Priced, api: Priced, spec: HybridSpec, fixed_usd: float = 0.0) -> Split:
+    """``fixed_usd``: the hybrid's own monthly items; the API option's come with its curve."""
     capacity = own.capacity_tokens_per_month
     if own.never_serves is not None:
         capacity = 0.0  # a deployment that cannot hold its model serves nothing: all overflows
@@ -59,6 +61,8 @@ def split_for(own: Priced, api: Priced, spec: HybridSpec) -> Split:
         capacity_tokens_per_month=np.array([math.inf if capacity is None else capacity]),
         fallback_rate=spec.fallback_rate,
         routing_monthly_usd=spec.routing_monthly,
+        fixed_usd=fixed_usd,
+        api_fixed_usd=float(api.curve.fixed_usd),
     )
 
 
@@ -67,10 +71,18 @@ def _quality(option: OptionSpec) -> float:
 
 
 def price_hybrids(
-    scenario: Scenario, priced: list[Priced], workload: Workload, notes: Notes
+    scenario: Scenario,
+    priced: list[Priced],
+    workload: Workload,
+    notes: Notes,
+    catalog: Catalog | None = None,
 ) -> list[Priced]:
     """``priced`` plus one entry per hybrid option, in the scenario's option order."""
+    from llm_tco.catalog.loader import load_catalog
     from llm_tco.evaluate import Priced
+    from llm_tco.resolve import ops_items
+
+    catalog = catalog or load_catalog()
 
     by_name = {p.result.name: p for p in priced}
     specs = {o.name: o for o in scenario.options}
@@ -81,7 +93,8 @@ def price_hybrids(
             continue
         spec = option.hybrid
         own, api = by_name[spec.self_hosted], by_name[spec.api]
-        split = split_for(own, api, spec)
+        fixed = ops_items(option.name, spec, catalog, notes, kind="hybrid")
+        split = split_for(own, api, spec, float(fixed.monthly_usd))
         upper = max_share(
             _quality(specs[spec.self_hosted]),
             _quality(specs[spec.api]),
@@ -111,6 +124,12 @@ def price_hybrids(
                     option.name,
                 )
         result = _hybrid_result(option, spec, split, share, upper, optimise, own, api, workload)
+        if fixed.lines:
+            from llm_tco.evaluate import _fixed_lines
+
+            lines = result.line_items + _fixed_lines(fixed, {x.name for x in result.line_items})
+            breakdown = {line.name: line.monthly_usd for line in lines}
+            result = result.model_copy(update={"line_items": lines, "breakdown": breakdown})
         curve = HybridCurve(split=split, share=share, upper_share=upper, optimise=optimise)
         out.append(Priced(result=result, curve=curve))
     return out
@@ -128,6 +147,8 @@ def _line_items(split: Split, volume: float, share: float) -> dict[str, float]:
         "fallback_to_api": price * float(split.fallback_rate) * served,
         "routing": float(split.routing_monthly_usd) if 0 < share < 1 else 0.0,
     }
+    api_tokens = (1.0 - share) * volume + own_tokens - served + float(split.fallback_rate) * served
+    items["api_monthly_items"] = float(split.api_fixed_usd) if api_tokens > 0 else 0.0
     return items
 
 
@@ -157,6 +178,7 @@ def _hybrid_result(
         "fallback_to_api": f"{split.fallback_rate:.0%} of {format_tokens(served)} self-hosted "
         "tokens re-sent",
         "routing": f"router upkeep {format_usd(float(split.routing_monthly_usd))}/month",
+        "api_monthly_items": f"{api.result.name}'s monthly items (it carries traffic)",
     }
     lines = [
         LineItem(name=k, monthly_usd=v, formula=formulas[k], source="scenario")

@@ -28,7 +28,7 @@ from llm_tco.errors import LlmTcoError
 from llm_tco.evaluate import PricedScenario, evaluate, price_options
 from llm_tco.result import Breakeven, OptionResult, Result
 from llm_tco.scenario import OptionSpec, Scenario
-from llm_tco.simulate import sample_costs, simulate
+from llm_tco.simulate import net_of_api_fixed, sample_costs, simulate
 
 
 def _infeasible(result: Result, name: str) -> str | None:
@@ -61,7 +61,8 @@ def facts_for(scenario: Scenario, result: Result, simulation: Simulation | None)
         options.append(
             core.OptionFacts(
                 name=o.name,
-                kind=o.kind,
+                # Reserved API capacity asks nothing of GPU operations: weighed as an API.
+                kind="api" if o.kind == "provisioned" else o.kind,
                 monthly_usd=o.monthly_cost,
                 acceptance_rate=o.acceptance_rate,
                 open_weight=o.label.startswith("hosted open-weight"),
@@ -167,6 +168,7 @@ def capability_tax(
         scale = api.acceptance_rate / own.acceptance_rate
         curve = taxed.curves[b.option]
         scaled = curve.scaled(scale)
+        scaled = net_of_api_fixed(scaled, taxed.api_fixed_usd[b.versus])
         accepted = _finite(first_breakeven(scaled, taxed.api_usd_per_token[b.versus])[0])
         final = accepted if accepted is not None or scale != 1 else after
         shift = final / before if final is not None and before else None

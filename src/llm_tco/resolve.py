@@ -25,7 +25,7 @@ from llm_tco.core.units import (
 from llm_tco.core.workload import Workload
 from llm_tco.errors import LlmTcoError, ScenarioError
 from llm_tco.result import ApiPriceInfo, Assumption, LineItem, Warning
-from llm_tco.scenario import ApiSpec, OptionSpec, SelfHostedSpec, WorkloadSpec
+from llm_tco.scenario import ApiSpec, MonthlyItems, OptionSpec, SelfHostedSpec, WorkloadSpec
 
 Value = float | NDArray[np.float64]
 
@@ -214,11 +214,24 @@ def _workload_from_logs(spec: WorkloadSpec, hours_per_month: float) -> tuple[Wor
 # --- API options ------------------------------------------------------------------------------
 
 
+@dataclass
+class OpsItems:
+    """An option's monthly items: (name, USD) for the cost formulas, and their line items."""
+
+    items: list[tuple[str, Value]]
+    lines: dict[str, LineItem]
+
+    @property
+    def monthly_usd(self) -> Value:
+        return sum((amount for _, amount in self.items), 0.0)
+
+
 @dataclass(frozen=True)
 class ResolvedApi:
     option: ApiOption
     price: ApiPriceInfo
     label: str
+    fixed: OpsItems = field(default_factory=lambda: OpsItems([], {}))  # monthly items
 
 
 def resolve_api(
@@ -269,7 +282,8 @@ def resolve_api(
     )
     api = api_option(option, spec, price, workload, point_inputs())
     label = "hosted open-weight API" if open_weight else "API"
-    return ResolvedApi(option=api, price=price, label=label)
+    fixed = ops_items(name, spec, catalog, notes, kind="api")
+    return ResolvedApi(option=api, price=price, label=label, fixed=fixed)
 
 
 # Providers whose per-token prices change every few weeks (hosted open-weight models and
@@ -666,25 +680,22 @@ def _purchase_price(
     return GpuPrice(monthly, power, formula, source)
 
 
-@dataclass
-class OpsItems:
-    items: list[tuple[str, Value]]
-    lines: dict[str, LineItem]
-
-
 def ops_items(
     option: str,
-    spec: SelfHostedSpec,
+    spec: MonthlyItems,
     catalog: Catalog,
     notes: Notes,
     inputs: Inputs | None = None,
+    kind: str = "self_hosted",
 ) -> OpsItems:
-    """Engineering, observability, storage, networking, load balancing, setup and other costs.
+    """Engineering, observability, storage, networking, load balancing, setup and other costs
+    of an option of any ``kind`` (its scenario key: ``self_hosted``, ``api``, ``hybrid`` ...);
+    only a self-hosted option falls back on the catalog's defaults when it states none.
 
     ``inputs`` gives sampled values where it has draws; the line items (formula text and
     source) state the scenario's own values, and exist only without draws."""
     inputs = inputs or point_inputs()
-    p = f"options[{option}].self_hosted."
+    p = f"options[{option}].{kind}."
     items: list[tuple[str, Value]] = []
     lines: dict[str, LineItem] = {}
 
@@ -704,7 +715,12 @@ def ops_items(
         spec.networking_monthly,
         spec.load_balancing_monthly,
     ]
-    use_defaults = spec.ops_defaults and all(v is None for v in stated) and not spec.other_monthly
+    use_defaults = (
+        getattr(spec, "ops_defaults", False)
+        and all(v is None for v in stated)
+        and not spec.other_monthly
+        and not spec.fixed_monthly
+    )
     annual = spec.engineer_annual_cost
     annual_source = "scenario"
     if annual is None and (spec.engineer_fte is not None or spec.setup_weeks is not None):
@@ -749,6 +765,8 @@ def ops_items(
             )
     for key, value in spec.other_monthly.items():
         add(key, inputs.get(f"{p}other_monthly.{key}", value), "per month as given")
+    for key, value in spec.fixed_monthly.items():
+        add(key, inputs.get(f"{p}fixed_monthly.{key}", value), "per month as given")
     if use_defaults:
         _default_ops(option, catalog, notes, add)
     if spec.setup_cost is not None or spec.setup_weeks is not None:

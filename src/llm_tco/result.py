@@ -148,9 +148,30 @@ class ToServe(Model):
     note: str
 
 
+class ProvisionedInfo(Model):
+    """Reserved API throughput units behind a provisioned option and how busy they are."""
+
+    offer: str | None
+    provider: str | None
+    model: str | None
+    unit: str  # PTU, model unit, GSU
+    units: int
+    units_needed_at_peak: int
+    unit_monthly_usd: float
+    tokens_per_minute_per_unit: float  # input-equivalent tokens
+    output_token_weight: float
+    cached_input_counts: bool
+    min_units: int
+    unit_increment: int
+    capacity_tokens_per_month: float  # workload tokens the units carry at this shape and peak
+    utilisation_at_peak: float
+    source: str
+    price_source: str
+
+
 class OptionResult(Model):
     name: str
-    kind: Literal["api", "self_hosted", "hybrid"]
+    kind: Literal["api", "self_hosted", "hybrid", "provisioned"]
     label: str
     monthly_cost: float
     cost_per_mtok: float | None
@@ -168,6 +189,8 @@ class OptionResult(Model):
     feasible: bool = True  # False when the deployment cannot hold the model or carry the load
     infeasible_reason: str | None = None
     to_serve: ToServe | None = None  # a fixed-size deployment that cannot serve, sized by auto
+    chosen_by_search: str | None = None  # gpu/precision auto: what the search chose and why
+    provisioned: ProvisionedInfo | None = None
 
 
 class CrossingInfo(Model):
@@ -217,6 +240,10 @@ class Result(Model):
     warnings: list[Warning]
     assumptions: list[Assumption]
     simulation: Simulation | None = None  # with `--samples N`
+    # Ways to serve a self-hosted option's open model that the scenario did not list (marked
+    # ``suggestion: true``; they take part in no break-even, sweep or cheapest).
+    suggestions: list[Suggestion] = []
+    ways_to_serve: list[WaysToServe] = []  # the deployment search behind the suggestions
 
     def option(self, name: str) -> OptionResult:
         for option in self.options:
@@ -227,5 +254,6 @@ class Result(Model):
 
 # The decision models build on ``Model`` above, so they are imported after it.
 from llm_tco.decide_result import Simulation  # noqa: E402
+from llm_tco.plan.model import Suggestion, WaysToServe  # noqa: E402
 
 Result.model_rebuild()

@@ -57,6 +57,7 @@ PositiveQuantity = Annotated[
 ]
 GpuCount = Annotated[int, Field(ge=1, le=MAX_GPUS)]
 Share = Annotated[float, BeforeValidator(_quantity), Field(ge=0, le=1)]
+Weight = Annotated[float, BeforeValidator(_quantity), Field(ge=0, le=100)]
 
 
 def _distribution(value: object) -> Distribution:
@@ -153,7 +154,80 @@ class WorkloadSpec(Strict):
         return self
 
 
-class ApiSpec(Strict):
+class MonthlyItems(Strict):
+    """Monthly costs beside the per-token or GPU price, on any kind of option: engineering (FTE
+    or hours), gateway or router, observability, resilience work, support plan, setup. None is
+    assumed for an API; a self-hosted option without any gets the catalog's defaults."""
+
+    fixed_monthly: Annotated[dict[str, Quantity], Field(max_length=100)] = Field(
+        default={},
+        description="named monthly costs, USD (e.g. resilience: 1500, support_plan: 500)",
+    )
+    ops_monthly: Quantity | None = None
+    engineer_fte: Quantity | None = None
+    engineer_annual_cost: Quantity | None = None
+    engineering_hours_per_month: Quantity | None = None
+    engineer_hourly_rate: Quantity | None = None
+    observability_monthly: Quantity | None = None
+    storage_monthly: Quantity | None = None
+    networking_monthly: Quantity | None = None
+    load_balancing_monthly: Quantity | None = None
+    other_monthly: Annotated[dict[str, Quantity], Field(max_length=100)] = {}
+    setup_cost: Quantity | None = None
+    setup_weeks: Quantity | None = None
+    setup_amortization_months: PositiveQuantity = 12.0
+
+    @model_validator(mode="after")
+    def _one_engineering(self) -> MonthlyItems:
+        if self.engineer_fte is not None and self.engineer_hours_set:
+            raise ValueError("give engineer_fte or engineering_hours_per_month, not both")
+        return self
+
+    @property
+    def engineer_hours_set(self) -> bool:
+        return self.engineering_hours_per_month is not None
+
+    @property
+    def states_monthly_items(self) -> bool:
+        """Whether any monthly item is given."""
+        return bool(self.fixed_monthly or self.other_monthly) or any(
+            getattr(self, name) is not None
+            for name in (
+                "ops_monthly",
+                "engineer_fte",
+                "engineering_hours_per_month",
+                "observability_monthly",
+                "storage_monthly",
+                "networking_monthly",
+                "load_balancing_monthly",
+                "setup_cost",
+                "setup_weeks",
+            )
+        )
+
+
+class RateLimitSpec(Strict):
+    """The account's rate limits: a tier of the catalog's (`llm-tco catalog rate-limits`) for
+    the option's provider and model, or the limits themselves (these win over the tier's)."""
+
+    tier: str | None = Field(default=None, description="e.g. tier-4 (OpenAI, Anthropic)")
+    requests_per_minute: PositiveQuantity | None = None
+    tokens_per_minute: PositiveQuantity | None = Field(
+        default=None, description="input + output tokens per minute"
+    )
+    input_tokens_per_minute: PositiveQuantity | None = None
+    output_tokens_per_minute: PositiveQuantity | None = None
+    cached_input_counts: bool | None = Field(
+        default=None, description="whether cache reads count towards the input limit"
+    )
+    remedies: bool = Field(
+        default=True,
+        description="whether a higher tier, more regions or accounts, a larger batch share or "
+        "provisioned throughput may be used; false: a peak over the limits cannot be served",
+    )
+
+
+class ApiSpec(MonthlyItems):
     """A per-token API by catalog name, by explicit prices, or both (explicit wins, and is
     compared with the catalog)."""
 
@@ -167,6 +241,16 @@ class ApiSpec(Strict):
     )
     batch_discount: Share | None = None
     open_weight: bool | None = None
+    rate_limits: RateLimitSpec | None = None
+    # Latency the API gives (measured, or a published measurement), at latency_percentile,
+    # checked against the option's SLO, else decision.latency_target_ms (first token), else
+    # the SLO the scenario's self-hosted options state.
+    ttft_ms: PositiveQuantity | None = Field(default=None, description="time to first token, ms")
+    tpot_ms: PositiveQuantity | None = Field(default=None, description="time per output token, ms")
+    latency_percentile: Annotated[float, Field(gt=0, le=100)] | None = None
+    latency_source: str | None = Field(default=None, max_length=300)
+    ttft_slo_ms: PositiveQuantity | None = None
+    tpot_slo_ms: PositiveQuantity | None = None
     tier: Literal["standard", "flex", "priority", "batch"] = Field(
         default="standard",
         description="service tier for all of this option's traffic: flex (slower, cheaper), "
@@ -213,13 +297,17 @@ class PurchaseSpec(Strict):
     hosting_monthly_per_gpu: Quantity = 0.0
 
 
-class SelfHostedSpec(Strict):
+class SelfHostedSpec(MonthlyItems):
     """A self-hosted deployment of an open-weight model on GPUs, and what running it costs."""
 
     model: str | None = None
-    precision: Literal["bf16", "fp16", "fp8", "int8", "int4"] = "bf16"
+    precision: Literal["bf16", "fp16", "fp8", "int8", "int4", "auto"] = "bf16"
     kv_precision: Literal["bf16", "fp16", "fp8", "int8"] | None = None
-    gpu: str
+    gpu: str  # a catalog GPU, or auto: the deployment search chooses (with offer: cheapest)
+    # With gpu / precision auto: what the search may choose from, and precisions it must not.
+    allowed_gpus: Annotated[list[str], Field(max_length=100)] | None = None
+    allowed_precisions: list[Literal["bf16", "fp16", "fp8", "int8", "int4"]] | None = None
+    forbid_precisions: list[Literal["bf16", "fp16", "fp8", "int8", "int4"]] = []
     gpu_count: Annotated[int, Field(le=MAX_GPUS)] | Literal["auto"] = "auto"
     gpus_per_replica: GpuCount | None = None
     min_replicas: GpuCount = 1
@@ -243,22 +331,8 @@ class SelfHostedSpec(Strict):
     tpot_slo_percentile: Annotated[float, Field(ge=50, le=99.9)] | None = None
     arrival_burstiness: Annotated[float, Field(gt=0, le=10)] = 1.0
     context_tokens: Annotated[int, Field(ge=1, le=MAX_CONTEXT_TOKENS)] | None = None
-    # ops
-    ops_monthly: Quantity | None = None
-    engineer_fte: Quantity | None = None
-    engineer_annual_cost: Quantity | None = None
-    engineering_hours_per_month: Quantity | None = None
-    engineer_hourly_rate: Quantity | None = None
-    observability_monthly: Quantity | None = None
-    storage_monthly: Quantity | None = None
-    networking_monthly: Quantity | None = None
-    load_balancing_monthly: Quantity | None = None
-    other_monthly: Annotated[dict[str, Quantity], Field(max_length=100)] = {}
     ops_defaults: bool = True
     redundancy: Literal["none", "n+1"] = "none"
-    setup_cost: Quantity | None = None
-    setup_weeks: Quantity | None = None
-    setup_amortization_months: PositiveQuantity = 12.0
     variable_per_mtok: Quantity = 0.0
 
     @model_validator(mode="after")
@@ -275,6 +349,10 @@ class SelfHostedSpec(Strict):
             )
         if len(prices) > 1:
             raise ValueError(f"give one GPU price, not {' and '.join(prices)}")
+        if self.gpu == "auto" and self.offer != "cheapest":
+            raise ValueError("gpu: auto needs offer: cheapest (the search prices every offer)")
+        if (self.gpu == "auto" or self.precision == "auto") and self.model is None:
+            raise ValueError("gpu or precision auto needs a catalog `model` to search for")
         if isinstance(self.gpu_count, int) and self.gpu_count < 1:
             raise ValueError("gpu_count must be at least 1, or auto")
         if (
@@ -294,19 +372,52 @@ class SelfHostedSpec(Strict):
         ]
         if len(capacities) > 1:
             raise ValueError(f"give one capacity, not {' and '.join(capacities)}")
-        if self.engineer_fte is not None and self.engineer_hours_set:
-            raise ValueError("give engineer_fte or engineering_hours_per_month, not both")
         return self
 
-    @property
-    def engineer_hours_set(self) -> bool:
-        return self.engineering_hours_per_month is not None
+
+class ProvisionedSpec(MonthlyItems):
+    """Reserved API capacity (Azure OpenAI PTUs, Amazon Bedrock model units, Vertex AI GSUs):
+    whole units at a flat price, sized to the peak minute like GPU replicas. The figures come
+    from a row of `llm-tco catalog provisioned` (``offer``), or are given here (these win)."""
+
+    offer: str | None = Field(default=None, description="id of a catalog provisioned row")
+    provider: str | None = None
+    model: str | None = None
+    unit_price_hourly: Quantity | None = None
+    unit_price_monthly: Quantity | None = None
+    tokens_per_minute_per_unit: PositiveQuantity | None = Field(
+        default=None, description="input-equivalent tokens per minute one unit serves"
+    )
+    output_token_weight: Weight | None = Field(
+        default=None, description="input tokens one output token counts as"
+    )
+    cached_input_counts: bool | None = None
+    min_units: GpuCount | None = None
+    unit_increment: GpuCount | None = None
+    units: Annotated[int, Field(ge=1, le=MAX_GPUS)] | Literal["auto"] = "auto"
+    term: str | None = Field(default=None, max_length=80, description="e.g. hourly, 1-month")
+
+    @model_validator(mode="after")
+    def _priced(self) -> ProvisionedSpec:
+        if self.unit_price_hourly is not None and self.unit_price_monthly is not None:
+            raise ValueError("give unit_price_hourly or unit_price_monthly, not both")
+        if self.offer is None and (
+            self.tokens_per_minute_per_unit is None
+            or (self.unit_price_hourly is None and self.unit_price_monthly is None)
+        ):
+            raise ValueError(
+                "a provisioned option needs a catalog `offer`, or tokens_per_minute_per_unit and "
+                "unit_price_hourly or unit_price_monthly"
+            )
+        return self
 
 
-class HybridSpec(Strict):
+class HybridSpec(MonthlyItems):
     """Route a share of the traffic to a self-hosted option and the rest to an API option."""
 
-    self_hosted: str = Field(description="name of a self_hosted option in this scenario")
+    self_hosted: str = Field(
+        description="name of a self_hosted (or provisioned) option in this scenario"
+    )
     api: str = Field(description="name of an api option in this scenario")
     self_hosted_share: Literal["optimise", "optimize"] | Share = "optimise"
     fallback_rate: Share = Field(
@@ -340,6 +451,9 @@ class ScalingSpec(Strict):
     owned_amortization_months: PositiveQuantity = 36.0
 
 
+OPTION_KINDS = ("api", "self_hosted", "hybrid", "provisioned")
+
+
 class OptionSpec(Strict):
     """One way of serving the workload."""
 
@@ -347,6 +461,7 @@ class OptionSpec(Strict):
     api: ApiSpec | None = None
     self_hosted: SelfHostedSpec | None = None
     hybrid: HybridSpec | None = None
+    provisioned: ProvisionedSpec | None = None
     retry_rate: Quantity = 0.0
     acceptance_rate: Annotated[float, BeforeValidator(_quantity), Field(ge=MIN_POSITIVE, le=1)] = (
         1.0
@@ -363,9 +478,11 @@ class OptionSpec(Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> OptionSpec:
-        kinds = [k for k in ("api", "self_hosted", "hybrid") if getattr(self, k) is not None]
+        kinds = [k for k in OPTION_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError("an option needs exactly one of `api`, `self_hosted` or `hybrid`")
+            raise ValueError(
+                "an option needs exactly one of `api`, `self_hosted`, `hybrid` or `provisioned`"
+            )
         return self
 
 
@@ -471,7 +588,8 @@ class Scenario(Strict):
                 continue
             for kind in ("self_hosted", "api"):
                 ref = getattr(option.hybrid, kind)
-                if ref not in kinds or getattr(kinds[ref], kind) is None:
+                accepted = ("self_hosted", "provisioned") if kind == "self_hosted" else (kind,)
+                if ref not in kinds or all(getattr(kinds[ref], k) is None for k in accepted):
                     raise ValueError(
                         f"hybrid {option.name}: {kind} must name a {kind} option, not '{ref}'"
                     )

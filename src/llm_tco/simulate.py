@@ -51,7 +51,7 @@ from llm_tco.evaluate import (
     utilisation,
 )
 from llm_tco.hybrid_eval import HybridCurve
-from llm_tco.resolve import Inputs, Value, api_option, resolve_workload
+from llm_tco.resolve import Inputs, Notes, Value, api_option, ops_items, resolve_workload
 from llm_tco.result import Result
 from llm_tco.scenario import OptionSpec, Scenario
 
@@ -80,6 +80,14 @@ class SampledCosts:
     # Each API and self-hosted option's line items, one value per sample or one for all of them
     # (they sum to its monthly cost).
     line_items: dict[str, dict[str, Value]] = field(default_factory=dict)
+    # Each API option's monthly items per sample (its cost is api_usd_per_token x V + these).
+    api_fixed_usd: dict[str, FloatArray] = field(default_factory=dict)
+
+
+def net_of_api_fixed(own: CostCurve, api_fixed_usd: FloatArray) -> CostCurve:
+    """``own`` less an API's fixed monthly cost: where it crosses the API's per-token line is
+    where ``own`` crosses the API's whole cost (only the difference of the two matters)."""
+    return replace(own, fixed_usd=own.fixed_usd - api_fixed_usd)
 
 
 def _arr(value: Value, size: int) -> FloatArray:
@@ -110,8 +118,15 @@ def _self_hosted(
 ) -> SelfHostedSample:
     """Line items, cost curve and capacity per sample: the point option re-read through
     ``inputs`` and priced by the same core functions as :func:`llm_tco.evaluate.evaluate`."""
-    core = sampled_self_hosted(option, point, workload, hours, catalog, inputs)
-    items = self_hosted_line_items(core, workload)
+    if option.provisioned is not None:
+        from llm_tco import provisioned
+
+        assert isinstance(point.core, SelfHostedOption)
+        core = provisioned.sampled_provisioned(option, point.core, workload, hours, catalog, inputs)
+        items = provisioned.line_items(core, workload)
+    else:
+        core = sampled_self_hosted(option, point, workload, hours, catalog, inputs)
+        items = self_hosted_line_items(core, workload)
     curve = self_hosted_curve(core, workload)
     per_step = core.tokens_per_replica_month(workload.peak_to_mean)
     if point.never_serves is not None:  # the model does not fit: it serves nothing
@@ -159,15 +174,22 @@ def _sample_costs(
     api_per_token: dict[str, FloatArray] = {}
     own: dict[str, SelfHostedSample] = {}
     lines: dict[str, dict[str, Value]] = {}
+    api_fixed: dict[str, FloatArray] = {}
     for p in priced:
         option = specs[p.result.name]
         if isinstance(p.core, ApiOption):
             assert option.api is not None and p.result.price is not None
             api = api_option(option, option.api, p.result.price, workload, inputs)
-            items = api_line_items(api, workload)
-            lines[option.name] = cast(dict[str, Value], items)
+            items = cast(dict[str, Value], api_line_items(api, workload))
+            per_token = set(items)
+            fixed = ops_items(option.name, option.api, catalog, Notes(), inputs, kind="api")
+            for name, amount in fixed.items:
+                key = name if name not in per_token else f"{name}_monthly"
+                items[key] = items.get(key, 0.0) + amount
+            lines[option.name] = items
             monthly[option.name] = _arr(sum(items.values()), size)
             api_per_token[option.name] = _arr(api_usd_per_token(api, workload), size)
+            api_fixed[option.name] = _arr(fixed.monthly_usd, size)
         elif isinstance(p.core, SelfHostedOption):
             sample = _self_hosted(option, p, inputs, workload, hours, catalog, size)
             own[option.name] = sample
@@ -177,9 +199,20 @@ def _sample_costs(
         option = specs[p.result.name]
         if option.hybrid is not None:
             assert isinstance(p.curve, HybridCurve)
+            assert p.curve.split is not None
+            hybrid_fixed = ops_items(
+                option.name, option.hybrid, catalog, Notes(), inputs, kind="hybrid"
+            )
             monthly[option.name] = _hybrid(
                 option.name,
-                p.curve,
+                replace(
+                    p.curve,
+                    split=replace(
+                        p.curve.split,
+                        fixed_usd=_arr(hybrid_fixed.monthly_usd, size)[:, None],
+                        api_fixed_usd=api_fixed[option.hybrid.api][:, None],
+                    ),
+                ),
                 own[option.hybrid.self_hosted],
                 api_per_token[option.hybrid.api],
                 _total(workload),
@@ -193,12 +226,20 @@ def _sample_costs(
         can = np.isfinite(monthly[name])
         if name in own:
             can &= within_capacity(volume, own[name].capacity_tokens_per_month)
+        elif p.never_serves is not None:  # e.g. an API that misses the latency target
+            can &= False
+        elif p.rate_limits is not None and p.capacity_tokens_per_month is not None:
+            from llm_tco.rate_limits import sampled_capacity
+
+            hours_drawn = inputs.get("hours_per_month", hours)
+            limit = sampled_capacity(specs[name], p.rate_limits, workload, hours_drawn, inputs)
+            can &= within_capacity(volume, limit)
         feasible[name] = can
     breakeven: dict[tuple[str, str], FloatArray] = {}
     beyond: dict[tuple[str, str], NDArray[np.bool_]] = {}
     for a in own:
         for b in api_per_token:
-            found = first_breakeven(own[a].curve, api_per_token[b])
+            found = first_breakeven(net_of_api_fixed(own[a].curve, api_fixed[b]), api_per_token[b])
             past = np.isfinite(found) & ~within_capacity(found, own[a].capacity_tokens_per_month)
             breakeven[(a, b)] = np.where(past, np.nan, found)
             beyond[(a, b)] = past
@@ -211,6 +252,7 @@ def _sample_costs(
         held_at_point=held,
         curves={name: s.curve for name, s in own.items()},
         api_usd_per_token=api_per_token,
+        api_fixed_usd=api_fixed,
         feasible=feasible,
         breakeven_beyond=beyond,
         line_items=lines,

@@ -100,7 +100,15 @@ def test_evaluate_table_keeps_ids_and_prices_whole() -> None:
 
 
 @pytest.mark.parametrize(
-    "listing", [["apis", "--search", "claude"], ["gpus"], ["offers"], ["models"]]
+    "listing",
+    [
+        ["apis", "--search", "claude"],
+        ["gpus"],
+        ["offers"],
+        ["models"],
+        ["rate-limits"],
+        ["provisioned"],
+    ],
 )
 def test_catalog_listings_say_one_thing(listing: list[str]) -> None:
     problems = []

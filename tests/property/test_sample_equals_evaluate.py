@@ -51,6 +51,8 @@ def scenarios(draw: Any) -> dict[str, Any]:
         },
         "retry_rate": _range(draw, 0.0, 0.5),
     }
+    if draw(st.booleans()):  # the API's own monthly items (gateway, resilience work ...)
+        api["api"]["fixed_monthly"] = {"resilience": _range(draw, 0.0, 20_000.0)}
     count: Any = draw(st.one_of(st.just("auto"), st.integers(1, 8)))
     self_hosted: dict[str, Any] = {
         "gpu": "h100-sxm-80gb",
@@ -65,11 +67,28 @@ def scenarios(draw: Any) -> dict[str, Any]:
     if draw(st.booleans()):
         self_hosted["redundancy"] = "n+1"
     own = {"name": "own", "self_hosted": self_hosted, "retry_rate": _range(draw, 0.0, 0.5)}
+    options = [api, own]
+    if draw(st.booleans()):  # reserved API throughput, sized to the peak or fixed
+        step = draw(st.integers(1, 5))
+        provisioned: dict[str, Any] = {
+            "tokens_per_minute_per_unit": _range(draw, 500.0, 50_000.0),
+            "unit_price_hourly": _range(draw, 0.1, 5.0),
+            "output_token_weight": _range(draw, 1.0, 8.0),
+            "cached_input_counts": draw(st.booleans()),
+            "min_units": step * draw(st.integers(1, 4)),
+            "unit_increment": step,
+            "fixed_monthly": {"gateway": _range(draw, 0.0, 2_000.0)},
+        }
+        if draw(st.booleans()):
+            provisioned["units"] = provisioned["min_units"] + step * draw(st.integers(0, 20))
+        options.append(
+            {"name": "ptu", "provisioned": provisioned, "retry_rate": _range(draw, 0.0, 0.5)}
+        )
     return {
         "name": "property",
         "hours_per_month": _range(draw, 600.0, 744.0),
         "workload": workload,
-        "options": [api, own],
+        "options": options,
     }
 
 
@@ -106,7 +125,7 @@ def _close(a: float | None, b: float | None) -> bool:
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-@given(data=scenarios(), where=st.lists(st.floats(0.0, 1.0), min_size=16, max_size=16))
+@given(data=scenarios(), where=st.lists(st.floats(0.0, 1.0), min_size=24, max_size=24))
 @example(  # zero-width ranges and a fixed deployment whose capacity the volume exceeds
     data={
         "name": "property",
@@ -145,7 +164,7 @@ def _close(a: float | None, b: float | None) -> bool:
             },
         ],
     },
-    where=[0.5] * 16,
+    where=[0.5] * 24,
 )
 def test_sample_at_v_equals_evaluate_with_v_written_in(
     data: dict[str, Any], where: list[float]

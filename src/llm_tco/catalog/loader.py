@@ -29,6 +29,8 @@ from llm_tco.catalog.schema import (
     ModelArch,
     OpsDefault,
     ProviderTerms,
+    ProvisionedRow,
+    RateLimitRow,
     RentalOffer,
 )
 from llm_tco.errors import CatalogDataError, CatalogLookupError
@@ -106,6 +108,8 @@ class Catalog:
     genai: GenaiPriceIndex = field(default_factory=GenaiPriceIndex)
     efficiency: tuple[EfficiencyRow, ...] = ()
     data_dir: Path | None = None
+    rate_limits: tuple[RateLimitRow, ...] = ()
+    provisioned: tuple[ProvisionedRow, ...] = ()
 
     @functools.cached_property
     def benchmarks(self) -> tuple[BenchmarkRow, ...]:
@@ -306,12 +310,50 @@ class Catalog:
                 return row.batch_discount
         return None
 
+    # --- rate limits and provisioned throughput -------------------------------------------
+    def rate_limit(self, provider: str, model: str, tier: str) -> RateLimitRow:
+        """The published limits of ``tier`` for ``model`` at ``provider``."""
+        rows = [r for r in self.rate_limits if _same(r.provider, provider)]
+        for row in rows:
+            if _same(row.tier, tier) and any(_same(m, model) for m in row.models):
+                return row
+        tiers = sorted({r.tier for r in rows if any(_same(m, model) for m in r.models)})
+        hint = (
+            f"known tiers for {model}: {', '.join(tiers)}"
+            if tiers
+            else "give the account's limits (requests_per_minute, tokens_per_minute ...)"
+        )
+        raise CatalogLookupError(
+            f"no published rate limits for {model} at {provider} tier '{tier}'", hint=hint
+        )
+
+    def rate_limit_tiers(self, provider: str, model: str) -> list[RateLimitRow]:
+        """Every tier's limits for ``model`` at ``provider``, in catalog order."""
+        return [
+            r
+            for r in self.rate_limits
+            if _same(r.provider, provider) and any(_same(m, model) for m in r.models)
+        ]
+
+    def provisioned_offer(self, ref: str) -> ProvisionedRow:
+        for row in self.provisioned:
+            if _same(row.id, ref):
+                return row
+        close = suggest(ref, [row.id for row in self.provisioned])
+        hint = f"did you mean {', '.join(close)}?" if close else "see catalog/provisioned.yaml"
+        raise CatalogLookupError(f"unknown provisioned offer '{ref}'", hint=hint)
+
     # --- ops defaults ---------------------------------------------------------------------
     def ops_default(self, key: str) -> OpsDefault:
         for row in self.ops_defaults:
             if row.key == key:
                 return row
         raise CatalogDataError(f"ops default '{key}' missing from ops.yaml")
+
+
+def _same(a: str, b: str) -> bool:
+    """Names equal up to case, separators and dots ('Tier 4' = 'tier-4', 4.5 = 4-5)."""
+    return normalise_name(a).replace(".", "-") == normalise_name(b).replace(".", "-")
 
 
 def _lookup(name: str, rows: Sequence[NamedRowT], kind: str, listing: str) -> NamedRowT:
@@ -385,6 +427,8 @@ def _load_catalog(
         genai=GenaiPriceIndex(prices),
         efficiency=table("efficiency.yaml", EfficiencyRow),
         data_dir=data_dir,
+        rate_limits=table("rate_limits.yaml", RateLimitRow),
+        provisioned=table("provisioned.yaml", ProvisionedRow),
     )
 
 

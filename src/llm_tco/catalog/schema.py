@@ -165,3 +165,63 @@ class OpsDefault(Row):
     high: float | None = Field(default=None, ge=0)
     unit: str
     description: str
+
+
+class RateLimitRow(Row):
+    """A provider's published rate limits for one usage tier and model family, per minute."""
+
+    id: str
+    provider: str
+    tier: str = Field(description="tier name as the scenario gives it, e.g. tier-4")
+    models: list[str] = Field(min_length=1, description="model names the limits apply to")
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    tokens_per_minute: float | None = Field(default=None, gt=0)
+    input_tokens_per_minute: float | None = Field(default=None, gt=0)
+    output_tokens_per_minute: float | None = Field(default=None, gt=0)
+    cached_input_counts: bool = Field(
+        default=True, description="whether cache reads count towards the input limit"
+    )
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> RateLimitRow:
+        limits = (
+            self.requests_per_minute,
+            self.tokens_per_minute,
+            self.input_tokens_per_minute,
+            self.output_tokens_per_minute,
+        )
+        if all(v is None for v in limits):
+            raise ValueError("a rate-limit row needs at least one limit")
+        return self
+
+
+class ProvisionedRow(Row):
+    """Reserved throughput a provider publishes: per unit, input-equivalent tokens per minute,
+    how output and cached tokens count, the smallest purchase and the step; the unit price
+    where it is published (with its own source when that differs)."""
+
+    id: str
+    provider: str
+    offering: str
+    models: list[str] = Field(min_length=1)
+    unit: str = Field(description="what one unit is called: PTU, model unit, GSU")
+    tokens_per_minute_per_unit: float = Field(gt=0)
+    output_token_weight: float = Field(default=1.0, ge=0)
+    cached_input_counts: bool = True
+    min_units: int = Field(default=1, ge=1)
+    unit_increment: int = Field(default=1, ge=1)
+    unit_price_hourly: float | None = Field(default=None, ge=0)
+    unit_price_monthly: float | None = Field(default=None, ge=0)
+    price_source: str | None = None
+    price_as_of: dt.date | None = None
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _price_sourced(self) -> ProvisionedRow:
+        priced = self.unit_price_hourly is not None or self.unit_price_monthly is not None
+        if priced and (self.price_source is None or self.price_as_of is None):
+            raise ValueError("a unit price needs price_source and price_as_of")
+        if self.min_units % self.unit_increment:
+            raise ValueError("min_units must be a whole number of unit_increment")
+        return self

@@ -39,6 +39,8 @@ def _cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return number(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
     return str(value)
 
 
@@ -239,5 +241,53 @@ def show_apis(search: str | None, output: str, console: Console, wide: bool = Fa
         output,
         console,
         "API prices, USD per 1M tokens",
+        wide,
+    )
+
+
+def show_rate_limits(search: str | None, output: str, console: Console, wide: bool = False) -> None:
+    rows = [
+        r
+        for r in load_catalog().rate_limits
+        if _matches(search, r.id, r.provider, r.tier, *r.models)
+    ]
+    _show(
+        rows,
+        [
+            (Col("provider", "id"), "provider"),
+            (Col("tier", "id"), "tier"),
+            (Col("models", "text", drop=3), "models"),
+            (Col("RPM", "num"), "requests_per_minute"),
+            (Col("TPM", "num", drop=2), "tokens_per_minute"),
+            (Col("ITPM", "num", drop=2), "input_tokens_per_minute"),
+            (Col("OTPM", "num", drop=2), "output_tokens_per_minute"),
+            (Col("as of", "id"), "as_of"),
+            (Col("source", "note"), "source"),
+        ],
+        output,
+        console,
+        "API rate limits per minute",
+        wide,
+    )
+
+
+def show_provisioned(search: str | None, output: str, console: Console, wide: bool = False) -> None:
+    rows = [r for r in load_catalog().provisioned if _matches(search, r.id, r.provider, *r.models)]
+    _show(
+        rows,
+        [
+            (Col("id", "id"), "id"),
+            (Col("TPM/unit", "num"), "tokens_per_minute_per_unit"),
+            (Col("out x", "num", drop=3), "output_token_weight"),
+            (Col("min", "num", drop=2), "min_units"),
+            (Col("step", "num", drop=2), "unit_increment"),
+            (Col("$/h", "num", drop=1), "unit_price_hourly"),
+            (Col("$/month", "num", drop=1), "unit_price_monthly"),
+            (Col("as of", "id"), "as_of"),
+            (Col("source", "note"), "source"),
+        ],
+        output,
+        console,
+        "Provisioned API throughput (per unit)",
         wide,
     )

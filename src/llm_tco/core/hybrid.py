@@ -8,6 +8,7 @@ At volume V (tokens/month) and self-hosted share s:
     API tokens           = (1 - s)*V + overflow + fallback
     cost(s)              = [s > 0] * self_hosted_cost(served) + api_usd_per_token * API tokens
                            + [0 < s < 1] * routing_monthly_usd
+                           + [API tokens > 0] * api_fixed_usd + fixed_usd
 
 so cost(0) is the pure API cost and, with no fallback and within capacity, cost(1) is the pure
 self-hosted cost. Quality of the blend is linear in s:
@@ -38,6 +39,10 @@ class Split:
     capacity_tokens_per_month: FloatArray  # inf when the self-hosted side scales with load
     fallback_rate: float | FloatArray = 0.0
     routing_monthly_usd: float | FloatArray = 0.0
+    # The hybrid's own monthly items (always paid) and the API option's (paid while any
+    # traffic reaches the API).
+    fixed_usd: float | FloatArray = 0.0
+    api_fixed_usd: float | FloatArray = 0.0
 
 
 def split_cost(split: Split, volume: ArrayLike, share: ArrayLike) -> FloatArray:
@@ -50,7 +55,10 @@ def split_cost(split: Split, volume: ArrayLike, share: ArrayLike) -> FloatArray:
     api_tokens = (1.0 - s) * v + overflow + split.fallback_rate * served
     own_cost = np.where(s > 0, split.own.cost(served), 0.0)
     routing = np.where((s > 0) & (s < 1), split.routing_monthly_usd, 0.0)
-    result: FloatArray = own_cost + split.api_usd_per_token * api_tokens + routing
+    api_fixed = np.where(api_tokens > 0, split.api_fixed_usd, 0.0)
+    result: FloatArray = (
+        own_cost + split.api_usd_per_token * api_tokens + routing + api_fixed + split.fixed_usd
+    )
     return result
 
 

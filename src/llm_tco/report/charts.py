@@ -436,6 +436,9 @@ def build_charts(
         charts["bands"] = bands_chart(simulation)
     if sensitivity is not None and sensitivity.rows:
         charts["tornado"] = tornado_chart(sensitivity)
+    from llm_tco.report.ways_view import ways_charts
+
+    charts.update(ways_charts(result))
     return charts
 
 

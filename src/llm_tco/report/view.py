@@ -16,6 +16,7 @@ from llm_tco.core.units import format_tokens, format_usd
 from llm_tco.decide_result import Recommendation, Sensitivity
 from llm_tco.report.decision_view import RecommendationView, decision_tables, recommendation_view
 from llm_tco.report.table import Align, Table
+from llm_tco.report.ways_view import ways_tables
 from llm_tco.result import Breakeven, OptionResult, Result, SweepRow
 from llm_tco.scenario import Scenario
 
@@ -260,6 +261,7 @@ def build_view(
             "sweep": _sweep_table(result),
             "assumptions": _assumptions_table(result),
             **decision_tables(recommendation, sensitivity, TORNADO_SPREAD),
+            **ways_tables(result),
         },
         warnings=_warnings(result),
         recommendation=None if recommendation is None else recommendation_view(recommendation),

@@ -169,6 +169,9 @@ function apiFields(option) {
     catalogInput("catalog model (search)", api, "model", "list-apis", searchApis),
     input("input USD/MTok (optional)", api.input_per_mtok, (t) => setKey(api, "input_per_mtok", t)),
     input("output USD/MTok (optional)", api.output_per_mtok, (t) => setKey(api, "output_per_mtok", t)),
+    // None is assumed: queuing, retries and fallbacks for rate limits, a gateway, a support plan.
+    input("upkeep USD / month (retries, gateway, support)", api.ops_monthly,
+      (t) => setKey(api, "ops_monthly", t)),
   ];
 }
 
