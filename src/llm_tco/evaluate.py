@@ -334,14 +334,19 @@ def _price_api(option: OptionSpec, resolved: ResolvedApi, workload: Workload) ->
     api = resolved.option
     items = api_line_items(api, workload)
     price = resolved.price
-    cached = workload.input_tokens_per_month * workload.cached_input_share
+    cached = workload.input_tokens_per_month * workload.api_cached_input_share
     written = workload.input_tokens_per_month * api.cache_write_share
     uncached = workload.input_tokens_per_month - cached - written
     output = workload.output_tokens_per_month
     tier = "" if price.tier == "standard" else f" ({price.tier})"
     formulas = {
         "input": f"{format_tokens(uncached)} x ${price.input_per_mtok:g}/MTok{tier}",
-        "cached_input": f"{format_tokens(cached)} x ${price.cached_input_per_mtok:g}/MTok",
+        "cached_input": f"{format_tokens(cached)} x ${price.cached_input_per_mtok:g}/MTok"
+        + (
+            f" (prefix reuse {workload.prefix_reuse_share:.0%} of input)"
+            if workload.prefix_reuse_share is not None
+            else ""
+        ),
         "output": f"{format_tokens(output)} x ${price.output_per_mtok:g}/MTok{tier}",
         "cache_write": f"{format_tokens(written)} written x ${api.cache_write_per_mtok:g}/MTok",
         "long_context": f"{api.long_context_share:.0%} of tokens over "
@@ -779,6 +784,13 @@ def _capacity(
 ) -> tuple[float | None, str | None]:
     """Total tokens/s (input + output) one replica serves at this workload's mix and SLO."""
     stated, source = stated_capacity(spec, workload, name, point_inputs())
+    if _states_capacity(spec) and float(workload.prefill_skipped_share) > 0:
+        notes.assume(
+            f"{name}: prefix reuse",
+            "the stated or measured capacity is used as given: it already holds whatever prefix "
+            "reuse its measurement had",
+            "workload.prefix_reuse_share",
+        )
     if stated is not None:
         return float(stated), source
     if spec.bench_result is not None:
@@ -870,8 +882,15 @@ def _modelled_capacity(
     if efficiency is None:
         notes.warn("no_capacity", f"no efficiency factors for engine {spec.engine}", name)
         return None, None
+    prefill_len = _prefill_tokens(spec, arch, input_len, output_len, workload, notes, name)
     if _percentile_slo(spec).has_percentile:
-        return _tail_capacity(spec, arch, gpu, per_replica, (input_len, output_len), efficiency)
+        found, source = _tail_capacity(
+            spec, arch, gpu, per_replica, (prefill_len, output_len), efficiency
+        )
+        if found is None:
+            return None, None
+        served = max(1, round(prefill_len)) + max(1, round(output_len))
+        return found / served * (input_len + output_len), source
     slo = capacity_model.Slo(tpot_ms=spec.tpot_slo_ms, ttft_ms=spec.ttft_slo_ms)
     replica = capacity_model.replica_capacity(
         arch,
@@ -879,16 +898,51 @@ def _modelled_capacity(
         spec.precision,
         _kv_precision(spec),
         per_replica,
-        input_len,
+        prefill_len,
         output_len,
         slo,
         efficiency,
     )
+    # Each request still serves all its input tokens; only the new ones were prefilled.
     total = replica.requests_per_second * (input_len + output_len)
     if not math.isfinite(total) or total <= 0:
         notes.warn("no_capacity", "the capacity model finds no load meeting the SLO", name)
         return None, None
     return total, replica.source
+
+
+def _prefill_tokens(
+    spec: SelfHostedSpec,
+    arch: ModelArch,
+    input_len: float,
+    output_len: float,
+    workload: Workload,
+    notes: Notes,
+    name: str,
+) -> float:
+    """Prompt tokens a request makes the engine compute: with prefix caching, the share
+    ``workload.prefix_reuse_share`` of its input comes from the cache and is not prefilled.
+
+    The capacity model then sizes requests of the new tokens only (attention and KV over the
+    new tokens, as when one shared prefix, a system prompt, serves every running sequence;
+    optimistic where each conversation reuses its own history) and the replica still serves
+    every input token. The reused prefix's KV stays resident in the prefix cache.
+    """
+    skipped = float(workload.prefill_skipped_share)
+    if skipped <= 0:
+        return input_len
+    prefill = max(1.0, input_len * (1 - skipped))
+    reused = input_len - prefill
+    kv_gb = reused * mem.kv_bytes_per_token(arch, _kv_precision(spec)) / 1e9
+    notes.assume(
+        f"{name}: prefix reuse",
+        f"{skipped:.0%} of each request's {input_len:,.0f} input tokens come from the prefix "
+        f"cache: {prefill:,.0f} prefilled per request; the reused {reused:,.0f}-token prefix "
+        f"holds {kv_gb:.2f} GB of KV in the cache (once, shared by the sequences using it)",
+        "workload.prefix_reuse_share; prefix caching as in vLLM's automatic prefix caching "
+        "(https://docs.vllm.ai/en/latest/design/prefix_caching.html)",
+    )
+    return prefill
 
 
 def _percentile_slo(spec: SelfHostedSpec) -> PercentileSlo:

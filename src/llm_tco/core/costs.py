@@ -164,7 +164,7 @@ def api_line_items(option: ApiOption, workload: Workload) -> dict[str, float]:
     applies to the batch-eligible share of every token class; retries re-send the same mix
     ``retry_rate`` times. ``cache_write`` and ``long_context`` appear only when used.
     """
-    cached = workload.input_tokens_per_month * workload.cached_input_share
+    cached = workload.input_tokens_per_month * workload.api_cached_input_share
     written = workload.input_tokens_per_month * option.cache_write_share
     uncached = workload.input_tokens_per_month - cached - written
     output = workload.output_tokens_per_month
