@@ -68,7 +68,9 @@ def analyse(
     ``samples``-month simulation when the scenario has ranges) and tornado."""
     catalog = catalog or load_catalog()
     state = price_options(scenario, catalog)
-    result = evaluate(scenario, catalog, state=state)
+    result = evaluate(
+        scenario, catalog, state=state, suggest=True
+    )  # the page and reports show them
     # The curves are the same priced options at more volumes: the arithmetic of the sweep.
     volumes = np.asarray(curve_volumes(result), dtype=np.float64)
     curve = sweep_rows(state.priced, state.workload, volumes)

@@ -30,9 +30,11 @@ PLUGIN_COMMANDS = {
     "quality": "llm_tco.quality.cli",
     "serve": "llm_tco.web.cli",
     "report": "llm_tco.report.cli",
+    "size-trace": "llm_tco.trace_cli",
     "recommend": "llm_tco.uncertainty_cli",
     "sensitivity": "llm_tco.uncertainty_cli",
     "simulate": "llm_tco.uncertainty_cli",
+    "plan": "llm_tco.plan.cli",
     "term": "llm_tco.term_cli",
     "watch": "llm_tco.watch_cli",
 }
@@ -237,7 +239,7 @@ def evaluate(
     scenario = load_scenario(file)
     catalog = load_catalog()
     state = price_options(scenario, catalog)  # priced once, for the result and the samples
-    result = run(scenario, catalog, state=state)
+    result = run(scenario, catalog, state=state, suggest=True)
     if samples:
         from llm_tco.simulate import simulate
 

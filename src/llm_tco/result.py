@@ -189,6 +189,7 @@ class OptionResult(Model):
     feasible: bool = True  # False when the deployment cannot hold the model or carry the load
     infeasible_reason: str | None = None
     to_serve: ToServe | None = None  # a fixed-size deployment that cannot serve, sized by auto
+    chosen_by_search: str | None = None  # gpu/precision auto: what the search chose and why
     provisioned: ProvisionedInfo | None = None
 
 
@@ -239,6 +240,10 @@ class Result(Model):
     warnings: list[Warning]
     assumptions: list[Assumption]
     simulation: Simulation | None = None  # with `--samples N`
+    # Ways to serve a self-hosted option's open model that the scenario did not list (marked
+    # ``suggestion: true``; they take part in no break-even, sweep or cheapest).
+    suggestions: list[Suggestion] = []
+    ways_to_serve: list[WaysToServe] = []  # the deployment search behind the suggestions
 
     def option(self, name: str) -> OptionResult:
         for option in self.options:
@@ -249,5 +254,6 @@ class Result(Model):
 
 # The decision models build on ``Model`` above, so they are imported after it.
 from llm_tco.decide_result import Simulation  # noqa: E402
+from llm_tco.plan.model import Suggestion, WaysToServe  # noqa: E402
 
 Result.model_rebuild()

@@ -91,6 +91,13 @@ class WorkloadSpec(Strict):
     output_tokens_per_request: Quantity | None = None
     peak_to_mean: Annotated[float, BeforeValidator(_quantity), Field(ge=1, le=1000)] = 1.0
     cached_input_share: Share = 0.0
+    prefix_reuse_share: Share | None = Field(
+        default=None,
+        description="share of input tokens in prefixes seen before within a cache lifetime "
+        "(`llm-tco ingest` measures it from logged prompts): an API with prompt caching bills "
+        "them at its cache-read price (in place of cached_input_share), a self-hosted engine "
+        "with prefix caching skips their prefill",
+    )
     batch_share: Share = 0.0
     from_logs: str | None = Field(
         default=None, description="derive the workload from request logs (see `llm-tco ingest`)"
@@ -290,13 +297,29 @@ class PurchaseSpec(Strict):
     hosting_monthly_per_gpu: Quantity = 0.0
 
 
+class SpeculativeSpec(Strict):
+    """Speculative decoding: a draft model or multi-token prediction (MTP) heads propose
+    ``draft_tokens`` per step, each accepted with probability ``acceptance_rate``."""
+
+    method: Literal["draft", "mtp"] = "draft"
+    acceptance_rate: Annotated[float, Field(ge=0, le=1)]
+    draft_tokens: Annotated[int, Field(ge=1, le=16)] | None = None  # default: 3 draft, 1 MTP
+    # One draft pass over one target decode step; default 0.05 for a draft model, one layer
+    # over the model's layers for MTP.
+    draft_cost_ratio: Annotated[float, Field(ge=0, le=1)] | None = None
+
+
 class SelfHostedSpec(MonthlyItems):
     """A self-hosted deployment of an open-weight model on GPUs, and what running it costs."""
 
     model: str | None = None
-    precision: Literal["bf16", "fp16", "fp8", "int8", "int4"] = "bf16"
+    precision: Literal["bf16", "fp16", "fp8", "int8", "int4", "auto"] = "bf16"
     kv_precision: Literal["bf16", "fp16", "fp8", "int8"] | None = None
-    gpu: str
+    gpu: str  # a catalog GPU, or auto: the deployment search chooses (with offer: cheapest)
+    # With gpu / precision auto: what the search may choose from, and precisions it must not.
+    allowed_gpus: Annotated[list[str], Field(max_length=100)] | None = None
+    allowed_precisions: list[Literal["bf16", "fp16", "fp8", "int8", "int4"]] | None = None
+    forbid_precisions: list[Literal["bf16", "fp16", "fp8", "int8", "int4"]] = []
     gpu_count: Annotated[int, Field(le=MAX_GPUS)] | Literal["auto"] = "auto"
     gpus_per_replica: GpuCount | None = None
     min_replicas: GpuCount = 1
@@ -319,6 +342,7 @@ class SelfHostedSpec(MonthlyItems):
     ttft_slo_percentile: Annotated[float, Field(ge=50, le=99.9)] | None = None
     tpot_slo_percentile: Annotated[float, Field(ge=50, le=99.9)] | None = None
     arrival_burstiness: Annotated[float, Field(gt=0, le=10)] = 1.0
+    speculative: SpeculativeSpec | None = None
     context_tokens: Annotated[int, Field(ge=1, le=MAX_CONTEXT_TOKENS)] | None = None
     ops_defaults: bool = True
     redundancy: Literal["none", "n+1"] = "none"
@@ -338,6 +362,10 @@ class SelfHostedSpec(MonthlyItems):
             )
         if len(prices) > 1:
             raise ValueError(f"give one GPU price, not {' and '.join(prices)}")
+        if self.gpu == "auto" and self.offer != "cheapest":
+            raise ValueError("gpu: auto needs offer: cheapest (the search prices every offer)")
+        if (self.gpu == "auto" or self.precision == "auto") and self.model is None:
+            raise ValueError("gpu or precision auto needs a catalog `model` to search for")
         if isinstance(self.gpu_count, int) and self.gpu_count < 1:
             raise ValueError("gpu_count must be at least 1, or auto")
         if (
@@ -420,7 +448,17 @@ class ScalingSpec(Strict):
     max_replicas: GpuCount | None = None
     scale_to_zero: bool = False
     cold_start_minutes: Quantity | None = None
+    scale_up_minutes: Quantity | None = Field(
+        default=None,
+        description="minutes from an autoscaler's request to a GPU node up, before the "
+        "model loads (cold_start_minutes); `llm-tco size-trace`",
+    )
     spot_discount: Share | None = None
+    spot_availability: Share | None = Field(
+        default=None,
+        description="share of the time a spot replica is up (interruptions); spot is left "
+        "out of `llm-tco size-trace` without it",
+    )
     reserved_discount: Share | None = None
     owned_price_per_gpu: PositiveQuantity | None = None
     owned_amortization_months: PositiveQuantity = 36.0

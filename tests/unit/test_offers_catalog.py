@@ -120,6 +120,11 @@ def test_gcp_commitments_are_the_files_monthly_figures_per_hour() -> None:
     # 1-year commitment ~31% off on-demand, 3-year ~56% off: 1 - 7.673 / 11.061, 1 - 4.858 / 11.061.
     assert 1 - one_year / hourly == pytest.approx(0.306, abs=0.001)
     assert 1 - three_years / hourly == pytest.approx(0.561, abs=0.001)
+    # g2-standard-4 (one L4), same file: hour 0.706832255 (x 730 = month 515.98754615),
+    # month_1y 325.07215214 and month_3y 232.19438719: 0.4453 and 0.3181 per hour.
+    assert BY_ID["gcp-g2-standard-4"].price == pytest.approx(515.98754615 / 730, rel=1e-6)
+    assert BY_ID["gcp-g2-standard-4-1y"].price == pytest.approx(0.4453, abs=1e-4)
+    assert BY_ID["gcp-g2-standard-4-3y"].price == pytest.approx(0.3181, abs=1e-4)
 
 
 def test_a_price_change_is_a_new_dated_row() -> None:
@@ -151,7 +156,7 @@ def test_filters_by_gpu_family_provider_and_billing() -> None:
     assert aws and {r["provider"] for r in aws} == {"aws"}
     csv = invoke("catalog", "offers", "--provider", "gcp", "--billing", "reserved-3y", "-f", "csv")
     lines = csv.stdout.strip().splitlines()
-    assert len(lines) == 3 and lines[0].startswith("source,as_of,id,")
+    assert len(lines) == 4 and lines[0].startswith("source,as_of,id,")  # header + a2, a3, g2
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,16 @@ def render_markdown_report(report: Report, chart_names: dict[str, str]) -> str:
         lines += ["## Warnings", ""] + [f"- {md_text(w)}" for w in view.warnings] + [""]
     for name in ("cost_curve", "breakdown"):
         lines += md_chart(name, chart_names)
+    if "suggestions" in view.tables:
+        lines += md_table(view.tables["suggestions"])
+    if "ways_to_serve" in view.tables:
+        lines += md_chart("ways_to_serve", chart_names)
+    lines += [
+        line
+        for k in view.tables
+        if k.startswith("ways_to_serve")
+        for line in md_table(view.tables[k])
+    ]
     if "bands" in chart_names or "tornado" in view.tables:
         lines += ["## How sure is this", ""]
         lines += md_chart("bands", chart_names)
@@ -62,6 +72,10 @@ def render_markdown_report(report: Report, chart_names: dict[str, str]) -> str:
             lines += md_table(view.tables[key]) if key in view.tables else []
         lines += md_chart("tornado", chart_names)
         lines += md_table(view.tables["tornado"]) if "tornado" in view.tables else []
+    if "trace" in chart_names:
+        lines += ["## Sizing from the traffic", ""]
+        lines += md_chart("trace", chart_names)
+        lines += md_table(view.tables["trace_mix"]) if "trace_mix" in view.tables else []
     for key in ("breakeven", "sweep", "line_items", "capability_tax", "idle", "assumptions"):
         lines += md_table(view.tables[key]) if key in view.tables else []
     return "\n".join(lines)

@@ -129,6 +129,23 @@ def sweep_parts(result: Result) -> tuple[list[Col], list[list[str]]]:
     return cols, rows
 
 
+SUGGESTION_COLS = [
+    Col("for option", "id"),
+    Col("kind", "id", drop=2),
+    Col("suggestion", "text"),
+    Col("monthly\ncost", "num"),
+    Col("$/MTok", "num", drop=1),
+]
+
+
+def suggestion_rows(result: Result) -> list[list[str]]:
+    kinds = {"hosted_api": "hosted API", "self_hosted": "self-hosted"}
+    return [
+        [s.for_option, kinds[s.kind], s.name, format_usd(s.monthly_cost), _money(s.cost_per_mtok)]
+        for s in result.suggestions
+    ]
+
+
 def render_table(
     result: Result, console: Console, *, sweep_only: bool = False, wide: bool = False
 ) -> None:
@@ -147,6 +164,18 @@ def render_table(
         print_table(
             console, "monthly cost per option", OPTION_COLS, options_rows(result), wide=wide
         )
+        if result.suggestions:
+            console.print()
+            print_table(
+                console,
+                "suggestions: ways you did not list (not your options)",
+                SUGGESTION_COLS,
+                suggestion_rows(result),
+                wide=wide,
+            )
+        for o in result.options:
+            if o.chosen_by_search:
+                console.print(Text(f"{o.name}: {o.chosen_by_search}"))
         console.print()
         print_table(console, "line items (USD/month)", LINE_COLS, line_rows(result), wide=wide)
         if result.breakeven:
@@ -204,6 +233,22 @@ def render_markdown(result: Result) -> str:
             f"- **{_md(o.name)} cannot serve**: {_md(o.infeasible_reason or 'see the warnings')}"
             + (f"; {_md(o.to_serve.note)}" if o.to_serve else "")
             for o in reasons
+        ]
+    lines += [
+        f"- {_md(o.name)}: {_md(o.chosen_by_search)}" for o in result.options if o.chosen_by_search
+    ]
+    if result.suggestions:
+        lines += [
+            "",
+            "## Suggestions (ways you did not list, not your options)",
+            "",
+            "| for option | suggestion | monthly cost | $/MTok | note |",
+            "|---|---|---:|---:|---|",
+        ]
+        lines += [
+            f"| {_md(x.for_option)} | {_md(x.name)} | {format_usd(x.monthly_cost)} | "
+            f"{_money(x.cost_per_mtok)} | {_md(x.note)} |"
+            for x in result.suggestions
         ]
     lines += ["", "## Line items", "", "| option | item | USD/month | how |", "|---|---|---:|---|"]
     for o in result.options:
