@@ -84,7 +84,7 @@ LITELLM_ROWS: list[tuple[Any, ...]] = [
         "{}",
         json.dumps(["support-bot"]),
     ),
-    (  # INTEGER's largest value as prompt tokens: absurd_tokens
+    (  # INTEGER's largest value as prompt tokens: too_many_tokens
         "chatcmpl-006",
         "acompletion",
         "hashed-b",

@@ -49,8 +49,35 @@ def check_latency(
         target, origin = slos[slo]
         if given > target:
             missed.append(f"{label} {at}{given:g} ms{source} is over the {target:g} ms of {origin}")
+    _percentile_note(scenario, option, spec, slos, notes)
     if not missed:
         return None
     reason = "; ".join(missed) + ": it cannot meet the latency target"
     notes.warn("latency_slo_missed", reason, option.name)
     return reason
+
+
+def _percentile_note(
+    scenario: Scenario,
+    option: OptionSpec,
+    spec: ApiSpec,
+    slos: dict[str, tuple[float, str]],
+    notes: Notes,
+) -> None:
+    """Warn when the self-hosted SLO the API is held to is read at a higher percentile than
+    the API's latency was measured at (a median that meets a p95 target says little)."""
+    for slo, given in (("ttft_slo_ms", spec.ttft_ms), ("tpot_slo_ms", spec.tpot_ms)):
+        if given is None or slo not in slos or not slos[slo][1].startswith("the self-hosted"):
+            continue
+        target = _shared_slo(scenario, slo.replace("_ms", "_percentile"))
+        if target is None:
+            continue
+        at = spec.latency_percentile
+        if at is None or at < target:
+            measured = f"p{at:g}" if at is not None else "no stated percentile"
+            notes.warn(
+                "latency_percentile_below_target",
+                f"{slo} is a p{target:g} target, and the API's latency is at {measured}: "
+                "give its latency at that percentile (latency_percentile)",
+                option.name,
+            )

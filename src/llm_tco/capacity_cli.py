@@ -183,7 +183,7 @@ def build_capacity_report(
     if kv_precision is None:
         assumptions.append(f"KV cache {kv} (default for {precision} weights)")
     context = input_len + output_len
-    plan = plan_memory(arch, spec, precision, kv, count, context, layout=layout)
+    plan = plan_memory(arch, spec, precision, kv, count, context, layout=layout, engine=engine)
     band = error_band(arch.experts is not None, catalog.data_dir or _data_dir())
     band_view = (
         ErrorBandView(

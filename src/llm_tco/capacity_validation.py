@@ -10,6 +10,7 @@ GPU, engine, dense/MoE and load mode. Used by ``llm-tco validate-capacity`` and
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import statistics
 import time
@@ -86,9 +87,12 @@ def build_cases(catalog: Catalog) -> tuple[list[Case], list[tuple[str, str]]]:
     spelling: dict[str, str] = {}
     for row in sorted(catalog.benchmarks, key=lambda r: r.publisher is None):
         spelling.setdefault(publisher_of(row).lower(), publisher_of(row))
+    # Rows name few distinct models and GPUs: resolve each name once.
+    models = functools.cache(catalog.model)
+    gpus = functools.cache(catalog.gpu)
     for row in catalog.benchmarks:
         try:
-            arch, gpu = catalog.model(row.model), catalog.gpu(row.gpu)
+            arch, gpu = models(row.model), gpus(row.gpu)
             layout = layout_of(row)
         except (CatalogLookupError, ScenarioError) as exc:
             skipped.append((row.id, str(exc)))
@@ -109,9 +113,17 @@ def build_cases(catalog: Catalog) -> tuple[list[Case], list[tuple[str, str]]]:
                 concurrency=row.concurrency,
                 request_rate=row.request_rate,
                 measured_output_tokens_per_second=row.measured_output_tokens_per_second,
+                num_requests=row.num_requests,
+                variable_lengths=_variable_lengths(row),
             )
         )
     return _usable(cases, skipped), skipped
+
+
+def _variable_lengths(row: BenchmarkRow) -> bool:
+    """Whether the row's requests differ in length: a conversation dataset such as ShareGPT
+    (each request keeps its recorded output length), not a random dataset of fixed lengths."""
+    return row.lengths_estimated and "sharegpt" in (row.dataset or "").lower()
 
 
 def _usable(cases: list[Case], skipped: list[tuple[str, str]]) -> list[Case]:

@@ -30,6 +30,7 @@ PLUGIN_COMMANDS = {
     "quality": "llm_tco.quality.cli",
     "serve": "llm_tco.web.cli",
     "report": "llm_tco.report.cli",
+    "size-trace": "llm_tco.trace_cli",
     "recommend": "llm_tco.uncertainty_cli",
     "sensitivity": "llm_tco.uncertainty_cli",
     "simulate": "llm_tco.uncertainty_cli",

@@ -30,6 +30,7 @@ from llm_tco.core.costs import (
     self_hosted_line_items,
     within_capacity,
 )
+from llm_tco.core.speculative import Speculation, speculative_capacity
 from llm_tco.core.tailsize import PercentileSlo, tail_capacity
 from llm_tco.core.units import SECONDS_PER_HOUR, format_tokens, format_usd, usd_per_mtok
 from llm_tco.core.workload import Workload
@@ -60,7 +61,7 @@ from llm_tco.result import (
     ToServe,
     WorkloadInfo,
 )
-from llm_tco.scenario import OptionSpec, Scenario, SelfHostedSpec
+from llm_tco.scenario import OptionSpec, Scenario, SelfHostedSpec, SpeculativeSpec
 
 # When a workload gives no request shape, the capacity model assumes 200 output tokens per
 # request ("1K input + 200 output tokens each", seed "Open Source LLMs as Cost Floor").
@@ -334,14 +335,19 @@ def _price_api(option: OptionSpec, resolved: ResolvedApi, workload: Workload) ->
     api = resolved.option
     items = api_line_items(api, workload)
     price = resolved.price
-    cached = workload.input_tokens_per_month * workload.cached_input_share
+    cached = workload.input_tokens_per_month * workload.api_cached_input_share
     written = workload.input_tokens_per_month * api.cache_write_share
     uncached = workload.input_tokens_per_month - cached - written
     output = workload.output_tokens_per_month
     tier = "" if price.tier == "standard" else f" ({price.tier})"
     formulas = {
         "input": f"{format_tokens(uncached)} x ${price.input_per_mtok:g}/MTok{tier}",
-        "cached_input": f"{format_tokens(cached)} x ${price.cached_input_per_mtok:g}/MTok",
+        "cached_input": f"{format_tokens(cached)} x ${price.cached_input_per_mtok:g}/MTok"
+        + (
+            f" (prefix reuse {workload.prefix_reuse_share:.0%} of input)"
+            if workload.prefix_reuse_share is not None
+            else ""
+        ),
         "output": f"{format_tokens(output)} x ${price.output_per_mtok:g}/MTok{tier}",
         "cache_write": f"{format_tokens(written)} written x ${api.cache_write_per_mtok:g}/MTok",
         "long_context": f"{api.long_context_share:.0%} of tokens over "
@@ -648,7 +654,6 @@ def _self_hosted_result(
         }[key]
         lines.append(LineItem(name=key, monthly_usd=amount, formula=formula, source=source))
     monthly = float(sum(items.values()))
-    capacity_month = core.tokens_per_replica_month(workload.peak_to_mean)
     deployment = Deployment(
         gpu=gpu.id,
         gpu_name=gpu.name,
@@ -661,7 +666,7 @@ def _self_hosted_result(
         gpu_price_source=price.source,
         capacity_tokens_per_second_per_replica=core.capacity_tokens_per_second,
         capacity_source=capacity_source,
-        capacity_tokens_per_month=None if capacity_month is None else capacity_month * replicas,
+        capacity_tokens_per_month=core.capacity_tokens_per_month(workload.peak_to_mean, replicas),
         replicas_needed_at_peak=needed,
         **utilisation(core, workload, replicas),
     )
@@ -688,9 +693,9 @@ def _self_hosted_result(
         memory=memory,
         **_accepted(monthly, option, workload),
     )
-    fixed_capacity = None
-    if core.replicas is not None and capacity_month is not None:
-        fixed_capacity = float(capacity_month * core.replicas)
+    fixed_capacity = core.capacity_tokens_per_month(workload.peak_to_mean)
+    if fixed_capacity is not None:
+        fixed_capacity = float(fixed_capacity)
     return Priced(result, self_hosted_curve(core, workload), fixed_capacity, core=core)
 
 
@@ -780,6 +785,13 @@ def _capacity(
 ) -> tuple[float | None, str | None]:
     """Total tokens/s (input + output) one replica serves at this workload's mix and SLO."""
     stated, source = stated_capacity(spec, workload, name, point_inputs())
+    if _states_capacity(spec) and float(workload.prefill_skipped_share) > 0:
+        notes.assume(
+            f"{name}: prefix reuse",
+            "the stated or measured capacity is used as given: it already holds whatever prefix "
+            "reuse its measurement had",
+            "workload.prefix_reuse_share",
+        )
     if stated is not None:
         return float(stated), source
     if spec.bench_result is not None:
@@ -871,25 +883,93 @@ def _modelled_capacity(
     if efficiency is None:
         notes.warn("no_capacity", f"no efficiency factors for engine {spec.engine}", name)
         return None, None
+    prefill_len = _prefill_tokens(spec, arch, input_len, output_len, workload, notes, name)
     if _percentile_slo(spec).has_percentile:
-        return _tail_capacity(spec, arch, gpu, per_replica, (input_len, output_len), efficiency)
+        if spec.speculative is not None:
+            notes.warn(
+                "speculative_not_simulated",
+                "speculative decoding is not modelled with percentile latency targets: "
+                "the percentile sizing assumes plain decoding",
+                name,
+            )
+        found, source = _tail_capacity(
+            spec, arch, gpu, per_replica, (prefill_len, output_len), efficiency
+        )
+        if found is None:
+            return None, None
+        served = max(1, round(prefill_len)) + max(1, round(output_len))
+        return found / served * (input_len + output_len), source
     slo = capacity_model.Slo(tpot_ms=spec.tpot_slo_ms, ttft_ms=spec.ttft_slo_ms)
-    replica = capacity_model.replica_capacity(
+    capacity_fn: Any = capacity_model.replica_capacity
+    extra: tuple[Any, ...] = ()
+    if spec.speculative is not None:
+        capacity_fn, extra = speculative_capacity, (speculation(spec.speculative, arch),)
+    replica = capacity_fn(
         arch,
         gpu,
         spec.precision,
         _kv_precision(spec),
         per_replica,
-        input_len,
+        prefill_len,
         output_len,
         slo,
         efficiency,
+        *extra,
     )
+    # Each request still serves all its input tokens; only the new ones were prefilled.
     total = replica.requests_per_second * (input_len + output_len)
     if not math.isfinite(total) or total <= 0:
         notes.warn("no_capacity", "the capacity model finds no load meeting the SLO", name)
         return None, None
     return total, replica.source
+
+
+def speculation(spec: SpeculativeSpec, arch: ModelArch) -> Speculation:
+    """The scenario's speculative decoding with its defaults: 3 draft tokens at 0.05 of a target
+    step for a draft model; 1 token at one layer's share for MTP (DeepSeek-V3 predicts one)."""
+    mtp = spec.method == "mtp"
+    return Speculation(
+        acceptance_rate=spec.acceptance_rate,
+        draft_tokens=spec.draft_tokens or (1 if mtp else 3),
+        draft_cost_ratio=spec.draft_cost_ratio
+        if spec.draft_cost_ratio is not None
+        else (1 / arch.layers if mtp else 0.05),
+        method=spec.method,
+    )
+
+
+def _prefill_tokens(
+    spec: SelfHostedSpec,
+    arch: ModelArch,
+    input_len: float,
+    output_len: float,
+    workload: Workload,
+    notes: Notes,
+    name: str,
+) -> float:
+    """Prompt tokens a request makes the engine compute: with prefix caching, the share
+    ``workload.prefix_reuse_share`` of its input comes from the cache and is not prefilled.
+
+    The capacity model then sizes requests of the new tokens only (attention and KV over the
+    new tokens, as when one shared prefix, a system prompt, serves every running sequence;
+    optimistic where each conversation reuses its own history) and the replica still serves
+    every input token. The reused prefix's KV stays resident in the prefix cache.
+    """
+    skipped = float(workload.prefill_skipped_share)
+    if skipped <= 0:
+        return input_len
+    prefill = max(1.0, input_len * (1 - skipped))
+    reused = input_len - prefill
+    kv_gb = reused * mem.kv_bytes_per_token(arch, _kv_precision(spec)) / 1e9
+    notes.assume(
+        f"{name}: prefix reuse",
+        f"{skipped:.0%} of each request's {input_len:,.0f} input tokens come from the prefix "
+        f"cache: {prefill:,.0f} prefilled per request; the reused {reused:,.0f}-token prefix "
+        f"holds {kv_gb:.2f} GB of KV in the cache (once, shared by the sequences using it)",
+        "workload.prefix_reuse_share; prefix caching as in vLLM's automatic prefix caching "
+        "(https://docs.vllm.ai/en/latest/design/prefix_caching.html)",
+    )
+    return prefill
 
 
 def _percentile_slo(spec: SelfHostedSpec) -> PercentileSlo:

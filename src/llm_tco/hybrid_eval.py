@@ -13,9 +13,11 @@ from llm_tco.core.costs import CostCurve, FloatArray
 from llm_tco.core.hybrid import (
     Split,
     max_share,
+    optimal_shares,
     optimise_share,
     split_cost,
     split_curve,
+    split_tokens,
 )
 from llm_tco.core.units import format_tokens, format_usd, usd_per_mtok
 from llm_tco.core.workload import Workload
@@ -45,9 +47,7 @@ class HybridCurve(CostCurve):
         volumes = np.atleast_1d(np.asarray(tokens_per_month, dtype=np.float64))
         if not self.optimise:
             return split_cost(self.split, volumes, self.share)
-        return np.array(
-            [optimise_share(self.split, float(v), self.upper_share).monthly_usd for v in volumes]
-        )
+        return optimal_shares(self.split, volumes, self.upper_share).monthly_usd
 
 
 def split_for(own: Priced, api: Priced, spec: HybridSpec, fixed_usd: float = 0.0) -> Split:
@@ -112,7 +112,7 @@ def price_hybrids(
         volume = workload.total_tokens_per_month
         optimise = not isinstance(spec.self_hosted_share, float)
         if optimise:
-            share = optimise_share(split, volume, upper).share
+            share, _ = optimise_share(split, volume, upper)
         else:
             assert isinstance(spec.self_hosted_share, float)
             share = spec.self_hosted_share
@@ -136,20 +136,19 @@ def price_hybrids(
 
 
 def _line_items(split: Split, volume: float, share: float) -> dict[str, float]:
-    own_tokens = share * volume
-    capacity = float(split.capacity_tokens_per_month[0])
-    served = min(own_tokens, capacity)
+    tokens = split_tokens(split, volume, share)
+    served = float(tokens.served[0])
     price = float(split.api_usd_per_token[0])
-    items = {
+    api_tokens = float(tokens.api) + float(tokens.overflow[0]) + float(tokens.fallback[0])
+    return {
         "self_hosted": float(split.own.cost(np.array([served]))[0]) if share > 0 else 0.0,
+        # (1 - share) x volume is tokens.api; multiplied in this order the figure stays exact.
         "api": price * (1.0 - share) * volume,
-        "overflow_to_api": price * (own_tokens - served),
-        "fallback_to_api": price * float(split.fallback_rate) * served,
+        "overflow_to_api": price * float(tokens.overflow[0]),
+        "fallback_to_api": price * float(tokens.fallback[0]),
         "routing": float(split.routing_monthly_usd) if 0 < share < 1 else 0.0,
+        "api_monthly_items": float(split.api_fixed_usd) if api_tokens > 0 else 0.0,
     }
-    api_tokens = (1.0 - share) * volume + own_tokens - served + float(split.fallback_rate) * served
-    items["api_monthly_items"] = float(split.api_fixed_usd) if api_tokens > 0 else 0.0
-    return items
 
 
 def _hybrid_result(
@@ -165,18 +164,18 @@ def _hybrid_result(
 ) -> OptionResult:
     volume = workload.total_tokens_per_month
     items = _line_items(split, volume, share)
-    own_tokens = share * volume
-    served = min(own_tokens, float(split.capacity_tokens_per_month[0]))
+    tokens = split_tokens(split, volume, share)
+    own_tokens, served = float(tokens.own), float(tokens.served[0])
     carried = served / volume if volume > 0 else 0.0  # the share it carries, after overflow
     formulas = {
         "self_hosted": f"{own.result.name} carrying {format_tokens(served)} tokens "
         f"({carried:.0%} of traffic"
         + (f"; {share:.0%} is routed to it, the rest overflows)" if served < own_tokens else ")"),
-        "api": f"{api.result.name}: {format_tokens((1 - share) * volume)} tokens",
+        "api": f"{api.result.name}: {format_tokens(float(tokens.api))} tokens",
         "overflow_to_api": f"{format_tokens(own_tokens - served)} tokens above the self-hosted "
         "capacity",
-        "fallback_to_api": f"{split.fallback_rate:.0%} of {format_tokens(served)} self-hosted "
-        "tokens re-sent",
+        "fallback_to_api": f"{float(split.fallback_rate):.0%} of {format_tokens(served)} "
+        "self-hosted tokens re-sent",
         "routing": f"router upkeep {format_usd(float(split.routing_monthly_usd))}/month",
         "api_monthly_items": f"{api.result.name}'s monthly items (it carries traffic)",
     }

@@ -14,7 +14,7 @@ import numpy as np
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core import elasticity as el
 from llm_tco.core import recommend as core
-from llm_tco.core.uncertainty import first_breakeven
+from llm_tco.core.breakeven import first_breakeven
 from llm_tco.core.units import SECONDS_PER_HOUR, format_tokens, format_usd
 from llm_tco.decide_result import (
     IdleChoice,

@@ -108,8 +108,13 @@ def resolve_workload(
         else:
             logs, how = _workload_from_logs(spec, hours_per_month)
         values = shape(logs.peak_to_mean, logs.cached_input_share, logs.batch_share)
+        if spec.prefix_reuse_share is not None:
+            values["prefix_reuse_share"] = spec.prefix_reuse_share
         return replace(logs, **cast(dict[str, Any], values)), how
-    fields = shape(spec.peak_to_mean, spec.cached_input_share, spec.batch_share)
+    fields: dict[str, Any] = {
+        **shape(spec.peak_to_mean, spec.cached_input_share, spec.batch_share),
+        "prefix_reuse_share": spec.prefix_reuse_share,
+    }
     if spec.input_tokens_per_month is not None or spec.output_tokens_per_month is not None:
         workload = _workload(
             input_tokens_per_month=inputs.get(
@@ -200,6 +205,7 @@ def _workload_from_logs(spec: WorkloadSpec, hours_per_month: float) -> tuple[Wor
         requests_per_month=requests,
         input_tokens_per_request=fields.get("input_tokens_per_request"),
         output_tokens_per_request=fields.get("output_tokens_per_request"),
+        prefix_reuse_share=fields.get("prefix_reuse_share"),
     )
     how = f"derived from logs {spec.from_logs}"
     return workload, "; ".join([how, *kept])
@@ -400,7 +406,7 @@ def _extra_dimensions(
                 "(as providers without a write surcharge do); set cache_write_per_mtok",
                 name,
             )
-    if spec.cache_write_share + float(np.max(workload.cached_input_share)) > 1 + 1e-9:
+    if spec.cache_write_share + float(np.max(workload.api_cached_input_share)) > 1 + 1e-9:
         raise ScenarioError(
             "cache_write_share plus workload.cached_input_share is over 1",
             field=f"options[{name}].api.cache_write_share",
@@ -517,7 +523,7 @@ def _cached_price(
     catalog_cached = getattr(quote, "cached_input_per_mtok", None)
     if catalog_cached is not None and spec.input_per_mtok is None:
         return float(catalog_cached)
-    if np.any(np.asarray(workload.cached_input_share) > 0):
+    if np.any(np.asarray(workload.api_cached_input_share) > 0):
         notes.warn(
             "no_cache_price",
             "no cache-read price known: cached input is billed at the full input price; set "

@@ -91,6 +91,13 @@ class WorkloadSpec(Strict):
     output_tokens_per_request: Quantity | None = None
     peak_to_mean: Annotated[float, BeforeValidator(_quantity), Field(ge=1, le=1000)] = 1.0
     cached_input_share: Share = 0.0
+    prefix_reuse_share: Share | None = Field(
+        default=None,
+        description="share of input tokens in prefixes seen before within a cache lifetime "
+        "(`llm-tco ingest` measures it from logged prompts): an API with prompt caching bills "
+        "them at its cache-read price (in place of cached_input_share), a self-hosted engine "
+        "with prefix caching skips their prefill",
+    )
     batch_share: Share = 0.0
     from_logs: str | None = Field(
         default=None, description="derive the workload from request logs (see `llm-tco ingest`)"
@@ -290,6 +297,18 @@ class PurchaseSpec(Strict):
     hosting_monthly_per_gpu: Quantity = 0.0
 
 
+class SpeculativeSpec(Strict):
+    """Speculative decoding: a draft model or multi-token prediction (MTP) heads propose
+    ``draft_tokens`` per step, each accepted with probability ``acceptance_rate``."""
+
+    method: Literal["draft", "mtp"] = "draft"
+    acceptance_rate: Annotated[float, Field(ge=0, le=1)]
+    draft_tokens: Annotated[int, Field(ge=1, le=16)] | None = None  # default: 3 draft, 1 MTP
+    # One draft pass over one target decode step; default 0.05 for a draft model, one layer
+    # over the model's layers for MTP.
+    draft_cost_ratio: Annotated[float, Field(ge=0, le=1)] | None = None
+
+
 class SelfHostedSpec(MonthlyItems):
     """A self-hosted deployment of an open-weight model on GPUs, and what running it costs."""
 
@@ -323,6 +342,7 @@ class SelfHostedSpec(MonthlyItems):
     ttft_slo_percentile: Annotated[float, Field(ge=50, le=99.9)] | None = None
     tpot_slo_percentile: Annotated[float, Field(ge=50, le=99.9)] | None = None
     arrival_burstiness: Annotated[float, Field(gt=0, le=10)] = 1.0
+    speculative: SpeculativeSpec | None = None
     context_tokens: Annotated[int, Field(ge=1, le=MAX_CONTEXT_TOKENS)] | None = None
     ops_defaults: bool = True
     redundancy: Literal["none", "n+1"] = "none"
@@ -428,7 +448,17 @@ class ScalingSpec(Strict):
     max_replicas: GpuCount | None = None
     scale_to_zero: bool = False
     cold_start_minutes: Quantity | None = None
+    scale_up_minutes: Quantity | None = Field(
+        default=None,
+        description="minutes from an autoscaler's request to a GPU node up, before the "
+        "model loads (cold_start_minutes); `llm-tco size-trace`",
+    )
     spot_discount: Share | None = None
+    spot_availability: Share | None = Field(
+        default=None,
+        description="share of the time a spot replica is up (interruptions); spot is left "
+        "out of `llm-tco size-trace` without it",
+    )
     reserved_discount: Share | None = None
     owned_price_per_gpu: PositiveQuantity | None = None
     owned_amortization_months: PositiveQuantity = 36.0

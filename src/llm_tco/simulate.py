@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from llm_tco.catalog.loader import Catalog, load_catalog
+from llm_tco.core.breakeven import first_breakeven
 from llm_tco.core.costs import (
     ApiOption,
     CostCurve,
@@ -30,12 +31,11 @@ from llm_tco.core.costs import (
     self_hosted_line_items,
     within_capacity,
 )
-from llm_tco.core.hybrid import split_cost
+from llm_tco.core.hybrid import optimal_shares, split_cost
 from llm_tco.core.uncertainty import (
     band,
     breakeven_band,
     draw,
-    first_breakeven,
     probability_cheapest,
 )
 from llm_tco.core.workload import Workload
@@ -128,13 +128,11 @@ def _self_hosted(
         core = sampled_self_hosted(option, point, workload, hours, catalog, inputs)
         items = self_hosted_line_items(core, workload)
     curve = self_hosted_curve(core, workload)
-    per_step = core.tokens_per_replica_month(workload.peak_to_mean)
+    fixed = core.capacity_tokens_per_month(workload.peak_to_mean)
     if point.never_serves is not None:  # the model does not fit: it serves nothing
         capacity_month = np.zeros(size)
-    elif core.replicas is not None and per_step is not None:
-        capacity_month = _arr(per_step * core.replicas, size)
-    else:
-        capacity_month = np.full(size, math.inf)
+    else:  # inf when the GPU count follows the load (or its capacity is not known)
+        capacity_month = _arr(math.inf if fixed is None else fixed, size)
     util = np.full(size, np.nan)
     replicas = replica_count(core, workload)
     if replicas is not None and core.capacity_tokens_per_second is not None:
@@ -273,7 +271,7 @@ def _hybrid(
     inputs: Inputs,
 ) -> FloatArray:
     """Per-sample hybrid cost (core.hybrid.split_cost) with sampled parts and routing settings:
-    at its share, or the least over a 1% grid and the point optimum."""
+    at its share, or at each sample's own cheapest share (exact, as the point optimum)."""
     assert curve.split is not None
     column = (slice(None), None)
     p = f"options[{name}].hybrid."
@@ -287,14 +285,11 @@ def _hybrid(
         fallback_rate=_arr(fallback, size)[column],
         routing_monthly_usd=_arr(routing, size)[column],
     )
+    volumes = _arr(volume, size)
     if curve.optimise:
-        grid = np.round(np.arange(0, 101) / 100, 2)
-        shares = np.unique(np.append(grid[grid <= curve.upper_share], curve.share))[None, :]
-    else:
-        shares = _arr(inputs.get(p + "self_hosted_share", curve.share), size)[column]
-    volumes = _arr(volume, size)[column]
-    costs = split_cost(split, volumes, shares)
-    result: FloatArray = costs.min(axis=1)
+        return optimal_shares(split, volumes, curve.upper_share).monthly_usd
+    shares = _arr(inputs.get(p + "self_hosted_share", curve.share), size)
+    result: FloatArray = split_cost(split, volumes[column], shares[column])[:, 0]
     return result
 
 

@@ -29,6 +29,10 @@ from llm_tco.scenario import Scenario, TermSpec
 DEFAULTS_FILE = "term_defaults.yaml"
 # Sampled from the catalog's range when the scenario leaves them out.
 DEFAULTED = ("api_price_change_per_year", "gpu_price_change_per_year")
+# An API option's line items billed per token (core.costs.api_line_items).
+TOKEN_ITEMS = frozenset(
+    {"input", "cached_input", "output", "cache_write", "long_context", "batch_discount", "retries"}
+)
 
 
 class TermDefault(Row):
@@ -122,7 +126,11 @@ def _shapes(scenario: Scenario, point: Result, catalog: Catalog) -> dict[str, _S
     for result in point.options:
         spec = specs[result.name]
         if spec.api is not None:
-            shapes[result.name] = _Shape(1.0, 0.0, 0.0, 1.0)
+            # Token charges move with API prices; fixed monthly items (gateway, support,
+            # engineering) do not.
+            tokens = sum(v for k, v in result.breakdown.items() if k in TOKEN_ITEMS)
+            monthly = result.monthly_cost
+            shapes[result.name] = _Shape(tokens / monthly if monthly > 0 else 1.0, 0.0, 0.0, 1.0)
         elif spec.self_hosted is not None:
             shapes[result.name] = _own_shape(spec.self_hosted, result, catalog)
     for result in point.options:

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 import servers
 from llm_tco.cli import app
 from llm_tco.ingest import ingest
+from llm_tco.ingest.model import BackendStats
 from warehouse_rows import LITELLM_ROWS
 
 pytest.importorskip("ibis")
@@ -42,7 +43,7 @@ ROWS: list[tuple[Any, ...]] = [
     ("r04", at(10, 15), "model-a", 3000.0, 300.0, 0.0, "chat"),
     ("r05", at(10, 15, 30), "model-b", -5.0, 10.0, 0.0, "rag"),  # negative_tokens
     ("r06", at(10, 16), "model-a", math.inf, 10.0, 0.0, "chat"),  # non_finite_tokens
-    ("r07", at(10, 17), "model-a", 2e8, 10.0, 0.0, "chat"),  # absurd_tokens
+    ("r07", at(10, 17), "model-a", 2e8, 10.0, 0.0, "chat"),  # too_many_tokens
     ("r08", dt.datetime(1970, 1, 1), "model-a", 100.0, 10.0, 0.0, "chat"),  # bad_timestamp
     ("r09", None, "model-a", 100.0, 10.0, 0.0, "chat"),  # missing_timestamp
     ("r10", at(11, 0), "model-a", None, 10.0, 0.0, "chat"),  # missing_tokens
@@ -50,7 +51,7 @@ ROWS: list[tuple[Any, ...]] = [
     ("r12", at(11, 59, 59), "model-b", 800.0, 80.0, 0.0, "rag"),
 ]
 REJECTED = {
-    "absurd_tokens": 1,
+    "too_many_tokens": 1,
     "bad_timestamp": 1,
     "cached_exceeds_input": 1,
     "duplicate_request_id": 1,
@@ -161,11 +162,51 @@ def check_hand_counts(s: Any) -> None:
     assert s.backend is not None and s.backend.bytes_returned > 0
 
 
+def check_hand_counts_of_rows(s: Any) -> None:
+    """``check_hand_counts`` less the warehouse's query costs."""
+    s = s.model_copy(
+        update={
+            "backend": BackendStats(
+                backend="-", queries=1, rows_returned=1, bytes_returned=1, seconds=0.0
+            )
+        }
+    )
+    check_hand_counts(s)
+
+
 def test_duckdb_and_sqlite_agree_with_hand_counts(tmp_path: Path) -> None:
     a = ingest([], backend=duckdb_url(tmp_path), table="logs", price=None)
     b = ingest([], backend=sqlite_url(tmp_path), table="logs", price=None)
     check_hand_counts(a)
     assert comparable(a) == comparable(b)
+
+
+def csv_file(tmp_path: Path) -> Path:
+    """ROWS as a CSV log (``inf`` and empty cells as a log writer leaves them)."""
+    path = tmp_path / "logs.csv"
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        return v.isoformat() + "Z" if isinstance(v, dt.datetime) else str(v)
+
+    lines = [COLUMNS.replace(" ", "")] + [",".join(cell(v) for v in row) for row in ROWS]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_file_engine_gives_the_same_json(tmp_path: Path) -> None:
+    """One list of reject reasons and the same per-request shapes: the file engine reading the
+    rows as CSV agrees with the warehouse path field for field (format name and the text of
+    the sample rows aside)."""
+    files = ingest([csv_file(tmp_path)], price=None)
+    check_hand_counts_of_rows(files)
+    warehouse = comparable(ingest([], backend=duckdb_url(tmp_path), table="logs", price=None))
+    embedded = comparable(files)
+    assert embedded.pop("formats") == ["generic"] and warehouse.pop("formats") == ["warehouse"]
+    # Samples differ by design: a file's sample is the row's fields, a warehouse's its id.
+    assert set(embedded.pop("rejected_samples")) == set(warehouse.pop("rejected_samples"))
+    assert embedded == warehouse
 
 
 def test_postgres_and_spark_give_the_same_json(
@@ -214,7 +255,7 @@ def test_litellm_preset_on_postgres_gives_hand_counts(postgres: servers.Postgres
     assert s["rows_rejected"] == {
         "negative_tokens": 1,
         "bad_timestamp": 1,
-        "absurd_tokens": 1,
+        "too_many_tokens": 1,
         "cached_exceeds_input": 1,
     }
     g = s["groups"]["all"]

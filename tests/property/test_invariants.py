@@ -7,9 +7,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from llm_tco.core.breakeven import find_crossings
+from llm_tco.core.breakeven import find_crossings, first_breakeven
 from llm_tco.core.costs import (
     ApiOption,
+    CostCurve,
     SelfHostedOption,
     api_curve,
     self_hosted_curve,
@@ -120,6 +121,87 @@ def test_breakeven_is_where_costs_are_equal(own, api, workload) -> None:
             assert a.stepped or b.stepped
             assert np.sign(gap_before) != np.sign(gap_after)
         assert ("a" if gap_after < 0 else "b") == crossing.cheaper_above
+
+
+@st.composite
+def stepped_curves(draw: st.DrawFn) -> tuple[CostCurve, float]:
+    """A self-hosted curve (fixed or stepped, round numbers so ties happen) and an API price."""
+    per_token = st.sampled_from([0.0, 1e-7, 5e-7, 1e-6, 1.5e-6, 3e-6]) | st.floats(0, 5e-6)
+    stepped = draw(st.booleans())
+    curve = CostCurve(
+        fixed_usd=draw(st.sampled_from([0.0, 500.0, 1000.0]) | st.floats(0, 1e5)),
+        usd_per_token=draw(per_token),
+        step_usd=draw(st.sampled_from([1000.0, 2000.0]) | st.floats(1, 1e5)) if stepped else 0.0,
+        tokens_per_step=draw(st.sampled_from([1e9, 2e9]) | st.floats(1e6, 1e12))
+        if stepped
+        else np.inf,
+        min_steps=draw(st.integers(0, 3)) if stepped else 0,
+        extra_steps=draw(st.integers(0, 2)) if stepped else 0,
+    )
+    return curve, draw(per_token)
+
+
+def _stack(curves: list[CostCurve]) -> CostCurve:
+    """Curves of one min/extra step count as one curve of samples (arrays)."""
+    return CostCurve(
+        fixed_usd=np.array([c.fixed_usd for c in curves], dtype=np.float64),
+        usd_per_token=np.array([c.usd_per_token for c in curves], dtype=np.float64),
+        step_usd=np.array([c.step_usd for c in curves], dtype=np.float64),
+        tokens_per_step=np.array([c.tokens_per_step for c in curves], dtype=np.float64),
+        min_steps=curves[0].min_steps,
+        extra_steps=curves[0].extra_steps,
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(stepped_curves(), min_size=1, max_size=4))
+def test_break_even_of_samples_is_the_first_volume_where_own_is_cheaper(cases) -> None:
+    # Samples share min/extra steps (as a Monte Carlo's do): keep the first case's.
+    first = cases[0][0]
+    curves = [
+        CostCurve(c.fixed_usd, c.usd_per_token, c.step_usd, c.tokens_per_step)
+        if not c.stepped or not first.stepped
+        else CostCurve(
+            c.fixed_usd,
+            c.usd_per_token,
+            c.step_usd,
+            c.tokens_per_step,
+            first.min_steps,
+            first.extra_steps,
+        )
+        for c, _ in cases
+    ]
+    prices = np.array([p for _, p in cases])
+    together = first_breakeven(_stack(curves), prices)
+    for curve, price, volume in zip(curves, prices, together, strict=True):
+        # The same as the curve on its own (a point), and as the first crossing listed.
+        alone = first_breakeven(curve, float(price))[0]
+        assert (np.isnan(alone) and np.isnan(volume)) or alone == volume
+        listed = find_crossings(curve, CostCurve(usd_per_token=float(price))).crossings
+        assert (listed[0].tokens_per_month if listed else np.nan) == pytest.approx(
+            volume, nan_ok=True
+        )
+
+        def gap(v, curve=curve, price=price):
+            return curve.cost(v) - price * np.asarray(v)
+
+        # Just above zero (a replica is added past STEP_EPS x its tokens, as CostCurve.steps).
+        low = 1.0 + (2e-9 * curve.tokens_per_step if curve.stepped else 0.0)
+        if gap(low) <= 1e-3:  # no dearer from the start: it never *becomes* cheaper
+            assert np.isnan(volume)
+            continue
+        # Independently: below the break-even the API is never cheaper by a tenth of a cent:
+        # check every segment's right end (d falls inside a segment) and a spread of volumes.
+        top = volume if np.isfinite(volume) else 1e15
+        probes = np.linspace(0, top, 200)[1:-1]
+        if curve.stepped:
+            ends = np.arange(1, min(int(top // curve.tokens_per_step), 2_000) + 1)
+            probes = np.concatenate((probes, ends * curve.tokens_per_step * (1 - 1e-12)))
+        probes = probes[(probes < top * (1 - 1e-9)) & (probes >= low)]
+        assert np.all(gap(probes) > -1e-3 - 1e-9 * price * probes)
+        if np.isfinite(volume):
+            after = volume * (1 + 1e-9) + 1
+            assert gap(after) < 1e-6 * max(1.0, float(price) * after)
 
 
 @settings(max_examples=40, deadline=None)

@@ -51,3 +51,14 @@ def test_the_self_hosted_options_tpot_slo_applies_to_the_api() -> None:
     assert "the self-hosted options' tpot_slo_ms" in (result.option("api").infeasible_reason or "")
     # No latency stated: nothing to check, nothing assumed.
     assert run(scenario({}, own={"tpot_slo_ms": 30})).option("api").feasible
+
+
+def test_a_median_is_not_held_up_as_a_tail_target() -> None:
+    # The deployment is sized to a p95 TPOT of 30 ms; the API's 25 ms is a median: warned.
+    own = {"tpot_slo_ms": 30, "tpot_slo_percentile": 95}
+    result = run(scenario({"tpot_ms": 25, "latency_percentile": 50}, own=own))
+    assert result.option("api").feasible
+    (warning,) = [w for w in result.warnings if w.code == "latency_percentile_below_target"]
+    assert "p95 target" in warning.message and "p50" in warning.message
+    at_p95 = run(scenario({"tpot_ms": 25, "latency_percentile": 95}, own=own))
+    assert "latency_percentile_below_target" not in {w.code for w in at_p95.warnings}

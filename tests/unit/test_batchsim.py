@@ -198,3 +198,12 @@ def test_simulated_tpot_never_beats_a_full_batch_step() -> None:
     out = simulate(steps, arrivals_at(40.0, unit_gaps(2000, seed=0)), 16, 20)
     assert np.nanmax(out.tpot_s) <= steps.seconds(8, 64) + 1e-12
     assert math.isfinite(float(np.nanmean(out.tpot_s)))
+
+
+def test_closed_loop_clients_send_when_their_last_request_ends() -> None:
+    # One slot, two clients, 3 requests of prompt 4 / 2 tokens (5 ms prefill + 3 ms decode =
+    # 8 ms each): the second waits for the first (TTFT 8 + 5 = 13 ms); the third is sent when
+    # the first ends at 8 ms and starts after the second at 16 ms (TTFT 16 + 5 - 8 = 13 ms).
+    out = simulate(linear_steps(running=1), np.zeros(3), 4, 2, closed_loop=2)
+    assert out.arrival_s == pytest.approx([0.0, 0.0, 0.008])
+    assert out.ttft_s == pytest.approx([0.005, 0.013, 0.013])

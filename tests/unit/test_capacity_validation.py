@@ -116,6 +116,18 @@ def test_scrambled_measurements_change_the_factors_not_the_physics() -> None:
     assert hashlib.sha256(inspect.getsource(capacity_module).encode()).hexdigest() == physics
 
 
+def test_publisher_offsets_shape_the_fit_but_never_a_prediction() -> None:
+    # Each training publisher has its own offset in the fit (its harness and build); a
+    # prediction never uses one: the same case predicts the same whoever published it, so a
+    # new source is predicted by the shared, engine and vendor factors only.
+    cases, _ = build_cases(load_catalog())
+    full = fit(cases)
+    relabelled = [dataclasses.replace(c, publisher="a source never seen") for c in cases]
+    assert list(predict_with(full, cases)) == list(predict_with(full, relabelled))
+    assert "a source never seen" not in full.engine_offsets
+    assert full.publishers == len({c.publisher for c in cases})
+
+
 def test_validation_is_fast(report: CapacityValidation) -> None:
     # The budget: under 10 s over 300+ rows (here: whatever the catalog holds). CPU
     # time, so that other work on a shared machine does not fail it.

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from llm_tco.core.costs import CostCurve
-from llm_tco.core.hybrid import Split, max_share, optimise_share, split_cost
+from llm_tco.core.hybrid import Split, max_share, optimal_shares, optimise_share, split_cost
 from llm_tco.evaluate import evaluate
 from llm_tco.scenario import scenario_from_data
 
@@ -98,9 +98,52 @@ def test_share_ends_equal_the_pure_options(share: float, pure: str) -> None:
 )
 @pytest.mark.parametrize("volume", [1e8, 2e9, 7.7e9, 3e10])
 def test_optimiser_never_beaten_on_a_one_percent_grid(split: Split, volume: float) -> None:
-    best = optimise_share(split, volume)
+    _, best = optimise_share(split, volume)
     grid = split_cost(split, volume, np.linspace(0, 1, 101))
-    assert best.monthly_usd <= grid.min() + 1e-9
+    assert best <= grid.min() + 1e-9
+
+
+@pytest.mark.parametrize("upper", [1.0, 0.6])
+@pytest.mark.parametrize("volume", [1e8, 2e9, 7.7e9, 3e10])
+def test_optimiser_equals_every_step_point_and_is_the_same_for_samples(
+    volume: float, upper: float
+) -> None:
+    # Brute force: every share where cost(s) can bend (ends, capacity, each replica step).
+    splits = [
+        _split(fixed=500, step=3000, per_step=1.3e9),
+        _split(fixed=0, step=9000, per_step=4e9, fallback=0.1, routing=300),
+        _split(fixed=6000, step=0, per_step=np.inf, capacity=3e9),
+    ]
+    for split in splits:
+        step = float(np.ravel(split.own.tokens_per_step)[0])
+        points = [0.0, upper, float(split.capacity_tokens_per_month[0]) / volume]
+        if np.isfinite(step):
+            points += [k * step / volume for k in range(1, int(upper * volume / step) + 1)]
+        shares = np.array([p for p in points if 0 <= p <= upper])
+        assert optimise_share(split, volume, upper)[1] == pytest.approx(
+            split_cost(split, volume, shares).min(), rel=1e-12
+        )
+    # The same splits as samples (one row each) give each one's optimum.
+    samples = Split(
+        own=CostCurve(
+            fixed_usd=np.array([[500.0], [0.0], [6000.0]]),
+            usd_per_token=np.array([[float(s.own.usd_per_token[0])] for s in splits]),
+            step_usd=np.array([[3000.0], [9000.0], [0.0]]),
+            tokens_per_step=np.array([[1.3e9], [4e9], [np.inf]]),
+            min_steps=splits[0].own.min_steps,
+            extra_steps=splits[0].own.extra_steps,
+        ),
+        api_usd_per_token=np.array([[float(s.api_usd_per_token[0])] for s in splits]),
+        capacity_tokens_per_month=np.array(
+            [[float(s.capacity_tokens_per_month[0])] for s in splits]
+        ),
+        fallback_rate=np.array([[float(s.fallback_rate)] for s in splits]),
+        routing_monthly_usd=np.array([[float(s.routing_monthly_usd)] for s in splits]),
+    )
+    together = optimal_shares(samples, np.full(3, volume), upper)
+    for i, split in enumerate(splits):
+        share, monthly = optimise_share(split, volume, upper)
+        assert (together.share[i], together.monthly_usd[i]) == pytest.approx((share, monthly))
 
 
 def test_quality_floor_caps_the_share() -> None:

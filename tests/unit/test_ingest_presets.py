@@ -56,7 +56,7 @@ def test_litellm_preset(tmp_path: Path) -> None:
     assert s.rows_rejected == {
         "negative_tokens": 1,
         "bad_timestamp": 1,
-        "absurd_tokens": 1,
+        "too_many_tokens": 1,
         "cached_exceeds_input": 1,
     }
     g = s.groups["all"]

@@ -57,10 +57,9 @@ def test_warehouse_matches_embedded_engine(tmp_path: Path, make_url) -> None:  #
         "negative_tokens": 1,
     }
     embedded = ingest([DATA / "months.csv"], price=None)
-    # The file engine does not count per-request shapes; everything else must agree.
-    assert s.groups["all"].model_dump(exclude={"shape"}) == embedded.groups["all"].model_dump(
-        exclude={"shape"}
-    )
+    # Both count the per-request shapes (arrivals per minute, length histograms) too.
+    assert s.groups["all"].shape is not None
+    assert s.groups["all"].model_dump() == embedded.groups["all"].model_dump()
 
 
 def test_warehouse_group_by_model(tmp_path: Path) -> None:

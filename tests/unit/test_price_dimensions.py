@@ -153,3 +153,36 @@ def test_freshness_rule_is_90_days_for_fast_movers_only(catalog):
     notes = Notes()
     check_price_freshness("x", slow, notes, today=dt.date(2030, 1, 1))
     assert not notes.warnings
+
+
+def test_sampled_dimensions_match_evaluate_at_the_same_value():
+    """The Monte Carlo reads the new shares through the one pricing path: a sample at v costs
+    what `evaluate` gives with v written in."""
+    import numpy as np
+
+    from llm_tco.simulate import sample_costs
+
+    base = {
+        "workload": {"input_tokens_per_month": "100M", "output_tokens_per_month": "20M"},
+        "options": [
+            {
+                "name": "api",
+                "api": {
+                    "model": "claude-sonnet-4.5",
+                    "context_over_200k_share": {"low": 0.0, "high": 0.5},
+                    "cache_write_share": {"low": 0.0, "high": 0.3},
+                    "cache_ttl": "1h",
+                },
+            }
+        ],
+    }
+    sc = scenario_from_data(base)
+    values = {"context_over_200k_share": 0.37, "cache_write_share": 0.21}
+    draws = {f"options[api].api.{k}": np.array([v]) for k, v in values.items()}
+    sampled = sample_costs(sc, draws)
+    fixed = {**base["options"][0]["api"], **values}
+    written = scenario_from_data({**base, "options": [{"name": "api", "api": fixed}]})
+    expected = evaluate(written).options[0].monthly_cost
+    assert float(sampled.monthly_usd["api"][0]) == pytest.approx(expected, rel=1e-12)
+    # The shares moved the cost off the plain 100 x 3 + 20 x 15 = $600 (hand-worked above).
+    assert expected != pytest.approx(600.0)

@@ -205,3 +205,25 @@ def test_sampled_totals_follow_the_sampled_rate():
     totals = core.total(core.monthly_costs(flows, rates))
     expected = [2400.0, sum(100 * 0.5 ** (m / 12) for m in range(24))]
     assert np.allclose(totals, expected)
+
+
+def test_api_fixed_items_do_not_move_with_api_prices():
+    # $3/$15 per MTok on 100M in + 20M out = $600 of tokens, plus a $300 gateway. API prices
+    # -50% a year over 13 months: month 13 (m = 12) pays 600 x 0.5 + 300 = $600.
+    data = {
+        "workload": {"input_tokens_per_month": "100M", "output_tokens_per_month": "20M"},
+        "options": [
+            {
+                "name": "api",
+                "api": {
+                    "input_per_mtok": 3,
+                    "output_per_mtok": 15,
+                    "fixed_monthly": {"gateway": 300},
+                },
+            }
+        ],
+        "term": {"api_price_change_per_year": -0.5},
+    }
+    result = evaluate_term(scenario_from_data(data), months=13)
+    assert result.options[0].monthly_usd[0] == pytest.approx(900.0)
+    assert result.options[0].monthly_usd[12] == pytest.approx(600.0)

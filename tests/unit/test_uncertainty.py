@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from llm_tco.core.uncertainty import Distribution, first_breakeven
+from llm_tco.core.breakeven import first_breakeven
+from llm_tco.core.uncertainty import Distribution
 from llm_tco.evaluate import evaluate
 from llm_tco.scenario import load_scenario, scenario_from_data
 from llm_tco.sensitivity import numeric_inputs

@@ -61,6 +61,12 @@ class BenchmarkRow(Row):
     input_tokens: float = Field(gt=0, description="per request; a mean where lengths vary")
     output_tokens: float = Field(gt=0, description="per request; a mean where lengths vary")
     concurrency: int | None = Field(default=None, ge=1)
+    num_requests: int | None = Field(
+        default=None,
+        ge=1,
+        description="requests in the whole run where the source states a fixed count (e.g. "
+        "vllm bench serve --num-prompts): throughput then includes ramp-up and tail",
+    )
     output_tokens_per_second: float | None = Field(default=None, gt=0)
     output_tokens_per_second_per_gpu: float | None = Field(default=None, gt=0)
     ttft_ms: float | None = Field(default=None, gt=0)

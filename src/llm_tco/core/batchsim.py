@@ -138,12 +138,22 @@ def simulate(
     arrival_s: FloatArray,
     input_tokens: IntArray | int,
     output_tokens: IntArray | int,
+    closed_loop: int | None = None,
 ) -> Latencies:
-    """Play requests arriving at ``arrival_s`` (sorted, seconds) through one replica."""
+    """Play requests arriving at ``arrival_s`` (sorted, seconds) through one replica.
+
+    With ``closed_loop`` C the arrival times are ignored: C clients each send their next
+    request the moment their last one finishes (as ``vllm bench serve --max-concurrency C``
+    with ``--request-rate inf`` does), starting all together at 0.
+    """
     count = int(arrival_s.size)
     prompts = np.broadcast_to(np.asarray(input_tokens, dtype=np.int64), (count,))
     outputs = np.broadcast_to(np.asarray(output_tokens, dtype=np.int64), (count,))
     arrivals: list[float] = np.asarray(arrival_s, dtype=np.float64).tolist()
+    sent = count  # closed loop: requests given an arrival time so far
+    if closed_loop is not None:
+        sent = min(closed_loop, count)
+        arrivals = [0.0] * sent + [math.inf] * (count - sent)
     prompt_list: list[int] = np.maximum(prompts, 1).tolist()
     output_list: list[int] = np.maximum(outputs, 1).tolist()
     first = [math.nan] * count
@@ -203,12 +213,15 @@ def simulate(
                 if output_list[index] == 1:
                     finish[index] = t
                     kv_used -= prompt_list[index] + 1
+                    if sent < count:
+                        arrivals[sent] = t
+                        sent += 1
                 else:
                     heapq.heappush(decoding, (step + output_list[index] - 1, index))
         else:
             dt = decode_row[decodes]
             jump = decoding[0][0] - step
-            if following < count and decodes < cap and not kv_full:
+            if following < count and decodes < cap and not kv_full and following < sent:
                 wait = math.ceil((arrivals[following] - t) / dt - 1e-12)
                 if wait < jump:
                     jump = wait if wait > 1 else 1
@@ -218,7 +231,11 @@ def simulate(
             _, index = heapq.heappop(decoding)
             finish[index] = t
             kv_used -= prompt_list[index] + output_list[index]
+            if sent < count:
+                arrivals[sent] = t
+                sent += 1
     first_s, finish_s = np.array(first), np.array(finish)
+    arrival_s = np.asarray(arrivals, dtype=np.float64)
     ttft = first_s - arrival_s
     tokens_after_first = outputs.astype(np.float64) - 1
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -15,6 +15,7 @@ full LOSO over hundreds of rows takes seconds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import statistics
@@ -32,6 +33,7 @@ from llm_tco.core.capacity import (
     FloatArray,
     Mode,
     Replica,
+    burst_output_tps,
     efficiency_key,
     limits,
     replica,
@@ -92,6 +94,11 @@ OFFSET_PRIOR_SD = 2.5  # logit / log units: how far an engine or vendor may pull
 SHARED_PRIOR_SD = 3.0  # weak pull of shared values toward the start (keeps the fit defined)
 ROBUST_SCALE = 0.3
 ROWS_PER_PUBLISHER = 60  # soft-L1 turns linear beyond ~15% log error
+# Each training publisher gets its own log-throughput offset (a random effect: its harness,
+# engine build and tuning), pulled toward 0 with this spread. It absorbs what is common to one
+# publisher's rows, so one source's consistent deviation does not bend the shared physics
+# factors. A publisher not in the fit (the held-out one, or any new measurement) gets 0.
+PUBLISHER_PRIOR_SD = 0.5
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,8 @@ class Case:
     concurrency: int | None
     request_rate: float | None
     measured_output_tokens_per_second: float
+    num_requests: int | None = None  # a fixed-count run (ramp-up and tail), else steady state
+    variable_lengths: bool = False  # lengths vary per request (e.g. ShareGPT), not fixed
 
     @property
     def is_moe(self) -> bool:
@@ -157,6 +166,8 @@ class CaseSet:
     token_budget: FloatArray
     static: FloatArray  # bool as float
     rate_cap: FloatArray  # output tokens/s offered in request-rate mode, else inf
+    requests: FloatArray  # requests in a fixed-count run, else nan (steady state)
+    variable: FloatArray  # bool as float: lengths vary per request
     measured: FloatArray
     engine_index: FloatArray
     vendor_index: FloatArray
@@ -213,6 +224,15 @@ class CaseSet:
                     for c in cases
                 ]
             ),
+            requests=np.array(
+                [
+                    float(c.num_requests)
+                    if c.num_requests and c.mode in ("offline-max", "concurrency")
+                    else math.nan
+                    for c in cases
+                ]
+            ),
+            variable=np.array([float(c.variable_lengths) for c in cases]),
             measured=np.array([c.measured_output_tokens_per_second for c in cases]),
             engine_index=np.array([engine_ids.get(c.engine, -1) for c in cases], dtype=float),
             vendor_index=np.array([vendor_ids.get(c.gpu.vendor, -1) for c in cases], dtype=float),
@@ -230,6 +250,18 @@ class CaseSet:
         }
         return replace(self, cases=tuple(self.cases[i] for i in rows), replica=r, **arrays)
 
+    @functools.cached_property
+    def _groups(self) -> list[tuple[str, npt.NDArray[np.intp], Replica]]:
+        """Rows predicted other than by the steady state, with their replicas, worked out once
+        (a fit evaluates the same cases hundreds of times)."""
+        bursts = np.isfinite(self.requests)
+        groups = [
+            ("static", np.flatnonzero(self.static > 0)),
+            ("burst", np.flatnonzero(bursts & ~(self.variable > 0))),
+            ("burst-variable", np.flatnonzero(bursts & (self.variable > 0))),
+        ]
+        return [(k, rows, _sub_replica(self.replica, rows)) for k, rows in groups if rows.size]
+
     def predict(self, factors: Factors) -> FloatArray:
         """Predicted output tokens/s of every case (never reads ``measured``)."""
         steady = steady_state(
@@ -241,19 +273,31 @@ class CaseSet:
             self.running,
             self.token_budget,
         ).output_tokens_per_second
-        out = steady
-        if self.static.any():
-            rows = np.flatnonzero(self.static > 0)
-            pick = _pick(rows)
-            out = steady.copy()
-            out[rows] = static_batch_output_tps(
-                _sub_replica(self.replica, rows),
-                _sub_factors(factors, pick),
-                self.input_tokens[rows],
-                self.output_tokens[rows],
-                self.context[rows],
-                self.running[rows],
-            )
+        out = steady.copy()
+        for kind, rows, sub in self._groups:
+            f = _sub_factors(factors, _pick(rows))
+            if kind == "static":
+                out[rows] = static_batch_output_tps(
+                    sub,
+                    f,
+                    self.input_tokens[rows],
+                    self.output_tokens[rows],
+                    self.context[rows],
+                    self.running[rows],
+                )
+            else:
+                out[rows] = burst_output_tps(
+                    sub,
+                    f,
+                    self.input_tokens[rows],
+                    self.output_tokens[rows],
+                    self.context[rows],
+                    self.running[rows],
+                    self.token_budget[rows],
+                    self.requests[rows],
+                    kind == "burst-variable",
+                    steady[rows],
+                )
         return np.asarray(np.minimum(out, self.rate_cap), dtype=np.float64)
 
 
@@ -307,6 +351,7 @@ class _Problem:
             self.layout += [("engine", p.name, i) for p in PARAMETERS if p.per_engine]
         for i in sorted(seen_vendors):
             self.layout += [("vendor", p.name, i) for p in PARAMETERS if p.per_vendor]
+        n_factor = len(self.layout)
         by_name = {p.name: p for p in PARAMETERS}
         self.x0 = np.array(
             [
@@ -338,6 +383,14 @@ class _Problem:
         rows = _per_publisher_sample(cs.cases, np.flatnonzero(train > 0))
         publishers = [cs.cases[i].publisher for i in rows]
         counts = {p: publishers.count(p) for p in set(publishers)}
+        names = sorted(counts)
+        self.publisher_slot = np.array(
+            [n_factor + names.index(p) for p in publishers], dtype=np.intp
+        )
+        self.n_factor = n_factor
+        self.layout += [("publisher", p, -1) for p in names]
+        self.x0 = np.append(self.x0, np.zeros(len(names)))
+        self.prior_sd = np.append(self.prior_sd, np.full(len(names), PUBLISHER_PRIOR_SD))
         self.rows = rows
         self.weights = np.array([1.0 / math.sqrt(counts[p]) for p in publishers])
         self.log_measured = np.log(cs.measured[rows])
@@ -349,12 +402,13 @@ class _Problem:
             for term in g:
                 hit = term < zero
                 sparsity[np.flatnonzero(hit), term[hit]] = True
+        sparsity[np.arange(len(rows)), self.publisher_slot] = True
         sparsity[len(rows) + np.arange(len(self.layout)), np.arange(len(self.layout))] = True
         self.sparsity = sparsity
 
     def factors(self, x: FloatArray, train_only: bool = False) -> Factors:
         gather = self.train_gather if train_only else self.gather
-        padded = np.append(x, 0.0)
+        padded = np.append(x[: self.n_factor], 0.0)
         values = {p.name: p.value(padded[gather[p.name]].sum(axis=0)) for p in PARAMETERS}
         return Factors(
             bandwidth=values["bandwidth_efficiency"],
@@ -370,7 +424,8 @@ class _Problem:
 
     def residuals(self, x: FloatArray) -> FloatArray:
         predicted = self.train_cs.predict(self.factors(x, train_only=True))
-        data = self.weights * (np.log(np.maximum(predicted, 1e-9)) - self.log_measured)
+        log_predicted = np.log(np.maximum(predicted, 1e-9)) + x[self.publisher_slot]
+        data = self.weights * (log_predicted - self.log_measured)
         prior = (x - self.x0) / self.prior_sd * ROBUST_SCALE
         return np.concatenate([data, prior])
 
@@ -400,7 +455,7 @@ class _Problem:
                 shared[name] = float(x[j])
             elif kind == "engine":
                 engines.setdefault(self.cs.engines[i], {})[name] = float(x[j])
-            else:
+            elif kind == "vendor":
                 vendors.setdefault(self.cs.vendors[i], {})[name] = float(x[j])
         train = [self.cs.cases[i] for i in self.rows]
         return Fit(shared, engines, vendors, len(train), len({c.publisher for c in train}))

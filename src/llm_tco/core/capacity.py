@@ -37,8 +37,8 @@ Concurrency is capped by the KV cache left after the weights (the memory plan,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, fields, replace
+from typing import Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -474,6 +474,80 @@ def static_batch_output_tps(
     return np.asarray(batch * output_tokens / seconds, dtype=np.float64)
 
 
+_T = TypeVar("_T", Replica, Factors)
+
+
+def _tiled(x: _T, n: int, times: int) -> _T:
+    """``x`` with every per-deployment array of length ``n`` repeated ``times`` over."""
+
+    def tile(v: FloatArray | float) -> FloatArray | float:
+        if isinstance(v, np.ndarray) and v.ndim and v.size == n:
+            return np.tile(v, times)
+        return v
+
+    return replace(x, **{k.name: tile(getattr(x, k.name)) for k in fields(x)})
+
+
+# Euler-Mascheroni constant: the longest of n exponential lengths with mean m is m x H_n on
+# average, H_n ~ ln n + EULER_GAMMA.
+EULER_GAMMA = 0.5772156649
+DRAIN_STEPS = 8  # points of the midpoint rule over a draining batch
+
+
+def burst_output_tps(
+    r: Replica,
+    f: Factors,
+    input_tokens: FloatArray | float,
+    output_tokens: FloatArray | float,
+    decode_context: FloatArray | float,
+    running: FloatArray,
+    token_budget: FloatArray | float,
+    requests: FloatArray,
+    variable_lengths: bool,
+    steady_output_tps: FloatArray,
+) -> FloatArray:
+    """Output tokens/s of a run of ``requests`` requests, ramp-up and tail included.
+
+    A benchmark that sends a fixed number of prompts (``vllm bench serve --num-prompts N``,
+    all at once or through ``--max-concurrency``) reports total output tokens over the whole
+    run's duration. The first ``running`` prompts arrive together and are prefilled in
+    token-budget chunks before their decodes run; the requests beyond them pass through the
+    engine's steady state; the last ones drain: the batch shrinks as sequences finish, so the
+    last steps carry few sequences but still read every weight. With fixed lengths (random
+    datasets) the last wave ends together after O steps; with variable lengths
+    (``variable_lengths``: ShareGPT) the batch is taken to decay exponentially with the mean
+    output length, so the run lasts until the longest of them, O x H_n steps.
+    """
+    pp = r.pipeline
+    wave = np.minimum(requests, running)
+    queued = np.maximum(requests - running, 0.0) * output_tokens / steady_output_tps
+    prompt = wave * input_tokens
+    chunks = np.maximum(1.0, np.ceil(prompt / token_budget))
+    first, _ = stage_seconds(r, f, np.zeros_like(wave), prompt / chunks, 0.0, input_tokens / 2)
+    prefill = first * chunks
+    if variable_lengths:
+        # Midpoint rule over the drain, all points in one vectorised step evaluation.
+        longest = output_tokens * (np.log(np.maximum(wave, 1.0)) + EULER_GAMMA)
+        n = wave.size
+        points = (np.arange(DRAIN_STEPS).repeat(n) + 0.5) / DRAIN_STEPS  # point-major
+        t = points * np.tile(np.broadcast_to(longest, (n,)), DRAIN_STEPS)
+        mean_out = np.tile(np.broadcast_to(output_tokens, (n,)), DRAIN_STEPS)
+        batch = np.maximum(np.tile(wave, DRAIN_STEPS) * np.exp(-t / mean_out), 1.0)
+        step, _ = stage_seconds(
+            _tiled(r, n, DRAIN_STEPS),
+            _tiled(f, n, DRAIN_STEPS),
+            batch / np.tile(np.broadcast_to(pp, (n,)), DRAIN_STEPS),
+            0.0,
+            np.tile(np.broadcast_to(decode_context, (n,)), DRAIN_STEPS),
+            0.0,
+        )
+        drain = step.reshape(DRAIN_STEPS, n).sum(axis=0) * pp * longest / DRAIN_STEPS
+    else:
+        full, _ = stage_seconds(r, f, wave / pp, 0.0, decode_context, 0.0)
+        drain = output_tokens * full * pp
+    return np.asarray(requests * output_tokens / (queued + prefill + drain), dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Limits:
     """What caps the running concurrency of one deployment."""
@@ -498,7 +572,14 @@ def limits(
     if input_tokens <= 0 or output_tokens <= 0:
         raise ScenarioError("input and output tokens per request must be positive")
     kv_limit = max_concurrent_sequences(
-        arch, gpu, precision, kv_precision, layout.gpus, input_tokens + output_tokens, layout=layout
+        arch,
+        gpu,
+        precision,
+        kv_precision,
+        layout.gpus,
+        input_tokens + output_tokens,
+        layout=layout,
+        engine=eff.engine,
     )  # the memory plan's figure, so `fit`, `capacity` and `evaluate` agree
     if kv_limit < 1:
         raise ScenarioError(

@@ -164,7 +164,7 @@ def api_line_items(option: ApiOption, workload: Workload) -> dict[str, float]:
     applies to the batch-eligible share of every token class; retries re-send the same mix
     ``retry_rate`` times. ``cache_write`` and ``long_context`` appear only when used.
     """
-    cached = workload.input_tokens_per_month * workload.cached_input_share
+    cached = workload.input_tokens_per_month * workload.api_cached_input_share
     written = workload.input_tokens_per_month * option.cache_write_share
     uncached = workload.input_tokens_per_month - cached - written
     output = workload.output_tokens_per_month
@@ -250,6 +250,18 @@ class SelfHostedOption:
             return None
         seconds = self.hours_per_month * SECONDS_PER_HOUR
         return self.capacity_tokens_per_second * seconds / (peak_to_mean * (1.0 + self.retry_rate))
+
+    def capacity_tokens_per_month(
+        self, peak_to_mean: Value, replicas: Value | None = None
+    ) -> Value | None:
+        """Base tokens/month ``replicas`` replicas carry (default: the fixed count) while the
+        peak stays within capacity; None when the capacity or the count is not known (a
+        ``gpu_count: auto`` deployment adds replicas with the load)."""
+        count = self.replicas if replicas is None else replicas
+        per_replica = self.tokens_per_replica_month(peak_to_mean)
+        if count is None or per_replica is None:
+            return None
+        return per_replica * count
 
 
 def self_hosted_curve(option: SelfHostedOption, workload: Workload) -> CostCurve:

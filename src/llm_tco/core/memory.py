@@ -59,6 +59,12 @@ KV_BYTES_PER_ELEMENT: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, 
 UNQUANTIZED_BYTES_PER_PARAM = 2.0
 
 GPU_MEMORY_UTILIZATION_DEFAULT = 0.9
+# TensorRT-LLM sizes its KV cache differently: it loads the weights first and then takes
+# KvCacheConfig.free_gpu_memory_fraction (default 0.9) of the memory still free
+# (https://nvidia.github.io/TensorRT-LLM/examples/kvcacheconfig.html: "The default for
+# free_gpu_memory_fraction is 0.9, which means TensorRT LLM will try to allocate 90% of free
+# GPU memory for KV cache"), so a model that fills most of the GPU still gets a cache.
+FREE_MEMORY_FRACTION_ENGINES = {"trtllm": 0.9}
 RUNTIME_RESERVE_GB_PER_GPU = 2 * BYTES_PER_GIB / BYTES_PER_GB  # 2 GiB = 2.147 GB, see above
 
 # Tensor-parallel sizes tried by min_gpus_to_fit: up to 8 is one node, 16/32 are multi-node.
@@ -292,6 +298,7 @@ def plan_memory(
     context_tokens: int,
     gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION_DEFAULT,
     layout: Layout | None = None,
+    engine: str | None = None,
 ) -> MemoryPlan:
     """Memory plan of one replica: weights, overhead, KV space and concurrent sequences.
 
@@ -308,12 +315,16 @@ def plan_memory(
             "must be in (0, 1]", field="gpu_memory_utilization", hint="vLLM's default is 0.9"
         )
     available_gb = gpu.memory_gb * gpus_per_replica
-    # Left free by the engine + reserved inside its budget for activations and CUDA graphs.
-    overhead_gb = (
-        available_gb * (1 - gpu_memory_utilization) + gpus_per_replica * RUNTIME_RESERVE_GB_PER_GPU
-    )
     weights_gb = replicated_weight_bytes(arch, precision, layout) / BYTES_PER_GB
-    free_gb = available_gb - overhead_gb - weights_gb
+    reserve_gb = gpus_per_replica * RUNTIME_RESERVE_GB_PER_GPU
+    free_fraction = FREE_MEMORY_FRACTION_ENGINES.get(engine or "")
+    if free_fraction is not None:
+        # A share of what the weights and the runtime reserve leave.
+        free_gb = (available_gb - reserve_gb - weights_gb) * free_fraction
+    else:
+        # Left free by the engine + reserved inside its budget for activations and CUDA graphs.
+        free_gb = available_gb * gpu_memory_utilization - reserve_gb - weights_gb
+    overhead_gb = available_gb - weights_gb - free_gb
     replication = kv_replication(arch, layout.attention_tp)
     per_token = kv_bytes_per_token(arch, kv_precision)
     per_sequence_gb = (
@@ -348,6 +359,7 @@ def max_concurrent_sequences(
     context_tokens: float,
     gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION_DEFAULT,
     layout: Layout | None = None,
+    engine: str | None = None,
 ) -> int:
     """Sequences of ``context_tokens`` (rounded up to whole tokens) whose KV cache fits in one
     replica beside the weights and the runtime overhead, as :func:`plan_memory` lays it out."""
@@ -360,6 +372,7 @@ def max_concurrent_sequences(
         math.ceil(context_tokens),
         gpu_memory_utilization,
         layout,
+        engine,
     )
     return plan.max_concurrent_sequences
 

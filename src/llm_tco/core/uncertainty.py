@@ -3,7 +3,8 @@
 A scenario number may be a range: ``{low, high}`` (uniform), ``{triangular: [a, mode, b]}`` or
 ``{lognormal: {median, p90}}``. Deterministic evaluation uses the distribution's point value
 (midpoint, mode, median); the Monte Carlo draws every input as a numpy array and computes each
-option's monthly cost and the break-even volume per sample without a Python loop over samples.
+option's monthly cost per sample without a Python loop over samples (the break-even per sample:
+:func:`llm_tco.core.breakeven.first_breakeven`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from llm_tco.core.breakeven import _TIE_USD as TIE_USD
-from llm_tco.core.costs import STEP_EPS, CostCurve, FloatArray
+from llm_tco.core.costs import FloatArray
 
 # z such that P(Z <= z) = 0.9 for a standard normal: lognormal sigma = ln(p90 / median) / z.
 Z90 = 1.2815515655446004
@@ -151,44 +151,3 @@ def breakeven_band(volumes: FloatArray) -> BreakevenBand:
     found = volumes[np.isfinite(volumes)]
     never = 1.0 - len(found) / len(volumes) if len(volumes) else 1.0
     return BreakevenBand(band(found) if len(found) else None, never)
-
-
-# --- vectorised cost curves and break-even -----------------------------------------------------
-
-
-def first_breakeven(own: CostCurve, api_usd_per_token: FloatArray) -> FloatArray:
-    """Per sample, the lowest volume at which ``own`` becomes no dearer than a linear API
-    (NaN when it never does). Same formula as :func:`llm_tco.core.breakeven.find_crossings`:
-    on the segment holding the crossing, V = -(fixed + step*n) / (own slope - API slope)."""
-    slope = own.usd_per_token - api_usd_per_token
-    gap = -slope  # API's extra cost per token
-    stepped = np.isfinite(own.tokens_per_step) & (own.step_usd > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # Fixed GPU count, or the first segment (up to min_steps replicas) of an autoscaled one.
-        n_first = np.where(stepped, float(own.min_steps + own.extra_steps), 0.0)
-        start = own.fixed_usd + own.step_usd * n_first  # own less the API at V = 0
-        first = -start / slope
-        first_end = np.where(stepped, own.min_steps * own.tokens_per_step, np.inf)
-        # Only where own starts dearer (beyond find_crossings' tie): an own curve that is
-        # already no dearer at V = 0 (an API with monthly items of its own) does not cross there.
-        in_first = (gap > 0) & (start >= TIE_USD) & (first <= first_end)
-        # Later segments k > min_steps: the root (F + (k+e)S)/gap lies in segment k once
-        # F + eS <= k (gap*tps - S), so k* = ceil((F + eS) / (gap*tps - S)) when that margin > 0.
-        margin = gap * own.tokens_per_step - own.step_usd
-        base = own.fixed_usd + own.extra_steps * own.step_usd
-        k = np.maximum(np.ceil(base / margin - STEP_EPS), own.min_steps + 1)
-        # With margin <= 0 the end of each segment only gets dearer, so the first segment after
-        # the minimum is the one chance (it happens when an API's monthly items make F < 0).
-        k = np.where(margin > 0, k, own.min_steps + 1)
-        ends_cheaper = (margin > 0) | (base - k * margin <= 0)
-        later = -(own.fixed_usd + own.step_usd * (k + own.extra_steps)) / slope
-        # ... and own must be dearer where segment k starts, or it never was dearer.
-        at_start = (
-            own.fixed_usd
-            + own.step_usd * (k + own.extra_steps)
-            - gap * (k - 1) * own.tokens_per_step
-        )
-        reaches = stepped & (gap > 0) & ends_cheaper & (at_start >= TIE_USD)
-    result = np.where(in_first, first, np.where(reaches, later, np.nan))
-    out: NDArray[np.float64] = np.where(np.isfinite(result) & (result >= 0), result, np.nan)
-    return out

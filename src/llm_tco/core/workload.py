@@ -23,6 +23,20 @@ class Workload:
     requests_per_month: float | None = None
     input_tokens_per_request: float | None = None
     output_tokens_per_request: float | None = None
+    prefix_reuse_share: float | None = None  # input tokens in prefixes seen before
+
+    @property
+    def api_cached_input_share(self) -> float:
+        """Share of input an API bills at its cache-read price: the measured prefix reuse when
+        known (a provider's prompt cache keys on the same prefixes), else cached_input_share."""
+        if self.prefix_reuse_share is not None:
+            return self.prefix_reuse_share
+        return self.cached_input_share
+
+    @property
+    def prefill_skipped_share(self) -> float:
+        """Share of input tokens a self-hosted engine with prefix caching does not prefill."""
+        return self.prefix_reuse_share or 0.0
 
     @property
     def total_tokens_per_month(self) -> float:

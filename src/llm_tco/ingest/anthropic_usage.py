@@ -36,6 +36,10 @@ def fields(get: Callable[..., str]) -> dict[str, str]:
         ),
         "output_tokens": get("$.output_tokens"),
         "cached_input_tokens": cache_read,
+        "cache_write_tokens": sum_or_null(
+            get("$.cache_creation.ephemeral_5m_input_tokens", "$.cache_creation_5m_input_tokens"),
+            get("$.cache_creation.ephemeral_1h_input_tokens", "$.cache_creation_1h_input_tokens"),
+        ),
         "batch": f"({get('$.service_tier')} = 'batch')",
         "tag": get("$.workspace_id"),
         "key": get("$.api_key_id"),

@@ -24,6 +24,11 @@ CANONICAL_COLUMNS: dict[str, str] = {
     "key": "API key or project the request was billed to",
     "billed_usd": "what the log says the request cost, in USD",
     "bucket_seconds": "width of a usage bucket in seconds; NULL for a single request",
+    "prompt": "the prompt text (system prompt and messages, in order), read only to hash its "
+    "prefixes for prefix reuse; no text is kept",
+    "prompt_hash": "a hash of the whole prompt, where the log keeps that instead of the text",
+    "cache_write_tokens": "input tokens written to the provider's prompt cache (Anthropic's "
+    "cache_creation_input_tokens), included in input_tokens",
     "skipped": "why a row is not an LLM call (a Langfuse span, a non-GenAI trace span); NULL",
     "malformed": "TRUE for a line that could not be parsed at all",
     "raw": "the raw line, for malformed rows (shown as a sample)",

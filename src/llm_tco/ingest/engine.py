@@ -20,21 +20,23 @@ import duckdb
 import numpy as np
 
 from llm_tco.errors import LogFormatError
+from llm_tco.ingest import per_request, prefix
 from llm_tco.ingest.canonical import quote_literal
-from llm_tco.ingest.model import CubeRow, RejectCount, Scan
+from llm_tco.ingest.model import CubeKey, CubeRow, RejectCount, Scan
 from llm_tco.ingest.readers import ReaderSql, reader_sql
+from llm_tco.ingest.reasons import (
+    DUPLICATE,
+    EARLIEST_S,
+    FUTURE_SLACK_S,
+    LATEST_S,
+    MAX_TOKENS_PER_REQUEST,
+    MAX_TOKENS_PER_ROW,
+    OUTLIER,
+    REJECT_REASONS,
+)
 from llm_tco.ingest.sources import open_source
 
 GROUP_BY = {"model": "model", "workload-tag": "tag", "key": "key"}
-# Timestamps outside 2000-01-01 .. 2100-01-01 (Unix seconds) are taken as unparseable: an
-# epoch of 0 or a year-1 date is a logging bug, not a request.
-EARLIEST_S, LATEST_S = 946_684_800, 4_102_444_800
-# A timestamp more than a day after the scan (clock skew is hours, not days) is from no request
-# yet made, and is rejected rather than stretching the log's window.
-FUTURE_SLACK_S = 86_400
-# One row claiming more tokens than this is a logging bug: ~10 trillion is about a week of the
-# busiest public API's traffic (see scenario.MAX_QUANTITY), never one request or usage bucket.
-MAX_TOKENS_PER_ROW = 1e13
 # Traffic separated from the rest of the log by a year without a single row is an outlier
 # cluster when it holds at most OUTLIER_SHARE of the rows: a stray timestamp (a clock reset to
 # 2001, say) is rejected as `outlier_timestamp` instead of stretching the window; sparse logs
@@ -44,20 +46,7 @@ OUTLIER_SHARE = 0.01
 MEMORY_LIMIT = "1GB"
 ProgressCallback = Callable[[float], None]
 
-REASONS = (
-    "malformed_line",
-    "missing_tokens",
-    "non_numeric_tokens",
-    "negative_tokens",
-    "cached_exceeds_input",
-    "non_finite_tokens",
-    "too_many_tokens",
-    "missing_timestamp",
-    "bad_timestamp",
-    "future_timestamp",
-    "outlier_timestamp",
-    "duplicate_request_id",
-)
+REASONS = tuple(REJECT_REASONS)
 
 
 def connect(spill: Path) -> duckdb.DuckDBPyConnection:
@@ -80,14 +69,16 @@ def scan_files(
     by: str | None = None,
     mapping: Mapping[str, str] | None = None,
     progress: ProgressCallback | None = None,
+    cache_ttl_s: float = prefix.CACHE_TTL_S,
 ) -> Scan:
-    """Read ``paths`` (each auto-detected or read as ``format_name``) into a :class:`Scan`."""
+    """Read ``paths`` (each auto-detected or read as ``format_name``) into a :class:`Scan`;
+    ``cache_ttl_s`` is the prefix-cache lifetime the reuse measure assumes (``prefix.py``)."""
     if by is not None and by not in GROUP_BY:
         raise LogFormatError(
             f"unknown grouping '{by}'", field="--by", hint="model, workload-tag, key"
         )
     with tempfile.TemporaryDirectory(prefix="llm-tco-duckdb-") as spill:
-        return _scan(paths, format_name, by, mapping, progress, Path(spill))
+        return _scan(paths, format_name, by, mapping, progress, Path(spill), cache_ttl_s)
 
 
 def _scan(
@@ -97,6 +88,7 @@ def _scan(
     mapping: Mapping[str, str] | None,
     progress: ProgressCallback | None,
     spill: Path,
+    cache_ttl_s: float,
 ) -> Scan:
     con = connect(spill)
     try:
@@ -113,13 +105,34 @@ def _scan(
         malformed = [
             _csv_rejects(con, s.rejects_table) for s, _ in readers if s.kind in ("csv", "jsonl")
         ]
+        per_request_rows = _per_request(rows)
+        reuse = None
+        if per_request_rows or any(r.has_prompt for _, r in readers):
+            per_request.create_table(con, typed, _group_sql(by), dedupe)
+        if any(r.has_prompt for _, r in readers):
+            reuse = prefix.reuse_by_cell(con, per_request.TABLE, cache_ttl_s)
+        minutes = per_request.minute_series(con) if per_request_rows else {}
+        shapes = per_request.shapes(con, minutes) if per_request_rows else {}
     except duckdb.Error as exc:
         message = str(exc).strip().splitlines()[0]
         raise LogFormatError(f"cannot read logs: {message}") from exc
     finally:
         con.close()
     formats = sorted({r.format for _, r in readers})
-    return to_scan(rows, malformed, formats)
+    scan = to_scan(rows, malformed, formats, reuse)
+    return scan.model_copy(update={"shapes": shapes, "minutes": minutes})
+
+
+def _group_sql(by: str | None) -> str:
+    return f"coalesce({GROUP_BY[by]}, '(none)')" if by else "'all'"
+
+
+def _per_request(rows: Sequence[tuple[Any, ...]]) -> bool:
+    """Whether every valid row of the cube query is one request (not a usage bucket)."""
+    valid = [r for r in rows if r[0] is None]
+    return bool(valid) and all(
+        float(r[17] or 0) == 0 and r[10] is not None and float(r[10]) == float(r[9]) for r in valid
+    )
 
 
 def _typed_sql(con: duckdb.DuckDBPyConnection, reader: ReaderSql) -> str:
@@ -152,17 +165,24 @@ def _typed_sql(con: duckdb.DuckDBPyConnection, reader: ReaderSql) -> str:
         else "coalesce(lower(trim(CAST(batch AS VARCHAR))) "
         "IN ('true', '1', 'yes', 't', 'batch'), FALSE)"
     )
+    # The limit per request, times the requests a row stands for; a row that does not say how
+    # many (a usage bucket of unknown count) is held to the per-row limit.
+    limit = (
+        f"(CASE WHEN req_n IS NULL THEN {MAX_TOKENS_PER_ROW} "
+        f"ELSE {MAX_TOKENS_PER_REQUEST} * greatest(req_n, 1) END)"
+    )
     reason = f"""CASE
         WHEN malformed THEN 'malformed_line'
         WHEN skipped IS NOT NULL THEN 'skip:' || skipped
         WHEN NOT {present("input_tokens")} OR NOT {present("output_tokens")} THEN 'missing_tokens'
         WHEN in_n IS NULL OR out_n IS NULL
-            OR ({present("cached_input_tokens")} AND cached_n IS NULL) THEN 'non_numeric_tokens'
+            OR ({present("cached_input_tokens")} AND cached_n IS NULL)
+            OR ({present("requests")} AND req_n IS NULL) THEN 'non_numeric_tokens'
         WHEN NOT isfinite(in_n) OR NOT isfinite(out_n) OR NOT isfinite(coalesce(cached_n, 0))
             OR NOT isfinite(coalesce(req_n, 0)) THEN 'non_finite_tokens'
         WHEN in_n < 0 OR out_n < 0 OR cached_n < 0 OR req_n < 0 THEN 'negative_tokens'
-        WHEN in_n > {MAX_TOKENS_PER_ROW} OR out_n > {MAX_TOKENS_PER_ROW}
-            OR req_n > {MAX_TOKENS_PER_ROW} THEN 'too_many_tokens'
+        WHEN greatest(in_n, out_n) > {limit} OR req_n > {MAX_TOKENS_PER_ROW}
+            THEN 'too_many_tokens'
         WHEN cached_n > in_n THEN 'cached_exceeds_input'
         WHEN NOT {present("ts")} THEN 'missing_timestamp'
         WHEN ts_s IS NULL OR NOT isfinite(ts_s) OR ts_s < {EARLIEST_S} OR ts_s >= {LATEST_S}
@@ -185,6 +205,8 @@ def _typed_sql(con: duckdb.DuckDBPyConnection, reader: ReaderSql) -> str:
     return f"""SELECT CAST(request_id AS VARCHAR) AS request_id,
         CAST(model AS VARCHAR) AS model, CAST(tag AS VARCHAR) AS tag, CAST(key AS VARCHAR) AS key,
         in_n, out_n, cached_n, req_n, billed_n, bucket_n, ts_s, batch_b, reason,
+        {finite(number("cache_write_tokens"))} AS cache_write_n,
+        CAST(prompt AS VARCHAR) AS prompt, CAST(prompt_hash AS VARCHAR) AS prompt_hash,
         CASE WHEN reason IS NOT NULL THEN left({sample}, 300) END AS sample
         FROM ({with_reason})"""
 
@@ -241,7 +263,7 @@ def _cube_sql(typed: Sequence[str], by: str | None, dedupe: bool) -> str:
     ``_resolve_duplicates`` can keep the first copy of each and reject the rest.
     """
     union = " UNION ALL ".join(f"({t})" for t in typed)
-    group = f"coalesce({GROUP_BY[by]}, '(none)')" if by else "'all'"
+    group = _group_sql(by)
     candidate = (
         "(reason IS NULL AND request_id IS NOT NULL AND hash(request_id) IN "
         "(SELECT rid FROM duplicate_ids))"
@@ -262,6 +284,7 @@ def _cube_sql(typed: Sequence[str], by: str | None, dedupe: bool) -> str:
         sum(coalesce(cached_n, 0)) AS cached_input_tokens,
         sum(billed_n) AS billed_usd, count(billed_n) AS billed_rows,
         max(coalesce(bucket_n, 0)) AS bucket_seconds,
+        sum(coalesce(cache_write_n, 0)) AS cache_write_tokens,
         min(coalesce(sample, {dup.format("'id=' || request_id")})) AS sample_a,
         max(coalesce(sample, {dup.format("'id=' || request_id")})) AS sample_b
         FROM (SELECT *, {candidate} AS is_candidate FROM ({union})) GROUP BY ALL"""
@@ -313,7 +336,6 @@ def _csv_rejects(con: duckdb.DuckDBPyConnection, table: str) -> RejectCount:
     return RejectCount(reason="malformed_line", rows=int(count), samples=samples)
 
 
-_CubeKey = tuple[str, str, int, bool]
 _FIELDS = (
     "rows",
     "requests",
@@ -324,14 +346,21 @@ _FIELDS = (
     "billed_usd",
     "billed_rows",
     "bucket_seconds",
+    "cache_write_tokens",
 )
+# Sums the per-request pass adds to the cube cells (``prefix.reuse_by_cell``).
+REUSE_FIELDS = ("reused_input_tokens", "reuse_measured_input_tokens", "reuse_measured_requests")
 
 
 def to_scan(
-    rows: Sequence[tuple[Any, ...]], malformed: Sequence[RejectCount], formats: list[str]
+    rows: Sequence[tuple[Any, ...]],
+    malformed: Sequence[RejectCount],
+    formats: list[str],
+    reuse: Mapping[CubeKey, Sequence[float]] | None = None,
 ) -> Scan:
-    """Turn the cube query's result rows (columns as in ``_cube_sql``) into a :class:`Scan`."""
-    cube: dict[_CubeKey, dict[str, float]] = {}
+    """Turn the cube query's result rows (columns as in ``_cube_sql``) into a :class:`Scan`;
+    ``reuse`` adds the prefix-reuse sums (``REUSE_FIELDS``) of each cube cell."""
+    cube: dict[CubeKey, dict[str, float]] = {}
     rejects: dict[str, RejectCount] = {}
     for extra in malformed:
         _add_reject(rejects, extra.reason, extra.rows, extra.samples)
@@ -351,7 +380,10 @@ def to_scan(
         first = copies[0]
         _accumulate(cube, first, 1.0 / int(first[9]))
         duplicates = sum(int(r[9]) for r in copies) - 1
-        _add_reject(rejects, "duplicate_request_id", duplicates, [str(first[-2])])
+        _add_reject(rejects, DUPLICATE, duplicates, [str(first[-2])])
+    for key, sums in (reuse or {}).items():
+        if key in cube:
+            cube[key].update(zip(REUSE_FIELDS, (float(v) for v in sums), strict=True))
     _reject_time_outliers(cube, rejects)
     rejected = [r for r in rejects.values() if not r.reason.startswith("skip:")]
     skipped = [
@@ -374,6 +406,10 @@ def to_scan(
             billed_usd=acc["billed_usd"] if acc["billed_rows"] else None,
             billed_rows=round(acc["billed_rows"]),
             bucket_seconds=acc["bucket_seconds"],
+            cache_write_tokens=acc["cache_write_tokens"],
+            reused_input_tokens=acc["reused_input_tokens"],
+            reuse_measured_input_tokens=acc["reuse_measured_input_tokens"],
+            reuse_measured_requests=acc["reuse_measured_requests"],
         )
         for key, acc in sorted(cube.items())
     ]
@@ -381,7 +417,7 @@ def to_scan(
 
 
 def _reject_time_outliers(
-    cube: dict[_CubeKey, dict[str, float]], rejects: dict[str, RejectCount]
+    cube: dict[CubeKey, dict[str, float]], rejects: dict[str, RejectCount]
 ) -> None:
     """Move outlier clusters of hours (see OUTLIER_GAP_HOURS) from the cube to the rejects."""
     rows_by_hour: dict[int, float] = {}
@@ -415,14 +451,14 @@ def _reject_time_outliers(
         moved += cube.pop(key)["rows"]
         stamp = dt.datetime.fromtimestamp(key[2] * 3600, dt.UTC).strftime("%Y-%m-%dT%H:00Z")
         samples.append(f"hour {stamp}, model={key[1]}")
-    _add_reject(rejects, "outlier_timestamp", round(moved), sorted(samples)[:3])
+    _add_reject(rejects, OUTLIER, round(moved), sorted(samples)[:3])
 
 
-def _accumulate(cube: dict[_CubeKey, dict[str, float]], row: tuple[Any, ...], scale: float) -> None:
+def _accumulate(cube: dict[CubeKey, dict[str, float]], row: tuple[Any, ...], scale: float) -> None:
     """Add a result row (scaled: 1/n keeps one of n identical copies) into its cube cell."""
     key = (str(row[1]), str(row[2]), int(row[3]), bool(row[4]))
-    values = [float(v or 0.0) for v in row[9:18]]
-    acc = cube.setdefault(key, dict.fromkeys(_FIELDS, 0.0))
+    values = [float(v or 0.0) for v in row[9 : 9 + len(_FIELDS)]]
+    acc = cube.setdefault(key, dict.fromkeys(_FIELDS + REUSE_FIELDS, 0.0))
     for name, value in zip(_FIELDS, values, strict=True):
         if name == "bucket_seconds":
             acc[name] = max(acc[name], value)

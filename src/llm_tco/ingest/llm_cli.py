@@ -20,7 +20,16 @@ from llm_tco.errors import LogFormatError
 from llm_tco.ingest.sources import Source
 
 SIGNATURES: tuple[tuple[str, ...], ...] = ()  # detected by its ``responses`` table
-_COLUMNS = ("id", "model", "datetime_utc", "input_tokens", "output_tokens", "token_details")
+_COLUMNS = (
+    "id",
+    "model",
+    "datetime_utc",
+    "input_tokens",
+    "output_tokens",
+    "token_details",
+    "system",
+    "prompt",
+)
 _BATCH_ROWS = 10_000
 
 
@@ -49,7 +58,8 @@ def load_sqlite(con: duckdb.DuckDBPyConnection, source: Source) -> str:
         )
         while rows := cursor.fetchmany(_BATCH_ROWS):
             text_rows = [[None if v is None else str(v) for v in row] for row in rows]
-            con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?)", text_rows)
+            marks = ", ".join("?" for _ in _COLUMNS)
+            con.executemany(f"INSERT INTO {table} VALUES ({marks})", text_rows)
     except sqlite3.Error as exc:
         raise LogFormatError(f"cannot read SQLite database: {exc}", field=str(source.path)) from exc
     finally:
@@ -71,5 +81,11 @@ def fields(get: Callable[..., str]) -> dict[str, str]:
         "input_tokens": get("$.input_tokens"),
         "output_tokens": get("$.output_tokens"),
         "cached_input_tokens": cached,
+        "cache_write_tokens": (
+            f"CASE WHEN json_valid({details}) THEN "
+            f"json_extract_string({details}, '$.cache_creation_input_tokens') END"
+        ),
+        # The system prompt comes first in what the model reads, so it leads the prefix.
+        "prompt": f"nullif(concat_ws(chr(10), {get('$.system')}, {get('$.prompt')}), '')",
         "requests": "1",
     }

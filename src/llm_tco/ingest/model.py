@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# A cell of the hourly cube: (group, model, UTC hour since the epoch, batch flag).
+CubeKey = tuple[str, str, int, bool]
+
 
 class Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -25,6 +28,16 @@ class CubeRow(Frozen):
     billed_usd: float | None
     billed_rows: int
     bucket_seconds: float = Field(description="widest usage bucket among the rows; 0 per request")
+    cache_write_tokens: float = Field(
+        default=0.0, description="input tokens the provider reports writing to its cache"
+    )
+    reused_input_tokens: float = Field(
+        default=0.0, description="input tokens in prefixes seen before (see ingest.prefix)"
+    )
+    reuse_measured_input_tokens: float = Field(
+        default=0.0, description="input tokens of the requests whose prompt (or hash) is known"
+    )
+    reuse_measured_requests: float = 0.0
 
 
 class RejectCount(Frozen):
@@ -48,6 +61,16 @@ class ShapeCounts(Frozen):
     output_histogram: list[int]
 
 
+class MinuteSeries(Frozen):
+    """Requests and tokens in each UTC minute, from ``first_minute`` (minutes since
+    1970-01-01T00:00Z) on, one entry per minute, empty minutes included."""
+
+    first_minute: int
+    requests: list[int]
+    input_tokens: list[float]
+    output_tokens: list[float]
+
+
 class BackendStats(Frozen):
     """What the aggregation cost the backend and the wire."""
 
@@ -66,6 +89,9 @@ class Scan(Frozen):
     skipped: list[RejectCount]
     formats: list[str]
     shapes: dict[str, ShapeCounts] = Field(default_factory=dict)
+    minutes: dict[str, MinuteSeries] = Field(
+        default_factory=dict, description="per-minute arrivals per group (file engine)"
+    )
     stats: BackendStats | None = None
 
     @property
@@ -140,6 +166,19 @@ class GroupSummary(Frozen):
     weekend_to_weekday: float | None = Field(description="mean weekend-day over weekday tokens")
     batch_share: float | None = Field(description="share of tokens sent through batch APIs")
     cached_input_share: float | None
+    cache_write_input_share: float | None = Field(
+        default=None,
+        description="share of input tokens the provider reports writing to its prompt cache "
+        "(Anthropic cache creation); None when the log reports none",
+    )
+    prefix_reuse_share: float | None = Field(
+        default=None,
+        description="share of input tokens in prefixes seen before within the cache lifetime, "
+        "from logged prompts or prompt hashes (ingest.prefix); None without prompts",
+    )
+    prefix_reuse_requests: int = Field(
+        default=0, description="requests whose prompt or prompt hash the reuse measure read"
+    )
     models: list[ModelUsage]
     catalog_cost_usd: float | None
     billed_usd: float | None

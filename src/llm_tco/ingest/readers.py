@@ -64,6 +64,7 @@ class ReaderSql:
     format: str
     sql: str
     has_request_id: bool
+    has_prompt: bool = False
 
 
 def detect(source: Source, columns: list[str]) -> str:
@@ -147,7 +148,12 @@ def reader_sql(
         exprs = _with_mapping(module.fields(get), mapping, get)
         sql = canonical_select(exprs, relation)
     _check_required(exprs, source, name)
-    return ReaderSql(format=name, sql=sql, has_request_id=exprs.get("request_id", "NULL") != "NULL")
+    return ReaderSql(
+        format=name,
+        sql=sql,
+        has_request_id=exprs.get("request_id", "NULL") != "NULL",
+        has_prompt=any(exprs.get(c, "NULL") != "NULL" for c in ("prompt", "prompt_hash")),
+    )
 
 
 def _with_mapping(exprs: dict[str, str], mapping: Mapping[str, str], get: Getter) -> dict[str, str]:

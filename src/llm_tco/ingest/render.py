@@ -99,6 +99,14 @@ def _group_table(name: str, g: GroupSummary) -> Table:
     )
     table.add_row("batch share", share(g.batch_share))
     table.add_row("cache-hit share of input", share(g.cached_input_share))
+    if g.cache_write_input_share is not None:
+        table.add_row("cache-write share of input", share(g.cache_write_input_share))
+    table.add_row(
+        "prefix reuse of input (logged prompts)",
+        f"{share(g.prefix_reuse_share)} of {g.prefix_reuse_requests:,} requests"
+        if g.prefix_reuse_share is not None
+        else "unknown (no prompts or prompt hashes)",
+    )
     table.add_row("cost at catalog prices (logged period)", usd(g.catalog_cost_usd))
     table.add_row("billed according to the logs", usd(g.billed_usd))
     return table

@@ -117,6 +117,9 @@ def _group(
     total_in = sum(r.input_tokens for r in rows)
     total_out = sum(r.output_tokens for r in rows)
     total_cached = sum(r.cached_input_tokens for r in rows)
+    total_written = sum(r.cache_write_tokens for r in rows)
+    reused = sum(r.reused_input_tokens for r in rows)
+    measured = sum(r.reuse_measured_input_tokens for r in rows)
     requests_known = all(r.requests_known for r in rows)
     total_requests = sum(r.requests for r in rows) if requests_known else None
     months = _months(rows, first_day, last_day, requests_known)
@@ -157,6 +160,9 @@ def _group(
         if tokens
         else None,
         cached_input_share=total_cached / total_in if total_in else None,
+        cache_write_input_share=total_written / total_in if total_in and total_written else None,
+        prefix_reuse_share=reused / measured if measured else None,
+        prefix_reuse_requests=round(sum(r.reuse_measured_requests for r in rows)),
         models=models,
         catalog_cost_usd=sum(c for c in costs if c is not None)
         if any(c is not None for c in costs)
@@ -337,6 +343,7 @@ def workload_section(group: GroupSummary) -> dict[str, float]:
         "peak_to_mean": group.peak_to_mean,
         "cached_input_share": group.cached_input_share,
         "batch_share": group.batch_share,
+        "prefix_reuse_share": group.prefix_reuse_share,
     }
     return {k: round(float(v), 6) for k, v in section.items() if v is not None}
 
@@ -363,5 +370,6 @@ def scenario_workload(group: GroupSummary) -> dict[str, float]:
         "peak_to_mean": group.peak_to_mean,
         "cached_input_share": group.cached_input_share,
         "batch_share": group.batch_share,
+        "prefix_reuse_share": group.prefix_reuse_share,
     }
     return {k: round(float(v), 6) for k, v in section.items() if v is not None}

@@ -30,15 +30,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from llm_tco.errors import LogFormatError
-from llm_tco.ingest.engine import EARLIEST_S, GROUP_BY, LATEST_S, to_scan
+from llm_tco.ingest.engine import GROUP_BY, to_scan
 from llm_tco.ingest.generic import ALIASES
 from llm_tco.ingest.model import BackendStats, Scan, ShapeCounts
 from llm_tco.ingest.presets import PRESETS, Canonical, Preset
+from llm_tco.ingest.reasons import (
+    DUPLICATE,
+    EARLIEST_S,
+    FUTURE_SLACK_S,
+    LATEST_S,
+    MAX_TOKENS_PER_REQUEST,
+    ROW_CHECKS,
+)
 from llm_tco.ingest.shape import LENGTH_EDGES
 
-# A single request of more than 100M input or output tokens is a logging bug: no model's
-# context window comes near it (the largest offered are around 10M tokens).
-MAX_TOKENS_PER_REQUEST = 100_000_000
 # Anything past this is infinite (or NaN, which PostgreSQL, DuckDB and Spark all order above
 # every number; SQLite stores NaN as NULL).
 _NON_FINITE = 1e308
@@ -315,17 +320,7 @@ def _timestamp(raw: Any) -> Any:
     )
 
 
-DUPLICATE = "duplicate_request_id"
-REJECT_REASONS = (
-    "missing_tokens",
-    "non_numeric_tokens",
-    "non_finite_tokens",
-    "negative_tokens",
-    "absurd_tokens",
-    "cached_exceeds_input",
-    "missing_timestamp",
-    "bad_timestamp",
-)
+REJECT_REASONS = ROW_CHECKS  # the same checks, in the same order, as the file engine
 # Results carry small integer codes instead of text (model names, reasons) so that what crosses
 # the wire stays small; past this many distinct models, names are sent as they are.
 MAX_CODED_MODELS = 1000
@@ -376,7 +371,9 @@ def _plan(ibis: Any, t: Any, c: Canonical, by: str | None, stats: _Stats | None)
         cached0 > in_n,
         c.ts.isnull(),
         seconds.isnull() | (seconds < EARLIEST_S) | (seconds >= LATEST_S),
+        seconds > int(time.time()) + FUTURE_SLACK_S,
     ]
+    assert len(checks) == len(REJECT_REASONS)
     reasons = [f"skip:{name}" for _, name in c.skips] + [*REJECT_REASONS, DUPLICATE]
     conditions = [condition for condition, _ in c.skips] + checks
     code = ibis.cases(
@@ -524,6 +521,7 @@ def _cube(ibis: Any, plan: _Plan, by: str | None, stats: _Stats) -> list[tuple[A
                 r.get("billed_usd"),
                 r.get("billed_rows", 0),
                 0.0,
+                0.0,  # cache writes: no preset reads them yet
                 *samples,
             )
         )

@@ -10,11 +10,14 @@ from __future__ import annotations
 import copy
 import functools
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_tco.core.units import format_tokens, format_usd
 from llm_tco.decide_result import Sensitivity, Simulation
 from llm_tco.result import Result, SweepRow
+
+if TYPE_CHECKING:
+    from llm_tco.trace_sizing import TraceSizing
 
 ChartSpec = dict[str, Any]
 
@@ -367,6 +370,58 @@ def _bands_template() -> ChartSpec:
     )
     chart = alt.layer(band, median, point, chance).properties(width=CHART_WIDTH_PX)
     return chart.to_dict(validate=False)
+
+
+TRACE_TIERS = ["always-on", "spot", "on-demand"]
+
+
+def trace_chart(sizing: TraceSizing) -> ChartSpec:
+    """GPUs needed each minute of the trace (line) against the GPUs the cheapest mix holds,
+    stacked by tier (areas); minutes beyond a day are bucketed, each keeping its peak."""
+    rows = [
+        {"hour": p.minute / 60, "series": p.series, "gpus": p.gpus}
+        for p in sizing.chart
+        if p.series != "needed"
+    ]
+    needed = [{"hour": p.minute / 60, "gpus": p.gpus} for p in sizing.chart if p.series == "needed"]
+    spec = with_data(_trace_template(), {"provisioned": rows, "needed": needed})
+    spec["title"] = (
+        f"{sizing.option}: GPUs needed vs provisioned ({sizing.minutes:,} minutes of traffic)"
+    )
+    return spec
+
+
+@functools.cache
+def _trace_template() -> ChartSpec:
+    import altair as alt
+
+    x = alt.X("hour:Q", title="hours from the start of the trace")
+    areas = (
+        alt.Chart(alt.NamedData(name="provisioned"))
+        .mark_area(interpolate="step-after", opacity=0.6)
+        .encode(
+            x=x,
+            y=alt.Y("gpus:Q", stack="zero", title="GPUs"),
+            color=alt.Color(
+                "series:N",
+                title="provisioned",
+                sort=TRACE_TIERS,
+                scale=alt.Scale(domain=TRACE_TIERS),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            order=alt.Order("series_order:Q"),
+            tooltip=[alt.Tooltip("series:N"), alt.Tooltip("hour:Q", format=".2f"), "gpus:Q"],
+        )
+        .transform_calculate(series_order=f"indexof({TRACE_TIERS!r}, datum.series)")
+    )
+    line = (
+        alt.Chart(alt.NamedData(name="needed"))
+        .mark_line(interpolate="step-after", color="black", strokeWidth=1.5)
+        .encode(x=x, y="gpus:Q", tooltip=[alt.Tooltip("hour:Q", format=".2f"), "gpus:Q"])
+    )
+    chart = alt.layer(areas, line).properties(width=CHART_WIDTH_PX, height=220)
+    spec: ChartSpec = chart.to_dict(validate=False)
+    return spec
 
 
 def build_charts(

@@ -72,6 +72,10 @@ def render_markdown_report(report: Report, chart_names: dict[str, str]) -> str:
             lines += md_table(view.tables[key]) if key in view.tables else []
         lines += md_chart("tornado", chart_names)
         lines += md_table(view.tables["tornado"]) if "tornado" in view.tables else []
+    if "trace" in chart_names:
+        lines += ["## Sizing from the traffic", ""]
+        lines += md_chart("trace", chart_names)
+        lines += md_table(view.tables["trace_mix"]) if "trace_mix" in view.tables else []
     for key in ("breakeven", "sweep", "line_items", "capability_tax", "idle", "assumptions"):
         lines += md_table(view.tables[key]) if key in view.tables else []
     return "\n".join(lines)

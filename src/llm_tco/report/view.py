@@ -7,7 +7,7 @@ computes a cost; it selects and formats fields of the Result the core produced.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -19,6 +19,9 @@ from llm_tco.report.table import Align, Table
 from llm_tco.report.ways_view import ways_tables
 from llm_tco.result import Breakeven, OptionResult, Result, SweepRow
 from llm_tco.scenario import Scenario
+
+if TYPE_CHECKING:
+    from llm_tco.trace_sizing import TraceSizing
 
 __all__ = ["Align", "Report", "Table", "View", "build_report", "build_view"]
 
@@ -311,10 +314,60 @@ def build_report(
         analysis.recommendation,
         analysis.sensitivity,
     )
+    view = build_view(result, recommendation, sensitivity)
+    charts = build_charts(result, analysis.curve, recommendation.simulation, sensitivity)
+    sizing = _trace_sizing(scenario, catalog)
+    if sizing is not None:
+        from llm_tco.report.charts import trace_chart
+
+        charts["trace"] = trace_chart(sizing)
+        view.tables["trace_mix"] = trace_mix_table(sizing)
     return Report(
         result=result,
-        view=build_view(result, recommendation, sensitivity),
-        charts=build_charts(result, analysis.curve, recommendation.simulation, sensitivity),
+        view=view,
+        charts=charts,
         recommendation=recommendation,
         sensitivity=sensitivity,
+    )
+
+
+def _trace_sizing(scenario: Scenario, catalog: Catalog | None) -> TraceSizing | None:
+    """The first self-hosted option sized minute by minute over the scenario's hourly profile
+    (``llm-tco size-trace``), when the scenario has a profile and the option a capacity."""
+    if scenario.workload.hourly_profile is None:
+        return None
+    if not any(o.self_hosted is not None for o in scenario.options):
+        return None
+    from llm_tco.errors import LlmTcoError
+    from llm_tco.trace_sizing import size_trace
+
+    try:
+        return size_trace(scenario, catalog=catalog)
+    except LlmTcoError:
+        return None
+
+
+def trace_mix_table(sizing: TraceSizing) -> Table:
+    """The cheapest mix of always-on, spot, on-demand and API overflow for the traffic."""
+    g = sizing.gpus_needed
+    return Table(
+        title=f"Sizing from the traffic: {sizing.option}",
+        columns=["tier", "replicas", "GPUs", "USD/month", "how"],
+        align=["left", "right", "right", "right", "left"],
+        rows=[
+            [
+                t.tier,
+                "-" if t.tier == "api-overflow" else str(t.replicas),
+                "-" if t.tier == "api-overflow" else str(t.gpus),
+                _money(t.monthly_usd),
+                t.how,
+            ]
+            for t in sizing.mix
+        ],
+        note=(
+            f"GPUs needed minute by minute ({sizing.source}): min {g.minimum}, mean "
+            f"{g.mean:.1f}, max {g.maximum}. Cheapest mix {_money(sizing.monthly_usd)}/month "
+            f"against {_money(sizing.always_on_at_peak_monthly_usd)} always-on for the peak "
+            "(GPU and overflow costs; ops costs are the same for every mix)."
+        ),
     )

@@ -308,6 +308,7 @@ function renderReport(report) {
   $("infeasible").replaceChildren(...view.infeasible.map((line) => el("li", { text: line })));
   renderRecommendation(view.recommendation);
   $("sure-card").hidden = !("bands" in report.charts || "tornado" in report.charts);
+  $("trace-card").hidden = !("trace" in report.charts);
   $("warnings").replaceChildren(...view.warnings.map((w) => el("li", { text: w })));
   $("warnings-card").hidden = view.warnings.length === 0;
   return renderCharts(report.charts);

@@ -1,0 +1,44 @@
+"""Validate the batching simulator on a real llama.cpp server (the tiny model of the tests).
+
+Calibrates step times from closed-loop runs at concurrency 1, then predicts p50/p99 TTFT and
+mean TPOT of Poisson loads at 0.3, 0.45 and 0.6 of the calibrated saturation rate and sets
+them beside the harness's measurement (method: tests/integration/batchsim_support.py).
+
+Run: python benchmarks/batchsim_llamacpp.py  (about 1-2 minutes; needs llama-cpp-python[server])
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "integration")]
+
+from batchsim_support import pin_cores, raise_priority, table, validate  # noqa: E402
+from bench_support import llama_server  # noqa: E402
+from tiny_gguf import write_tiny_llama  # noqa: E402
+
+FRACTIONS = (0.3, 0.45, 0.6)
+
+
+def main() -> None:
+    server_cores, client_cores = pin_cores()
+    raise_priority()
+    if client_cores:
+        os.sched_setaffinity(0, client_cores)
+    with tempfile.TemporaryDirectory() as folder:
+        model = write_tiny_llama(Path(folder) / "tiny.gguf")
+        with llama_server(model, cpus=server_cores) as url:
+            started = time.perf_counter()
+            comparisons = validate(url, FRACTIONS, Path(folder))
+            seconds = time.perf_counter() - started
+    print(table(comparisons))
+    print(f"\n{seconds:.0f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Predict a measured open-loop level with the batching simulator, from a closed-loop level.
+
+A run at a fixed concurrency gives the per-step times (``calibrate_steps``); the simulator then
+replays another level's own send times and output lengths through them (``predict_level``), so
+the prediction and the measurement see the same arrivals and differ only by the model.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+import numpy as np
+
+from llm_tco.bench.result import LevelResult
+from llm_tco.core.batchsim import StepTimes, measured_step_times, simulate, statistic
+from llm_tco.errors import BenchError
+
+
+def calibrate_steps(level: LevelResult, max_running: int = 1) -> StepTimes:
+    """Step times of a server that runs ``max_running`` (1) request at a time, from a
+    closed-loop level: the mean TPOT is a decode step. At concurrency 1 the mean TTFT is the
+    prompt's prefill; at concurrency 2 or more the server is never idle, so one request's
+    service time is 1 / throughput and the prefill is that less the decode steps,
+    S - (O - 1) x TPOT (the TTFT there holds a wait). A server kept busy back to back is what
+    an open-loop level near load sees: on a shared CPU a process that never sleeps gets only
+    its fair share, while one that idles between requests is woken promptly, so calibrating
+    at concurrency 2 matches loaded levels better than concurrency 1."""
+    done = [r for r in level.requests if r.ok and r.first_token_s is not None]
+    tpots = [r.tpot_ms for r in done if r.tpot_ms is not None]
+    if not done or not tpots:
+        raise BenchError(
+            "the level has no completed request with two or more output tokens to calibrate on",
+            hint="run a closed-loop level (e.g. --concurrency 2) with --output-len 8 or more",
+        )
+    prompt = statistics.fmean(r.input_tokens or 1 for r in done)
+    tpot_s = statistics.fmean(tpots) / 1e3
+    if (level.concurrency or 1) > 1 and max_running == 1:
+        service_s = 1 / level.requests_per_second
+        outputs = statistics.fmean(r.output_tokens for r in done)
+        prefill_s = max(service_s - (outputs - 1) * tpot_s, tpot_s)
+    else:
+        prefill_s = statistics.fmean(r.ttft_ms or 0.0 for r in done) / 1e3
+    return measured_step_times(tpot_s, prefill_s, prompt, max_running=max_running)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Predicted and measured latencies of one level, milliseconds."""
+
+    label: str
+    rate: float | None  # planned requests/s
+    requests: int
+    utilisation: float  # offered load x mean service time of the calibration
+    predicted: dict[str, float]  # ttft_p50, ttft_p99, tpot_mean, tpot_p50
+    measured: dict[str, float]
+
+    def error(self, key: str) -> float:
+        """(predicted - measured) / measured."""
+        return (self.predicted[key] - self.measured[key]) / self.measured[key]
+
+
+def _stats(ttft_s: np.ndarray, tpot_s: np.ndarray) -> dict[str, float]:
+    return {
+        "ttft_p50": statistic(ttft_s, 50),
+        "ttft_p99": statistic(ttft_s, 99),
+        "tpot_mean": statistic(tpot_s, None),
+        "tpot_p50": statistic(tpot_s, 50),
+    }
+
+
+def predict_level(steps: StepTimes, level: LevelResult, service_s: float) -> Comparison:
+    """Replay ``level``'s completed requests (their send times, prompt and output lengths)
+    through ``steps`` and set the simulated latencies beside the measured ones."""
+    done = sorted(
+        (r for r in level.requests if r.ok and r.first_token_s is not None),
+        key=lambda r: r.start_s,
+    )
+    if not done:
+        raise BenchError(f"level {level.label} has no completed request to compare")
+    start = np.array([r.start_s for r in done])
+    arrivals = start - start[0]
+    prompts = np.array([r.input_tokens or 1 for r in done], dtype=np.int64)
+    outputs = np.array([max(r.output_tokens, 1) for r in done], dtype=np.int64)
+    sim = simulate(steps, arrivals, prompts, outputs)
+    measured_ttft = np.array([(r.ttft_ms or 0.0) / 1e3 for r in done])
+    measured_tpot = np.array([r.tpot_ms / 1e3 if r.tpot_ms is not None else np.nan for r in done])
+    span = float(arrivals[-1]) if arrivals.size > 1 else 0.0
+    offered = (arrivals.size - 1) / span if span > 0 else 0.0
+    return Comparison(
+        label=level.label,
+        rate=level.rate,
+        requests=len(done),
+        utilisation=offered * service_s,
+        predicted=_stats(sim.ttft_s, sim.tpot_s),
+        measured=_stats(measured_ttft, measured_tpot),
+    )
+
+
+def service_seconds(steps: StepTimes, prompt_tokens: float, output_tokens: int) -> float:
+    """One request alone: its prompt, then a decode step per output token after the first."""
+    return steps.seconds(0, prompt_tokens) + (output_tokens - 1) * steps.decode_seconds(1)

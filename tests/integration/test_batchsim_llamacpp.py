@@ -1,0 +1,63 @@
+"""The batching simulator predicts a real llama.cpp server's latencies under Poisson load.
+
+Method (tests/integration/batchsim_support.py): closed-loop runs at concurrency 1 calibrate
+the step times; Poisson loads at 0.3, 0.45 and 0.6 of the calibrated saturation rate are
+measured by the harness; the simulator replays each level's own send times. Predicted p99 TTFT
+and mean TPOT must be within 25% of the measurement at all three loads.
+
+Robustness on a shared 2-core machine: the loads are relative to a calibration taken right
+before and after each level (so the machine's speed at that moment sets the rates and the
+step times), the server and the client are pinned to different cores, the loads stay at or
+below 0.6 (where a 10% error in the service time moves the queueing delay by well under 25%),
+the process runs at raised priority where allowed, and the simulator sees the exact arrivals
+the server saw. Even so, on the project's 2-core machine shared by several developers (load
+average 8-14) the measured p99 TTFT swung by +-50% between identical runs (starvation stalls of
+hundreds of ms that no model of the server predicts; benchmarks/batchsim_results.md lists the
+runs), so the test runs only where asked: LLM_TCO_LATENCY_VALIDATION=1 on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from batchsim_support import pin_cores, raise_priority, table, validate
+from bench_support import llama_server, llama_server_available
+from tiny_gguf import write_tiny_llama
+
+if not llama_server_available():
+    if os.environ.get("CI"):
+        raise RuntimeError('CI must install the bench-test extra: pip install ".[bench-test]"')
+    pytest.skip("llama-cpp-python[server] is not installed", allow_module_level=True)
+
+if not os.environ.get("LLM_TCO_LATENCY_VALIDATION"):
+    pytest.skip(
+        "latency validation needs a quiet machine: set LLM_TCO_LATENCY_VALIDATION=1",
+        allow_module_level=True,
+    )
+
+FRACTIONS = (0.3, 0.45, 0.6)
+TOLERANCE = 0.25
+
+
+def test_p99_ttft_and_mean_tpot_within_25_percent(tmp_path: Path) -> None:
+    server_cores, client_cores = pin_cores()
+    before = os.sched_getaffinity(0)
+    model = write_tiny_llama(tmp_path / "tiny.gguf")
+    raised = raise_priority()
+    try:
+        if client_cores:
+            os.sched_setaffinity(0, client_cores)
+        with llama_server(model, cpus=server_cores) as url:
+            comparisons = validate(url, FRACTIONS, tmp_path)
+    finally:
+        os.sched_setaffinity(0, before)
+        if raised:
+            os.nice(15)  # back to where the test process was
+    report = table(comparisons)
+    assert len(comparisons) == 3, report
+    for c in comparisons:
+        assert 0.15 < c.utilisation < 0.75, report  # below saturation, as planned
+        assert abs(c.error("ttft_p99")) <= TOLERANCE, report
+        assert abs(c.error("tpot_mean")) <= TOLERANCE, report

@@ -1,0 +1,130 @@
+"""Fixed-count runs (ramp-up and tail) and the TensorRT-LLM KV-cache budget. Expected figures are
+worked out by hand; the measurement rows are checked against what their notes quote."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from llm_tco.catalog.loader import load_catalog
+from llm_tco.core.capacity import Factors, Replica, burst_output_tps, steady_state
+from llm_tco.core.memory import RUNTIME_RESERVE_GB_PER_GPU, plan_memory
+
+STEP_S = 0.01  # every step costs 10 ms and nothing else
+
+
+def _overhead_only() -> tuple[Replica, Factors]:
+    """A deployment whose every step takes STEP_S whatever it carries (no bytes, no FLOPs)."""
+    zero = 0.0
+    r = Replica(
+        stage_gpus=1.0,
+        data_parallel=1.0,
+        pipeline=1.0,
+        stage_layers=1.0,
+        stage_moe_layers=zero,
+        dense_bytes=zero,
+        expert_bytes=zero,
+        pick_share=zero,
+        experts=1.0,
+        picked=zero,
+        dense_flops_per_token=zero,
+        expert_flops_per_routed_token=zero,
+        kv_bytes_per_token_context=zero,
+        attention_decode_flops=zero,
+        attention_prefill_flops=zero,
+        bandwidth_bytes_per_s=1e12,
+        compute_flops_per_s=1e15,
+        allreduces_per_step=zero,
+        allreduce_bytes_per_token=zero,
+        all_to_alls_per_step=zero,
+        all_to_all_bytes_per_token=zero,
+        pipeline_sends=zero,
+        pipeline_bytes_per_token=zero,
+        link_bytes_per_s=1e11,
+    )
+    f = Factors(
+        bandwidth=1.0,
+        compute=1.0,
+        prefill=1.0,
+        link=1.0,
+        collective_latency_s=0.0,
+        step_overhead_s=STEP_S,
+        layer_overhead_s=0.0,
+        moe_block_tokens=0.0,
+    )
+    return r, f
+
+
+def _burst(requests: float, running: float, variable: bool) -> float:
+    r, f = _overhead_only()
+    # Steady state at `running` in flight: one step of 10 ms per token of each sequence.
+    steady = steady_state(r, f, 100.0, 50.0, 125.0, np.array([running]), 8192.0)
+    assert steady.output_tokens_per_second[0] == pytest.approx(running / STEP_S)
+    out = burst_output_tps(
+        r,
+        f,
+        input_tokens=100.0,
+        output_tokens=50.0,
+        decode_context=125.0,
+        running=np.array([running]),
+        token_budget=8192.0,
+        requests=np.array([requests]),
+        variable_lengths=variable,
+        steady_output_tps=steady.output_tokens_per_second,
+    )
+    return float(out[0])
+
+
+def test_one_wave_of_fixed_lengths_pays_its_prefill_steps_then_o_steps() -> None:
+    # 100 prompts of 100 tokens = 10,000 prompt tokens: ceil(10,000 / 8,192) = 2 prefill
+    # steps, then 50 decode steps: 52 x 10 ms = 0.52 s for 100 x 50 = 5,000 tokens.
+    assert _burst(100, 100, variable=False) == pytest.approx(5000 / 0.52, rel=1e-9)
+
+
+def test_variable_lengths_drain_until_the_longest_of_them() -> None:
+    # Exponential output lengths with mean 50: the longest of 100 lasts 50 x H_100 ~
+    # 50 x (ln 100 + 0.5772) = 259.1 steps; with 2 prefill steps the run takes 2.611 s.
+    expected = 5000 / ((2 + 50 * (math.log(100) + 0.5772156649)) * STEP_S)
+    assert _burst(100, 100, variable=True) == pytest.approx(expected, rel=1e-6)
+    # ... about a fifth of the same run with fixed lengths (1,915 vs 9,615 tokens/s).
+    assert _burst(100, 100, variable=True) < 0.25 * _burst(100, 100, variable=False)
+
+
+def test_requests_beyond_the_running_limit_pass_at_the_steady_rate() -> None:
+    # 300 requests, 100 run at once: the 200 queued ones pass at the steady 100 tokens / 10 ms
+    # = 10,000 tokens/s (1.0 s for their 10,000 tokens), then the last wave as above (0.52 s).
+    assert _burst(300, 100, variable=False) == pytest.approx(300 * 50 / 1.52, rel=1e-9)
+    # Longer runs approach the steady state from below.
+    assert _burst(100, 100, False) < _burst(300, 100, False) < _burst(30_000, 100, False) < 1e4
+
+
+def test_trtllm_takes_its_kv_cache_from_the_memory_the_weights_leave() -> None:
+    # TensorRT-LLM's perf overview v0.17 ran Llama 3.1 70B FP8 on one H100 SXM 80 GB. With
+    # vLLM's rule (0.9 x 80 GB = 72 GB for weights + reserve + KV) the ~72.7 GB of FP8 weights
+    # (16-bit embedding and head) leave no cache; TensorRT-LLM gives the KV cache 0.9 of what
+    # the weights and the 2 GiB runtime reserve leave: 0.9 x (80 - 2.147 - weights).
+    catalog = load_catalog()
+    arch, h100 = catalog.model("llama-3.1-70b"), catalog.gpu("h100-sxm-80gb")
+    vllm = plan_memory(arch, h100, "fp8", "fp8", 1, 2048, engine="vllm")
+    trt = plan_memory(arch, h100, "fp8", "fp8", 1, 2048, engine="trtllm")
+    assert not vllm.fits
+    assert trt.fits
+    expected = 0.9 * (80 - RUNTIME_RESERVE_GB_PER_GPU - trt.weights_gb)
+    assert trt.kv_cache_gb == pytest.approx(expected, rel=1e-9)
+    assert 4.0 < trt.kv_cache_gb < 5.0
+    # No engine named: vLLM's rule, as before.
+    assert plan_memory(arch, h100, "fp8", "fp8", 1, 2048).kv_cache_gb == vllm.kv_cache_gb
+
+
+def test_rows_that_state_a_prompt_count_carry_it() -> None:
+    # "1000 prompts sent at once" in a row's notes is the run's request count.
+    said = re.compile(r"(\d[\d,]*) prompts sent at once")
+    rows = [b for b in load_catalog().benchmarks if said.search(b.notes or "")]
+    assert len(rows) >= 100
+    for row in rows:
+        match = said.search(row.notes or "")
+        assert match is not None
+        assert row.num_requests == int(match.group(1).replace(",", "")), row.id
