@@ -193,6 +193,12 @@ def main() -> None:
     parser.add_argument("--csv", action="store_true", help="also the CSV and DuckDB-table runs")
     parser.add_argument("--no-spark", action="store_true")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument(
+        "--duckdb-memory",
+        default="6GB",
+        help="DuckDB memory_limit for the Ibis runs (it spills to disk beyond it; its own "
+        "default is 80%% of RAM)",
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--arg", action="append", default=[], help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -208,13 +214,21 @@ def main() -> None:
         results["generate"] = run_measured([*gen_args, "--arg", "1" if options.csv else ""])
         results["disk_free_gb"] = round(shutil.disk_usage(directory).free / 2**30, 1)
         glob = str(directory / "logs-*.parquet")
+        limit = f"memory_limit={options.duckdb_memory}&temp_directory={directory / 'spill'}"
         if options.csv:
             results["csv"] = run_measured(["--step", "csv", "--arg", str(directory)])
             results["duckdb_table"] = run_measured(
-                ["--step", "duckdb", "--arg", f"duckdb://{directory}/logs.duckdb", "--arg", "logs"]
+                [
+                    "--step",
+                    "duckdb",
+                    "--arg",
+                    f"duckdb://{directory}/logs.duckdb?{limit}",
+                    "--arg",
+                    "logs",
+                ]
             )
         results["duckdb_parquet"] = run_measured(
-            ["--step", "duckdb", "--arg", "duckdb://", "--arg", glob]
+            ["--step", "duckdb", "--arg", f"duckdb://?{limit}", "--arg", glob]
         )
         if not options.no_spark:
             results["spark_parquet"] = run_measured(["--step", "spark", "--arg", glob])
