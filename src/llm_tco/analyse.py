@@ -63,14 +63,15 @@ def analyse(
     samples: int = DEFAULT_SAMPLES,
     seed: int | None = DEFAULT_SEED,
     spread: float = DEFAULT_SPREAD,
+    suggest: bool = True,
 ) -> Analysis:
     """Price ``scenario`` once; return its result, chart curves, recommendation (with a
-    ``samples``-month simulation when the scenario has ranges) and tornado."""
+    ``samples``-month simulation when the scenario has ranges) and tornado. ``suggest``: also
+    search the ways to serve each self-hosted model (reports show them; the page asks for them
+    separately, so an edit is not held up by the search)."""
     catalog = catalog or load_catalog()
     state = price_options(scenario, catalog)
-    result = evaluate(
-        scenario, catalog, state=state, suggest=True
-    )  # the page and reports show them
+    result = evaluate(scenario, catalog, state=state, suggest=suggest)
     # The curves are the same priced options at more volumes: the arithmetic of the sweep.
     volumes = np.asarray(curve_volumes(result), dtype=np.float64)
     curve = sweep_rows(state.priced, state.workload, volumes)

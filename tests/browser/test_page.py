@@ -171,3 +171,11 @@ def test_a_benchmark_result_opens_on_its_own_page(page: Page, server_url: str) -
     frame.locator(".chart svg").first.wait_for(timeout=20_000)
     assert frame.locator(".chart svg").count() >= 1
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 1500
+
+
+def test_ways_to_serve_arrive_after_the_view(page: Page, server_url: str) -> None:
+    page.goto(server_url + "/")
+    _wait_update(page, 0)
+    page.wait_for_function("Number(document.body.dataset.ways || 0) > 0", timeout=60_000)
+    assert "Ways to serve llama-3.3-70b" in page.inner_text("#table-ways_to_serve")
+    assert page.locator("#chart-ways_to_serve svg").count() == 1

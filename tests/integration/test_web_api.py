@@ -71,9 +71,14 @@ def test_api_page_and_cli_give_identical_numbers(client: TestClient, path: Path)
     api = client.post("/api/evaluate", content=path.read_bytes(), headers=YAML)
     assert api.status_code == 200
     assert api.json() == from_cli
-    # The page draws /api/view: its result is the same, and its tables format those numbers.
+    # The page draws /api/view: its result is the same but for the deployment search, which it
+    # asks /api/ways for after drawing (test_page_edit_leaves_the_search_to_api_ways), and its
+    # tables format those numbers.
     view = client.post("/api/view", content=path.read_bytes(), headers=YAML).json()
-    assert view["result"] == from_cli
+    searched = ("suggestions", "ways_to_serve")
+    assert {k: v for k, v in view["result"].items() if k not in searched} == {
+        k: v for k, v in from_cli.items() if k not in searched
+    }
     from llm_tco.core.units import format_usd
 
     shown = {row[0]: row[2] for row in view["view"]["tables"]["options"]["rows"]}
@@ -260,3 +265,29 @@ def test_report_command_writes_html_and_markdown(tmp_path: Path) -> None:
     assert (tmp_path / "r-cost_curve.png").read_bytes().startswith(b"\x89PNG")
     bad = CliRunner().invoke(cli_app, ["report", str(SEED1), "-o", str(tmp_path / "r.pdf")])
     assert bad.exit_code == 2
+
+
+def test_page_edit_leaves_the_search_to_api_ways(client: TestClient) -> None:
+    """A page edit (/api/view) does not run the deployment search; /api/ways gives the same
+    ways-to-serve table the HTML report shows, from the same search as `llm-tco evaluate`."""
+    body = SEED1.read_text(encoding="utf-8")
+    view = client.post("/api/view", content=body, headers=YAML).json()
+    assert "ways_to_serve" not in view["view"]["tables"]
+    assert view["result"]["ways_to_serve"] == []
+    ways = client.post("/api/ways", content=body, headers=YAML)
+    assert ways.status_code == 200
+    payload = ways.json()
+    table = payload["tables"]["ways_to_serve"]
+    assert table["title"].startswith("Ways to serve llama-3.3-70b")
+    assert "ways_to_serve" in payload["charts"]
+    evaluated = json.loads(
+        CliRunner().invoke(cli_app, ["evaluate", str(SEED1), "-f", "json"]).stdout
+    )
+    chosen = evaluated["ways_to_serve"][0]["chosen"]
+    cost = f"${chosen['monthly_cost']:,.0f}"
+    assert any(row[4] == cost and "chosen" in row[-1] for row in table["rows"]), (cost, table)
+    # Bad input gets the same refusal as the view endpoint.
+    bad = client.post("/api/ways", content="workload: [", headers=YAML)
+    assert (
+        bad.status_code == client.post("/api/view", content="workload: [", headers=YAML).status_code
+    )

@@ -301,6 +301,7 @@ def build_report(
     catalog: Catalog | None = None,
     samples: int = VIEW_SAMPLES,
     seed: int | None = VIEW_SEED,
+    suggest: bool = True,
 ) -> Report:
     """Everything a report of ``scenario`` shows, from one :func:`llm_tco.analyse.analyse`:
     the result, the recommendation (with a ``samples``-month simulation when the scenario has
@@ -308,7 +309,7 @@ def build_report(
     from llm_tco.analyse import analyse
     from llm_tco.report.charts import build_charts
 
-    analysis = analyse(scenario, catalog, samples, seed, TORNADO_SPREAD)
+    analysis = analyse(scenario, catalog, samples, seed, TORNADO_SPREAD, suggest=suggest)
     result, recommendation, sensitivity = (
         analysis.result,
         analysis.recommendation,

@@ -40,6 +40,24 @@ from llm_tco.web.errors import BodyLimitMiddleware, error_body, install_error_ha
 from llm_tco.web.guards import LOOPBACK_NAMES, RequestGuard
 
 
+def build_view_report(scenario: Any, catalog: Any) -> Report:
+    """What the page shows on each edit: the report without the deployment search, which the
+    page fetches from ``/api/ways`` once the view is drawn."""
+    return build_report(scenario, catalog, suggest=False)
+
+
+def ways_payload(scenario: Any, catalog: Any) -> str:
+    """``{"tables": ..., "charts": ...}``: the suggestions and ways-to-serve tables and the cost
+    vs latency scatter, from the same search `llm-tco evaluate` and the reports run."""
+    import json
+
+    from llm_tco.report.ways_view import ways_charts, ways_tables
+
+    result = evaluate_with_suggestions(scenario, catalog)
+    tables = {name: table.model_dump(mode="json") for name, table in ways_tables(result).items()}
+    return json.dumps({"tables": tables, "charts": ways_charts(result)})
+
+
 def evaluate_with_suggestions(scenario: Any, catalog: Any) -> Any:
     """The result `llm-tco evaluate` prints: with suggestions."""
     return evaluate(scenario, catalog, suggest=True)
@@ -345,7 +363,14 @@ def _add_api_routes(app: FastAPI) -> None:
         when the scenario has ranges), the tornado, the tables as display strings, and the chart
         specs."""
         scenario = await read_scenario(request)
-        return json_response(await offload(app, _dumped(build_report), scenario, catalog()))
+        return json_response(await offload(app, _dumped(build_view_report), scenario, catalog()))
+
+    @app.post("/api/ways", openapi_extra=SCENARIO_BODY)
+    async def ways_endpoint(request: Request) -> Response:
+        """The page's "ways to serve" tables and scatter: the deployment search for each
+        self-hosted model, asked for after the view so an edit is not held up by it."""
+        scenario = await read_scenario(request)
+        return json_response(await offload(app, ways_payload, scenario, catalog()))
 
     @app.post("/api/parse", openapi_extra=SCENARIO_BODY)
     async def parse_endpoint(request: Request) -> dict[str, Any]:

@@ -336,6 +336,32 @@ async function refresh() {
   await renderReport(body);
   document.body.dataset.updates = String(seq);
   $("status").textContent = `updated ${new Date().toLocaleTimeString()}`;
+  await refreshWays(seq, JSON.stringify(scenario));
+}
+
+// The ways to serve each self-hosted model (a search over GPUs, precisions and offers) come
+// after the view, so an edit shows its numbers without waiting for the search.
+async function refreshWays(seq, body) {
+  let response;
+  try {
+    response = await post("/api/ways", body);
+  } catch (e) {
+    return;
+  }
+  if (seq !== requestSeq || !response.ok) return;
+  const ways = await response.json();
+  if (seq !== requestSeq) return;
+  for (const [name, table] of Object.entries(ways.tables)) {
+    const target = $(`table-${name}`);
+    if (target) renderTable(target, table);
+  }
+  for (const [name, spec] of Object.entries(ways.charts)) {
+    const target = $(`chart-${name}`);
+    if (!target) continue;
+    await vegaEmbed(target, spec, { renderer: "svg", actions: false });
+    target.dataset.rendered = String(seq);
+  }
+  document.body.dataset.ways = String(seq);
 }
 
 async function applyText(text, type) {
