@@ -222,6 +222,15 @@ def evaluate(
     ] = 0,
     seed: Annotated[int | None, typer.Option(help="random seed: same seed, same output")] = None,
     wide: WideOpt = False,
+    fail_if_not_cheapest: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-if-not-cheapest",
+            metavar="OPTION",
+            help="exit 1 when OPTION is not the cheapest option that can serve (for CI checks "
+            "of a saved decision)",
+        ),
+    ] = None,
 ) -> None:
     """Monthly cost of every option with its line items, break-even volumes and a sweep.
 
@@ -232,11 +241,19 @@ def evaluate(
     break-even as a distribution (`simulation` in JSON).
     """
     from llm_tco.catalog import load_catalog
+    from llm_tco.errors import ScenarioError
     from llm_tco.evaluate import evaluate as run
     from llm_tco.evaluate import price_options
     from llm_tco.scenario import load_scenario
 
     scenario = load_scenario(file)
+    names = [o.name for o in scenario.options]
+    if fail_if_not_cheapest is not None and fail_if_not_cheapest not in names:
+        raise ScenarioError(
+            f"no option named '{fail_if_not_cheapest}'",
+            field="--fail-if-not-cheapest",
+            hint="name one of the scenario's options: " + ", ".join(names),
+        )
     catalog = load_catalog()
     state = price_options(scenario, catalog)  # priced once, for the result and the samples
     result = run(scenario, catalog, state=state, suggest=True)
@@ -246,6 +263,14 @@ def evaluate(
         simulation = simulate(scenario, samples, seed, catalog, state=state, point=result)
         result = result.model_copy(update={"simulation": simulation})
     emit(result, output, wide=wide)
+    if fail_if_not_cheapest is not None and result.cheapest != fail_if_not_cheapest:
+        cheapest = result.cheapest or "no option (none can serve)"
+        from rich.text import Text
+
+        console(err=True).print(
+            Text(f"{fail_if_not_cheapest} is not the cheapest option that can serve: {cheapest} is")
+        )
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -67,3 +67,24 @@ def test_bench_report_endpoint_renders_a_result() -> None:
     bad = client.post("/api/bench/report", content=b'{"neither": 1}', headers=json_type)
     assert bad.status_code == 422
     assert client.get("/bench").status_code == 200
+
+
+def test_fail_if_not_cheapest_gates_a_saved_decision() -> None:
+    """Scenario 1 of "Open Source LLMs as Cost Floor": Llama 3.3 70B on four A100s cannot carry
+    10M requests x 1,200 tokens (the README's worked example: the capacity model needs twice
+    that), so Haiku 4.5 is the cheapest option that can serve. Exit 0 when the named option is
+    it, 1 when not, 2 (and nothing on stdout) for a name the scenario lacks."""
+    evaluated = json.loads(runner.invoke(app, ["evaluate", str(SEED1), "-f", "json"]).stdout)
+    llama = next(o for o in evaluated["options"] if o["name"] == "llama-3.3-70b")
+    assert llama["feasible"] is False
+    ok = runner.invoke(app, ["evaluate", str(SEED1), "--fail-if-not-cheapest", "claude-haiku-4.5"])
+    assert ok.exit_code == 0, ok.output
+    flip = runner.invoke(app, ["evaluate", str(SEED1), "--fail-if-not-cheapest", "llama-3.3-70b"])
+    assert flip.exit_code == 1
+    assert "llama-3.3-70b is not the cheapest option that can serve: claude-haiku-4.5" in (
+        flip.stderr.replace("\n", " ")
+    )
+    bad = runner.invoke(app, ["evaluate", str(SEED1), "--fail-if-not-cheapest", "nosuch"])
+    assert bad.exit_code == 2
+    assert bad.stdout == ""
+    assert "--fail-if-not-cheapest: no option named 'nosuch'" in bad.stderr.replace("\n", " ")
