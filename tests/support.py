@@ -39,3 +39,24 @@ def api_client(app: Any = None, **kwargs: Any) -> Any:
         headers=headers,
         **kwargs,
     )
+
+
+def genai_price_data(input_price: float, output_price: float) -> list[dict[str, object]]:
+    """A one-provider, one-model copy of genai-prices' published data file (the JSON shape of
+    its ``prices/new_data/v2/data.json``): DeepSeek's deepseek-v3.2 at the given USD/MTok."""
+    return [
+        {
+            "id": "deepseek",
+            "name": "Deepseek",
+            "pricing_urls": ["https://api-docs.deepseek.com/quick_start/pricing"],
+            "api_pattern": "https://api\\.deepseek\\.com",
+            "model_match": {"starts_with": "deepseek"},
+            "models": [
+                {
+                    "id": "deepseek-v3.2",
+                    "match": {"equals": "deepseek-v3.2"},
+                    "prices": {"input_mtok": input_price, "output_mtok": output_price},
+                }
+            ],
+        }
+    ]

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import support
 from llm_tco.cli import app
 
 # 1B input + 200M output tokens a month. The API at $0.2288/$0.3432 per MTok costs
@@ -36,22 +37,7 @@ SCENARIO = {
 
 def price_file(path: Path, input_price: float, output_price: float) -> Path:
     """A one-model copy of genai-prices' published data file."""
-    data = [
-        {
-            "id": "deepseek",
-            "name": "Deepseek",
-            "pricing_urls": ["https://api-docs.deepseek.com/quick_start/pricing"],
-            "api_pattern": "https://api\\.deepseek\\.com",
-            "model_match": {"starts_with": "deepseek"},
-            "models": [
-                {
-                    "id": "deepseek-v3.2",
-                    "match": {"equals": "deepseek-v3.2"},
-                    "prices": {"input_mtok": input_price, "output_mtok": output_price},
-                }
-            ],
-        }
-    ]
+    data = support.genai_price_data(input_price, output_price)
     path.write_text(json.dumps(data))
     return path
 

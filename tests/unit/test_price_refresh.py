@@ -10,30 +10,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+import support
 from llm_tco.catalog import price_refresh
 from llm_tco.catalog.loader import load_catalog
 from llm_tco.cli import app
 from llm_tco.errors import CatalogDataError, LlmTcoError
 
-
-def published(input_price: float, output_price: float) -> list[dict[str, object]]:
-    """A one-provider, one-model copy of genai-prices' data file."""
-    return [
-        {
-            "id": "deepseek",
-            "name": "Deepseek",
-            "pricing_urls": ["https://api-docs.deepseek.com/quick_start/pricing"],
-            "api_pattern": "https://api\\.deepseek\\.com",
-            "model_match": {"starts_with": "deepseek"},
-            "models": [
-                {
-                    "id": "deepseek-v3.2",
-                    "match": {"equals": "deepseek-v3.2"},
-                    "prices": {"input_mtok": input_price, "output_mtok": output_price},
-                }
-            ],
-        }
-    ]
+published = support.genai_price_data
 
 
 @pytest.fixture
