@@ -26,6 +26,7 @@ from llm_tco.bench.predict import Comparison, calibrate_steps, predict_level, se
 PROMPT_WORDS, OUTPUT_TOKENS = 64, 32
 CALIBRATION_REQUESTS = 24
 LEVEL_SECONDS = 15.0
+WARM_UP_REQUESTS = 12
 MIN_LEVEL_REQUESTS = 30
 
 
@@ -55,6 +56,9 @@ def _bench(url: str, args: str, out: Path) -> object:
 def validate(url: str, fractions: tuple[float, ...], folder: Path) -> list[Comparison]:
     """One comparison per load fraction of the calibrated saturation rate."""
     comparisons = []
+    # A fresh server's first requests are slower (allocation, page faults, cold caches): run
+    # and discard a few so the first calibration measures the server as the levels see it.
+    _bench(url, f"--concurrency 1 --requests {WARM_UP_REQUESTS}", folder / "warm-up.json")
     for index, fraction in enumerate(fractions):
         calibrate = f"--concurrency 1 --requests {CALIBRATION_REQUESTS}"
         before = _bench(url, calibrate, folder / f"before-{index}.json").levels[0]  # type: ignore[attr-defined]
