@@ -108,12 +108,14 @@ def resolve_workload(
         else:
             logs, how = _workload_from_logs(spec, hours_per_month)
         values = shape(logs.peak_to_mean, logs.cached_input_share, logs.batch_share)
-        if spec.prefix_reuse_share is not None:
-            values["prefix_reuse_share"] = spec.prefix_reuse_share
+        for name in ("prefix_reuse_share", "cache_write_share"):
+            if getattr(spec, name) is not None:
+                values[name] = getattr(spec, name)
         return replace(logs, **cast(dict[str, Any], values)), how
     fields: dict[str, Any] = {
         **shape(spec.peak_to_mean, spec.cached_input_share, spec.batch_share),
         "prefix_reuse_share": spec.prefix_reuse_share,
+        "cache_write_share": spec.cache_write_share,
     }
     if spec.input_tokens_per_month is not None or spec.output_tokens_per_month is not None:
         workload = _workload(
@@ -206,6 +208,7 @@ def _workload_from_logs(spec: WorkloadSpec, hours_per_month: float) -> tuple[Wor
         input_tokens_per_request=fields.get("input_tokens_per_request"),
         output_tokens_per_request=fields.get("output_tokens_per_request"),
         prefix_reuse_share=fields.get("prefix_reuse_share"),
+        cache_write_share=fields.get("cache_write_share"),
     )
     how = f"derived from logs {spec.from_logs}"
     return workload, "; ".join([how, *kept])
@@ -374,6 +377,15 @@ def _tiered_quote(name: str, spec: ApiSpec, quote: Any, notes: Notes) -> Any:
     return quote
 
 
+def cache_write_share(spec: ApiSpec, workload: Workload) -> float:
+    """Share of input an API option writes to its prompt cache: the option's own
+    ``api.cache_write_share`` when it sets one, else the workload's (measured from the logs'
+    provider-reported cache writes, or stated), else none."""
+    if "cache_write_share" in spec.model_fields_set or workload.cache_write_share is None:
+        return float(spec.cache_write_share)
+    return float(workload.cache_write_share)
+
+
 def _extra_dimensions(
     name: str,
     spec: ApiSpec,
@@ -390,7 +402,7 @@ def _extra_dimensions(
         write = quote.cache_write_1h_per_mtok if hour else quote.cache_write_per_mtok
         if write is None and hour and quote.cache_write_per_mtok is not None:
             write = quote.cache_write_per_mtok
-            if spec.cache_write_share > 0:
+            if cache_write_share(spec, workload) > 0:
                 notes.warn(
                     "no_cache_write_price",
                     f"no 1-hour cache-write price for {quote.model}: the 5-minute price "
@@ -399,17 +411,22 @@ def _extra_dimensions(
                 )
     if write is None:
         write = input_price
-        if spec.cache_write_share > 0:
+        if cache_write_share(spec, workload) > 0:
             notes.warn(
                 "no_cache_write_price",
                 "no cache-write price known: cache writes are billed at the input price "
                 "(as providers without a write surcharge do); set cache_write_per_mtok",
                 name,
             )
-    if spec.cache_write_share + float(np.max(workload.api_cached_input_share)) > 1 + 1e-9:
+    if cache_write_share(spec, workload) + float(np.max(workload.api_cached_input_share)) > (
+        1 + 1e-9
+    ):
+        given = "cache_write_share" in spec.model_fields_set
         raise ScenarioError(
             "cache_write_share plus workload.cached_input_share is over 1",
-            field=f"options[{name}].api.cache_write_share",
+            field=f"options[{name}].api.cache_write_share"
+            if given
+            else "workload.cache_write_share",
             hint="the written and the read shares of input are parts of the same input",
         )
     values: dict[str, Any] = {"cache_write_per_mtok": write}
@@ -459,7 +476,9 @@ def api_option(
         "batch_discount": inputs.get(p + "api.batch_discount", price.batch_discount),
         "retry_rate": inputs.get(p + "retry_rate", option.retry_rate),
         "cache_write_per_mtok": write,
-        "cache_write_share": inputs.get(p + "api.cache_write_share", spec.cache_write_share),
+        "cache_write_share": inputs.get(
+            p + "api.cache_write_share", cache_write_share(spec, workload)
+        ),
         "long_context_share": inputs.get(
             p + "api.context_over_200k_share", spec.context_over_200k_share
         ),

@@ -99,6 +99,12 @@ class WorkloadSpec(Strict):
         "with prefix caching skips their prefill",
     )
     batch_share: Share = 0.0
+    cache_write_share: Share | None = Field(
+        default=None,
+        description="share of input tokens written to a provider's prompt cache (`llm-tco "
+        "ingest` measures it from provider-reported cache writes): API options bill it at "
+        "their cache-write price unless the option sets api.cache_write_share",
+    )
     from_logs: str | None = Field(
         default=None, description="derive the workload from request logs (see `llm-tco ingest`)"
     )
@@ -107,6 +113,11 @@ class WorkloadSpec(Strict):
         default=None,
         description="relative load in each hour of the day (24 values), for autoscaling",
     )
+    weekly_profile: list[Quantity] | None = Field(
+        default=None,
+        description="relative load in each hour of the week (168 values, hour 0 = Monday "
+        "00:00-01:00 UTC), for sizing from a trace: a typical week in place of a typical day",
+    )
 
     @model_validator(mode="after")
     def _profile(self) -> WorkloadSpec:
@@ -114,6 +125,12 @@ class WorkloadSpec(Strict):
             len(self.hourly_profile) != 24 or max(self.hourly_profile) <= 0
         ):
             raise ValueError("hourly_profile needs 24 values, hour 0 to 23, not all zero")
+        if self.weekly_profile is not None and (
+            len(self.weekly_profile) != 168 or max(self.weekly_profile) <= 0
+        ):
+            raise ValueError(
+                "weekly_profile needs 168 values, hour 0 (Monday 00:00 UTC) to 167, not all zero"
+            )
         return self
 
     @model_validator(mode="after")

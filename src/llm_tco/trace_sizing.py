@@ -19,6 +19,7 @@ from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core import trace
 from llm_tco.core.costs import SelfHostedOption
 from llm_tco.core.units import SECONDS_PER_HOUR
+from llm_tco.core.workload import Workload
 from llm_tco.errors import LlmTcoError, ScenarioError
 from llm_tco.evaluate import Priced, price_options
 from llm_tco.scenario import ScalingSpec, Scenario, SelfHostedSpec
@@ -82,6 +83,29 @@ class TraceSizing(Model):
     notes: list[str]
 
 
+def _profile_load(scenario: Scenario, w: Workload, hours: float) -> tuple[trace.MinuteLoad, str]:
+    """A typical week from ``workload.weekly_profile``, else a typical day from
+    ``workload.hourly_profile``; each minute at its hour's rate, the month's mean overall."""
+    weekly, daily = scenario.workload.weekly_profile, scenario.workload.hourly_profile
+    profile = weekly or daily
+    if profile is None:
+        raise ScenarioError(
+            "no per-minute traffic: give request logs or an hourly or weekly profile",
+            field="workload.hourly_profile",
+            hint="pass --logs FILE (per-request logs), or set 24 values in "
+            "workload.hourly_profile or 168 in workload.weekly_profile",
+        )
+    mean = w.total_tokens_per_month / (hours * SECONDS_PER_HOUR)
+    load = trace.profile_load(mean, float(w.input_share), w.tokens_per_request, profile)
+    if weekly:
+        return (
+            load,
+            "the scenario's weekly_profile: one week from Monday 00:00 UTC, each minute at "
+            "its hour's rate",
+        )
+    return load, "the scenario's hourly_profile: one day, each minute at its hour's rate"
+
+
 def size_trace(
     scenario: Scenario,
     load: trace.MinuteLoad | None = None,
@@ -112,18 +136,7 @@ def size_trace(
     notes: list[str] = []
     hours = float(scenario.hours_per_month)
     if load is None:
-        profile = scenario.workload.hourly_profile
-        if profile is None:
-            raise ScenarioError(
-                "no per-minute traffic: give request logs or an hourly profile",
-                field="workload.hourly_profile",
-                hint="pass --logs FILE (per-request logs) or set 24 values in "
-                "workload.hourly_profile",
-            )
-        w = state.workload
-        mean = w.total_tokens_per_month / (hours * SECONDS_PER_HOUR)
-        load = trace.profile_load(mean, float(w.input_share), w.tokens_per_request, profile)
-        source = "the scenario's hourly_profile: one day, each minute at its hour's rate"
+        load, source = _profile_load(scenario, state.workload, hours)
     retry = float(core.retry_rate)
     sizer = sizer or trace.mean_latency_sizer(float(capacity), retry)
     needed = sizer(load)

@@ -122,3 +122,53 @@ def test_a_pluggable_sizer_replaces_the_mean_latency_one() -> None:
     result = size_trace(scenario(), sizer=two_per_minute, sizing="two replicas, always")
     assert set(result.gpus_needed_per_minute) == {4}
     assert result.sizing == "two replicas, always"
+
+
+def week_scenario() -> Scenario:
+    """A typical week: Monday to Friday the day above, Saturday and Sunday half of it. The
+    week's profile mean is (5 x 60 + 2 x 30) / 168 = 360 / 168 (a day of PROFILE sums to 60),
+    so a month of 6.48B x 6/7 tokens (2,142.86 tokens/s on average) runs the weekday hours at
+    2142.86 x 168 / 360 = 1,000, 4,000 and 2,000 tokens/s as before, and the weekend hours at
+    500, 2,000 and 1,000: ceil(500/1500) = 1, ceil(2000/1500) = 2, ceil(1000/1500) = 1
+    replicas, i.e. 2, 4 and 2 GPUs."""
+    data = scenario().model_dump(mode="json", exclude_unset=True)
+    data["workload"].pop("hourly_profile")
+    data["workload"]["tokens_per_month"] = 6.48e9 * 6 / 7
+    data["workload"]["weekly_profile"] = PROFILE * 5 + [v / 2 for v in PROFILE] * 2
+    return Scenario.model_validate(data)
+
+
+def test_a_weekly_profile_is_sized_minute_by_minute_over_the_week() -> None:
+    result = size_trace(week_scenario())
+    weekday = [2] * 480 + [6] * 600 + [4] * 360
+    weekend = [2] * 480 + [4] * 600 + [2] * 360
+    assert result.minutes == 7 * 1440
+    assert result.gpus_needed_per_minute == weekday * 5 + weekend * 2
+    assert "weekly_profile" in result.source
+
+
+def test_weekly_mix_by_hand() -> None:
+    """Per replica slot and week (2 GPUs: $4/h on demand, $2/h committed; API $1.80/MTok):
+
+    - slot 0, needed all 168 h: committed $336, on demand $672. Committed.
+    - slot 1, needed 16 h a weekday and 10 h a weekend day, 100 h: committed $336, on demand
+      $400; API: weekdays 5 x 69.6M + weekends 2 x (1000 tok/s x 10 h = 36M) = 420M tokens,
+      $756. Committed.
+    - slot 2, needed 10 h a weekday only, 50 h: on demand $200, committed $336, API 5 x 48M =
+      240M tokens, $432. On demand.
+
+    $872 a week; the month is 720 h = 30/7 weeks: $3,737.14. Always-on for the peak:
+    3 x $336 x 30/7 = $4,320."""
+    result = size_trace(week_scenario())
+    tiers = {t.tier: t for t in result.mix}
+    assert (tiers["always-on"].replicas, tiers["on-demand"].replicas) == (2, 1)
+    assert tiers["on-demand"].monthly_usd == pytest.approx(200 * 30 / 7)
+    assert result.monthly_usd == pytest.approx(872 * 30 / 7)
+    assert result.always_on_at_peak_monthly_usd == pytest.approx(4320.0)
+
+
+def test_weekly_profile_needs_168_hours() -> None:
+    data = scenario().model_dump(mode="json", exclude_unset=True)
+    data["workload"]["weekly_profile"] = [1.0] * 24
+    with pytest.raises(ValueError, match="weekly_profile needs 168 values"):
+        Scenario.model_validate(data)

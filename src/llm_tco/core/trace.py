@@ -84,8 +84,9 @@ def profile_load(
     profile: Sequence[float],
     days: int = 1,
 ) -> MinuteLoad:
-    """A typical day from an hourly profile: every minute of hour h carries
-    ``mean x profile[h] / mean(profile)`` tokens/s, so the day's mean is the month's."""
+    """A typical period from an hourly profile (24 values: a day; 168: a week, hour 0 =
+    Monday 00:00): every minute of hour h carries ``mean x profile[h] / mean(profile)``
+    tokens/s, so the period's mean is the month's; ``days`` repeats it."""
     shape = np.asarray(profile, dtype=np.float64)
     per_hour = mean_tokens_per_second * shape / shape.mean()
     per_minute = np.repeat(per_hour, MINUTES_PER_HOUR) * SECONDS_PER_MINUTE

@@ -24,6 +24,7 @@ class Workload:
     input_tokens_per_request: float | None = None
     output_tokens_per_request: float | None = None
     prefix_reuse_share: float | None = None  # input tokens in prefixes seen before
+    cache_write_share: float | None = None  # input tokens written to a provider's prompt cache
 
     @property
     def api_cached_input_share(self) -> float:

@@ -16,7 +16,9 @@ from llm_tco.ingest.engine import ProgressCallback, scan_files
 from llm_tco.ingest.model import IngestSummary, Scan
 from llm_tco.ingest.summary import PriceLookup, summarise, workload_section
 
-CACHE_VERSION = 3  # 3: prefix reuse share; 2: non-finite, too-large, future, outlier rows
+CACHE_VERSION = (
+    4  # 4: cache-write share; 3: prefix reuse share; 2: non-finite, too-large, future, outlier rows
+)
 
 
 def catalog_price(model: str) -> ApiPriceQuote | None:

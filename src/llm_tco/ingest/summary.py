@@ -344,6 +344,7 @@ def workload_section(group: GroupSummary) -> dict[str, float]:
         "cached_input_share": group.cached_input_share,
         "batch_share": group.batch_share,
         "prefix_reuse_share": group.prefix_reuse_share,
+        "cache_write_share": group.cache_write_input_share,
     }
     return {k: round(float(v), 6) for k, v in section.items() if v is not None}
 
@@ -371,5 +372,6 @@ def scenario_workload(group: GroupSummary) -> dict[str, float]:
         "cached_input_share": group.cached_input_share,
         "batch_share": group.batch_share,
         "prefix_reuse_share": group.prefix_reuse_share,
+        "cache_write_share": group.cache_write_input_share,
     }
     return {k: round(float(v), 6) for k, v in section.items() if v is not None}

@@ -333,9 +333,11 @@ def build_report(
 
 
 def _trace_sizing(scenario: Scenario, catalog: Catalog | None) -> TraceSizing | None:
-    """The first self-hosted option sized minute by minute over the scenario's hourly profile
-    (``llm-tco size-trace``), when the scenario has a profile and the option a capacity."""
-    if scenario.workload.hourly_profile is None:
+    """The first self-hosted option sized minute by minute over the scenario's hourly (or
+    weekly) profile (``llm-tco size-trace``), when the scenario has one and the option a
+    capacity."""
+    w = scenario.workload
+    if w.hourly_profile is None and w.weekly_profile is None:
         return None
     if not any(o.self_hosted is not None for o in scenario.options):
         return None
