@@ -22,6 +22,7 @@ from llm_tco.core.batchsim import (
     rate_at_slo,
     replicas_per_minute,
     simulate,
+    simulate_fleet,
     tail,
     unit_gaps,
 )
@@ -284,3 +285,49 @@ def test_closed_loop_clients_send_when_their_last_request_ends() -> None:
     out = simulate(linear_steps(running=1), np.zeros(3), 4, 2, closed_loop=2)
     assert out.arrival_s == pytest.approx([0.0, 0.0, 0.008])
     assert out.ttft_s == pytest.approx([0.005, 0.013, 0.013])
+
+
+def test_least_loaded_router_by_hand() -> None:
+    # Two one-at-a-time replicas, each request 100 ms of prefill + 10 x 10 ms of decode
+    # = 200 ms. Requests at 0, 1 and 2 ms: the first goes to replica 0 (busy to 200 ms), the
+    # second to the idle replica 1 (busy to 201 ms), the third to replica 0, whose backlog ends
+    # first: it starts at 200 ms, first token at 300 ms, TTFT 298 ms.
+    steps = measured_step_times(0.010, 0.100, 100, max_running=1)
+    out = simulate_fleet(steps, np.array([0.0, 0.001, 0.002]), 100, 11, replicas=2)
+    assert out.ttft_s == pytest.approx([0.100, 0.100, 0.298])
+    assert out.finish_s == pytest.approx([0.200, 0.201, 0.400])
+
+
+def central_queue_ttft(arrivals: np.ndarray, servers: int, service: float, prefill: float):
+    """First-come-first-served central queue feeding ``servers`` identical servers (each
+    request starts on the server that frees first): the textbook M/D/c recursion."""
+    free = [0.0] * servers
+    ttft = []
+    for t in arrivals:
+        k = int(np.argmin(free))
+        start = max(t, free[k])
+        free[k] = start + service
+        ttft.append(start - t + prefill)
+    return np.array(ttft)
+
+
+def test_least_loaded_routing_is_a_central_queue_for_one_at_a_time_servers() -> None:
+    # Batch of one and a fixed service time (50 ms prefill + 10 x 10 ms = 150 ms): joining the
+    # replica with the least work left gives each request the wait it would have in one FCFS
+    # queue served by 3 servers. Load 0.7 per server.
+    steps = measured_step_times(0.010, 0.050, 100, max_running=1)
+    arrivals = arrivals_at(3 * 0.7 / 0.150, unit_gaps(3000, seed=4))
+    out = simulate_fleet(steps, arrivals, 100, 11, replicas=3)
+    assert out.ttft_s == pytest.approx(central_queue_ttft(arrivals, 3, 0.150, 0.050))
+
+
+def test_least_loaded_routing_shortens_the_tail_at_the_same_load() -> None:
+    # Random routing leaves one replica queueing while another idles: at 0.7 per replica,
+    # 4 replicas, its p99 TTFT is well above the pooled queue's.
+    steps = measured_step_times(0.010, 0.050, 100, max_running=1)
+    arrivals = arrivals_at(4 * 0.7 / 0.150, unit_gaps(8000, seed=6))
+    pooled = simulate_fleet(steps, arrivals, 100, 11, replicas=4)
+    thinned = simulate_fleet(steps, arrivals, 100, 11, replicas=4, routing="random")
+    assert np.percentile(pooled.ttft_s, 99) < 0.6 * np.percentile(thinned.ttft_s, 99)
+    with pytest.raises(ValueError, match="routing"):
+        simulate_fleet(steps, arrivals, 100, 11, replicas=4, routing="round-robin")

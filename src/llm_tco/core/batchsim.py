@@ -304,6 +304,71 @@ def bootstrap_scales(
     )
 
 
+# --- a fleet of replicas behind a router ------------------------------------------------------
+
+
+ROUTINGS = ("random", "least-loaded")
+
+
+def route_least_loaded(arrival_s: FloatArray, work_s: FloatArray, replicas: int) -> IntArray:
+    """The replica each request goes to when the router sends it where the least work is left:
+    each replica's backlog (seconds of work routed to it and not yet done, drained at one
+    second per second while it has any) is tracked, and a request joins the replica whose
+    backlog ends first, adding its ``work_s``. With one request at a time and known service
+    times this is a central first-come-first-served queue feeding ``replicas`` servers."""
+    free_at = [(0.0, r) for r in range(replicas)]  # heap of (backlog ends, replica)
+    route = np.empty(arrival_s.size, dtype=np.int64)
+    for i, (t, work) in enumerate(zip(arrival_s.tolist(), work_s.tolist(), strict=True)):
+        ends, r = heapq.heappop(free_at)
+        route[i] = r
+        heapq.heappush(free_at, (max(ends, t) + work, r))
+    return route
+
+
+def simulate_fleet(
+    steps: StepTimes,
+    arrival_s: FloatArray,
+    input_tokens: IntArray | int,
+    output_tokens: IntArray | int,
+    replicas: int,
+    routing: str = "least-loaded",
+    seed: int = 0,
+) -> Latencies:
+    """Requests arriving at a router in front of ``replicas`` identical replicas, each then
+    played through :func:`simulate`; results in arrival order.
+
+    ``routing`` "random" sends each request to a replica drawn at random (each sees the
+    stream thinned, the assumption of ``replicas_per_minute``); "least-loaded" to the
+    replica with the least work left (:func:`route_least_loaded`), a request's work being
+    its tokens at the replica's saturation throughput (a least-outstanding-tokens router:
+    exact for a one-at-a-time server and one request shape, an estimate under batching).
+    """
+    if routing not in ROUTINGS:
+        raise ValueError(f"routing must be one of {', '.join(ROUTINGS)}")
+    if replicas < 1:
+        raise ValueError("a fleet needs at least one replica")
+    count = int(arrival_s.size)
+    prompts = np.broadcast_to(np.asarray(input_tokens, dtype=np.int64), (count,))
+    outputs = np.broadcast_to(np.asarray(output_tokens, dtype=np.int64), (count,))
+    if routing == "random":
+        route = np.random.default_rng(seed).integers(0, replicas, count)
+    else:
+        tokens = (np.maximum(prompts, 1) + np.maximum(outputs, 1)).astype(np.float64)
+        shape_in, shape_out = int(np.mean(prompts)) or 1, int(np.mean(outputs)) or 1
+        per_token_s = 1.0 / (saturation_rate(steps, shape_in, shape_out) * (shape_in + shape_out))
+        route = route_least_loaded(
+            np.asarray(arrival_s, dtype=np.float64), tokens * per_token_s, replicas
+        )
+    ttft, tpot, finish = np.full(count, np.nan), np.full(count, np.nan), np.full(count, np.nan)
+    for r in range(replicas):
+        mine = np.flatnonzero(route == r)
+        if mine.size == 0:
+            continue
+        part = simulate(steps, arrival_s[mine], prompts[mine], outputs[mine])
+        ttft[mine], tpot[mine], finish[mine] = part.ttft_s, part.tpot_s, part.finish_s
+    return Latencies(np.asarray(arrival_s, dtype=np.float64), ttft, tpot, finish)
+
+
 # --- arrivals ---------------------------------------------------------------------------------
 
 
