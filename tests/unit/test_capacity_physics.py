@@ -13,12 +13,9 @@ from llm_tco.capacity_validation import with_extra_rows
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core.capacity import (
     Efficiency,
-    Factors,
-    Replica,
     compute_tflops,
     engine_limits,
     predict,
-    steady_state,
 )
 from llm_tco.core.memory import Layout, plan_memory
 from llm_tco.errors import ScenarioError
@@ -124,70 +121,3 @@ def test_engine_defaults_follow_vllm_rules(catalog: Catalog) -> None:
     assert engine_limits("vllm", catalog.gpu("h100-sxm-80gb"), offline=False) == (1024, 8192)
     assert engine_limits("vllm", catalog.gpu("a100-80gb-sxm"), offline=False) == (256, 2048)
     assert engine_limits("vllm", catalog.gpu("l40s"), offline=True) == (256, 8192)
-
-
-def _toy_moe() -> tuple[Replica, Factors]:
-    """One GPU, 100 experts of 100 MB each (10 GB), one picked per token, no dense weights, no
-    FLOPs, no KV, no overheads, peak bandwidth 1 TB/s reached in full: a step costs only the
-    read of the experts its tokens touch, 10 ms x (1 - 0.99^tokens)."""
-    zero = 0.0
-    r = Replica(
-        stage_gpus=1.0,
-        data_parallel=1.0,
-        pipeline=1.0,
-        stage_layers=1.0,
-        stage_moe_layers=1.0,
-        dense_bytes=zero,
-        expert_bytes=1e10,
-        pick_share=0.01,
-        experts=100.0,
-        picked=1.0,
-        dense_flops_per_token=zero,
-        expert_flops_per_routed_token=zero,
-        kv_bytes_per_token_context=zero,
-        attention_decode_flops=zero,
-        attention_prefill_flops=zero,
-        bandwidth_bytes_per_s=1e12,
-        compute_flops_per_s=1e15,
-        allreduces_per_step=zero,
-        allreduce_bytes_per_token=zero,
-        all_to_alls_per_step=zero,
-        all_to_all_bytes_per_token=zero,
-        pipeline_sends=zero,
-        pipeline_bytes_per_token=zero,
-        link_bytes_per_s=1e11,
-    )
-    f = Factors(
-        bandwidth=1.0,
-        compute=1.0,
-        prefill=1.0,
-        link=1.0,
-        collective_latency_s=0.0,
-        step_overhead_s=0.0,
-        layer_overhead_s=0.0,
-        moe_block_tokens=0.0,
-    )
-    return r, f
-
-
-def test_prompts_arriving_alone_come_as_whole_chunks() -> None:
-    # One sequence, prompts and outputs of 100 tokens, budget 1000 (one chunk per prompt).
-    # Amortised (full queue): every step carries 1 decode + 100 x 1 / 100 = 1 prompt token,
-    # 2 tokens touch 1 - 0.99^2 = 1.99% of the experts: 0.199 ms a step.
-    # Alone (closed loop): 1 step in 100 carries the whole 100-token prompt beside the decode,
-    # 101 tokens touch 1 - 0.99^101 = 63.76% (6.376 ms); the other 99 read 1% (0.100 ms):
-    # 0.01 x 6.376 + 0.99 x 0.100 = 0.1628 ms a step.
-    r, f = _toy_moe()
-    one = np.array([1.0])
-    amortised = steady_state(r, f, 100.0, 100.0, 0.0, one, 1000.0)
-    alone = steady_state(r, f, 100.0, 100.0, 0.0, one, 1000.0, prompts_alone=True)
-    assert float(amortised.tpot_s[0]) * 1e3 == pytest.approx(0.199, rel=1e-3)
-    assert float(alone.tpot_s[0]) * 1e3 == pytest.approx(0.16276, rel=1e-3)
-    # Once every step carries a prompt chunk (100 sequences: 100 prompt tokens a step) both
-    # forms are the same step: 200 tokens touch 1 - 0.99^200 = 86.60% (8.660 ms).
-    many = np.array([100.0])
-    full = steady_state(r, f, 100.0, 100.0, 0.0, many, 1000.0, prompts_alone=True)
-    assert float(full.tpot_s[0]) * 1e3 == pytest.approx(8.660, rel=1e-3)
-    assert float(full.tpot_s[0]) == pytest.approx(
-        float(steady_state(r, f, 100.0, 100.0, 0.0, many, 1000.0).tpot_s[0])
-    )

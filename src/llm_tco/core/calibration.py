@@ -182,7 +182,6 @@ class CaseSet:
     rate_cap: FloatArray  # output tokens/s offered in request-rate mode, else inf
     requests: FloatArray  # requests in a fixed-count run, else nan (steady state)
     variable: FloatArray  # bool as float: lengths vary per request
-    prompts_alone: FloatArray  # bool as float: a closed loop at fixed concurrency
     measured: FloatArray
     engine_index: FloatArray
     vendor_index: FloatArray
@@ -255,7 +254,6 @@ class CaseSet:
                 ]
             ),
             variable=np.array([float(c.variable_lengths) for c in cases]),
-            prompts_alone=np.array([float(c.mode == "concurrency") for c in cases]),
             measured=np.array([c.measured_output_tokens_per_second for c in cases]),
             engine_index=np.array([engine_ids.get(c.engine, -1) for c in cases], dtype=float),
             vendor_index=np.array([vendor_ids.get(c.gpu.vendor, -1) for c in cases], dtype=float),
@@ -304,7 +302,6 @@ class CaseSet:
             self.context,
             self.running,
             self.token_budget,
-            self.prompts_alone > 0,
         ).output_tokens_per_second
         out = steady.copy()
         for kind, rows, sub in self._groups:

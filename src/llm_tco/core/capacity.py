@@ -23,11 +23,9 @@ A serving step (one forward pass of a continuous batch, per pipeline stage) take
   (https://blog.vllm.ai/2025/01/27/v1-alpha-release.html);
   SGLang's overlap scheduler exists to hide it (https://lmsys.org/blog/2024-12-04-sglang-v0-4/).
 
-At concurrency C with prompts of I and outputs of O tokens, each step serves C decodes and
-C x I / O prompt tokens on average (chunked prefill): amortised over every step when the queue
-is full, as whole prompt chunks in a share of the steps when prompts arrive one at a time
-(``steady_state``); TPOT = mean step time, output tokens/s = C / TPOT, TTFT = the steps that
-carry a whole prompt. With P pipeline stages the batch runs as P
+At concurrency C with prompts of I and outputs of O tokens, each step serves C decodes and,
+amortised, C x I / O prompt tokens (chunked prefill), so TPOT = step time, output tokens/s =
+C / TPOT, TTFT = the steps that carry a whole prompt. With P pipeline stages the batch runs as P
 micro-batches of C / P, one per stage, so a token takes P stage steps of C / P.
 
 Concurrency is capped by the KV cache left after the weights (the memory plan,
@@ -472,36 +470,21 @@ def steady_state(
     decode_context: FloatArray | float,
     running: FloatArray,
     token_budget: FloatArray | float,
-    prompts_alone: BoolArray | bool = False,
 ) -> Steady:
     """Closed-loop continuous batching with ``running`` sequences in flight.
 
-    Each step carries every running decode; prompts are prefilled in chunks of at most
-    ``token_budget`` tokens beside them (chunked prefill), one prompt per output length of each
-    sequence. With a full queue (offline, ``prompts_alone`` False) the engine admits prompts
-    whenever there is room, so every step is taken to carry the amortised share, C x I / O.
-    Where prompts arrive one at a time (``prompts_alone``: a closed loop at a fixed concurrency,
-    or a served deployment under an SLO) a prompt comes as whole chunks of I / chunks tokens,
-    so only a share C x I / O / chunk of the steps carries one and the rest are decode-only.
-    The split matters where a step's cost is not linear in its tokens: a prompt chunk touches
-    every expert of an MoE layer and is compute-bound, a decode-only step of a few sequences
-    reads only the experts they pick (Sarathi-Serve's stall-free batching, where a step holds
-    the decodes plus at most one budget of prompt tokens: https://arxiv.org/abs/2403.02310).
-    With P stages, P micro-batches of running / P take turns, so a token takes P stage steps.
-    The first token waits for the prompt's chunks.
+    Each step carries every running decode plus the amortised prompt tokens (chunked prefill);
+    with P stages, P micro-batches of running / P take turns, so a token takes P stage steps.
+    The first token waits for the prompt's chunks of at most ``token_budget`` tokens.
     """
     pp = r.pipeline
     # Fewer sequences than stages leave stages idle: a micro-batch holds at least one.
     micro = np.maximum(running / pp, np.minimum(running, 1.0))
-    chunks = np.maximum(1.0, np.ceil(input_tokens / token_budget))
-    amortised = micro * input_tokens / output_tokens
-    chunk = input_tokens / chunks
-    share = np.where(np.asarray(prompts_alone), np.minimum(1.0, amortised / chunk), 1.0)
-    with_prompt, bound = stage_seconds(
-        r, f, micro, np.where(share < 1.0, chunk, amortised), decode_context, input_tokens / 2
+    tpot, bound = stage_seconds(
+        r, f, micro, micro * input_tokens / output_tokens, decode_context, input_tokens / 2
     )
-    decode_only, _ = stage_seconds(r, f, micro, 0.0, decode_context, 0.0)
-    tpot = (share * with_prompt + (1.0 - share) * decode_only) * pp
+    tpot = tpot * pp
+    chunks = np.maximum(1.0, np.ceil(input_tokens / token_budget))
     first, _ = stage_seconds(
         r,
         f,
@@ -698,7 +681,6 @@ def predict(
         context,
         np.array([float(running)]),
         lim.token_budget,
-        prompts_alone=concurrency is not None,
     )
     out_tps = float(s.output_tokens_per_second[0])
     requests_per_s = out_tps / output_tokens
@@ -757,7 +739,6 @@ def replica_capacity(
         context,
         concurrencies,
         lim.token_budget,
-        prompts_alone=not offline,
     )
     ok = np.ones_like(concurrencies, dtype=bool)
     if slo.tpot_ms is not None:
