@@ -154,6 +154,10 @@ class Catalog:
         return _names(self.models)
 
     @functools.cached_property
+    def _offer_ids(self) -> dict[str, RentalOffer]:
+        return {o.id: o for o in self.offers}
+
+    @functools.cached_property
     def _api_rows(self) -> dict[str, list[ApiPrice]]:
         """Normalised id or alias -> our API price rows with that name, in catalog order."""
         rows: dict[str, list[ApiPrice]] = {}
@@ -276,9 +280,8 @@ class Catalog:
     def offer(self, ref: str, gpu_id: str) -> RentalOffer:
         """An offer by id, or the on-demand single-GPU offer of a provider for ``gpu_id``."""
         key = normalise_name(ref)
-        by_id = {o.id: o for o in self.offers}
-        if key in by_id:
-            return by_id[key]
+        if key in self._offer_ids:
+            return self._offer_ids[key]
         rows = self.offers_for(gpu_id, key)
         if rows:
             # The newest on-demand single-GPU list price first.
