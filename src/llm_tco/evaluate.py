@@ -422,7 +422,7 @@ def _price_self_hosted(
     if note:
         notes.warn("no_fp8", note, name)
     context = _context_tokens(spec, workload)
-    min_fit = _min_gpus_to_fit(arch, gpu, spec, context)
+    min_fit = _min_gpus_to_fit(arch, gpu, spec, context, catalog)
     per_replica = _gpus_per_replica(spec, min_fit, name, notes)
     memory = _memory(arch, gpu, spec, per_replica, context, min_fit)
     never_serves = None
@@ -734,12 +734,15 @@ def _gpus_per_replica(spec: SelfHostedSpec, min_fit: int | None, name: str, note
 
 
 def _min_gpus_to_fit(
-    arch: ModelArch | None, gpu: GpuSpec, spec: SelfHostedSpec, context: int
+    arch: ModelArch | None, gpu: GpuSpec, spec: SelfHostedSpec, context: int, catalog: Catalog
 ) -> int | None:
     if arch is None:
         return None
-    result: int | None = memory.min_gpus_to_fit(
-        arch, gpu, spec.precision, _kv_precision(spec), context_tokens=context
+    kv = _kv_precision(spec)
+    # A pure function of two catalog rows and these values: kept per catalog.
+    result: int | None = catalog.derived(
+        ("min_gpus_to_fit", memory.min_gpus_to_fit, arch.id, gpu.id, spec.precision, kv, context),
+        lambda: memory.min_gpus_to_fit(arch, gpu, spec.precision, kv, context_tokens=context),
     )
     return result
 

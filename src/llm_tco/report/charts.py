@@ -35,6 +35,7 @@ def _curve_rows(curve: list[SweepRow]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     before: dict[str, bool] = {}
     for row in curve:
+        volume = format_tokens(row.tokens_per_month)
         for name, cost in row.costs.items():
             if not math.isfinite(cost):
                 continue  # nothing to draw on a log axis
@@ -43,7 +44,7 @@ def _curve_rows(curve: list[SweepRow]) -> list[dict[str, Any]]:
                 "option": name,
                 "tokens_per_month": row.tokens_per_month,
                 "monthly_usd": cost,
-                "volume": format_tokens(row.tokens_per_month),
+                "volume": volume,
                 "cost": format_usd(cost),
                 "beyond_capacity": name in row.over_capacity,
                 "serves": serves,
