@@ -6,6 +6,7 @@ format renders; nothing is computed while rendering.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -545,16 +546,36 @@ def _print_capacity(r: CapacityReport) -> None:
 
 def validate_capacity(
     output_format: str = typer.Option("table", "--format", help="table, markdown or json"),
+    measurements: Path | None = typer.Option(
+        None,
+        "--measurements",
+        "-m",
+        help="check the shipped model on your own measurements instead (YAML, JSON or CSV "
+        "rows with the fields of catalog/benchmarks.yaml)",
+    ),
 ) -> None:
-    """Leave-one-publisher-out error of the capacity model on every published measurement."""
-    from llm_tco.capacity_validation import validate, validation_markdown
+    """Leave-one-publisher-out error of the capacity model on every published measurement.
+
+    With --measurements, the error of the model as shipped (factors fitted on all the
+    published rows, as `llm-tco capacity` uses them) on rows of yours that it never saw, and
+    which rows it could not predict, and why.
+    """
+    from llm_tco.capacity_validation import (
+        check_measurements,
+        read_measurements,
+        validate,
+        validation_markdown,
+    )
 
     try:
         if output_format not in ("table", "markdown", "json"):
             raise ScenarioError(
                 f"unknown format '{output_format}'", field="format", hint="table, markdown or json"
             )
-        report, _, _ = validate(load_catalog())
+        if measurements is not None:
+            report = check_measurements(load_catalog(), read_measurements(measurements))
+        else:
+            report, _, _ = validate(load_catalog())
     except LlmTcoError as error:
         _fail(error)
         return
@@ -573,6 +594,10 @@ def _print_validation(report: Any) -> None:
     console = Console()
     o = report.overall
     console.print(report.method)
+    if report.rows_given is not None:
+        console.print(
+            f"predicted {o.rows} of {report.rows_given} rows ({report.coverage_percent}%)"
+        )
     console.print(
         f"[bold]overall[/]: {o.rows} rows, {len(report.by_publisher)} publishers, median APE "
         f"{o.median_ape_percent}%, MAPE {o.mape_percent}%, bias {o.median_signed_percent:+}% "
@@ -593,6 +618,18 @@ def _print_validation(report: Any) -> None:
                 str(s.median_ape_percent),
                 str(s.mape_percent),
                 f"{s.median_signed_percent:+}",
+            )
+        console.print(table)
+    if report.rows_given is not None:
+        table = Table("row", "model", "GPUs", "measured tok/s", "predicted", "APE %")
+        for r in report.rows:
+            table.add_row(
+                r.id,
+                r.model,
+                f"{r.gpus} x {r.gpu}",
+                f"{r.measured_output_tokens_per_second:,.0f}",
+                f"{r.predicted_output_tokens_per_second:,.0f}",
+                str(r.ape_percent),
             )
         console.print(table)
     for row_id, reason in report.skipped:
