@@ -293,7 +293,11 @@ def _idle(
     if spot is not None:
         choices.append(
             el.discounted(
-                base, "spot", spot, '(seed: "unsuitable for production inference": interruptions)'
+                base,
+                "spot",
+                spot,
+                '(interruptions; "unsuitable for production inference" in "Open Source vs API: '
+                'Break-Even Analysis for Common LLM Workloads")',
             )
         )
     if scaling and scaling.reserved_discount is not None:
