@@ -101,6 +101,15 @@ def test_every_example_in_every_format_says_one_thing(example: Path) -> None:
     assert problems == []
 
 
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_sweep_and_term_in_every_format_say_one_thing(example: Path) -> None:
+    problems = []
+    for fmt in FORMATS:
+        problems += scan(run("sweep", str(example), "-f", fmt))
+        problems += scan(run("term", str(example), "--months", "24", "-f", fmt))
+    assert problems == []
+
+
 def test_evaluate_table_keeps_ids_and_prices_whole() -> None:
     example = ROOT / "examples" / "seed1-high-volume-haiku-vs-llama.yaml"
     text = run("evaluate", str(example))
