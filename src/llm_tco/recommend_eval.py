@@ -88,7 +88,8 @@ def facts_for(scenario: Scenario, result: Result, simulation: Simulation | None)
             for b in result.breakeven
         ),
         answers=answers,
-        samples=simulation.samples if simulation else None,
+        # A simulation cited as a reason only when something in it was uncertain (a range).
+        samples=simulation.samples if simulation and simulation.inputs else None,
     )
 
 
