@@ -25,6 +25,7 @@ from llm_tco.core.capacity import (
     select_efficiency,
 )
 from llm_tco.core.memory import Layout, MemoryPlan, plan_memory
+from llm_tco.core.speculative import Speculation, expected_tokens_per_step, speculative_capacity
 from llm_tco.core.tailsize import PercentileSlo
 from llm_tco.errors import CatalogLookupError, LlmTcoError, ScenarioError, print_error
 from llm_tco.report.tables import Shown
@@ -119,6 +120,21 @@ class ErrorBandView(BaseModel):
     description: str
 
 
+class SpeculativeView(BaseModel):
+    """Speculative decoding settings and what they change at the SLO."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: str
+    acceptance_rate: float
+    draft_tokens: int
+    draft_cost_ratio: float
+    tokens_per_step: float  # E, Leviathan et al. 2023 eq. 1
+    plain_max_output_tokens_per_second: float  # the same replica decoding one token a step
+    plain_tpot_ms: float
+    source: str
+
+
 class CapacityReport(BaseModel):
     """``llm-tco capacity``: memory plan, load table and the replica's capacity, per replica."""
 
@@ -149,6 +165,7 @@ class CapacityReport(BaseModel):
     assumptions: list[str]
     source: str
     tail: TailSizing | None = None  # with a percentile target (--ttft-slo-percentile ...)
+    speculative: SpeculativeView | None = None  # with --speculative
 
 
 def build_capacity_report(
@@ -168,10 +185,21 @@ def build_capacity_report(
     data_parallel: int = 1,
     percentiles: PercentileSlo | None = None,
     rate: float | None = None,
+    speculative: Speculation | None = None,
 ) -> CapacityReport:
     """Everything ``llm-tco capacity`` shows, for one (model, GPU, precision, layout)."""
     arch, spec = catalog.model(model), catalog.gpu(gpu)
     assumptions = [a for a in [catalog.gpu_assumption(gpu)] if a]
+    if speculative is not None and (pipeline_parallel, expert_parallel, data_parallel) != (
+        1,
+        1,
+        1,
+    ):
+        raise ScenarioError(
+            "speculative decoding is modelled for tensor-parallel replicas only",
+            field="speculative",
+            hint="drop --pipeline-parallel / --expert-parallel / --data-parallel",
+        )
     if arch.experts is None and expert_parallel > 1:
         raise ScenarioError(
             f"{arch.id} is dense: expert parallel needs an MoE model", field="expert_parallel"
@@ -227,6 +255,13 @@ def build_capacity_report(
     if plan.fits:
         args = (arch, spec, precision, kv, count, input_len, output_len)
         best = replica_capacity(*args, slo, eff, layout=layout)
+        if speculative is not None:
+            plain, best = best, speculative_capacity(*args, slo, eff, speculative)
+            report["speculative"] = _speculative_view(speculative, plain, best.source)
+            assumptions.append(
+                "the load table by batch size decodes one token a step; the max at the SLO "
+                "and any percentile sizing decode speculatively"
+            )
         report["max_output_tokens_per_second"] = round(best.output_tokens_per_second, 1)
         report["at_slo"] = AtSlo(
             concurrency=best.concurrency,
@@ -242,7 +277,17 @@ def build_capacity_report(
         ]
         if percentiles is not None and percentiles.has_percentile:
             report["tail"] = build_tail_sizing(
-                arch, spec, precision, kv, layout, input_len, output_len, percentiles, eff, rate
+                arch,
+                spec,
+                precision,
+                kv,
+                layout,
+                input_len,
+                output_len,
+                percentiles,
+                eff,
+                rate,
+                speculative,
             )
         if concurrency is not None:
             at = predict(*args, concurrency, eff, layout=layout)
@@ -253,6 +298,69 @@ def build_capacity_report(
             report["ttft_ms"] = round(best.ttft_ms, 1)
             report["tpot_ms"] = round(best.tpot_ms, 2)
     return CapacityReport(**report)
+
+
+def _speculative_view(s: Speculation, plain: Any, source: str) -> SpeculativeView:
+    return SpeculativeView(
+        method=s.method,
+        acceptance_rate=s.acceptance_rate,
+        draft_tokens=s.draft_tokens,
+        draft_cost_ratio=round(s.draft_cost_ratio, 5),
+        tokens_per_step=round(expected_tokens_per_step(s.acceptance_rate, s.draft_tokens), 3),
+        plain_max_output_tokens_per_second=round(plain.output_tokens_per_second, 1),
+        plain_tpot_ms=round(plain.tpot_ms, 2),
+        source=source,
+    )
+
+
+def _speculation(
+    catalog: Catalog,
+    model: str,
+    method: str | None,
+    acceptance_rate: float | None,
+    draft_tokens: int | None,
+    draft_cost_ratio: float | None,
+) -> Speculation | None:
+    """--speculative and its settings, with the scenario's defaults (``evaluate.speculation``)."""
+    from pydantic import ValidationError
+
+    from llm_tco.evaluate import speculation
+    from llm_tco.scenario import SpeculativeSpec
+
+    if method is None:
+        if acceptance_rate is not None or draft_tokens is not None or draft_cost_ratio:
+            raise ScenarioError(
+                "--acceptance-rate, --draft-tokens and --draft-cost-ratio need --speculative",
+                field="speculative",
+                hint="add --speculative draft (or mtp)",
+            )
+        return None
+    if method not in ("draft", "mtp"):
+        raise ScenarioError(
+            f"unknown --speculative '{method}'", field="speculative", hint="draft or mtp"
+        )
+    if acceptance_rate is None:
+        raise ScenarioError(
+            "--speculative needs --acceptance-rate",
+            field="acceptance_rate",
+            hint="the share of draft tokens the target accepts, e.g. 0.7",
+        )
+    try:
+        spec = SpeculativeSpec(
+            method=method,
+            acceptance_rate=acceptance_rate,
+            draft_tokens=draft_tokens,
+            draft_cost_ratio=draft_cost_ratio,
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "speculative"
+        raise ScenarioError(
+            f"--{field.replace('_', '-')}: {first['msg']}",
+            field=field,
+            hint="acceptance rate 0-1, draft tokens 1-16, draft cost ratio 0-1",
+        ) from None
+    return speculation(spec, catalog.model(model))
 
 
 def _data_dir() -> Any:
@@ -299,13 +407,29 @@ def capacity(
     rate: float | None = typer.Option(
         None, help="size for this many requests/s: replicas with and without the percentiles"
     ),
+    speculative: str | None = typer.Option(
+        None, help="speculative decoding: draft (a draft model) or mtp; needs --acceptance-rate"
+    ),
+    acceptance_rate: float | None = typer.Option(
+        None, help="share of draft tokens accepted (0-1), with --speculative"
+    ),
+    draft_tokens: int | None = typer.Option(
+        None, help="tokens drafted per step (default 3, MTP 1), with --speculative"
+    ),
+    draft_cost_ratio: float | None = typer.Option(
+        None, help="one draft pass over one decode step (default 0.05, MTP 1/layers)"
+    ),
 ) -> None:
     """Memory plan, throughput and latency by batch size, and the max load at the SLO."""
     try:
         slo = Slo(None, None) if max_throughput else Slo(tpot_slo, ttft_slo)
         percentiles = _percentiles(slo, ttft_slo_percentile, tpot_slo_percentile, burstiness)
+        catalog = load_catalog()
+        spec_decoding = _speculation(
+            catalog, model, speculative, acceptance_rate, draft_tokens, draft_cost_ratio
+        )
         report = build_capacity_report(
-            load_catalog(),
+            catalog,
             model,
             gpu,
             count,
@@ -321,6 +445,7 @@ def capacity(
             data_parallel,
             percentiles,
             rate,
+            spec_decoding,
         )
     except LlmTcoError as error:
         _fail(error)
@@ -404,6 +529,15 @@ def _capacity_after(r: CapacityReport) -> list[str]:
         after.append(
             f"at the requested concurrency: {r.output_tokens_per_second} output tok/s, "
             f"TTFT {r.ttft_ms} ms, TPOT {r.tpot_ms} ms"
+        )
+    if r.speculative is not None:
+        v = r.speculative
+        after.append(
+            f"speculative decoding ({v.method}, {v.draft_tokens} draft tokens at "
+            f"{v.draft_cost_ratio:g} of a step, acceptance {v.acceptance_rate:g}): "
+            f"{v.tokens_per_step:g} tokens per step; decoding one token a step the max at SLO "
+            f"would be {v.plain_max_output_tokens_per_second} output tok/s (TPOT "
+            f"{v.plain_tpot_ms} ms)"
         )
     after += tail_lines(r.tail) if r.tail else []
     if r.error_band is not None:

@@ -33,7 +33,7 @@ from llm_tco.core.calibration import (
     group_error,
     leave_one_publisher_out,
 )
-from llm_tco.core.capacity import Efficiency
+from llm_tco.core.capacity import Efficiency, engine_generation
 from llm_tco.core.memory import Layout
 from llm_tco.errors import CatalogLookupError, ScenarioError
 
@@ -115,6 +115,9 @@ def build_cases(catalog: Catalog) -> tuple[list[Case], list[tuple[str, str]]]:
                 measured_output_tokens_per_second=row.measured_output_tokens_per_second,
                 num_requests=row.num_requests,
                 variable_lengths=_variable_lengths(row),
+                generation=engine_generation(
+                    row.engine, row.engine_version, gpu.vendor, row.cuda_graphs
+                ),
             )
         )
     return _usable(cases, skipped), skipped

@@ -30,7 +30,11 @@ from llm_tco.core.costs import (
     self_hosted_line_items,
     within_capacity,
 )
-from llm_tco.core.speculative import Speculation, speculative_capacity
+from llm_tco.core.speculative import (
+    Speculation,
+    expected_tokens_per_step,
+    speculative_capacity,
+)
 from llm_tco.core.tailsize import PercentileSlo, tail_capacity
 from llm_tco.core.units import SECONDS_PER_HOUR, format_tokens, format_usd, usd_per_mtok
 from llm_tco.core.workload import Workload
@@ -885,13 +889,6 @@ def _modelled_capacity(
         return None, None
     prefill_len = _prefill_tokens(spec, arch, input_len, output_len, workload, notes, name)
     if _percentile_slo(spec).has_percentile:
-        if spec.speculative is not None:
-            notes.warn(
-                "speculative_not_simulated",
-                "speculative decoding is not modelled with percentile latency targets: "
-                "the percentile sizing assumes plain decoding",
-                name,
-            )
         found, source = _tail_capacity(
             spec, arch, gpu, per_replica, (prefill_len, output_len), efficiency
         )
@@ -993,6 +990,7 @@ def _tail_capacity(
     """Total tokens/s of a replica whose percentile targets the batching simulator checks."""
     input_len, output_len = round(shape[0]), max(1, round(shape[1]))
     slo = _percentile_slo(spec)
+    spec_decoding = speculation(spec.speculative, arch) if spec.speculative else None
     found = tail_capacity(
         arch,
         gpu,
@@ -1003,6 +1001,7 @@ def _tail_capacity(
         output_len,
         slo,
         efficiency,
+        speculation=spec_decoding,
     )
     total = found.requests_per_second * (input_len + output_len)
     if not math.isfinite(total) or total <= 0:
@@ -1010,7 +1009,15 @@ def _tail_capacity(
     arrivals = (
         "Poisson arrivals" if slo.burstiness == 1 else f"gamma arrivals, gap CV {slo.burstiness:g}"
     )
-    return total, f"{efficiency.source}; {slo.describe()} simulated ({arrivals})"
+    decoding = ""
+    if spec_decoding is not None:
+        e = expected_tokens_per_step(spec_decoding.acceptance_rate, spec_decoding.draft_tokens)
+        decoding = (
+            f", speculative decoding ({spec_decoding.method}, {spec_decoding.draft_tokens} "
+            f"draft tokens, acceptance {spec_decoding.acceptance_rate:g}: {e:.2f} tokens per "
+            "step, Leviathan et al. 2023 eq. 1)"
+        )
+    return total, f"{efficiency.source}; {slo.describe()} simulated ({arrivals}{decoding})"
 
 
 def _show_mean_latency_sizing(

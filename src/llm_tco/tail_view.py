@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from llm_tco.core.capacity import Efficiency
 from llm_tco.core.memory import Layout
+from llm_tco.core.speculative import Speculation
 from llm_tco.core.tailsize import PercentileSlo, replicas_for_rate, tail_capacity
 
 
@@ -49,9 +50,19 @@ def build_tail_sizing(
     slo: PercentileSlo,
     efficiency: Efficiency,
     rate: float | None,
+    speculation: Speculation | None = None,
 ) -> TailSizing:
     found = tail_capacity(
-        model, gpu, precision, kv_precision, layout, input_len, output_len, slo, efficiency
+        model,
+        gpu,
+        precision,
+        kv_precision,
+        layout,
+        input_len,
+        output_len,
+        slo,
+        efficiency,
+        speculation=speculation,
     )
     sim = found.simulated
     view: dict[str, Any] = {

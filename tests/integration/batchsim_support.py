@@ -7,13 +7,16 @@ calibrates the step times (mean TTFT = prefill, mean TPOT = decode step), an ope
 run at ``fraction`` x the calibrated saturation rate is measured, and a second calibration run
 follows; the two calibrations are pooled, so a drift of the shared machine's speed during the
 level is averaged rather than blamed on the model. The simulator replays the level's own send
-times, so prediction and measurement see the same arrivals.
+times, so prediction and measurement see the same arrivals, and draws each request's prefill
+and decode time from the pooled calibration requests' own spread (the median of 50 draws);
+the prediction at the mean step times is kept beside it (``fixed``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -21,7 +24,13 @@ from typer.testing import CliRunner
 
 from llm_tco.bench import load_result
 from llm_tco.bench.cli import register
-from llm_tco.bench.predict import Comparison, calibrate_steps, predict_level, service_seconds
+from llm_tco.bench.predict import (
+    Comparison,
+    calibrate_steps,
+    predict_level,
+    service_seconds,
+    service_spread,
+)
 
 PROMPT_WORDS, OUTPUT_TOKENS = 64, 32
 CALIBRATION_REQUESTS = 24
@@ -53,8 +62,16 @@ def _bench(url: str, args: str, out: Path) -> object:
     return load_result(out)
 
 
-def validate(url: str, fractions: tuple[float, ...], folder: Path) -> list[Comparison]:
-    """One comparison per load fraction of the calibrated saturation rate."""
+@dataclass(frozen=True)
+class Validation:
+    """One level predicted with the calibration's service-time spread and without it."""
+
+    drawn: Comparison
+    fixed: Comparison
+
+
+def validate(url: str, fractions: tuple[float, ...], folder: Path) -> list[Validation]:
+    """One validation per load fraction of the calibrated saturation rate."""
     comparisons = []
     # A fresh server's first requests are slower (allocation, page faults, cold caches): run
     # and discard a few so the first calibration measures the server as the levels see it.
@@ -73,7 +90,8 @@ def validate(url: str, fractions: tuple[float, ...], folder: Path) -> list[Compa
         # Both runs last about as long: the pooled throughput is the mean of the two.
         steps = calibrate_steps(pooled)
         service = service_seconds(steps, PROMPT_WORDS, OUTPUT_TOKENS)
-        comparisons.append(predict_level(steps, level, service))
+        drawn = predict_level(steps, level, service, service_spread(pooled))
+        comparisons.append(Validation(drawn, predict_level(steps, level, service)))
     return comparisons
 
 
@@ -96,22 +114,26 @@ def raise_priority(niceness: int = -15) -> bool:
     return True
 
 
-def table(comparisons: list[Comparison]) -> str:
+def table(validations: list[Validation]) -> str:
     rows = [
         "| rate req/s | load | requests | TTFT p50 measured / predicted ms | TTFT p99 measured "
-        "/ predicted ms (error) | TPOT mean measured / predicted ms (error) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "/ predicted ms (error) | TTFT p99 at fixed service ms (error) | TPOT mean measured / "
+        "predicted ms (error) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for c in comparisons:
-        m, p = c.measured, c.predicted
+    for v in validations:
+        c, m, p = v.drawn, v.drawn.measured, v.drawn.predicted
         rows.append(
             f"| {c.rate:.2f} | {c.utilisation:.2f} | {c.requests} | {m['ttft_p50']:.1f} / "
             f"{p['ttft_p50']:.1f} | {m['ttft_p99']:.1f} / {p['ttft_p99']:.1f} "
-            f"({c.error('ttft_p99'):+.0%}) | {m['tpot_mean']:.2f} / {p['tpot_mean']:.2f} "
+            f"({c.error('ttft_p99'):+.0%}) | {v.fixed.predicted['ttft_p99']:.1f} "
+            f"({v.fixed.error('ttft_p99'):+.0%}) | {m['tpot_mean']:.2f} / {p['tpot_mean']:.2f} "
             f"({c.error('tpot_mean'):+.0%}) |"
         )
     return "\n".join(rows)
 
 
-def as_json(comparisons: list[Comparison]) -> str:
-    return json.dumps([c.__dict__ for c in comparisons], indent=2)
+def as_json(validations: list[Validation]) -> str:
+    return json.dumps(
+        [{"drawn": v.drawn.__dict__, "fixed": v.fixed.__dict__} for v in validations], indent=2
+    )

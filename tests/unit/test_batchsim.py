@@ -17,6 +17,7 @@ from llm_tco.core.batchsim import (
     StepTimes,
     TailSlo,
     arrivals_at,
+    bootstrap_scales,
     measured_step_times,
     rate_at_slo,
     replicas_per_minute,
@@ -70,6 +71,82 @@ def test_one_slot_server_is_an_md1_queue() -> None:
     out = simulate(steps, arrivals_at(rate, unit_gaps(40_000, seed=3)), 100, 11)
     assert np.mean(out.ttft_s) == pytest.approx(0.125, rel=0.04)
     assert np.nanmean(out.tpot_s) == pytest.approx(0.010)
+
+
+def test_batch_of_one_with_two_known_service_times() -> None:
+    # Prefill 100 ms for 100 tokens, decode 10 ms a step, one request at a time; both arrive
+    # at 0 with 100 + 11 tokens. A: prefill x2 = 200 ms (TTFT 0.2 s), 10 decodes x1 = 100 ms,
+    # done at 0.3 s. B waits for A, prefill x0.5 = 50 ms -> first token at 0.35 s; 10 decodes
+    # x2 = 200 ms -> done at 0.55 s, TPOT 20 ms.
+    steps = measured_step_times(0.010, 0.100, 100, max_running=1)
+    out = simulate(
+        steps,
+        np.zeros(2),
+        100,
+        11,
+        prefill_scale=np.array([2.0, 0.5]),
+        decode_scale=np.array([1.0, 2.0]),
+    )
+    assert out.ttft_s == pytest.approx([0.2, 0.35])
+    assert out.finish_s == pytest.approx([0.3, 0.55])
+    assert out.tpot_s == pytest.approx([0.010, 0.020])
+
+
+def test_a_batched_step_takes_the_mean_scale_of_its_sequences() -> None:
+    # Two slots, t(n, p) = 10 ms x [n > 0] + 1 ms per prompt token (measured_step_times).
+    # Both prompts (100 tokens each) go in one step: 200 ms x the token-weighted mean prefill
+    # scale (1 x 100 + 2 x 100) / 200 = 1.5 -> 300 ms. Decoding together at decode scales 1
+    # and 3: 10 ms x 2 = 20 ms a step; A (6 tokens) done after 5 steps at 0.4 s; B alone then
+    # steps 10 ms x 3 = 30 ms: 5 more -> 0.55 s, TPOT (0.55 - 0.3) / 10 = 25 ms.
+    steps = measured_step_times(0.010, 0.100, 100, max_running=2)
+    out = simulate(
+        steps,
+        np.zeros(2),
+        100,
+        np.array([6, 11]),
+        prefill_scale=np.array([1.0, 2.0]),
+        decode_scale=np.array([1.0, 3.0]),
+    )
+    assert out.ttft_s == pytest.approx([0.3, 0.3])
+    assert out.finish_s == pytest.approx([0.4, 0.55])
+    assert out.tpot_s == pytest.approx([0.020, 0.025])
+
+
+def test_unit_scales_change_nothing() -> None:
+    steps = linear_steps()
+    arrivals = arrivals_at(0.5 / 0.03, unit_gaps(500, seed=2))
+    plain = simulate(steps, arrivals, 6, 5)
+    ones = simulate(steps, arrivals, 6, 5, prefill_scale=np.ones(500), decode_scale=np.ones(500))
+    assert ones.ttft_s == pytest.approx(plain.ttft_s)
+    assert ones.finish_s == pytest.approx(plain.finish_s)
+
+
+def test_variable_service_is_an_mg1_queue() -> None:
+    # One slot, service S = 50 ms prefill + 10 x 10 ms decode = 150 ms x a scale of 0.5 or 1.5
+    # (equally likely, the same for prefill and decode): E[S] = 150 ms, E[S^2] = 150^2 x 1.25.
+    # Pollaczek-Khinchine: mean wait = lambda E[S^2] / (2 (1 - rho)); at rho = 0.5 (lambda =
+    # 3.33/s) 3.333 x 0.028125 / 1 = 93.75 ms (vs 75 ms with fixed service), and the mean TTFT
+    # adds the mean prefill, 50 ms: 143.75 ms.
+    steps = measured_step_times(0.010, 0.050, 100, max_running=1)
+    n = 40_000
+    scale = np.where(np.random.default_rng(5).random(n) < 0.5, 0.5, 1.5)
+    out = simulate(
+        steps,
+        arrivals_at(0.5 / 0.150, unit_gaps(n, seed=3)),
+        100,
+        11,
+        prefill_scale=scale,
+        decode_scale=scale,
+    )
+    assert np.mean(out.ttft_s) == pytest.approx(0.14375, rel=0.04)
+    assert np.nanmean(out.tpot_s) == pytest.approx(0.010, rel=0.01)  # E[scale] = 1
+
+
+def test_bootstrap_keeps_measured_pairs_together() -> None:
+    prefill, decode = bootstrap_scales(np.array([0.5, 2.0]), np.array([0.8, 1.6]), 1000, seed=1)
+    assert set(zip(prefill.tolist(), decode.tolist(), strict=True)) == {(0.5, 0.8), (2.0, 1.6)}
+    with pytest.raises(ValueError, match="positive"):
+        simulate(linear_steps(), np.zeros(1), 4, 2, decode_scale=np.array([0.0]))
 
 
 def test_rate_at_a_mean_target_inverts_the_md1_formula() -> None:

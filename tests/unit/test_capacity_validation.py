@@ -210,3 +210,65 @@ def test_cli_validate_capacity_json() -> None:
     assert {"by_publisher", "by_gpu", "by_engine", "by_class", "by_mode"} <= set(data)
     bad = CliRunner().invoke(_app(), ["validate-capacity", "--format", "xml"])
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("engine", "version", "vendor", "cuda_graphs", "expected"),
+    [
+        # vLLM V1 is the default from 0.8.0: earlier builds are V0, whatever the suffix.
+        ("vllm", "0.6.3.dev116", "nvidia", None, "vllm-v0"),
+        ("vllm", "0.5.4.dev (main, 2024-08-04)", "nvidia", None, "vllm-v0"),
+        ("vllm", "0.7.3", "amd", None, "vllm-v0/amd"),
+        ("vllm", "0.8.0", "nvidia", None, None),
+        ("vllm", "0.10.0", "amd", None, None),
+        ("vllm", "v0.11.0", "nvidia", None, None),
+        # SGLang's overlap scheduler came with 0.4.
+        ("sglang", "0.3.6", "nvidia", None, "sglang-pre-overlap"),
+        ("sglang", "0.4.1", "nvidia", None, None),
+        # No version, or one that is not a release number: a current build.
+        ("vllm", None, "nvidia", None, None),
+        ("trtllm", "commit b6261862419c", "nvidia", None, None),
+        ("trtllm", "0.9.0", "nvidia", None, None),
+        # Without CUDA graphs, whatever the version.
+        ("sglang", "0.4.1", "nvidia", False, "eager"),
+        ("vllm", "0.11.0", "nvidia", True, None),
+    ],
+)
+def test_engine_generation_from_the_row(
+    engine: str, version: str | None, vendor: str, cuda_graphs: bool | None, expected: str | None
+) -> None:
+    assert capacity_module.engine_generation(engine, version, vendor, cuda_graphs) == expected
+
+
+def test_generation_offsets_reach_old_builds_only() -> None:
+    # Rows that name an old engine build shape their generation's offset; current-build
+    # factors (efficiency.yaml, the CLI) never carry it.
+    cases, _ = build_cases(load_catalog())
+    old = [c for c in cases if c.generation == "vllm-v0"]
+    assert old, "the catalog has vLLM V0 rows"
+    full = fit(cases)
+    assert "vllm-v0" in full.generation_offsets
+    vendor = old[0].gpu.vendor
+    current = full.efficiency("vllm", vendor, "")
+    assert full.efficiency("vllm", vendor, "", None) == current
+    assert full.efficiency("vllm", vendor, "", "vllm-v0") != current
+    as_current = [dataclasses.replace(c, generation=None) for c in old]
+    assert list(predict_with(full, old)) != list(predict_with(full, as_current))
+
+
+def test_jacobian_matches_central_differences() -> None:
+    # The fit's Jacobian (forward differences of all factor columns in one call, exact for the
+    # publisher offsets and priors) against central differences of the residuals, column by
+    # column, at a point away from the start.
+    from scipy.optimize._numdiff import approx_derivative
+
+    from llm_tco.core.calibration import _case_set, _Problem
+
+    cases, _ = build_cases(load_catalog())
+    sample = cases[::9]
+    problem = _Problem(_case_set(sample), np.ones(len(sample)))
+    x = problem.x0 + np.random.default_rng(3).normal(0.0, 0.2, problem.x0.size)
+    ours = problem.jacobian(x)
+    central = approx_derivative(problem.residuals, x, method="3-point", rel_step=1e-5)
+    assert ours.shape == central.shape
+    assert np.max(np.abs(ours - central)) < 2e-2 * max(1.0, float(np.max(np.abs(central))))

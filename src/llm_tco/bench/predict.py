@@ -3,6 +3,10 @@
 A run at a fixed concurrency gives the per-step times (``calibrate_steps``); the simulator then
 replays another level's own send times and output lengths through them (``predict_level``), so
 the prediction and the measurement see the same arrivals and differ only by the model.
+The fixed-concurrency run also gives the server's own spread of service times
+(``service_spread``): each calibration request's TTFT and TPOT over their means. With it the
+simulator draws every replayed request's prefill and decode time from that spread (a bootstrap)
+and reports the median of each statistic over several draws.
 """
 
 from __future__ import annotations
@@ -13,7 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from llm_tco.bench.result import LevelResult
-from llm_tco.core.batchsim import StepTimes, measured_step_times, simulate, statistic
+from llm_tco.core.batchsim import (
+    StepTimes,
+    bootstrap_scales,
+    measured_step_times,
+    simulate,
+    statistic,
+)
 from llm_tco.errors import BenchError
 
 
@@ -45,6 +55,35 @@ def calibrate_steps(level: LevelResult, max_running: int = 1) -> StepTimes:
 
 
 @dataclass(frozen=True)
+class ServiceSpread:
+    """Per-request service-time scales measured at a fixed concurrency, each of mean 1: a
+    request's prefill time over the mean prefill, its TPOT over the mean TPOT."""
+
+    prefill_scale: np.ndarray
+    decode_scale: np.ndarray
+
+
+def service_spread(level: LevelResult) -> ServiceSpread:
+    """The spread of a closed-loop level's service times. At concurrency 1 a request's TTFT is
+    its prefill (nobody waits), so prefill scale = TTFT / mean TTFT; at concurrency 2 or more
+    the TTFT holds a wait, so only the decode spread is measured and prefills scale by 1.
+    Requests with a single output token (no TPOT) are left out."""
+    done = [r for r in level.requests if r.ok and r.first_token_s is not None and r.tpot_ms]
+    if not done:
+        raise BenchError(
+            "the level has no completed request with two or more output tokens to calibrate on",
+            hint="run a closed-loop level (e.g. --concurrency 1) with --output-len 8 or more",
+        )
+    tpot = np.array([r.tpot_ms for r in done], dtype=np.float64)
+    ttft = np.array([r.ttft_ms or 0.0 for r in done], dtype=np.float64)
+    if (level.concurrency or 1) > 1 or not np.all(ttft > 0):
+        prefill = np.ones_like(tpot)
+    else:
+        prefill = ttft / ttft.mean()
+    return ServiceSpread(prefill, tpot / tpot.mean())
+
+
+@dataclass(frozen=True)
 class Comparison:
     """Predicted and measured latencies of one level, milliseconds."""
 
@@ -69,9 +108,20 @@ def _stats(ttft_s: np.ndarray, tpot_s: np.ndarray) -> dict[str, float]:
     }
 
 
-def predict_level(steps: StepTimes, level: LevelResult, service_s: float) -> Comparison:
+def predict_level(
+    steps: StepTimes,
+    level: LevelResult,
+    service_s: float,
+    spread: ServiceSpread | None = None,
+    draws: int = 50,
+    seed: int = 0,
+) -> Comparison:
     """Replay ``level``'s completed requests (their send times, prompt and output lengths)
-    through ``steps`` and set the simulated latencies beside the measured ones."""
+    through ``steps`` and set the simulated latencies beside the measured ones.
+
+    With ``spread`` each of ``draws`` simulations gives every request a (prefill, decode) scale
+    pair drawn from it (seeds ``seed``, ``seed + 1``, ...), and each predicted statistic is the
+    median over the draws; without it one simulation at the mean step times."""
     done = sorted(
         (r for r in level.requests if r.ok and r.first_token_s is not None),
         key=lambda r: r.start_s,
@@ -82,7 +132,18 @@ def predict_level(steps: StepTimes, level: LevelResult, service_s: float) -> Com
     arrivals = start - start[0]
     prompts = np.array([r.input_tokens or 1 for r in done], dtype=np.int64)
     outputs = np.array([max(r.output_tokens, 1) for r in done], dtype=np.int64)
-    sim = simulate(steps, arrivals, prompts, outputs)
+    if spread is None:
+        sim = simulate(steps, arrivals, prompts, outputs)
+        predicted = _stats(sim.ttft_s, sim.tpot_s)
+    else:
+        runs = []
+        for draw in range(draws):
+            pre, dec = bootstrap_scales(
+                spread.prefill_scale, spread.decode_scale, len(done), seed + draw
+            )
+            sim = simulate(steps, arrivals, prompts, outputs, prefill_scale=pre, decode_scale=dec)
+            runs.append(_stats(sim.ttft_s, sim.tpot_s))
+        predicted = {key: float(np.median([run[key] for run in runs])) for key in runs[0]}
     measured_ttft = np.array([(r.ttft_ms or 0.0) / 1e3 for r in done])
     measured_tpot = np.array([r.tpot_ms / 1e3 if r.tpot_ms is not None else np.nan for r in done])
     span = float(arrivals[-1]) if arrivals.size > 1 else 0.0
@@ -92,7 +153,7 @@ def predict_level(steps: StepTimes, level: LevelResult, service_s: float) -> Com
         rate=level.rate,
         requests=len(done),
         utilisation=offered * service_s,
-        predicted=_stats(sim.ttft_s, sim.tpot_s),
+        predicted=predicted,
         measured=_stats(measured_ttft, measured_tpot),
     )
 

@@ -41,6 +41,11 @@ class BenchmarkRow(Row):
     gpu_count: int = Field(ge=1, description="GPUs in the one replica measured (tensor parallel)")
     engine: Engine
     engine_version: str | None = None
+    cuda_graphs: bool | None = Field(
+        default=None,
+        description="false where the engine ran without CUDA graphs (vLLM --enforce-eager, "
+        "SGLang --disable-cuda-graph); None: the engine default (graphs on)",
+    )
     mode: Literal["offline-max", "static-batch", "concurrency", "request-rate"]
     publisher: str | None = Field(
         default=None,

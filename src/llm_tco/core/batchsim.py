@@ -33,6 +33,7 @@ import numpy.typing as npt
 from llm_tco.catalog.schema import GpuSpec, ModelArch
 from llm_tco.core.capacity import Efficiency, Factors, limits, replica, stage_seconds
 from llm_tco.core.memory import Layout, kv_cached_tokens
+from llm_tco.core.speculative import Speculation, expected_tokens_per_step
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -73,6 +74,7 @@ def deployment_step_times(
     input_tokens: float,
     output_tokens: float,
     efficiency: Efficiency,
+    speculation: Speculation | None = None,
 ) -> StepTimes:
     """The step-time table of a deployment, from the capacity model's ``stage_seconds``.
 
@@ -80,6 +82,13 @@ def deployment_step_times(
     (prompt + half the output); prompt tokens attend to half the prompt on average (causal).
     With P pipeline stages a step of n decodes and p prompt tokens runs as P micro-batches of
     n / P and p / P, one per stage, so it takes P stage steps.
+
+    With ``speculation`` a real step yields E tokens per decoding sequence
+    (``speculative.expected_tokens_per_step``); the simulator still emits one token per step, so
+    a step's decode part is 1 / E of a speculative step (verification of gamma extra tokens per
+    sequence plus gamma draft passes, as in ``speculative.speculative_tpot``), and its prompt
+    tokens cost what they cost on top of it (their marginal time, unchanged). Tensor-parallel
+    layouts only (as ``speculative_capacity``).
     """
     lim = limits(
         arch, gpu, precision, kv_precision, layout, input_tokens, output_tokens, efficiency
@@ -99,6 +108,15 @@ def deployment_step_times(
         input_tokens / 2,
     )
     table = np.asarray(seconds * pp, dtype=np.float64)
+    if speculation is not None:
+        if layout.pipeline != 1:
+            raise ValueError("speculative decoding is modelled for tensor-parallel replicas")
+        n = decodes[:, 0]
+        g, c = speculation.draft_tokens, speculation.draft_cost_ratio
+        verify, _ = stage_seconds(r, f, n, n * g, context, input_tokens / 2)
+        e = expected_tokens_per_step(speculation.acceptance_rate, g)
+        per_token = (verify + g * c * table[:, 0]) / e
+        table[1:] += (per_token - table[:, 0])[1:, None]
     table[0, 0] = 0.0  # an empty step takes no time (the simulator never runs one)
     return StepTimes(table, prompt, lim.token_budget, lim.running)
 
@@ -139,16 +157,29 @@ def simulate(
     input_tokens: IntArray | int,
     output_tokens: IntArray | int,
     closed_loop: int | None = None,
+    prefill_scale: FloatArray | None = None,
+    decode_scale: FloatArray | None = None,
 ) -> Latencies:
     """Play requests arriving at ``arrival_s`` (sorted, seconds) through one replica.
 
     With ``closed_loop`` C the arrival times are ignored: C clients each send their next
     request the moment their last one finishes (as ``vllm bench serve --max-concurrency C``
     with ``--request-rate inf`` does), starting all together at 0.
+
+    ``prefill_scale`` and ``decode_scale`` (one per request, 1 = the table's time) make service
+    times vary from request to request, as a real server's do: a step takes the table's time x
+    the token-weighted mean scale of what it carries (each decoding sequence one token at its
+    ``decode_scale``, each prompt chunk its tokens at its request's ``prefill_scale``). With a
+    batch of one that is each request's own prefill and decode time scaled.
     """
     count = int(arrival_s.size)
     prompts = np.broadcast_to(np.asarray(input_tokens, dtype=np.int64), (count,))
     outputs = np.broadcast_to(np.asarray(output_tokens, dtype=np.int64), (count,))
+    scaled = prefill_scale is not None or decode_scale is not None
+    ones = np.ones(count)
+    pre_scale: list[float] = _per_request(prefill_scale, ones, "prefill_scale").tolist()
+    dec_scale: list[float] = _per_request(decode_scale, ones, "decode_scale").tolist()
+    decode_sum = 0.0  # sum of decode_scale over the decoding sequences
     arrivals: list[float] = np.asarray(arrival_s, dtype=np.float64).tolist()
     sent = count  # closed loop: requests given an arrival time so far
     if closed_loop is not None:
@@ -192,6 +223,7 @@ def simulate(
             room = budget - decodes
             chunk = 0
             done: list[int] = []
+            weighted = decode_sum  # scale x tokens of what the step carries
             for entry in prefilling:
                 if room <= 0:
                     break
@@ -199,12 +231,15 @@ def simulate(
                 entry[1] -= take
                 room -= take
                 chunk += take
+                if scaled:
+                    weighted += take * pre_scale[entry[0]]
                 if entry[1] == 0:
                     done.append(entry[0])
             row = rows[decodes]
             x = chunk * per_column
             j = min(int(x), last_column)
-            t += row[j] + (x - j) * (row[j + 1] - row[j]) if chunk else decode_row[decodes]
+            dt = row[j] + (x - j) * (row[j + 1] - row[j]) if chunk else decode_row[decodes]
+            t += dt * weighted / (decodes + chunk) if scaled else dt
             step += 1
             while prefilling and prefilling[0][1] == 0:
                 prefilling.popleft()
@@ -218,8 +253,9 @@ def simulate(
                         sent += 1
                 else:
                     heapq.heappush(decoding, (step + output_list[index] - 1, index))
+                    decode_sum += dec_scale[index]
         else:
-            dt = decode_row[decodes]
+            dt = decode_row[decodes] * decode_sum / decodes if scaled else decode_row[decodes]
             jump = decoding[0][0] - step
             if following < count and decodes < cap and not kv_full and following < sent:
                 wait = math.ceil((arrivals[following] - t) / dt - 1e-12)
@@ -231,6 +267,7 @@ def simulate(
             _, index = heapq.heappop(decoding)
             finish[index] = t
             kv_used -= prompt_list[index] + output_list[index]
+            decode_sum = decode_sum - dec_scale[index] if decoding else 0.0
             if sent < count:
                 arrivals[sent] = t
                 sent += 1
@@ -241,6 +278,30 @@ def simulate(
     with np.errstate(invalid="ignore", divide="ignore"):
         tpot = np.where(tokens_after_first > 0, (finish_s - first_s) / tokens_after_first, np.nan)
     return Latencies(np.asarray(arrival_s, dtype=np.float64), ttft, tpot, finish_s)
+
+
+def _per_request(scale: FloatArray | None, ones: FloatArray, name: str) -> FloatArray:
+    if scale is None:
+        return ones
+    values = np.broadcast_to(np.asarray(scale, dtype=np.float64), ones.shape)
+    if not np.all(np.isfinite(values) & (values > 0)):
+        raise ValueError(f"{name} must be positive and finite for every request")
+    return values
+
+
+def bootstrap_scales(
+    prefill_scale: FloatArray, decode_scale: FloatArray, count: int, seed: int = 0
+) -> tuple[FloatArray, FloatArray]:
+    """``count`` (prefill, decode) scale pairs drawn with replacement from measured pairs (one
+    pair per calibration request, kept together so a request slow in both stays slow in both):
+    the bootstrap of a server's own service-time spread."""
+    if prefill_scale.size == 0 or prefill_scale.size != decode_scale.size:
+        raise ValueError("need one prefill and one decode scale per measured request")
+    pick = np.random.default_rng(seed).integers(0, prefill_scale.size, count)
+    return (
+        np.asarray(prefill_scale[pick], dtype=np.float64),
+        np.asarray(decode_scale[pick], dtype=np.float64),
+    )
 
 
 # --- arrivals ---------------------------------------------------------------------------------

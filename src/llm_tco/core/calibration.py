@@ -20,7 +20,7 @@ import hashlib
 import math
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +54,7 @@ class Parameter:
     log_scale: bool = False
     per_engine: bool = False
     per_vendor: bool = False
+    per_generation: bool = False  # older engine generations (engine_generation) get an offset
     prior_sd: float | None = None  # pull of the shared value toward ``start``; None: weak
 
     def value(self, z: FloatArray | float) -> FloatArray:
@@ -76,12 +77,24 @@ class Parameter:
 # GEMM tiles are 16-256 rows (vLLM's fused_moe configs use BLOCK_SIZE_M 16-128). ``start`` is
 # the prior each shared value is pulled toward (weakly, unless ``prior_sd`` says otherwise).
 PARAMETERS: tuple[Parameter, ...] = (
-    Parameter("bandwidth_efficiency", 0.2, 0.95, 0.6, per_engine=True, per_vendor=True),
-    Parameter("compute_efficiency", 0.05, 0.95, 0.4, per_engine=True, per_vendor=True),
+    Parameter(
+        "bandwidth_efficiency",
+        0.2,
+        0.95,
+        0.6,
+        per_engine=True,
+        per_vendor=True,
+        per_generation=True,
+    ),
+    Parameter(
+        "compute_efficiency", 0.05, 0.95, 0.4, per_engine=True, per_vendor=True, per_generation=True
+    ),
     Parameter("prefill_compute_efficiency", 0.1, 0.95, 0.5, per_engine=True, per_vendor=True),
     Parameter("link_efficiency", 0.1, 0.99, 0.5, per_engine=True),
     Parameter("allreduce_latency_us", 1.0, 100.0, 10.0, log_scale=True, per_engine=True),
-    Parameter("step_overhead_ms", 0.05, 30.0, 2.0, log_scale=True, per_engine=True),
+    Parameter(
+        "step_overhead_ms", 0.05, 30.0, 2.0, log_scale=True, per_engine=True, per_generation=True
+    ),
     Parameter("layer_overhead_us", 0.1, 100.0, 5.0, log_scale=True),
     # vLLM's fused_moe get_default_config tiles BLOCK_SIZE_M = 64 rows when the batch has more
     # tokens than experts (16 below): the prior, held firmly since only many-expert MoE rows
@@ -121,6 +134,7 @@ class Case:
     measured_output_tokens_per_second: float
     num_requests: int | None = None  # a fixed-count run (ramp-up and tail), else steady state
     variable_lengths: bool = False  # lengths vary per request (e.g. ShareGPT), not fixed
+    generation: str | None = None  # an older engine generation (engine_generation), else None
 
     @property
     def is_moe(self) -> bool:
@@ -171,12 +185,18 @@ class CaseSet:
     measured: FloatArray
     engine_index: FloatArray
     vendor_index: FloatArray
+    generation_index: FloatArray
     engines: tuple[str, ...]
     vendors: tuple[str, ...]
+    generations: tuple[str, ...]
 
     @classmethod
     def build(
-        cls, cases: Sequence[Case], engines: Sequence[str], vendors: Sequence[str]
+        cls,
+        cases: Sequence[Case],
+        engines: Sequence[str],
+        vendors: Sequence[str],
+        generations: Sequence[str] = (),
     ) -> CaseSet:
         running, budgets = [], []
         for c in cases:
@@ -203,6 +223,7 @@ class CaseSet:
             budgets.append(float(lim.token_budget))
         engine_ids = {e: i for i, e in enumerate(engines)}
         vendor_ids = {v: i for i, v in enumerate(vendors)}
+        generation_ids = {g: i for i, g in enumerate(generations)}
         return cls(
             cases=tuple(cases),
             replica=_stack(
@@ -236,8 +257,12 @@ class CaseSet:
             measured=np.array([c.measured_output_tokens_per_second for c in cases]),
             engine_index=np.array([engine_ids.get(c.engine, -1) for c in cases], dtype=float),
             vendor_index=np.array([vendor_ids.get(c.gpu.vendor, -1) for c in cases], dtype=float),
+            generation_index=np.array(
+                [generation_ids.get(c.generation or "", -1) for c in cases], dtype=float
+            ),
             engines=tuple(engines),
             vendors=tuple(vendors),
+            generations=tuple(generations),
         )
 
     def subset(self, rows: npt.NDArray[np.intp]) -> CaseSet:
@@ -249,6 +274,11 @@ class CaseSet:
             if isinstance(getattr(self, f.name), np.ndarray)
         }
         return replace(self, cases=tuple(self.cases[i] for i in rows), replica=r, **arrays)
+
+    def tiled(self, times: int) -> CaseSet:
+        """``times`` copies of the cases end to end (to evaluate many factor sets in one call)."""
+        rows = np.tile(np.arange(len(self.cases), dtype=np.intp), times)
+        return self.subset(rows)
 
     @functools.cached_property
     def _groups(self) -> list[tuple[str, npt.NDArray[np.intp], Replica]]:
@@ -310,14 +340,20 @@ class Fit:
     vendor_offsets: dict[str, dict[str, float]]
     rows: int
     publishers: int
+    generation_offsets: dict[str, dict[str, float]] = field(default_factory=dict)
 
-    def efficiency(self, engine: str, vendor: str | None, source: str) -> Efficiency:
+    def efficiency(
+        self, engine: str, vendor: str | None, source: str, generation: str | None = None
+    ) -> Efficiency:
+        """Factors of ``engine`` (current builds unless ``generation`` names an older one)."""
         values: dict[str, float] = {}
         for p in PARAMETERS:
             z = self.shared[p.name]
             z += self.engine_offsets.get(engine, {}).get(p.name, 0.0)
             if vendor is not None:
                 z += self.vendor_offsets.get(vendor, {}).get(p.name, 0.0)
+            if generation is not None:
+                z += self.generation_offsets.get(generation, {}).get(p.name, 0.0)
             values[p.name] = float(p.value(z))
         return Efficiency(
             engine=engine,
@@ -344,13 +380,17 @@ class _Problem:
         self.cs = cs
         e_idx = cs.engine_index.astype(int)
         v_idx = cs.vendor_index.astype(int)
+        g_idx = cs.generation_index.astype(int)
         seen_engines = {int(i) for i in e_idx[train > 0] if i >= 0}
         seen_vendors = {int(i) for i in v_idx[train > 0] if i >= 0}
+        seen_generations = {int(i) for i in g_idx[train > 0] if i >= 0}
         self.layout: list[tuple[str, str, int]] = [("shared", p.name, -1) for p in PARAMETERS]
         for i in sorted(seen_engines):
             self.layout += [("engine", p.name, i) for p in PARAMETERS if p.per_engine]
         for i in sorted(seen_vendors):
             self.layout += [("vendor", p.name, i) for p in PARAMETERS if p.per_vendor]
+        for i in sorted(seen_generations):
+            self.layout += [("generation", p.name, i) for p in PARAMETERS if p.per_generation]
         n_factor = len(self.layout)
         by_name = {p.name: p for p in PARAMETERS}
         self.x0 = np.array(
@@ -378,8 +418,11 @@ class _Problem:
             vendor_slot = np.array(
                 [slot.get(("vendor", p.name, int(i)), zero) for i in v_idx], dtype=np.intp
             )
+            generation_slot = np.array(
+                [slot.get(("generation", p.name, int(i)), zero) for i in g_idx], dtype=np.intp
+            )
             shared = np.full(n, slot[("shared", p.name, -1)], dtype=np.intp)
-            self.gather[p.name] = np.stack([shared, engine_slot, vendor_slot])
+            self.gather[p.name] = np.stack([shared, engine_slot, vendor_slot, generation_slot])
         rows = _per_publisher_sample(cs.cases, np.flatnonzero(train > 0))
         publishers = [cs.cases[i].publisher for i in rows]
         counts = {p: publishers.count(p) for p in set(publishers)}
@@ -405,6 +448,13 @@ class _Problem:
         sparsity[np.arange(len(rows)), self.publisher_slot] = True
         sparsity[len(rows) + np.arange(len(self.layout)), np.arange(len(self.layout))] = True
         self.sparsity = sparsity
+        # For the Jacobian: every factor column's finite-difference step evaluated in one call
+        # over n_factor copies of the training cases; which rows each column moves, per parameter.
+        self.tiled_cs = self.train_cs.tiled(n_factor)
+        self.moves = {
+            name: (g[:, None, :] == np.arange(n_factor)[None, :, None]).any(axis=0)
+            for name, g in self.train_gather.items()
+        }
 
     def factors(self, x: FloatArray, train_only: bool = False) -> Factors:
         gather = self.train_gather if train_only else self.gather
@@ -429,17 +479,55 @@ class _Problem:
         prior = (x - self.x0) / self.prior_sd * ROBUST_SCALE
         return np.concatenate([data, prior])
 
+    def _values(self, z: dict[str, FloatArray]) -> Factors:
+        values = {p.name: p.value(z[p.name]) for p in PARAMETERS}
+        return Factors(
+            bandwidth=values["bandwidth_efficiency"],
+            compute=values["compute_efficiency"],
+            prefill=values["prefill_compute_efficiency"],
+            link=values["link_efficiency"],
+            collective_latency_s=values["allreduce_latency_us"] * 1e-6,
+            step_overhead_s=values["step_overhead_ms"] * 1e-3,
+            layer_overhead_s=values["layer_overhead_us"] * 1e-6,
+            moe_block_tokens=values["moe_block_tokens"],
+            moe_layer_overhead_s=values["moe_layer_overhead_us"] * 1e-6,
+        )
+
+    def jacobian(self, x: FloatArray) -> FloatArray:
+        """d residuals / d x: forward differences for the factor columns, all evaluated in one
+        vectorised call; publisher offsets and priors are linear, so exact."""
+        n_rows, n_factor = len(self.rows), self.n_factor
+        padded = np.append(x[:n_factor], 0.0)
+        base = {p.name: padded[self.train_gather[p.name]].sum(axis=0) for p in PARAMETERS}
+        step = 1e-3 * np.maximum(1.0, np.abs(x[:n_factor]))
+        stepped = {
+            name: (z[None, :] + step[:, None] * self.moves[name]).ravel()
+            for name, z in base.items()
+        }
+        log_base = np.log(np.maximum(self.train_cs.predict(self._values(base)), 1e-9))
+        log_stepped = np.log(np.maximum(self.tiled_cs.predict(self._values(stepped)), 1e-9))
+        jac = np.zeros((n_rows + len(self.layout), len(self.layout)))
+        jac[:n_rows, :n_factor] = (
+            self.weights[:, None]
+            * (log_stepped.reshape(n_factor, n_rows) - log_base[None, :]).T
+            / step[None, :]
+        )
+        jac[np.arange(n_rows), self.publisher_slot] = self.weights
+        jac[n_rows + np.arange(len(self.layout)), np.arange(len(self.layout))] = (
+            ROBUST_SCALE / self.prior_sd
+        )
+        return jac
+
     def solve(self) -> FloatArray:
         solution = least_squares(
             self.residuals,
             self.x0,
+            jac=self.jacobian,
             loss="soft_l1",
             f_scale=ROBUST_SCALE,
             method="trf",
             bounds=(-8.0, 8.0),
             tr_solver="lsmr",
-            jac_sparsity=self.sparsity,
-            diff_step=1e-3,
             max_nfev=300,
             xtol=1e-3,
             ftol=1e-3,
@@ -450,6 +538,7 @@ class _Problem:
         shared: dict[str, float] = {}
         engines: dict[str, dict[str, float]] = {}
         vendors: dict[str, dict[str, float]] = {}
+        generations: dict[str, dict[str, float]] = {}
         for j, (kind, name, i) in enumerate(self.layout):
             if kind == "shared":
                 shared[name] = float(x[j])
@@ -457,8 +546,17 @@ class _Problem:
                 engines.setdefault(self.cs.engines[i], {})[name] = float(x[j])
             elif kind == "vendor":
                 vendors.setdefault(self.cs.vendors[i], {})[name] = float(x[j])
+            elif kind == "generation":
+                generations.setdefault(self.cs.generations[i], {})[name] = float(x[j])
         train = [self.cs.cases[i] for i in self.rows]
-        return Fit(shared, engines, vendors, len(train), len({c.publisher for c in train}))
+        return Fit(
+            shared,
+            engines,
+            vendors,
+            len(train),
+            len({c.publisher for c in train}),
+            generations,
+        )
 
 
 def _per_publisher_sample(
@@ -480,7 +578,8 @@ def _per_publisher_sample(
 def _case_set(cases: Sequence[Case]) -> CaseSet:
     engines = sorted({c.engine for c in cases})
     vendors = sorted({c.gpu.vendor for c in cases} - {REFERENCE_VENDOR})
-    return CaseSet.build(cases, engines, vendors)
+    generations = sorted({c.generation for c in cases if c.generation is not None})
+    return CaseSet.build(cases, engines, vendors, generations)
 
 
 def fit(cases: Sequence[Case]) -> Fit:
@@ -493,7 +592,7 @@ def fit(cases: Sequence[Case]) -> Fit:
 
 def predict_with(fit_: Fit, cases: Sequence[Case]) -> FloatArray:
     """Predicted output tokens/s of ``cases`` with ``fit_``'s factors (never their measurements)."""
-    effs = [fit_.efficiency(c.engine, c.gpu.vendor, "") for c in cases]
+    effs = [fit_.efficiency(c.engine, c.gpu.vendor, "", c.generation) for c in cases]
     return CaseSet.build(cases, (), ()).predict(_stacked_factors(effs))
 
 

@@ -37,6 +37,7 @@ Concurrency is capped by the KV cache left after the weights (the memory plan,
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, fields, replace
 from typing import Literal, TypeVar
 
@@ -115,6 +116,46 @@ def engine_limits(engine: str, gpu: GpuSpec, offline: bool) -> tuple[int, int]:
     if large:
         return 1024, 16384 if offline else 8192
     return 256, 8192 if offline else 2048
+
+
+# Engine generations whose per-step costs differ from the current builds the factors describe;
+# a row that names its engine version gets its generation's fitted offset (``calibration``).
+# vLLM V0 (before 0.8.0): one process schedules, prepares inputs and samples between GPU steps;
+# V1, the default from 0.8.0, overlaps them (https://blog.vllm.ai/2025/01/27/v1-alpha-release.html,
+# https://github.com/vllm-project/vllm/releases/tag/v0.8.0). SGLang before 0.4 had no overlap
+# scheduler (https://lmsys.org/blog/2024-12-04-sglang-v0-4/).
+GENERATIONS: dict[str, tuple[tuple[int, int], str]] = {
+    "vllm": ((0, 8), "vllm-v0"),
+    "sglang": ((0, 4), "sglang-pre-overlap"),
+}
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)")
+
+
+# Without CUDA graphs (vLLM --enforce-eager, SGLang --disable-cuda-graph) every kernel of a
+# step is launched from the CPU: the fixed cost per step that graphs replay away
+# (https://docs.vllm.ai/en/latest/design/cuda_graphs.html). One fitted offset for any engine.
+EAGER = "eager"
+
+
+def engine_generation(
+    engine: str, version: str | None, vendor: str = "nvidia", cuda_graphs: bool | None = None
+) -> str | None:
+    """The older generation ``version`` of ``engine`` on ``vendor``'s GPUs belongs to (or
+    ``EAGER`` when run without CUDA graphs), else None: a current build or an unknown one.
+
+    An old build's kernels differ by platform (the ROCm and CUDA back-ends of vLLM 0.6 share
+    the scheduler, not the attention and GEMM kernels), so its lag on a non-NVIDIA vendor is
+    fitted on its own: label ``vllm-v0/amd``."""
+    if cuda_graphs is False:
+        return EAGER
+    rule = GENERATIONS.get(engine)
+    match = _VERSION.match(version or "")
+    if rule is None or match is None:
+        return None
+    before, name = rule
+    if (int(match[1]), int(match[2])) >= before:
+        return None
+    return name if vendor == "nvidia" else f"{name}/{vendor}"
 
 
 @dataclass(frozen=True)

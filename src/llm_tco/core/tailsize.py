@@ -20,8 +20,9 @@ from llm_tco.core.batchsim import (
     rate_at_slo,
     replicas_per_minute,
 )
-from llm_tco.core.capacity import Efficiency, Slo, replica_capacity
-from llm_tco.core.memory import Layout
+from llm_tco.core.capacity import Efficiency, ReplicaCapacity, Slo, replica_capacity
+from llm_tco.core.memory import Layout, plain_tp
+from llm_tco.core.speculative import Speculation, speculative_capacity
 
 MIN_PERCENTILE = 50.0
 MAX_PERCENTILE = 99.9
@@ -76,12 +77,21 @@ def tail_capacity(
     slo: PercentileSlo,
     efficiency: Efficiency,
     requests: int = 4000,
+    speculation: Speculation | None = None,
 ) -> TailCapacity:
-    """The replica's request rate at ``slo``; see the module docstring."""
+    """The replica's request rate at ``slo``; see the module docstring. With ``speculation``
+    both the steady state (``speculative_capacity``) and the simulated steps decode
+    speculatively."""
     args = (arch, gpu, precision, kv_precision, layout.gpus, input_tokens, output_tokens)
-    mean_only = replica_capacity(
-        *args, Slo(tpot_ms=slo.tpot_ms, ttft_ms=slo.ttft_ms), efficiency, layout=layout
-    )
+
+    def steady_capacity(target: Slo) -> ReplicaCapacity:
+        if speculation is None:
+            return replica_capacity(*args, target, efficiency, layout=layout)
+        if layout != plain_tp(layout.gpus):
+            raise ValueError("speculative decoding is modelled for tensor-parallel replicas")
+        return speculative_capacity(*args, target, efficiency, speculation)
+
+    mean_only = steady_capacity(Slo(tpot_ms=slo.tpot_ms, ttft_ms=slo.ttft_ms))
     mean_rps = mean_only.requests_per_second if mean_only.meets_slo else 0.0
     if not slo.has_percentile:
         return TailCapacity(mean_rps, mean_rps, None, "mean")
@@ -90,12 +100,18 @@ def tail_capacity(
     mean_tpot = slo.tpot_ms if slo.tpot_percentile is None else None
     steady = math.inf
     if mean_ttft is not None or mean_tpot is not None:
-        bound = replica_capacity(
-            *args, Slo(tpot_ms=mean_tpot, ttft_ms=mean_ttft), efficiency, layout=layout
-        )
+        bound = steady_capacity(Slo(tpot_ms=mean_tpot, ttft_ms=mean_ttft))
         steady = bound.requests_per_second if bound.meets_slo else 0.0
     steps = deployment_step_times(
-        arch, gpu, precision, kv_precision, layout, input_tokens, output_tokens, efficiency
+        arch,
+        gpu,
+        precision,
+        kv_precision,
+        layout,
+        input_tokens,
+        output_tokens,
+        efficiency,
+        speculation,
     )
     tail_slo = TailSlo(
         ttft_ms=slo.ttft_ms if slo.ttft_percentile is not None else None,
