@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-import pytest
-from hypothesis import settings
+# The suite runs the same from any terminal, CI service or shell: drop the variables with which
+# rich and typer choose the output width and colour (FORCE_COLOR=1 or COLUMNS=40 in a user's
+# shell otherwise puts escape codes or wrapped lines into outputs the tests read; typer forces
+# a terminal when GITHUB_ACTIONS is set), and the warehouse URL `llm-tco ingest` falls back to.
+# Tests that need a width pass COLUMNS to the command they run. This runs before rich or typer
+# is imported, as typer reads some of them at import.
+for _name in (
+    "COLUMNS",
+    "LINES",
+    "JUPYTER_COLUMNS",
+    "JUPYTER_LINES",
+    "TERMINAL_WIDTH",
+    "FORCE_COLOR",
+    "NO_COLOR",
+    "PY_COLORS",
+    "TTY_COMPATIBLE",
+    "TTY_INTERACTIVE",
+    "GITHUB_ACTIONS",
+    "_TYPER_FORCE_DISABLE_TERMINAL",
+    "DATABRICKS_RUNTIME_VERSION",
+    "LLM_TCO_BACKEND",
+):
+    os.environ.pop(_name, None)
 
-from llm_tco.catalog import Catalog, load_catalog
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+from llm_tco.catalog import Catalog, load_catalog  # noqa: E402
 
 # Helpers shared by tests are imported as `support`, from this folder (a package named `tests`
 # installed by another distribution cannot shadow them).
@@ -27,10 +53,12 @@ settings.register_profile(
 settings.load_profile("llm-tco")
 
 # Tests never see offers a user refreshed into their own cache: point the cache at a folder
-# that does not exist before any test module loads the catalog.
-os.environ["LLM_TCO_CACHE_DIR"] = str(
-    Path(tempfile.gettempdir()) / f"llm-tco-test-no-cache-{os.getpid()}"
-)
+# that does not exist before any test module loads the catalog. It is new for each run (a
+# process id is reused, and a cache left by an earlier run must not be read) and removed at
+# the end, with what the run memoised into it.
+_CACHE_PARENT = tempfile.mkdtemp(prefix="llm-tco-test-cache-")
+atexit.register(shutil.rmtree, _CACHE_PARENT, ignore_errors=True)
+os.environ["LLM_TCO_CACHE_DIR"] = str(Path(_CACHE_PARENT) / "cache")
 
 
 @pytest.fixture(scope="session")

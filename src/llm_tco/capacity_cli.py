@@ -6,6 +6,7 @@ format renders; nothing is computed while rendering.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -553,12 +554,32 @@ def validate_capacity(
     wide: bool = typer.Option(
         False, "--wide", help="every column in full, one row per line (the default when piped)"
     ),
+    measurements: Path | None = typer.Option(
+        None,
+        "--measurements",
+        "-m",
+        help="check the shipped model on your own measurements instead (YAML, JSON or CSV "
+        "rows with the fields of catalog/benchmarks.yaml)",
+    ),
 ) -> None:
-    """Leave-one-publisher-out error of the capacity model on every published measurement."""
-    from llm_tco.capacity_validation import validate, validation_markdown
+    """Leave-one-publisher-out error of the capacity model on every published measurement.
+
+    With --measurements, the error of the model as shipped (factors fitted on all the
+    published rows, as `llm-tco capacity` uses them) on rows of yours that it never saw, and
+    which rows it could not predict, and why.
+    """
+    from llm_tco.capacity_validation import (
+        check_measurements,
+        read_measurements,
+        validate,
+        validation_markdown,
+    )
 
     try:
-        report, _, _ = validate(load_catalog())
+        if measurements is not None:
+            report = check_measurements(load_catalog(), read_measurements(measurements))
+        else:
+            report, _, _ = validate(load_catalog())
     except LlmTcoError as error:
         _fail(error)
         return
@@ -586,12 +607,14 @@ VALIDATION_GROUPS = (
 def validation_shown(report: Any) -> tuple[list[str], list[Shown], Shown]:
     """Lines above, one table per grouping, and every group in one table (for CSV)."""
     o = report.overall
-    lines = [
-        report.method,
+    lines = [report.method]
+    if report.rows_given is not None:
+        lines.append(f"predicted {o.rows} of {report.rows_given} rows ({report.coverage_percent}%)")
+    lines.append(
         f"overall: {o.rows} rows, {len(report.by_publisher)} publishers, median APE "
         f"{o.median_ape_percent}%, MAPE {o.mape_percent}%, bias {o.median_signed_percent:+}% "
-        f"({report.seconds} s wall, {report.cpu_seconds} s CPU)",
-    ]
+        f"({report.seconds} s wall, {report.cpu_seconds} s CPU)"
+    )
     figures = [Col(h, "num") for h in ("rows", "median\nAPE %", "MAPE %", "bias %")]
 
     def cells(s: Any) -> list[str]:
@@ -614,6 +637,22 @@ def validation_shown(report: Any) -> tuple[list[str], list[Shown], Shown]:
         )
         every += [[title, k, *cells(s)] for k, s in groups.items()]
     both = Shown("Error by group", [Col("by", "id"), Col("group", "id"), *figures], every)
+    if report.rows_given is not None:  # your own rows, one by one; CSV lists them
+        cols = [Col("row", "id"), Col("model", "id"), Col("GPUs", "id")]
+        cols += [Col(h, "num") for h in ("measured\ntok/s", "predicted\ntok/s", "APE %")]
+        rows = [
+            [
+                r.id,
+                r.model,
+                f"{r.gpus} x {r.gpu}",
+                f"{r.measured_output_tokens_per_second:,.0f}",
+                f"{r.predicted_output_tokens_per_second:,.0f}",
+                str(r.ape_percent),
+            ]
+            for r in report.rows
+        ]
+        both = Shown("Your measurements", cols, rows)
+        tables.append(both)
     return lines, tables, both
 
 

@@ -9,11 +9,15 @@ GPU, engine, dense/MoE and load mode. Used by ``llm-tco validate-capacity`` and
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
+import io
+import math
 import re
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlparse
@@ -77,20 +81,23 @@ def layout_of(row: BenchmarkRow) -> Layout:
     )
 
 
-def build_cases(catalog: Catalog) -> tuple[list[Case], list[tuple[str, str]]]:
-    """Cases for every measurement whose model and GPU the catalog knows, whose layout is
-    consistent and which the model can size (e.g. the weights fit); the others are listed with
-    the reason."""
+def build_cases(
+    catalog: Catalog, rows: Sequence[BenchmarkRow] | None = None
+) -> tuple[list[Case], list[tuple[str, str]]]:
+    """Cases for every measurement (``rows``, else the catalog's own) whose model and GPU the
+    catalog knows, whose layout is consistent and which the model can size (e.g. the weights
+    fit); the others are listed with the reason."""
+    measured = catalog.benchmarks if rows is None else rows
     cases: list[Case] = []
     skipped: list[tuple[str, str]] = []
     # One spelling per publisher: the first a row names explicitly, else the derived one.
     spelling: dict[str, str] = {}
-    for row in sorted(catalog.benchmarks, key=lambda r: r.publisher is None):
+    for row in sorted(measured, key=lambda r: r.publisher is None):
         spelling.setdefault(publisher_of(row).lower(), publisher_of(row))
     # Rows name few distinct models and GPUs: resolve each name once.
     models = functools.cache(catalog.model)
     gpus = functools.cache(catalog.gpu)
-    for row in catalog.benchmarks:
+    for row in measured:
         try:
             arch, gpu = models(row.model), gpus(row.gpu)
             layout = layout_of(row)
@@ -220,11 +227,24 @@ class CapacityValidation(BaseModel):
     skipped: list[tuple[str, str]]
     seconds: float  # wall clock of the whole validation
     cpu_seconds: float  # CPU time of this process (what a busy machine does not inflate)
+    rows_given: int | None = None  # a check of someone's own measurements: rows in their file
+
+    @property
+    def coverage_percent(self) -> float | None:
+        """Share of the given rows that got a prediction (a check of one's own rows only)."""
+        if not self.rows_given:
+            return None
+        return round(100 * self.overall.rows / self.rows_given, 1)
 
 
 METHOD = (
     "leave-one-publisher-out: for each publisher, the factors are fitted on every other "
     "publisher's rows and predict its rows; APE = |predicted - measured| / measured"
+)
+EXTERNAL_METHOD = (
+    "your measurements, each predicted by the shipped factors (efficiency.yaml: fitted on "
+    "every published measurement this tool holds, none of yours), as `llm-tco capacity` "
+    "predicts; APE = |predicted - measured| / measured"
 )
 
 
@@ -262,13 +282,62 @@ def validate(catalog: Catalog) -> tuple[CapacityValidation, Fit, list[Case]]:
     cases, skipped = build_cases(catalog)
     results, full = leave_one_publisher_out(cases)
     factors = engine_keys(full, ENGINES)
+    report = _report(METHOD, results, factors, skipped, started, cpu_started)
+    return report, full, cases
+
+
+def check_measurements(catalog: Catalog, rows: Sequence[BenchmarkRow]) -> CapacityValidation:
+    """The error of the shipped capacity model (the factors in ``efficiency.yaml``, fitted on
+    every measurement the catalog holds, as ``llm-tco capacity`` uses them) on ``rows``, which
+    no factor was fitted on. Rows it cannot predict (an unknown model or GPU, weights that do
+    not fit) are listed in ``skipped`` with the reason; ``rows_given`` counts them all."""
+    from llm_tco.capacity_factors import catalog_efficiencies
+    from llm_tco.core.calibration import predict_each
+    from llm_tco.core.capacity import select_efficiency
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    cases, skipped = build_cases(catalog, rows)
+    shipped = catalog_efficiencies(catalog)
+    known, effs, used = [], [], {}
+    for case in cases:
+        eff = select_efficiency(shipped, case.engine, case.gpu.vendor)
+        if eff is None:
+            skipped.append((case.row_id, f"no fitted factors for engine {case.engine}"))
+            continue
+        known.append(case)
+        effs.append(eff)
+        key = next(k for k, e in shipped.items() if e is eff)
+        used[key] = eff
+    predicted: Sequence[float] = predict_each(effs, known).tolist() if known else []
+    results = [
+        CaseResult(c, float(p)) for c, p in zip(known, predicted, strict=True) if math.isfinite(p)
+    ]
+    skipped += [
+        (c.row_id, "no finite prediction")
+        for c, p in zip(known, predicted, strict=True)
+        if not math.isfinite(p)
+    ]
+    return _report(
+        EXTERNAL_METHOD, results, used, skipped, started, cpu_started, rows_given=len(rows)
+    )
+
+
+def _report(
+    method: str,
+    results: list[CaseResult],
+    factors: dict[str, Efficiency],
+    skipped: list[tuple[str, str]],
+    started: float,
+    cpu_started: float,
+    rows_given: int | None = None,
+) -> CapacityValidation:
     groups = {
         "all": results,
         "dense": [r for r in results if not r.case.is_moe],
         "moe": [r for r in results if r.case.is_moe],
     }
-    report = CapacityValidation(
-        method=METHOD,
+    return CapacityValidation(
+        method=method,
         overall=ErrorSummary.of(group_error(results)),
         by_publisher=_summaries(results, lambda r: r.case.publisher),
         by_gpu=_summaries(results, lambda r: r.case.gpu.id),
@@ -281,8 +350,8 @@ def validate(catalog: Catalog) -> tuple[CapacityValidation, Fit, list[Case]]:
         skipped=skipped,
         seconds=round(time.perf_counter() - started, 2),
         cpu_seconds=round(time.process_time() - cpu_started, 2),
+        rows_given=rows_given,
     )
-    return report, full, cases
 
 
 def _summaries(results: list[CaseResult], key: object) -> dict[str, ErrorSummary]:
@@ -409,6 +478,10 @@ def validation_markdown(v: CapacityValidation) -> str:
     lines = [
         f"Method: {v.method}.",
         "",
+    ]
+    if v.rows_given is not None:
+        lines += [f"Predicted {o.rows} of {v.rows_given} rows ({v.coverage_percent}%).", ""]
+    lines += [
         f"**Overall: {o.rows} rows from {len(v.by_publisher)} publishers, median APE "
         f"{o.median_ape_percent}%, MAPE {o.mape_percent}%, median signed "
         f"{o.median_signed_percent:+}%** (fit + validation {v.seconds} s wall, "
@@ -441,7 +514,9 @@ def validation_markdown(v: CapacityValidation) -> str:
         "ape_percent",
     )
     lines += [
-        "| row | publisher | engine | mode | measured tok/s | predicted (LOSO) | APE % |",
+        "| row | publisher | engine | mode | measured tok/s | predicted"
+        + (" (LOSO)" if v.rows_given is None else "")
+        + " | APE % |",
         "|---|---|---|---|---:|---:|---:|",
     ]
     for r in v.rows:
@@ -450,3 +525,62 @@ def validation_markdown(v: CapacityValidation) -> str:
         lines += ["", "### Skipped", ""]
         lines += [f"- {i}: {_SAFE.sub(' ', reason)}" for i, reason in v.skipped]
     return "\n".join(lines)
+
+
+# --- someone's own measurements -----------------------------------------------------------------
+
+MAX_MEASUREMENT_ROWS = 100_000
+
+
+def read_measurements(path: Path) -> list[BenchmarkRow]:
+    """Rows of a YAML/JSON list or a CSV table (a header of ``BenchmarkRow`` field names; an
+    empty cell is an absent value) of one's own measurements. ``id`` defaults to the row's
+    number, ``source`` to the file's name and ``as_of`` to today (the day it was read)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from llm_tco.scenario import read_document, read_text_file
+
+    origin = path.name
+    if path.suffix.lower() == ".csv":
+        text = read_text_file(path)
+        try:
+            items: object = [
+                {k: v for k, v in row.items() if v not in ("", None)}
+                for row in csv.DictReader(io.StringIO(text))
+            ]
+        except csv.Error as exc:
+            raise ScenarioError(f"malformed CSV: {exc}", field=origin) from None
+    else:
+        items = read_document(path)
+    if not isinstance(items, list):
+        raise ScenarioError(
+            "a measurements file is a list of rows",
+            field=origin,
+            hint="a YAML list (- model: ...), a JSON array or a CSV table with a header",
+        )
+    if len(items) > MAX_MEASUREMENT_ROWS:
+        raise ScenarioError(f"more than {MAX_MEASUREMENT_ROWS:,} rows", field=origin)
+    adapter = TypeAdapter(BenchmarkRow)
+    today = dt.date.today()
+    rows = []
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise ScenarioError(
+                "each row is a mapping of field: value", field=f"{origin} row {index}"
+            )
+        if None in item:  # csv: more cells than the header has names
+            raise ScenarioError("more cells than the header names", field=f"{origin} row {index}")
+        data = {"id": f"row-{index}", "source": origin, "as_of": today, **item}
+        try:
+            rows.append(adapter.validate_python(data))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ScenarioError(
+                f"{first['msg']}",
+                field=f"{origin} row {index}" + (f" {where}" if where else ""),
+                hint="fields as in catalog/benchmarks.yaml: model, gpu, gpu_count, precision, "
+                "engine, mode, input_tokens, output_tokens, concurrency or request_rate, "
+                "output_tokens_per_second",
+            ) from None
+    return rows

@@ -426,7 +426,7 @@ def _price_self_hosted(
     if note:
         notes.warn("no_fp8", note, name)
     context = _context_tokens(spec, workload)
-    min_fit = _min_gpus_to_fit(arch, gpu, spec, context)
+    min_fit = _min_gpus_to_fit(arch, gpu, spec, context, catalog)
     per_replica = _gpus_per_replica(spec, min_fit, name, notes)
     memory = _memory(arch, gpu, spec, per_replica, context, min_fit)
     never_serves = None
@@ -738,12 +738,15 @@ def _gpus_per_replica(spec: SelfHostedSpec, min_fit: int | None, name: str, note
 
 
 def _min_gpus_to_fit(
-    arch: ModelArch | None, gpu: GpuSpec, spec: SelfHostedSpec, context: int
+    arch: ModelArch | None, gpu: GpuSpec, spec: SelfHostedSpec, context: int, catalog: Catalog
 ) -> int | None:
     if arch is None:
         return None
-    result: int | None = memory.min_gpus_to_fit(
-        arch, gpu, spec.precision, _kv_precision(spec), context_tokens=context
+    kv = _kv_precision(spec)
+    # A pure function of two catalog rows and these values: kept per catalog.
+    result: int | None = catalog.derived(
+        ("min_gpus_to_fit", memory.min_gpus_to_fit, arch.id, gpu.id, spec.precision, kv, context),
+        lambda: memory.min_gpus_to_fit(arch, gpu, spec.precision, kv, context_tokens=context),
     )
     return result
 
@@ -883,7 +886,8 @@ def _modelled_capacity(
             '200 output tokens per request as in "Open Source LLMs as Cost Floor: When Llama '
             "Wins\"; input from the workload's split",
         )
-    efficiency = select_efficiency(catalog_efficiencies(catalog), spec.engine, gpu.vendor)
+    factors = catalog.derived(("efficiencies",), lambda: catalog_efficiencies(catalog))
+    efficiency = select_efficiency(factors, spec.engine, gpu.vendor)
     if efficiency is None:
         notes.warn("no_capacity", f"no efficiency factors for engine {spec.engine}", name)
         return None, None
@@ -901,17 +905,12 @@ def _modelled_capacity(
     extra: tuple[Any, ...] = ()
     if spec.speculative is not None:
         capacity_fn, extra = speculative_capacity, (speculation(spec.speculative, arch),)
-    replica = capacity_fn(
-        arch,
-        gpu,
-        spec.precision,
-        _kv_precision(spec),
-        per_replica,
-        prefill_len,
-        output_len,
-        slo,
-        efficiency,
-        *extra,
+    args = (spec.precision, _kv_precision(spec), per_replica, prefill_len, output_len, slo)
+    # A pure function of its inputs, and arch and GPU are catalog rows: kept per catalog, so
+    # the page's next edit (another volume, the same shape) does not run the model again.
+    replica = catalog.derived(
+        ("replica_capacity", capacity_fn, arch.id, gpu.id, *args, efficiency, *extra),
+        lambda: capacity_fn(arch, gpu, *args[:5], slo, efficiency, *extra),
     )
     # Each request still serves all its input tokens; only the new ones were prefilled.
     total = replica.requests_per_second * (input_len + output_len)

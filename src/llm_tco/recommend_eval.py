@@ -151,19 +151,23 @@ def capability_tax(
     """Break-even of each self-hosted/API pair with the stated retries, without any, and per
     accepted output: the same pricing with the retry rates set to zero."""
     options = {o.name: o for o in scenario.options}
-    if not result.breakeven:
+
+    def taxed_pair(own: OptionSpec, api: OptionSpec) -> bool:
+        return bool(
+            own.retry_rate or api.retry_rate or own.acceptance_rate < 1 or api.acceptance_rate < 1
+        )
+
+    # Pairs without a capability tax stated have no row: price nothing for them.
+    pairs = [b for b in result.breakeven if taxed_pair(options[b.option], options[b.versus])]
+    if not pairs:
         return []
     state = state or price_options(scenario, catalog)
     no_retry = {f"options[{name}].retry_rate": np.zeros(1) for name in options}
     bare = sample_costs(scenario, no_retry, catalog, state)
     taxed = sample_costs(scenario, {}, catalog, state)
     rows = []
-    for b in result.breakeven:
+    for b in pairs:
         own, api = options[b.option], options[b.versus]
-        if not (
-            own.retry_rate or api.retry_rate or own.acceptance_rate < 1 or api.acceptance_rate < 1
-        ):
-            continue  # no capability tax stated for this pair
         before = _finite(bare.breakeven_tokens[(b.option, b.versus)][0])
         after = b.tokens_per_month
         scale = api.acceptance_rate / own.acceptance_rate

@@ -476,14 +476,7 @@ def api_option(
 
 def _is_open_model(name: str, catalog: Catalog) -> bool:
     """An API model whose weights are in our architecture catalog is a hosted open-weight one."""
-    key = normalise_name(name.split("/")[-1])
-    for arch in catalog.models:
-        names = {arch.id, *(normalise_name(a) for a in arch.aliases)}
-        if arch.hf_repo:
-            names.add(normalise_name(arch.hf_repo.split("/")[-1]))
-        if key in names:
-            return True
-    return False
+    return normalise_name(name.split("/")[-1]) in catalog.weights_names
 
 
 def _compare_prices(

@@ -693,7 +693,14 @@ def scenario_from_data(data: Any, origin: str = "scenario") -> Scenario:
 
 
 def read_document(path: str | Path) -> Any:
-    """The parsed YAML or JSON of a scenario file, within the bounds of :mod:`documents`.
+    """The parsed YAML or JSON of a scenario file, within the bounds of :mod:`documents`."""
+    file = Path(path)
+    text = read_text_file(file)
+    return parse_document(text, "json" if file.suffix.lower() == ".json" else "yaml", str(file))
+
+
+def read_text_file(path: str | Path) -> str:
+    """The UTF-8 text of a file given on the command line, within the bounds of :mod:`documents`.
 
     Only a regular file is read (a FIFO or device would block or never end), and only its
     first ``MAX_DOCUMENT_BYTES`` + 1 bytes.
@@ -715,8 +722,7 @@ def read_document(path: str | Path) -> Any:
         raise ScenarioError(f"no such file: {file}", hint="check the path") from None
     except OSError as exc:
         raise ScenarioError(f"cannot read {file}: {exc.strerror or exc}") from None
-    text = decode_text(raw, str(file))
-    return parse_document(text, "json" if file.suffix.lower() == ".json" else "yaml", str(file))
+    return decode_text(raw, str(file))
 
 
 def load_scenario(path: str | Path) -> Scenario:

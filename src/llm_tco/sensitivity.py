@@ -136,7 +136,9 @@ def tornado(
         grid = np.linspace(max(0.0, low - 2 * width), high + 2 * width, GRID_POINTS)
         grids[path] = grid
         draws[path][i * block : (i + 1) * block] = np.concatenate(([low, high], grid))
-    costs = sample_costs(scenario, draws, catalog, state).monthly_usd
+    costs = sample_costs(
+        scenario, draws, catalog, state, options=(option, versus), breakevens=False
+    ).monthly_usd
     gaps = costs[option] - costs[versus]
     gap_point = next(o.monthly_cost for o in point.options if o.name == option) - next(
         o.monthly_cost for o in point.options if o.name == versus

@@ -11,6 +11,7 @@ at v equals the deterministic result of the scenario with v written in (a proper
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, cast
 
@@ -149,20 +150,41 @@ def sample_costs(
     draws: dict[str, FloatArray],
     catalog: Catalog | None = None,
     state: PricedScenario | None = None,
+    options: Collection[str] | None = None,
+    breakevens: bool = True,
 ) -> SampledCosts:
     """Per-sample costs for ``draws`` (arrays of equal length, keyed by input path);
-    ``state``: the scenario already priced at its point values."""
+    ``state``: the scenario already priced at its point values. ``options``: price only these
+    (and the parts of a hybrid among them); ``breakevens``: False leaves the break-evens out
+    (the tornado needs neither the other options nor the crossings)."""
     catalog = catalog or load_catalog()
     state = state or price_options(scenario, catalog)
     # Sweeps may reach zero volume or capacity: inf/nan there mark samples, not errors.
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _sample_costs(scenario, draws, catalog, state)
+        return _sample_costs(scenario, draws, catalog, state, options, breakevens)
+
+
+def _with_parts(scenario: Scenario, names: Collection[str]) -> set[str]:
+    """``names`` and the self-hosted and API options their hybrids route between."""
+    wanted = set(names)
+    for option in scenario.options:
+        if option.name in wanted and option.hybrid is not None:
+            wanted |= {option.hybrid.api, option.hybrid.self_hosted}
+    return wanted
 
 
 def _sample_costs(
-    scenario: Scenario, draws: dict[str, FloatArray], catalog: Catalog, state: PricedScenario
+    scenario: Scenario,
+    draws: dict[str, FloatArray],
+    catalog: Catalog,
+    state: PricedScenario,
+    options: Collection[str] | None = None,
+    breakevens: bool = True,
 ) -> SampledCosts:
     priced = state.priced
+    if options is not None:
+        wanted = _with_parts(scenario, options)
+        priced = [p for p in priced if p.result.name in wanted]
     size = len(next(iter(draws.values()))) if draws else 1
     inputs = Inputs(draws)
     hours = scenario.hours_per_month
@@ -235,7 +257,7 @@ def _sample_costs(
         feasible[name] = can
     breakeven: dict[tuple[str, str], FloatArray] = {}
     beyond: dict[tuple[str, str], NDArray[np.bool_]] = {}
-    for a in own:
+    for a in own if breakevens else ():
         for b in api_per_token:
             found = first_breakeven(net_of_api_fixed(own[a].curve, api_fixed[b]), api_per_token[b])
             past = np.isfinite(found) & ~within_capacity(found, own[a].capacity_tokens_per_month)

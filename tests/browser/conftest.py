@@ -32,7 +32,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
-    uvicorn = pytest.importorskip("uvicorn")
+    uvicorn = pytest.importorskip("uvicorn", reason="uvicorn is not installed: pip install -e .")
     from llm_tco.web.app import create_app
 
     port = _free_port()

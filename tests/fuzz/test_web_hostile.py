@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("fastapi")
+pytest.importorskip("fastapi", reason="FastAPI is not installed: pip install -e .")
 from fuzz_support import FUZZ, HOSTILE
 from hypothesis import given
 from hypothesis import strategies as st

@@ -37,6 +37,19 @@ def llama_server_available() -> bool:
     return True
 
 
+def llama_server_missing() -> str | None:
+    """Why the llama.cpp tests cannot run here (the skip reason, naming the extra that installs
+    the server), or None. Where every engine is required (``LLM_TCO_REQUIRE_BACKENDS``, which
+    ``.ci/run`` sets) a missing server is an error instead. Keyed on the project's variable,
+    not on ``CI``: the README's test command run in some CI job without the extra skips."""
+    if llama_server_available():
+        return None
+    reason = 'llama-cpp-python[server] is not installed: pip install -e ".[bench-test]"'
+    if os.environ.get("LLM_TCO_REQUIRE_BACKENDS"):
+        raise RuntimeError(f"{reason} (LLM_TCO_REQUIRE_BACKENDS is set)")
+    return reason
+
+
 @contextlib.contextmanager
 def llama_server(
     model_path: Path,

@@ -24,13 +24,11 @@ from pathlib import Path
 
 import pytest
 from batchsim_support import pin_cores, raise_priority, table, validate
-from bench_support import llama_server, llama_server_available
+from bench_support import llama_server, llama_server_missing
 from tiny_gguf import write_tiny_llama
 
-if not llama_server_available():
-    if os.environ.get("CI"):
-        raise RuntimeError('CI must install the bench-test extra: pip install ".[bench-test]"')
-    pytest.skip("llama-cpp-python[server] is not installed", allow_module_level=True)
+if (missing := llama_server_missing()) is not None:
+    pytest.skip(missing, allow_module_level=True)
 
 if not os.environ.get("LLM_TCO_LATENCY_VALIDATION"):
     pytest.skip(

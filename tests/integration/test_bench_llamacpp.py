@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from bench_support import FaultProxy, llama_server, llama_server_available
+from bench_support import FaultProxy, llama_server, llama_server_missing
 from tiny_gguf import write_tiny_llama
 from typer.testing import CliRunner
 
@@ -26,10 +26,8 @@ from llm_tco.bench.cli import register
 
 ROOT = Path(__file__).resolve().parents[2]
 
-if not llama_server_available():
-    if os.environ.get("CI"):
-        raise RuntimeError('CI must install the bench-test extra: pip install ".[bench-test]"')
-    pytest.skip("llama-cpp-python[server] is not installed", allow_module_level=True)
+if (missing := llama_server_missing()) is not None:
+    pytest.skip(missing, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

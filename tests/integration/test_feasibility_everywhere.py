@@ -22,7 +22,7 @@ import yaml
 
 import support
 
-pytest.importorskip("fastapi")
+pytest.importorskip("fastapi", reason="FastAPI is not installed: pip install -e .")
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 

@@ -119,6 +119,7 @@ def test_capacity_and_validation_fit_80_columns() -> None:
     groups = {"Argonne National Laboratory (LLM-Inference-Bench)": summary, "NVIDIA": summary}
     fake = SimpleNamespace(
         method="leave-one-publisher-out",
+        rows_given=None,
         overall=summary,
         seconds=1.0,
         cpu_seconds=1.0,

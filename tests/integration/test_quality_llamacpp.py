@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bench_support import FaultProxy, llama_server, llama_server_available
+from bench_support import FaultProxy, llama_server, llama_server_missing
 from quality_support import QuotaProxy
 from tiny_gguf import write_tiny_llama
 from typer.testing import CliRunner
@@ -34,10 +34,8 @@ WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel
 # At temperature 1.5 some of the tiny model's random answers hold one of these words, some not.
 ACCEPT = r"\b(the|of|and|to|in|is|a|e|i|o)\b"
 
-if not llama_server_available():
-    if os.environ.get("CI"):
-        raise RuntimeError('CI must install the bench-test extra: pip install ".[bench-test]"')
-    pytest.skip("llama-cpp-python[server] is not installed", allow_module_level=True)
+if (missing := llama_server_missing()) is not None:
+    pytest.skip(missing, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from llm_tco.ingest import ingest
 from llm_tco.ingest.model import BackendStats
 from warehouse_rows import LITELLM_ROWS
 
-pytest.importorskip("ibis")
+pytest.importorskip("ibis", reason='Ibis is not installed: pip install -e ".[warehouse]"')
 
 DATA = Path(__file__).parent.parent / "data" / "ingest"
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-pytest.importorskip("fastapi")
+pytest.importorskip("fastapi", reason="FastAPI is not installed: pip install -e .")
 import support
 from llm_tco.web.app import DEFAULT_SCENARIO
 

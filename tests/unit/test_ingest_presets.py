@@ -21,8 +21,8 @@ from llm_tco.ingest import ingest
 from llm_tco.ingest.presets import PRESETS
 from warehouse_rows import LITELLM_ROWS
 
-pytest.importorskip("ibis")
-duckdb = pytest.importorskip("duckdb")
+pytest.importorskip("ibis", reason='Ibis is not installed: pip install -e ".[warehouse]"')
+duckdb = pytest.importorskip("duckdb", reason="DuckDB is not installed: pip install -e .")
 
 
 def duckdb_with(tmp_path: Path, ddl: str, insert: str, rows: list[tuple[Any, ...]]) -> str:

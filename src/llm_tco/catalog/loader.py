@@ -12,10 +12,10 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -45,8 +45,13 @@ HF_SUFFIX = re.compile(
     r"bf16|nvfp4|mxfp4|fp4|gguf|\d{4})$"
 )
 NamedRowT = TypeVar("NamedRowT", GpuSpec, ModelArch)
+T = TypeVar("T")
+# Results derived from a catalog that one catalog keeps (see Catalog.derived); past this many
+# the store starts again, so a long-running server holds a bounded amount.
+DERIVED_ENTRIES = 1024
 
 
+@functools.lru_cache(maxsize=8192)
 def normalise_name(name: str) -> str:
     """Lower-case, unify separators: 'H100 SXM' and 'h100_sxm' both become 'h100-sxm'."""
     return re.sub(r"[\s_/]+", "-", name.strip().lower())
@@ -121,13 +126,64 @@ class Catalog:
         files += sorted((self.data_dir / "measurements").glob("*.yaml"))
         return tuple(row for f in files if f.exists() for row in read_rows(f, BenchmarkRow))
 
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, kept under ``key`` for this catalog's life: for results that follow
+        from the catalog's rows and ``key`` alone (a capacity-model run for one model, GPU,
+        precision, layout and request shape), so a server pricing edit after edit of the same
+        scenario does not repeat them. The caller makes ``key`` name every input."""
+        store = self._derived
+        if key in store:
+            return store[key]  # type: ignore[no-any-return]
+        value = compute()
+        if len(store) >= DERIVED_ENTRIES:
+            store.clear()
+        store[key] = value
+        return value
+
+    @functools.cached_property
+    def _derived(self) -> dict[Hashable, Any]:
+        return {}
+
+    # Lookup tables, built on first use (every evaluation looks names up several times).
+    @functools.cached_property
+    def _gpu_names(self) -> dict[str, GpuSpec]:
+        return _names(self.gpus)
+
+    @functools.cached_property
+    def _model_names(self) -> dict[str, ModelArch]:
+        return _names(self.models)
+
+    @functools.cached_property
+    def _offer_ids(self) -> dict[str, RentalOffer]:
+        return {o.id: o for o in self.offers}
+
+    @functools.cached_property
+    def _api_rows(self) -> dict[str, list[ApiPrice]]:
+        """Normalised id or alias -> our API price rows with that name, in catalog order."""
+        rows: dict[str, list[ApiPrice]] = {}
+        for row in self.api_prices:
+            for key in dict.fromkeys([normalise_name(row.id), *map(normalise_name, row.aliases)]):
+                rows.setdefault(key, []).append(row)
+        return rows
+
+    @functools.cached_property
+    def weights_names(self) -> frozenset[str]:
+        """Every normalised name a model of the architecture catalog goes by: id, aliases and
+        its Hugging Face repo name without the organisation."""
+        names: set[str] = set()
+        for arch in self.models:
+            names |= {arch.id, *(normalise_name(a) for a in arch.aliases)}
+            if arch.hf_repo:
+                names.add(normalise_name(arch.hf_repo.split("/")[-1]))
+        return frozenset(names)
+
     # --- GPUs -----------------------------------------------------------------------------
     def gpu(self, name: str) -> GpuSpec:
         """A GPU by id or alias, or by family name as people say it (``h100``, ``a100``): the
         variant of that family the catalog's rental offers list most, then the one with most
         published measurements (see ``gpu_assumption``)."""
         try:
-            return _lookup(name, self.gpus, "GPU", "llm-tco catalog gpus")
+            return _lookup(name, self.gpus, self._gpu_names, "GPU", "llm-tco catalog gpus")
         except CatalogLookupError:
             found = self._gpu_family_default(name)
             if found is None:
@@ -138,7 +194,7 @@ class Catalog:
         """What a family name was read as, e.g. "h100 read as h100-sxm-80gb (...)"; None when
         ``name`` is an id or alias."""
         try:
-            _lookup(name, self.gpus, "GPU", "llm-tco catalog gpus")
+            _lookup(name, self.gpus, self._gpu_names, "GPU", "llm-tco catalog gpus")
             return None
         except CatalogLookupError:
             found = self._gpu_family_default(name)
@@ -182,7 +238,7 @@ class Catalog:
         ``Qwen/Qwen3-235B-A22B-Instruct-2507``): the repo itself, else its name without the
         organisation and without a chat/instruct or quantisation suffix."""
         try:
-            return _lookup(name, self.models, "model", "llm-tco catalog models")
+            return _lookup(name, self.models, self._model_names, "model", "llm-tco catalog models")
         except CatalogLookupError:
             found = self._model_by_hf_name(name)
             if found is None:
@@ -224,9 +280,8 @@ class Catalog:
     def offer(self, ref: str, gpu_id: str) -> RentalOffer:
         """An offer by id, or the on-demand single-GPU offer of a provider for ``gpu_id``."""
         key = normalise_name(ref)
-        by_id = {o.id: o for o in self.offers}
-        if key in by_id:
-            return by_id[key]
+        if key in self._offer_ids:
+            return self._offer_ids[key]
         rows = self.offers_for(gpu_id, key)
         if rows:
             # The newest on-demand single-GPU list price first.
@@ -255,12 +310,7 @@ class Catalog:
         ``disagreement`` if they differ."""
         if provider is None and "/" in name:
             provider, name = name.split("/", 1)
-        key = normalise_name(name)
-        own = [
-            row
-            for row in self.api_prices
-            if key in {normalise_name(row.id), *(normalise_name(a) for a in row.aliases)}
-        ]
+        own = self._api_rows.get(normalise_name(name), [])
         # Our rows override genai-prices for their provider (a newer published price, with its
         # source); otherwise they answer for models genai-prices lacks.
         for row in own:
@@ -356,14 +406,22 @@ def _same(a: str, b: str) -> bool:
     return normalise_name(a).replace(".", "-") == normalise_name(b).replace(".", "-")
 
 
-def _lookup(name: str, rows: Sequence[NamedRowT], kind: str, listing: str) -> NamedRowT:
-    """A row by id or alias; a miss suggests the closest ids."""
-    key = normalise_name(name)
+def _names(rows: Sequence[NamedRowT]) -> dict[str, NamedRowT]:
+    """Id and normalised aliases -> row (a later row's alias wins, as before)."""
     names: dict[str, NamedRowT] = {}
     for row in rows:
         names[row.id] = row
         for alias in row.aliases:
             names[normalise_name(alias)] = row
+    return names
+
+
+def _lookup(
+    name: str, rows: Sequence[NamedRowT], names: dict[str, NamedRowT], kind: str, listing: str
+) -> NamedRowT:
+    """A row by id or alias (``names``: :func:`_names` of ``rows``); a miss suggests the
+    closest ids."""
+    key = normalise_name(name)
     if key in names:
         return names[key]
     close = suggest(key, [row.id for row in rows])

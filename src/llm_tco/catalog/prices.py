@@ -279,6 +279,9 @@ class GenaiPriceIndex:
 
             data_file = saved_data_file()
         self.data_file: Path | None = data_file if isinstance(data_file, Path) else None
+        # (day, query) -> the quote as JSON data (None: no such model): the disk memo's answers
+        # this index has read or made.
+        self._answers: dict[tuple[dt.date, str], dict[str, Any] | None] = {}
 
     @functools.cached_property
     def _snapshot(self) -> Any:
@@ -344,15 +347,20 @@ class GenaiPriceIndex:
         answers are memoised on disk per data version and day, since loading the snapshot
         costs more than the rest of an evaluation."""
         day = today or dt.date.today()
+        key = f"{provider or ''}/{name}/{tier}/{region or ''}"
+        # In memory first: a server answers every edit without touching its disk.
+        if (day, key) in self._answers:
+            found = self._answers[(day, key)]
+            return None if found is None else ApiPriceQuote.model_validate(found)
         stamp = _data_stamp(self.data_file)
         memo = cache_dir() / f"api-prices-genai-3-{stamp}-{day.isoformat()}.json"
-        key = f"{provider or ''}/{name}/{tier}/{region or ''}"
         answers = _read_memo(memo)
         if key in answers:
-            found = answers[key]
+            found = self._answers[(day, key)] = answers[key]
             return None if found is None else ApiPriceQuote.model_validate(found)
         quote = self._find(name, provider, day, tier, region)
         answers[key] = None if quote is None else quote.model_dump(mode="json")
+        self._answers[(day, key)] = answers[key]
         _write_memo(memo, answers)
         return quote
 

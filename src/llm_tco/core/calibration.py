@@ -593,6 +593,12 @@ def fit(cases: Sequence[Case]) -> Fit:
 def predict_with(fit_: Fit, cases: Sequence[Case]) -> FloatArray:
     """Predicted output tokens/s of ``cases`` with ``fit_``'s factors (never their measurements)."""
     effs = [fit_.efficiency(c.engine, c.gpu.vendor, "", c.generation) for c in cases]
+    return predict_each(effs, cases)
+
+
+def predict_each(effs: Sequence[Efficiency], cases: Sequence[Case]) -> FloatArray:
+    """Predicted output tokens/s of each case with its own factors (``effs[i]`` for
+    ``cases[i]``), in one vectorised pass."""
     return CaseSet.build(cases, (), ()).predict(_stacked_factors(effs))
 
 

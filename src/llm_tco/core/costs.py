@@ -68,6 +68,9 @@ class CostCurve:
     @property
     def stepped(self) -> bool:
         """Whether a point curve has replica steps (for a curve of samples: any of them)."""
+        per_step, step = self.tokens_per_step, self.step_usd
+        if isinstance(per_step, float | int) and isinstance(step, float | int):
+            return math.isfinite(per_step) and step > 0  # a point: no array round trip
         return bool(np.any(self.stepped_mask))
 
     @property

@@ -362,8 +362,14 @@ def _add_api_routes(app: FastAPI) -> None:
         """What the page shows: the result, the recommendation (a 2,000-month simulation, seed 0,
         when the scenario has ranges), the tornado, the tables as display strings, and the chart
         specs."""
-        scenario = await read_scenario(request)
-        return json_response(await offload(app, _dumped(build_view_report), scenario, catalog()))
+        # Parsed, priced and serialised in one worker thread: a page edit waits for one hand-off.
+        body, content_type = await read_body(request)
+
+        def view() -> str:
+            scenario = _parse_and_check(app, body, content_type)
+            return build_view_report(scenario, catalog()).model_dump_json()
+
+        return json_response(await offload(app, view))
 
     @app.post("/api/ways", openapi_extra=SCENARIO_BODY)
     async def ways_endpoint(request: Request) -> Response:
