@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from llm_tco.catalog.loader import load_catalog
-from llm_tco.core.capacity import Factors, Replica, burst_output_tps, steady_state
+from llm_tco.core.capacity import (
+    Factors,
+    Replica,
+    burst_output_tps,
+    rate_run_output_tps,
+    steady_state,
+)
 from llm_tco.core.memory import RUNTIME_RESERVE_GB_PER_GPU, plan_memory
 
 STEP_S = 0.01  # every step costs 10 ms and nothing else
@@ -128,3 +134,33 @@ def test_rows_that_state_a_prompt_count_carry_it() -> None:
         match = said.search(row.notes or "")
         assert match is not None
         assert row.num_requests == int(match.group(1).replace(",", "")), row.id
+
+
+def _rate_run(requests: float, rate: float, running: float) -> float:
+    r, f = _overhead_only()
+    one = np.array
+    steady = steady_state(r, f, 100.0, 100.0, 150.0, one([running]), 8192.0)
+    out = rate_run_output_tps(
+        r,
+        f,
+        one([100.0]),
+        one([100.0]),
+        one([150.0]),
+        one([running]),
+        one([8192.0]),
+        one([requests]),
+        one([rate]),
+        steady.output_tokens_per_second,
+    )
+    return float(out[0])
+
+
+def test_request_rate_run_adds_the_last_requests_latency() -> None:
+    # Every step 10 ms, outputs of 100 tokens: a request takes 100 x 10 ms = 1 s whatever the
+    # batch; 100 sequences in flight at most, so the capacity is 100 / 10 ms = 10,000 tok/s.
+    # 100 requests at 1/s (100 tok/s offered, far below capacity): sent over 100 s, the last
+    # one done 1 s later: 100 x 100 / 101 s = 99.01 tok/s, not the 100 offered.
+    assert _rate_run(100.0, 1.0, 100.0) == pytest.approx(10_000 / 101, rel=1e-6)
+    # 100 requests at 1,000/s (100,000 tok/s offered): the queue, not the sends, sets the pace:
+    # 100 x 100 tokens at 10,000 tok/s = 1 s, then the last wave's 1 s: 5,000 tok/s.
+    assert _rate_run(100.0, 1000.0, 100.0) == pytest.approx(5_000, rel=1e-6)

@@ -36,6 +36,7 @@ from llm_tco.core.capacity import (
     burst_output_tps,
     efficiency_key,
     limits,
+    rate_run_output_tps,
     replica,
     static_batch_output_tps,
     steady_state,
@@ -179,6 +180,7 @@ class CaseSet:
     running: FloatArray
     token_budget: FloatArray
     static: FloatArray  # bool as float
+    rate: FloatArray  # requests/s offered in request-rate mode, else nan
     rate_cap: FloatArray  # output tokens/s offered in request-rate mode, else inf
     requests: FloatArray  # requests in a fixed-count run, else nan (steady state)
     variable: FloatArray  # bool as float: lengths vary per request
@@ -237,6 +239,7 @@ class CaseSet:
             running=np.array(running),
             token_budget=np.array(budgets),
             static=np.array([float(c.mode == "static-batch") for c in cases]),
+            rate=np.array([c.request_rate or math.nan for c in cases]),
             rate_cap=np.array(
                 [
                     c.request_rate * c.output_tokens
@@ -248,7 +251,7 @@ class CaseSet:
             requests=np.array(
                 [
                     float(c.num_requests)
-                    if c.num_requests and c.mode in ("offline-max", "concurrency")
+                    if c.num_requests and c.mode in ("offline-max", "concurrency", "request-rate")
                     else math.nan
                     for c in cases
                 ]
@@ -284,11 +287,13 @@ class CaseSet:
     def _groups(self) -> list[tuple[str, npt.NDArray[np.intp], Replica]]:
         """Rows predicted other than by the steady state, with their replicas, worked out once
         (a fit evaluates the same cases hundreds of times)."""
-        bursts = np.isfinite(self.requests)
+        rated = np.isfinite(self.rate) & np.isfinite(self.requests)
+        bursts = np.isfinite(self.requests) & ~rated
         groups = [
             ("static", np.flatnonzero(self.static > 0)),
             ("burst", np.flatnonzero(bursts & ~(self.variable > 0))),
             ("burst-variable", np.flatnonzero(bursts & (self.variable > 0))),
+            ("rate", np.flatnonzero(rated)),
         ]
         return [(k, rows, _sub_replica(self.replica, rows)) for k, rows in groups if rows.size]
 
@@ -314,6 +319,19 @@ class CaseSet:
                     self.output_tokens[rows],
                     self.context[rows],
                     self.running[rows],
+                )
+            elif kind == "rate":
+                out[rows] = rate_run_output_tps(
+                    sub,
+                    f,
+                    self.input_tokens[rows],
+                    self.output_tokens[rows],
+                    self.context[rows],
+                    self.running[rows],
+                    self.token_budget[rows],
+                    self.requests[rows],
+                    self.rate[rows],
+                    steady[rows],
                 )
             else:
                 out[rows] = burst_output_tps(

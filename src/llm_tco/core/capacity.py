@@ -589,6 +589,45 @@ def burst_output_tps(
     return np.asarray(requests * output_tokens / (queued + prefill + drain), dtype=np.float64)
 
 
+def rate_run_output_tps(
+    r: Replica,
+    f: Factors,
+    input_tokens: FloatArray,
+    output_tokens: FloatArray,
+    decode_context: FloatArray,
+    running: FloatArray,
+    token_budget: FloatArray,
+    requests: FloatArray,
+    request_rate: FloatArray,
+    steady_output_tps: FloatArray,
+) -> FloatArray:
+    """Output tokens/s of ``requests`` requests sent at ``request_rate`` per second.
+
+    A benchmark such as ``vllm bench serve --request-rate R --num-prompts N`` reports total
+    output tokens over the time from the first request sent to the last one finished: the
+    sends take N / R (or, past the engine's capacity, the queue takes N x O / capacity), and
+    the last request then needs its own latency, O steps at the concurrency the load holds
+    (Little's law: R x its latency, at most what the engine runs).
+    """
+    offered = request_rate * output_tokens
+    saturated = offered >= steady_output_tps
+    concurrency = np.ones_like(running)
+    for _ in range(3):  # fixed point of C = R x O x TPOT(C)
+        tpot = steady_state(
+            r, f, input_tokens, output_tokens, decode_context, concurrency, token_budget
+        ).tpot_s
+        concurrency = np.clip(request_rate * output_tokens * tpot, 1.0, running)
+    concurrency = np.where(saturated, running, concurrency)
+    last = (
+        output_tokens
+        * steady_state(
+            r, f, input_tokens, output_tokens, decode_context, concurrency, token_budget
+        ).tpot_s
+    )
+    sending = np.maximum(requests / request_rate, requests * output_tokens / steady_output_tps)
+    return np.asarray(requests * output_tokens / (sending + last), dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Limits:
     """What caps the running concurrency of one deployment."""
