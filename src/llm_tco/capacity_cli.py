@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from llm_tco.capacity_factors import catalog_efficiencies, error_band
 from llm_tco.catalog.loader import Catalog, load_catalog
+from llm_tco.cli import OutputFormat
 from llm_tco.core.capacity import (
     Efficiency,
     Prediction,
@@ -28,11 +29,12 @@ from llm_tco.core.memory import Layout, MemoryPlan, plan_memory
 from llm_tco.core.speculative import Speculation, expected_tokens_per_step, speculative_capacity
 from llm_tco.core.tailsize import PercentileSlo
 from llm_tco.errors import CatalogLookupError, LlmTcoError, ScenarioError, print_error
+from llm_tco.report.tables import Shown
+from llm_tco.report.terminal import Col
 from llm_tco.tail_view import TailSizing, build_tail_sizing, tail_lines
 
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 RUNTIME_OVERHEAD_NOTE = "overhead (engine headroom, activations, CUDA graphs)"
-FORMATS = ("table", "json")
 
 
 def _fail(error: LlmTcoError) -> None:
@@ -388,7 +390,12 @@ def capacity(
     data_parallel: int = typer.Option(
         1, help="attention data-parallel groups per stage (each holds its own KV cache)"
     ),
-    output_format: str = typer.Option("table", "--format", help="table or json"),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", "-f", help="table (default), json, markdown or csv"
+    ),
+    wide: bool = typer.Option(
+        False, "--wide", help="every column in full, one row per line (the default when piped)"
+    ),
     ttft_slo_percentile: float | None = typer.Option(
         None, help="read the TTFT target at this percentile (50-99.9), simulated; default mean"
     ),
@@ -416,10 +423,6 @@ def capacity(
 ) -> None:
     """Memory plan, throughput and latency by batch size, and the max load at the SLO."""
     try:
-        if output_format not in FORMATS:
-            raise ScenarioError(
-                f"unknown format '{output_format}'", field="format", hint="table or json"
-            )
         slo = Slo(None, None) if max_throughput else Slo(tpot_slo, ttft_slo)
         percentiles = _percentiles(slo, ttft_slo_percentile, tpot_slo_percentile, burstiness)
         catalog = load_catalog()
@@ -448,10 +451,11 @@ def capacity(
     except LlmTcoError as error:
         _fail(error)
         return
-    if output_format == "json":
-        typer.echo(report.model_dump_json(indent=2))
-    else:
-        _print_capacity(report)
+    from llm_tco.cli import console
+    from llm_tco.report.tables import emit_tables
+
+    lines, tables, after = capacity_shown(report)
+    emit_tables(report, lines, tables, output_format.value, console(), wide, after=after)
 
 
 def _percentiles(
@@ -467,85 +471,89 @@ def _percentiles(
     return PercentileSlo(slo.ttft_ms, slo.tpot_ms, ttft, tpot, burstiness)
 
 
-def _print_capacity(r: CapacityReport) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
+def capacity_shown(r: CapacityReport) -> tuple[list[str], list[Shown], list[str]]:
+    """Lines above, the table by concurrency, and lines under it."""
     layout = ""
     if (r.pipeline_parallel, r.expert_parallel, r.data_parallel) != (1, 1, 1):
         layout = f" (PP {r.pipeline_parallel}, EP {r.expert_parallel}, DP {r.data_parallel})"
-    console.print(
-        f"[bold]{r.model}[/] {r.precision} (KV {r.kv_precision}) on "
-        f"{r.gpus_per_replica} x {r.gpu}{layout}, engine {r.engine}"
-    )
-    for assumption in r.assumptions:
-        console.print(f"[dim]assumed: {assumption}[/]")
+    lines = [
+        f"{r.model} {r.precision} (KV {r.kv_precision}) on "
+        f"{r.gpus_per_replica} x {r.gpu}{layout}, engine {r.engine}",
+        *(f"assumed: {assumption}" for assumption in r.assumptions),
+    ]
     m = r.memory_gb
-    console.print(
+    lines.append(
         f"memory GB: available {m.available} = weights {m.weights} + KV cache "
         f"{m.kv_cache} + {RUNTIME_OVERHEAD_NOTE} {m.overhead}; "
         f"{m.kv_per_sequence} GB per sequence -> {r.max_concurrent_sequences} sequences"
     )
     if not r.fits:
-        console.print("[red]does not fit[/]: use more GPUs, a lower precision or a larger GPU")
-        return
-    table = Table(
-        "concurrency", "output tok/s", "input tok/s", "req/s", "TTFT ms", "TPOT ms", "bound"
-    )
-    for row in r.by_batch_size:
-        table.add_row(
-            *(
-                str(v)
-                for v in (
-                    row.concurrency,
-                    row.output_tokens_per_second,
-                    row.input_tokens_per_second,
-                    row.requests_per_second,
-                    row.ttft_ms,
-                    row.tpot_ms,
-                    row.bound,
-                )
+        return lines, [], ["does not fit: use more GPUs, a lower precision or a larger GPU"]
+    cols = [Col("concurrency", "num")]
+    cols += [Col(h, "num") for h in ("output\ntok/s", "input\ntok/s", "req/s", "TTFT\nms")]
+    cols += [Col("TPOT\nms", "num"), Col("bound", "id")]
+    rows = [
+        [
+            str(v)
+            for v in (
+                row.concurrency,
+                row.output_tokens_per_second,
+                row.input_tokens_per_second,
+                row.requests_per_second,
+                row.ttft_ms,
+                row.tpot_ms,
+                row.bound,
             )
-        )
-    console.print(table)
+        ]
+        for row in r.by_batch_size
+    ]
+    table = Shown("Throughput and latency by concurrency (one replica)", cols, rows)
+    return lines, [table], _capacity_after(r)
+
+
+def _capacity_after(r: CapacityReport) -> list[str]:
     slo = r.at_slo
     assert slo is not None
-    verdict = "" if slo.meets_slo else " [red](misses the SLO even at concurrency 1)[/]"
+    verdict = "" if slo.meets_slo else " (misses the SLO even at concurrency 1)"
     target = (
         "max throughput (no latency target)"
         if r.slo["tpot_ms"] is None and r.slo["ttft_ms"] is None
         else f"max at SLO (TPOT <= {r.slo['tpot_ms']} ms, TTFT <= {r.slo['ttft_ms']} ms)"
     )
-    console.print(
+    after = [
         f"{target}: {r.max_output_tokens_per_second} output tok/s at concurrency "
         f"{slo.concurrency} (TTFT {slo.ttft_ms} ms, TPOT {slo.tpot_ms} ms){verdict}"
-    )
+    ]
     if r.output_tokens_per_second is not None and r.output_tokens_per_second != (
         r.max_output_tokens_per_second
     ):
-        console.print(
+        after.append(
             f"at the requested concurrency: {r.output_tokens_per_second} output tok/s, "
             f"TTFT {r.ttft_ms} ms, TPOT {r.tpot_ms} ms"
         )
     if r.speculative is not None:
         v = r.speculative
-        console.print(
+        after.append(
             f"speculative decoding ({v.method}, {v.draft_tokens} draft tokens at "
             f"{v.draft_cost_ratio:g} of a step, acceptance {v.acceptance_rate:g}): "
             f"{v.tokens_per_step:g} tokens per step; decoding one token a step the max at SLO "
             f"would be {v.plain_max_output_tokens_per_second} output tok/s (TPOT "
             f"{v.plain_tpot_ms} ms)"
         )
-    for line in tail_lines(r.tail) if r.tail else []:
-        console.print(line)
+    after += tail_lines(r.tail) if r.tail else []
     if r.error_band is not None:
-        console.print(f"error band ({r.error_band.group} models): {r.error_band.description}")
-    console.print(f"[dim]{r.source}[/]")
+        after.append(f"error band ({r.error_band.group} models): {r.error_band.description}")
+    after.append(r.source)
+    return after
 
 
 def validate_capacity(
-    output_format: str = typer.Option("table", "--format", help="table, markdown or json"),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", "-f", help="table (default), json, markdown or csv"
+    ),
+    wide: bool = typer.Option(
+        False, "--wide", help="every column in full, one row per line (the default when piped)"
+    ),
     measurements: Path | None = typer.Option(
         None,
         "--measurements",
@@ -568,10 +576,6 @@ def validate_capacity(
     )
 
     try:
-        if output_format not in ("table", "markdown", "json"):
-            raise ScenarioError(
-                f"unknown format '{output_format}'", field="format", hint="table, markdown or json"
-            )
         if measurements is not None:
             report = check_measurements(load_catalog(), read_measurements(measurements))
         else:
@@ -579,61 +583,77 @@ def validate_capacity(
     except LlmTcoError as error:
         _fail(error)
         return
-    if output_format == "json":
-        typer.echo(report.model_dump_json(indent=2))
-    elif output_format == "markdown":
+    if output_format is OutputFormat.markdown:  # the report benchmarks/ publishes
         typer.echo(validation_markdown(report))
-    else:
-        _print_validation(report)
+        return
+    from llm_tco.cli import console
+    from llm_tco.report.tables import emit_tables
+
+    lines, tables, every = validation_shown(report)
+    after = [f"skipped {row_id}: {reason}" for row_id, reason in report.skipped]
+    fmt = output_format.value
+    emit_tables(report, lines, tables, fmt, console(), wide, after=after, csv_table=every)
 
 
-def _print_validation(report: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
+VALIDATION_GROUPS = (
+    ("class", "by_class"),
+    ("publisher", "by_publisher"),
+    ("engine", "by_engine"),
+    ("GPU", "by_gpu"),
+    ("mode", "by_mode"),
+)
 
-    console = Console()
+
+def validation_shown(report: Any) -> tuple[list[str], list[Shown], Shown]:
+    """Lines above, one table per grouping, and every group in one table (for CSV)."""
     o = report.overall
-    console.print(report.method)
+    lines = [report.method]
     if report.rows_given is not None:
-        console.print(
-            f"predicted {o.rows} of {report.rows_given} rows ({report.coverage_percent}%)"
-        )
-    console.print(
-        f"[bold]overall[/]: {o.rows} rows, {len(report.by_publisher)} publishers, median APE "
+        lines.append(f"predicted {o.rows} of {report.rows_given} rows ({report.coverage_percent}%)")
+    lines.append(
+        f"overall: {o.rows} rows, {len(report.by_publisher)} publishers, median APE "
         f"{o.median_ape_percent}%, MAPE {o.mape_percent}%, bias {o.median_signed_percent:+}% "
         f"({report.seconds} s wall, {report.cpu_seconds} s CPU)"
     )
-    for title, groups in (
-        ("class", report.by_class),
-        ("publisher", report.by_publisher),
-        ("engine", report.by_engine),
-        ("GPU", report.by_gpu),
-        ("mode", report.by_mode),
-    ):
-        table = Table(title, "rows", "median APE %", "MAPE %", "bias %")
-        for key, s in groups.items():
-            table.add_row(
-                key,
-                str(s.rows),
-                str(s.median_ape_percent),
-                str(s.mape_percent),
-                f"{s.median_signed_percent:+}",
+    figures = [Col(h, "num") for h in ("rows", "median\nAPE %", "MAPE %", "bias %")]
+
+    def cells(s: Any) -> list[str]:
+        return [
+            str(s.rows),
+            str(s.median_ape_percent),
+            str(s.mape_percent),
+            f"{s.median_signed_percent:+}",
+        ]
+
+    tables, every = [], []
+    for title, attr in VALIDATION_GROUPS:
+        groups = getattr(report, attr)
+        tables.append(
+            Shown(
+                f"Error by {title}",
+                [Col(title, "id"), *figures],
+                [[k, *cells(s)] for k, s in groups.items()],
             )
-        console.print(table)
-    if report.rows_given is not None:
-        table = Table("row", "model", "GPUs", "measured tok/s", "predicted", "APE %")
-        for r in report.rows:
-            table.add_row(
+        )
+        every += [[title, k, *cells(s)] for k, s in groups.items()]
+    both = Shown("Error by group", [Col("by", "id"), Col("group", "id"), *figures], every)
+    if report.rows_given is not None:  # your own rows, one by one; CSV lists them
+        cols = [Col("row", "id"), Col("model", "id"), Col("GPUs", "id")]
+        cols += [Col(h, "num") for h in ("measured\ntok/s", "predicted\ntok/s", "APE %")]
+        rows = [
+            [
                 r.id,
                 r.model,
                 f"{r.gpus} x {r.gpu}",
                 f"{r.measured_output_tokens_per_second:,.0f}",
                 f"{r.predicted_output_tokens_per_second:,.0f}",
                 str(r.ape_percent),
-            )
-        console.print(table)
-    for row_id, reason in report.skipped:
-        console.print(f"[yellow]skipped[/] {row_id}: {reason}")
+            ]
+            for r in report.rows
+        ]
+        both = Shown("Your measurements", cols, rows)
+        tables.append(both)
+    return lines, tables, both
 
 
 def register(app: typer.Typer) -> None:

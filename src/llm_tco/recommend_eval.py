@@ -88,7 +88,8 @@ def facts_for(scenario: Scenario, result: Result, simulation: Simulation | None)
             for b in result.breakeven
         ),
         answers=answers,
-        samples=simulation.samples if simulation else None,
+        # A simulation cited as a reason only when something in it was uncertain (a range).
+        samples=simulation.samples if simulation and simulation.inputs else None,
     )
 
 
@@ -297,7 +298,11 @@ def _idle(
     if spot is not None:
         choices.append(
             el.discounted(
-                base, "spot", spot, '(seed: "unsuitable for production inference": interruptions)'
+                base,
+                "spot",
+                spot,
+                '(interruptions; "unsuitable for production inference" in "Open Source vs API: '
+                'Break-Even Analysis for Common LLM Workloads")',
             )
         )
     if scaling and scaling.reserved_discount is not None:

@@ -133,6 +133,10 @@ def _shapes(scenario: Scenario, point: Result, catalog: Catalog) -> dict[str, _S
             shapes[result.name] = _Shape(tokens / monthly if monthly > 0 else 1.0, 0.0, 0.0, 1.0)
         elif spec.self_hosted is not None:
             shapes[result.name] = _own_shape(spec.self_hosted, result, catalog)
+        elif spec.provisioned is not None:
+            # Reserved API throughput is the API provider's price for the same tokens: its
+            # unit price moves with API prices.
+            shapes[result.name] = _Shape(1.0, 0.0, 0.0, 1.0)
     for result in point.options:
         spec = specs[result.name]
         if spec.hybrid is None:

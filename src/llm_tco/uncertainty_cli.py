@@ -5,14 +5,17 @@
 
 from __future__ import annotations
 
-import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
+
+from llm_tco.cli import FormatOpt, OutputFormat, WideOpt
+from llm_tco.report.tables import Shown, emit_tables, from_view
+from llm_tco.report.terminal import Col
 
 FileArg = Annotated[Path, typer.Argument(help="scenario file (YAML or JSON)")]
 # The scenario schema's bound, written out: importing it would slow every command's start.
@@ -24,134 +27,71 @@ SamplesOpt = Annotated[
     ),
 ]
 SeedOpt = Annotated[int | None, typer.Option(help="random seed: same seed, same output")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
+# Kept for scripts written before `-f json`: the same as `-f json`.
+JsonOpt = Annotated[bool, typer.Option("--json", hidden=True, help="the same as -f json")]
 
 
-def _money(value: float) -> str:
-    from llm_tco.core.units import format_usd
+def simulation_shown(sim: Any) -> tuple[list[Shown], list[str]]:
+    """The simulation's tables (as the page and the reports show them) and notes under them."""
+    from llm_tco.report.decision_view import simulation_tables
 
-    return format_usd(value)
-
-
-def _dump(model: Any) -> None:
-    sys.stdout.write(model.model_dump_json(indent=2) + "\n")
-
-
-def render_simulation(sim: Any, console: Console) -> None:
-    from llm_tco.core.units import format_tokens
-    from llm_tco.report.terminal import Col, print_table
-
-    seed = "random seed" if sim.seed is None else f"seed {sim.seed}"
-    rows = [
-        [
-            o.name,
-            _money(o.deterministic_usd),
-            _money(o.monthly_usd.p10),
-            _money(o.monthly_usd.p50),
-            _money(o.monthly_usd.p90),
-            f"{o.probability_cheapest:.1%}",
-        ]
-        for o in sim.options
-    ]
-    cols = [Col("option", "id"), *(Col(c, "num") for c in ("point", "P10", "P50", "P90"))]
-    cols.append(Col("P(cheapest)", "num"))
-    print_table(console, f"monthly cost over {sim.samples:,} samples ({seed})", cols, rows)
-    if sim.breakeven:
-        rows = []
-        for b in sim.breakeven:
-            band = b.tokens_per_month
-            cells = (
-                ["-"] * 3
-                if band is None
-                else [format_tokens(v) for v in (band.p10, band.p50, band.p90)]
-            )
-            point = b.deterministic_tokens_per_month
-            rows.append(
-                [
-                    b.option,
-                    b.versus,
-                    "never" if point is None else format_tokens(point),
-                    *cells,
-                    f"{b.share_never:.1%}",
-                ]
-            )
-        cols = [Col("option", "id"), Col("versus", "id")]
-        cols += [Col(c, "num") for c in ("point", "P10", "P50", "P90", "never")]
-        print_table(console, "break-even tokens/month", cols, rows)
-    if sim.inputs:
-        console.print(
-            "ranges: " + "; ".join(f"{i.path} {i.distribution}" for i in sim.inputs),
-            markup=False,
-            highlight=False,
-        )
-    if sim.held_at_point:
-        console.print(
-            "held at their point value (no monthly-cost effect modelled): "
-            + ", ".join(sim.held_at_point),
-            markup=False,
-            highlight=False,
-        )
+    tables = simulation_tables(sim)
+    after = []
+    if sim.held_at_point and "simulation_breakeven" not in tables:
+        after.append("held at their point value: " + ", ".join(sim.held_at_point))
+    return [from_view(t) for t in tables.values()], after
 
 
-def render_sensitivity(sens: Any, console: Console) -> None:
-    table = Table(
-        title=f"what moves {sens.option} minus {sens.versus} "
-        f"(now {_money(sens.gap_usd)}/month; negative: {sens.option} cheaper)",
-        title_justify="left",
+def render_simulation(sim: Any, console: Console, wide: bool = False) -> None:
+    """The simulation under `evaluate --samples N`'s tables."""
+    from llm_tco.report.terminal import print_table
+
+    tables, after = simulation_shown(sim)
+    for table in tables:
+        print_table(console, table.title, table.cols, table.rows, wide=wide)
+        if table.note:
+            console.print(Text(table.note, style="dim"))
+    for line in after:
+        console.print(Text(line))
+
+
+def sensitivity_shown(sens: Any, spread: float) -> list[Shown]:
+    from llm_tco.report.decision_view import tornado_table
+
+    # At 80 columns: the input (its path wrapped after its dots), the swing and where the
+    # verdict flips; the range and the gap at each end when there is room.
+    drop = {"low": 2, "high": 2, "gap at low": 1, "gap at high": 1}
+    shown = from_view(tornado_table(sens, spread), drop=drop)
+    cols = [replace(c, kind="text", breaks=".]") if c.header == "input" else c for c in shown.cols]
+    return [replace(shown, cols=cols)]
+
+
+def recommendation_shown(rec: Any) -> tuple[list[str], list[Shown], list[str]]:
+    """Lines above, tables, and notes under: the recommendation, then its simulation."""
+    from llm_tco.report.decision_view import idle_table, recommendation_view, tax_table
+
+    view = recommendation_view(rec)
+    reasons = Shown(
+        "Reasons",
+        [Col("weighs", "id"), Col("reason", "text"), Col("evidence", "note")],
+        [[r.label, r.text, r.evidence] for r in view.reasons],
     )
-    for column in ("input", "low", "high", "gap at low", "gap at high", "swing", "flips at"):
-        table.add_column(column, justify="left" if column == "input" else "right")
-    for r in sens.rows:
-        flip = (
-            "-"
-            if r.flips_at is None
-            else f"{r.flips_at:.4g}" + ("" if r.flip_within_range else " (outside range)")
-        )
-        table.add_row(
-            Text(r.path),
-            f"{r.low:.4g}",
-            f"{r.high:.4g}",
-            _money(r.gap_at_low_usd),
-            _money(r.gap_at_high_usd),
-            _money(r.swing_usd),
-            flip,
-        )
-    console.print(table)
-
-
-def render_recommendation(rec: Any, console: Console) -> None:
-    console.print(Text(rec.summary, style="bold"))
-    marks = {"decides": "=>", "supports": "+", "against": "-", "caveat": "!"}
-    for r in rec.reasons:
-        console.print(Text(f" {marks.get(r.weight, '*')} {r.text}  [{r.evidence}]"))
-    if rec.six_questions_yes is not None:
-        console.print(
-            Text(
-                f"six questions: {rec.six_questions_yes} yes of "
-                f"{rec.six_questions_answered} answered"
-            )
-        )
-    if rec.five_cases:
-        console.print(
-            Text("cases where self-hosting wins that apply: " + ", ".join(rec.five_cases))
-        )
-    for tax in rec.capability_tax:
-        console.print(Text(f"capability tax: {tax.explanation}"))
-    for report in rec.idle:
-        table = Table(
-            title=f"idle cost choices for {report.option} (GPU line only)", title_justify="left"
-        )
-        for column in ("choice", "USD/month", "saves", "how"):
-            table.add_column(
-                column, justify="right" if column in ("USD/month", "saves") else "left"
-            )
-        for c in report.choices:
-            table.add_row(
-                c.choice, _money(c.monthly_usd), _money(c.saving_vs_always_on_usd), Text(c.how)
-            )
-        console.print(table)
+    tables = [reasons]
+    tax, idle = tax_table(rec), idle_table(rec)
+    if tax is not None:
+        tables.append(from_view(tax, drop={"with retries": 1}))
+    if idle is not None:
+        tables.append(from_view(idle, {"how": "note"}))
+    after = [*view.notes, *(f"Capability tax: {t.explanation}" for t in rec.capability_tax)]
     if rec.simulation is not None:
-        render_simulation(rec.simulation, console)
+        sim_tables, sim_after = simulation_shown(rec.simulation)
+        tables += sim_tables
+        after += sim_after
+    return [view.summary], tables, after
+
+
+def _format(output: OutputFormat, as_json: bool) -> str:
+    return "json" if as_json else output.value
 
 
 def register(app: typer.Typer) -> None:
@@ -160,7 +100,12 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @cli_errors
     def simulate(
-        file: FileArg, samples: SamplesOpt = 10_000, seed: SeedOpt = None, as_json: JsonOpt = False
+        file: FileArg,
+        samples: SamplesOpt = 10_000,
+        seed: SeedOpt = None,
+        output: FormatOpt = OutputFormat.table,
+        wide: WideOpt = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Monte Carlo over the scenario's ranges: P10/P50/P90 monthly cost per option, the
         probability each is cheapest, and the break-even volume as a distribution."""
@@ -168,7 +113,8 @@ def register(app: typer.Typer) -> None:
         from llm_tco.simulate import simulate as run
 
         result = run(load_scenario(file), samples, seed)
-        _dump(result) if as_json else render_simulation(result, stdout)
+        tables, after = simulation_shown(result)
+        emit_tables(result, [], tables, _format(output, as_json), stdout, wide, after=after)
 
     @app.command()
     @cli_errors
@@ -180,6 +126,8 @@ def register(app: typer.Typer) -> None:
             float,
             typer.Option(help="+/- share applied to numbers without a range (0: ranges only)"),
         ] = 0.25,
+        output: FormatOpt = OutputFormat.table,
+        wide: WideOpt = False,
         as_json: JsonOpt = False,
     ) -> None:
         """Tornado: which inputs move the cost gap between two options most across their
@@ -188,12 +136,18 @@ def register(app: typer.Typer) -> None:
         from llm_tco.sensitivity import tornado
 
         result = tornado(load_scenario(file), option, versus, spread)
-        _dump(result) if as_json else render_sensitivity(result, stdout)
+        tables = sensitivity_shown(result, spread)
+        emit_tables(result, [], tables, _format(output, as_json), stdout, wide)
 
     @app.command()
     @cli_errors
     def recommend(
-        file: FileArg, samples: SamplesOpt = 10_000, seed: SeedOpt = 0, as_json: JsonOpt = False
+        file: FileArg,
+        samples: SamplesOpt = 10_000,
+        seed: SeedOpt = 0,
+        output: FormatOpt = OutputFormat.table,
+        wide: WideOpt = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """The option to choose and why: volume against break-even, probability of being
         cheapest, utilisation, capability tax, idle-cost choices, and your answers in the
@@ -203,4 +157,6 @@ def register(app: typer.Typer) -> None:
         from llm_tco.scenario import load_scenario
 
         result = run(load_scenario(file), samples, seed)
-        _dump(result) if as_json else render_recommendation(result, stdout)
+        lines, tables, after = recommendation_shown(result)
+        fmt = _format(output, as_json)
+        emit_tables(result, lines, tables, fmt, stdout, wide, after=after)

@@ -28,6 +28,8 @@ FORBIDDEN = {
     # 'seed "Title"', "the seed's", "seed row", "seed rule of thumb".
     "a source named 'seed'": re.compile(
         r"\b[Ss]eeds?\s+(\"|'|row|rule|article)|\bSeed\b|\bseeds?'s?(?!\w)|\b[Tt]he seeds?\b"
+        # "(seed: EUR 90-130k/year)", "(seeds)": an article named as a seed, not a seed number
+        r"|\(seeds?\)|\bseeds?:\s*(?![\d\s])"
     ),
     "a source named S0..S4": re.compile(r"(?<![\w./-])S[0-4](?![\w.])"),
     "(seed None)": re.compile(r"seed None"),
@@ -66,10 +68,16 @@ def test_the_scanner_finds_each_forbidden_form() -> None:
         "3.75e+06 tokens",
         "1.0x cheaper",
         "h100-sx…",
+        "or hire (seed: EUR 90-130k/year)",
+        '(seed: "unsuitable for production inference")',
+        "10-20% of an engineer (seeds)",
     ]
     for text in bad:
         assert scan(text), text
-    good = "llama 2.2x cheaper; -$6,671; 3.75M tokens; --seed 3; https://example.com/S3.pdf"
+    good = (
+        "llama 2.2x cheaper; -$6,671; 3.75M tokens; --seed 3; https://example.com/S3.pdf; "
+        '{"seed": 3}; seed: 3'
+    )
     assert scan(good) == []
 
 
@@ -87,7 +95,18 @@ def test_every_example_in_every_format_says_one_thing(example: Path) -> None:
     problems = []
     for fmt in FORMATS:
         problems += scan(run("evaluate", str(example), "-f", fmt))
-    problems += scan(run("recommend", str(example), "--samples", "200", "--seed", "1"))
+        problems += scan(run("recommend", str(example), "--samples", "200", "-f", fmt))
+        problems += scan(run("simulate", str(example), "--samples", "200", "-f", fmt))
+        problems += scan(run("sensitivity", str(example), "-f", fmt))
+    assert problems == []
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_sweep_and_term_in_every_format_say_one_thing(example: Path) -> None:
+    problems = []
+    for fmt in FORMATS:
+        problems += scan(run("sweep", str(example), "-f", fmt))
+        problems += scan(run("term", str(example), "--months", "24", "-f", fmt))
     assert problems == []
 
 

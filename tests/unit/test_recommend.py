@@ -144,3 +144,20 @@ def test_breakeven_with_an_option_that_cannot_serve_is_only_a_caveat() -> None:
     breakeven = [r for r in rec.reasons if r.code == "breakeven"]
     assert breakeven and all(r.weight == "caveat" for r in breakeven)
     assert "if it could serve" in breakeven[0].text
+
+
+def test_a_simulation_is_a_reason_only_when_something_was_uncertain() -> None:
+    """With no range in the scenario every simulated month is the point evaluation, so
+    "cheapest in 100% of 10,000 simulated months" says nothing; with a range it is cited."""
+    from pathlib import Path
+
+    from llm_tco.recommend_eval import recommend as run
+    from llm_tco.scenario import load_scenario
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    fixed = run(load_scenario(examples / "provisioned-vs-api.yaml"), 500, 1)
+    assert fixed.simulation is not None and fixed.simulation.inputs == []
+    assert not any("simulated months" in r.text for r in fixed.reasons)
+    ranged = run(load_scenario(examples / "hybrid-llama-sonnet.yaml"), 500, 1)
+    assert ranged.simulation is not None and ranged.simulation.inputs
+    assert any("of 500 simulated months" in r.text for r in ranged.reasons)

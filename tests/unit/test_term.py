@@ -4,6 +4,7 @@ costs cross, owned hardware with resale value, and P(cheapest over the term)."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -227,3 +228,26 @@ def test_api_fixed_items_do_not_move_with_api_prices():
     result = evaluate_term(scenario_from_data(data), months=13)
     assert result.options[0].monthly_usd[0] == pytest.approx(900.0)
     assert result.options[0].monthly_usd[12] == pytest.approx(600.0)
+
+
+def test_reserved_api_throughput_moves_with_api_prices() -> None:
+    """A provisioned option (reserved PTUs) was left out of the term's price shapes: the
+    example crashed. Its unit price is the API provider's, so it moves with API prices: with
+    them constant, 12 months cost 12 times one month; at +10%/yr, month 13 costs 1.1 times
+    month 1 (all of its cost is the unit price; the pay-per-token option keeps its fixed
+    monthly items unchanged)."""
+    import yaml
+
+    from llm_tco.catalog import load_catalog
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "provisioned-vs-api.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["term"] = dict(CONSTANT)
+    ptu = next(o["name"] for o in data["options"] if "provisioned" in o)
+    result = evaluate_term(scenario_from_data(data), load_catalog(), 12, 0, None)
+    option = next(o for o in result.options if o.name == ptu)
+    assert option.total_full_usd == pytest.approx(12 * option.monthly_cost_today)
+    data["term"] = {**CONSTANT, "api_price_change_per_year": 0.1}
+    result = evaluate_term(scenario_from_data(data), load_catalog(), 24, 0, None)
+    moved = next(o for o in result.options if o.name == ptu).monthly_usd
+    assert moved[12] / moved[0] == pytest.approx(1.1)

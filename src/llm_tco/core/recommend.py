@@ -435,7 +435,8 @@ def _soft_reasons(facts: Facts, v: Verdict, six_yes: int, yes: list[str]) -> Non
             Reason(
                 "gpu_ops",
                 "nobody in-house runs GPUs in production: budget the "
-                "hidden 3-6 months to learn, or hire (seed: EUR 90-130k/year)",
+                "hidden 3-6 months to learn, or hire (EUR 90-130k/year in "
+                '"Self-Hosted LLM vs API Cost: Break-Even Analysis (2026)")',
                 "decision.gpu_ops_skill: no",
                 "against",
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +19,7 @@ from llm_tco.ingest.render import render
 from llm_tco.ingest.summary import scenario_workload
 
 LARGE_INPUT_BYTES = 64 * 1024 * 1024  # show a progress bar above this much input
-OUTPUT_FORMATS = ("table", "json")
+OUTPUT_FORMATS = ("table", "json", "markdown", "csv")
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +40,7 @@ def ingest_command(
         typer.Option(
             "--format",
             "-f",
-            help="Output: table|json, and/or the log format: "
+            help="Output: table|json|markdown|csv, and/or the log format: "
             + "|".join(FORMATS)
             + " (give --format twice for both).",
         ),
@@ -86,6 +85,12 @@ def ingest_command(
             "observations), otel-clickhouse (otel_traces).",
         ),
     ] = None,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide", help="every column in full, one row per line (the default when piped)"
+        ),
+    ] = False,
 ) -> None:
     """Derive the workload (volumes, load shape, cache and batch shares, cost) from request logs."""
     try:
@@ -110,10 +115,7 @@ def ingest_command(
         raise _fail(str(exc)) from None
     except OSError as exc:
         raise _fail(f"{exc.filename or ''}: {exc.strerror}") from None
-    if output == "json":
-        typer.echo(json.dumps(summary.model_dump(mode="json"), indent=2))
-    else:
-        render(summary, Console())
+    render(summary, output, Console(), wide)
 
 
 def _split_formats(values: list[str], log_format: str | None) -> tuple[str, str]:

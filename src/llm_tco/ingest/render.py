@@ -1,11 +1,12 @@
-"""Rich tables for an :class:`IngestSummary` (the JSON output is the model itself)."""
+"""Tables for an :class:`IngestSummary` in every output format (JSON is the model itself)."""
 
 from __future__ import annotations
 
-from rich.console import Console, Group
-from rich.table import Table
+from rich.console import Console
 
 from llm_tco.ingest.model import GroupSummary, IngestSummary
+from llm_tco.report.tables import Shown, emit_tables
+from llm_tco.report.terminal import Col
 
 SPARK = " ▁▂▃▄▅▆▇█"
 
@@ -35,105 +36,120 @@ def sparkline(values: list[float]) -> str:
     return "".join(SPARK[round(v / top * (len(SPARK) - 1))] for v in values)
 
 
-def render(summary: IngestSummary, console: Console) -> None:
-    console.print(_overview(summary))
+def render(summary: IngestSummary, output: str, console: Console, wide: bool = False) -> None:
+    """The summary in any output format: JSON is the model; CSV the per-model table."""
+    tables = [_overview(summary)]
     if summary.rows_rejected or summary.rows_skipped:
-        console.print(_rejects(summary))
+        tables.append(_rejects(summary))
     for name, group in summary.groups.items():
-        console.print(Group(_group_table(name, group), _months(group), _models(group)))
-    for note in summary.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        tables += [_group_table(name, group), _months(group), _models(name, group)]
+    after = [f"note: {note}" for note in summary.notes]
     if summary.unpriced_models:
-        console.print(
-            "[yellow]not in the catalog (no list price):[/] " + ", ".join(summary.unpriced_models)
-        )
+        after.append("not in the catalog (no list price): " + ", ".join(summary.unpriced_models))
+    every_model = Shown(
+        "Per model",
+        [Col("group", "id"), *MODEL_COLS],
+        [[name, *row] for name, g in summary.groups.items() for row in _model_rows(g)],
+    )
+    emit_tables(summary, [], tables, output, console, wide, after=after, csv_table=every_model)
 
 
-def _overview(summary: IngestSummary) -> Table:
-    table = Table(title="Logs read", show_header=False)
-    table.add_row("formats", ", ".join(summary.formats))
-    table.add_row("span", f"{summary.first_day} .. {summary.last_day} ({summary.days} days)")
-    table.add_row("rows read", f"{summary.rows_read:,}")
-    table.add_row("rows used", f"{summary.rows_used:,}")
-    table.add_row("rows rejected", f"{sum(summary.rows_rejected.values()):,}")
+FIGURE_COLS = (Col("figure", "text"), Col("value", "text"))
+
+
+def _overview(summary: IngestSummary) -> Shown:
+    rows = [
+        ["formats", ", ".join(summary.formats)],
+        ["span", f"{summary.first_day} .. {summary.last_day} ({summary.days} days)"],
+        ["rows read", f"{summary.rows_read:,}"],
+        ["rows used", f"{summary.rows_used:,}"],
+        ["rows rejected", f"{sum(summary.rows_rejected.values()):,}"],
+    ]
     if summary.rows_skipped:
-        table.add_row("rows skipped (not model calls)", f"{sum(summary.rows_skipped.values()):,}")
-    return table
+        rows.append(["rows skipped (not model calls)", f"{sum(summary.rows_skipped.values()):,}"])
+    return Shown("Logs read", FIGURE_COLS, rows)
 
 
-def _rejects(summary: IngestSummary) -> Table:
-    table = Table(title="Rows not used")
-    table.add_column("reason")
-    table.add_column("rows", justify="right")
-    table.add_column("sample")
-    for reason, rows in summary.rows_rejected.items():
+def _rejects(summary: IngestSummary) -> Shown:
+    rows = []
+    for reason, n in summary.rows_rejected.items():
         samples = summary.rejected_samples.get(reason, [])
-        table.add_row(reason, f"{rows:,}", samples[0] if samples else "")
-    for reason, rows in summary.rows_skipped.items():
-        table.add_row(f"skipped: {reason}", f"{rows:,}", "")
-    return table
+        rows.append([reason, f"{n:,}", samples[0] if samples else ""])
+    rows += [[f"skipped: {reason}", f"{n:,}", ""] for reason, n in summary.rows_skipped.items()]
+    return Shown(
+        "Rows not used", [Col("reason", "text"), Col("rows", "num"), Col("sample", "note")], rows
+    )
 
 
-def _group_table(name: str, g: GroupSummary) -> Table:
-    table = Table(title=f"Workload: {name}", show_header=False)
-    table.add_row("requests (logged)", count(g.requests))
-    table.add_row(
-        "input / output / cached tokens (logged)",
-        f"{count(g.input_tokens)} / {count(g.output_tokens)} / {count(g.cached_input_tokens)}",
-    )
-    table.add_row(
-        f"per month ({g.monthly_basis})",
-        f"{count(g.input_tokens_per_month)} in, {count(g.output_tokens_per_month)} out, "
-        f"{count(g.requests_per_month)} requests",
-    )
-    table.add_row("growth per 30 days (tokens per day)", share(g.monthly_growth))
-    table.add_row("input share of tokens", share(g.input_share))
-    table.add_row(
-        "peak-to-mean (p95 hour / mean hour)",
-        "unknown" if g.peak_to_mean is None else f"{g.peak_to_mean:.2f}",
-    )
-    table.add_row("hourly profile, UTC 0..23", sparkline(g.hourly_profile) or "unknown")
-    table.add_row(
-        "weekend day / weekday",
-        "unknown" if g.weekend_to_weekday is None else f"{g.weekend_to_weekday:.2f}",
-    )
-    table.add_row("batch share", share(g.batch_share))
-    table.add_row("cache-hit share of input", share(g.cached_input_share))
+def _group_table(name: str, g: GroupSummary) -> Shown:
+    rows = [
+        ["requests (logged)", count(g.requests)],
+        [
+            "input / output / cached tokens (logged)",
+            f"{count(g.input_tokens)} / {count(g.output_tokens)} / {count(g.cached_input_tokens)}",
+        ],
+        [
+            f"per month ({g.monthly_basis})",
+            f"{count(g.input_tokens_per_month)} in, {count(g.output_tokens_per_month)} out, "
+            f"{count(g.requests_per_month)} requests",
+        ],
+        ["growth per 30 days (tokens per day)", share(g.monthly_growth)],
+        ["input share of tokens", share(g.input_share)],
+        [
+            "peak-to-mean (p95 hour / mean hour)",
+            "unknown" if g.peak_to_mean is None else f"{g.peak_to_mean:.2f}",
+        ],
+        ["hourly profile, UTC 0..23", sparkline(g.hourly_profile) or "unknown"],
+        [
+            "weekend day / weekday",
+            "unknown" if g.weekend_to_weekday is None else f"{g.weekend_to_weekday:.2f}",
+        ],
+        ["batch share", share(g.batch_share)],
+        ["cache-hit share of input", share(g.cached_input_share)],
+    ]
     if g.cache_write_input_share is not None:
-        table.add_row("cache-write share of input", share(g.cache_write_input_share))
-    table.add_row(
-        "prefix reuse of input (logged prompts)",
-        f"{share(g.prefix_reuse_share)} of {g.prefix_reuse_requests:,} requests"
-        if g.prefix_reuse_share is not None
-        else "unknown (no prompts or prompt hashes)",
-    )
-    table.add_row("cost at catalog prices (logged period)", usd(g.catalog_cost_usd))
-    table.add_row("billed according to the logs", usd(g.billed_usd))
-    return table
+        rows.append(["cache-write share of input", share(g.cache_write_input_share)])
+    rows += [
+        [
+            "prefix reuse of input (logged prompts)",
+            f"{share(g.prefix_reuse_share)} of {g.prefix_reuse_requests:,} requests"
+            if g.prefix_reuse_share is not None
+            else "unknown (no prompts or prompt hashes)",
+        ],
+        ["cost at catalog prices (logged period)", usd(g.catalog_cost_usd)],
+        ["billed according to the logs", usd(g.billed_usd)],
+    ]
+    return Shown(f"Workload: {name}", FIGURE_COLS, rows)
 
 
-def _months(g: GroupSummary) -> Table:
-    table = Table(title="Per calendar month")
-    for column in ("month", "whole", "requests", "input", "output", "cached"):
-        table.add_column(column, justify="left" if column == "month" else "right")
-    for month, m in g.months.items():
-        table.add_row(
+def _months(g: GroupSummary) -> Shown:
+    cols = [Col("month", "id"), Col("whole", "id")]
+    cols += [Col(h, "num") for h in ("requests", "input", "output", "cached")]
+    rows = [
+        [
             month,
             "yes" if m.whole else "partial",
             count(m.requests),
             count(m.input_tokens),
             count(m.output_tokens),
             count(m.cached_input_tokens),
-        )
-    return table
+        ]
+        for month, m in g.months.items()
+    ]
+    return Shown("Per calendar month", cols, rows)
 
 
-def _models(g: GroupSummary) -> Table:
-    table = Table(title="Per model")
-    for column in ("model", "requests", "input", "output", "cached", "catalog", "billed"):
-        table.add_column(column, justify="left" if column == "model" else "right")
-    for m in g.models:
-        table.add_row(
+MODEL_COLS = (
+    Col("model", "id"),
+    *(Col(h, "num") for h in ("requests", "input", "output", "cached")),
+    Col("catalog", "num"),
+    Col("billed", "num", drop=1),
+)
+
+
+def _model_rows(g: GroupSummary) -> list[list[str]]:
+    return [
+        [
             m.model,
             count(m.requests),
             count(m.input_tokens),
@@ -141,5 +157,10 @@ def _models(g: GroupSummary) -> Table:
             count(m.cached_input_tokens),
             usd(m.catalog_cost_usd),
             usd(m.billed_usd),
-        )
-    return table
+        ]
+        for m in g.models
+    ]
+
+
+def _models(name: str, g: GroupSummary) -> Shown:
+    return Shown(f"Per model: {name}", MODEL_COLS, _model_rows(g))

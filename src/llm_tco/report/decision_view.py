@@ -50,7 +50,8 @@ def recommendation_view(rec: Recommendation) -> RecommendationView:
     notes = []
     if rec.six_questions_yes is not None:
         notes.append(
-            f"Six questions (seed: 4 or more yes -> evaluate self-hosting seriously): "
+            'Six questions (4 or more yes: evaluate self-hosting seriously, in "Self-Hosted LLM vs '
+            f'API Cost: Break-Even Analysis (2026)"): '
             f"{rec.six_questions_yes} yes of {rec.six_questions_answered} answered"
         )
     if rec.five_cases:
@@ -176,7 +177,8 @@ def tax_table(rec: Recommendation) -> Table | None:
             ]
             for t in rec.capability_tax
         ],
-        note="the seeds' rule of thumb: a x1.3-1.4 shift",
+        note="rule of thumb in \"Open-Source LLM ROI: Why 'Free' Costs 60% More Than Claude\": "
+        "a x1.3-1.4 shift",
     )
 
 

@@ -34,6 +34,7 @@ class Col:
     drop: int = 0
     right: bool | None = None
     into_note: bool = False  # when left out, its value joins the row's note ("..., as of X")
+    breaks: str = ""  # a ``text`` cell with no space may wrap after these ("." in a path)
 
     @property
     def align_right(self) -> bool:
@@ -143,6 +144,7 @@ def print_table(
         elif level:
             shown = [i for i in shown if cols[i].drop < level]
         kept_cols, kept_rows, notes = _narrow(cols, rows, shown)
+        kept_rows = _break_long_words(console, kept_cols, kept_rows, caption)
         table = _build(title, kept_cols, kept_rows, wide=False, caption=caption)
         needed = natural_width(console, table, least=True)
         if needed <= console.width:
@@ -179,6 +181,42 @@ def _narrow(
     kept = [cols[i] for i in shown]
     numbered, notes = footnote_numbers(merged, kept)
     return kept, numbered, notes
+
+
+def _break_long_words(
+    console: Console, cols: Sequence[Col], rows: list[list[str]], caption: str | None
+) -> list[list[str]]:
+    """Cells of ``breaks`` columns wrapped after their break characters to the room the other
+    columns leave (the terminal wraps only at spaces)."""
+    which = [i for i, c in enumerate(cols) if c.breaks and c.kind == "text"]
+    if not which:
+        return rows
+    blank = [["" if i in which else cell for i, cell in enumerate(row)] for row in rows]
+    others = natural_width(
+        console, _build(None, cols, blank, wide=False, caption=caption), least=True
+    )
+    room = max(console.width - others, 12)
+    return [
+        [_wrap_at(cell, cols[i].breaks, room) if i in which else cell for i, cell in enumerate(row)]
+        for row in rows
+    ]
+
+
+def _wrap_at(text: str, breaks: str, width: int) -> str:
+    """``text`` in lines of at most ``width`` cells, broken after a character of ``breaks``
+    (a part longer than ``width`` stays whole)."""
+    parts, start = [], 0
+    for i, char in enumerate(text):
+        if char in breaks:
+            parts.append(text[start : i + 1])
+            start = i + 1
+    parts.append(text[start:])
+    lines = [""]
+    for part in filter(None, parts):
+        if lines[-1] and cell_len(lines[-1] + part) > width:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(lines)
 
 
 def print_notes(console: Console, notes: Sequence[str], start: int = 1) -> None:
