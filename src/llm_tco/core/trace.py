@@ -105,6 +105,16 @@ class Tier:
     delay_minutes: int = 0
     availability: float = 1.0
 
+    def __post_init__(self) -> None:
+        # An availability within float rounding of 1 (e.g. 1 - 1e-16 from a computed share) is
+        # 1: otherwise its 1e-16 of unserved traffic would need the API, or with no API make the
+        # tier unable to serve at all.
+        if 1.0 - AVAILABILITY_ROUNDING < self.availability < 1.0:
+            object.__setattr__(self, "availability", 1.0)
+
+
+AVAILABILITY_ROUNDING = 1e-9
+
 
 @dataclass(frozen=True)
 class SlotCosts:
@@ -165,7 +175,8 @@ def slot_costs(
 
 def _api_cost(tokens: FloatArray, usd_per_token: float) -> FloatArray:
     """Tokens at the API price; with no API (inf), any token unserved costs infinity."""
-    result: FloatArray = np.where(tokens > 0, tokens * usd_per_token, 0.0)
+    with np.errstate(invalid="ignore"):  # 0 tokens x inf is 0 here, not nan
+        result: FloatArray = np.where(tokens > 0, tokens * usd_per_token, 0.0)
     return result
 
 
