@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.text import Text
 
 from llm_tco.cli import FormatOpt, OutputFormat, WideOpt
 from llm_tco.report.tables import Shown, emit_tables, from_view
@@ -44,15 +43,10 @@ def simulation_shown(sim: Any) -> tuple[list[Shown], list[str]]:
 
 def render_simulation(sim: Any, console: Console, wide: bool = False) -> None:
     """The simulation under `evaluate --samples N`'s tables."""
-    from llm_tco.report.terminal import print_table
+    from llm_tco.report.tables import emit_tables
 
     tables, after = simulation_shown(sim)
-    for table in tables:
-        print_table(console, table.title, table.cols, table.rows, wide=wide)
-        if table.note:
-            console.print(Text(table.note, style="dim"))
-    for line in after:
-        console.print(Text(line))
+    emit_tables(sim, (), tables, "table", console, wide, after=after)
 
 
 def sensitivity_shown(sens: Any, spread: float) -> list[Shown]:

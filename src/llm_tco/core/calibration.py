@@ -477,18 +477,7 @@ class _Problem:
     def factors(self, x: FloatArray, train_only: bool = False) -> Factors:
         gather = self.train_gather if train_only else self.gather
         padded = np.append(x[: self.n_factor], 0.0)
-        values = {p.name: p.value(padded[gather[p.name]].sum(axis=0)) for p in PARAMETERS}
-        return Factors(
-            bandwidth=values["bandwidth_efficiency"],
-            compute=values["compute_efficiency"],
-            prefill=values["prefill_compute_efficiency"],
-            link=values["link_efficiency"],
-            collective_latency_s=values["allreduce_latency_us"] * 1e-6,
-            step_overhead_s=values["step_overhead_ms"] * 1e-3,
-            layer_overhead_s=values["layer_overhead_us"] * 1e-6,
-            moe_block_tokens=values["moe_block_tokens"],
-            moe_layer_overhead_s=values["moe_layer_overhead_us"] * 1e-6,
-        )
+        return self._values({p.name: padded[gather[p.name]].sum(axis=0) for p in PARAMETERS})
 
     def residuals(self, x: FloatArray) -> FloatArray:
         predicted = self.train_cs.predict(self.factors(x, train_only=True))
