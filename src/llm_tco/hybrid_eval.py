@@ -142,8 +142,7 @@ def _line_items(split: Split, volume: float, share: float) -> dict[str, float]:
     api_tokens = float(tokens.api) + float(tokens.overflow[0]) + float(tokens.fallback[0])
     return {
         "self_hosted": float(split.own.cost(np.array([served]))[0]) if share > 0 else 0.0,
-        # (1 - share) x volume is tokens.api; multiplied in this order the figure stays exact.
-        "api": price * (1.0 - share) * volume,
+        "api": price * float(tokens.api),
         "overflow_to_api": price * float(tokens.overflow[0]),
         "fallback_to_api": price * float(tokens.fallback[0]),
         "routing": float(split.routing_monthly_usd) if 0 < share < 1 else 0.0,
