@@ -779,13 +779,34 @@ def replica_capacity(
         concurrencies,
         lim.token_budget,
     )
-    ok = np.ones_like(concurrencies, dtype=bool)
+    return best_at_slo(
+        s.output_tokens_per_second,
+        s.ttft_s,
+        s.tpot_s,
+        input_tokens,
+        output_tokens,
+        slo,
+        efficiency.source,
+    )
+
+
+def best_at_slo(
+    out: FloatArray,
+    ttft_s: FloatArray,
+    tpot_s: FloatArray,
+    input_tokens: float,
+    output_tokens: float,
+    slo: Slo,
+    source: str,
+) -> ReplicaCapacity:
+    """The highest-throughput concurrency (``out[i]`` output tokens/s at ``i + 1`` requests in
+    flight) whose TPOT and TTFT meet ``slo``; if none does, concurrency 1, marked as missing it."""
+    ok = np.ones_like(out, dtype=bool)
     if slo.tpot_ms is not None:
-        ok &= s.tpot_s * 1e3 <= slo.tpot_ms
+        ok &= tpot_s * 1e3 <= slo.tpot_ms
     if slo.ttft_ms is not None:
-        ok &= s.ttft_s * 1e3 <= slo.ttft_ms
+        ok &= ttft_s * 1e3 <= slo.ttft_ms
     meets = bool(ok.any())
-    out = s.output_tokens_per_second
     best = int(np.argmax(np.where(ok, out, -1.0))) if meets else 0
     requests_per_s = float(out[best]) / output_tokens
     return ReplicaCapacity(
@@ -793,8 +814,8 @@ def replica_capacity(
         input_tokens_per_second=requests_per_s * input_tokens,
         requests_per_second=requests_per_s,
         concurrency=best + 1,
-        ttft_ms=float(s.ttft_s[best]) * 1e3,
-        tpot_ms=float(s.tpot_s[best]) * 1e3,
-        source=efficiency.source,
+        ttft_ms=float(ttft_s[best]) * 1e3,
+        tpot_ms=float(tpot_s[best]) * 1e3,
+        source=source,
         meets_slo=meets,
     )

@@ -32,6 +32,7 @@ from llm_tco.core.capacity import (
     Replica,
     ReplicaCapacity,
     Slo,
+    best_at_slo,
     limits,
     replica,
     stage_seconds,
@@ -123,27 +124,10 @@ def speculative_capacity(
         r, f, input_tokens, output_tokens, context, running, lim.token_budget
     ).ttft_s
     tpot = speculative_tpot(r, f, spec, running, input_tokens, output_tokens, context)
-    ok = np.ones_like(running, dtype=bool)
-    if slo.tpot_ms is not None:
-        ok &= tpot * 1e3 <= slo.tpot_ms
-    if slo.ttft_ms is not None:
-        ok &= ttft * 1e3 <= slo.ttft_ms
-    out = running / tpot
-    meets = bool(ok.any())
-    best = int(np.argmax(np.where(ok, out, -1.0))) if meets else 0
-    requests_per_s = float(out[best]) / output_tokens
     e = expected_tokens_per_step(spec.acceptance_rate, spec.draft_tokens)
-    return ReplicaCapacity(
-        output_tokens_per_second=float(out[best]),
-        input_tokens_per_second=requests_per_s * input_tokens,
-        requests_per_second=requests_per_s,
-        concurrency=best + 1,
-        ttft_ms=float(ttft[best]) * 1e3,
-        tpot_ms=float(tpot[best]) * 1e3,
-        source=(
-            f"{efficiency.source}; speculative decoding ({spec.method}, {spec.draft_tokens} "
-            f"draft tokens, acceptance {spec.acceptance_rate:g}: {e:.2f} tokens per step, "
-            "Leviathan et al. 2023 eq. 1)"
-        ),
-        meets_slo=meets,
+    source = (
+        f"{efficiency.source}; speculative decoding ({spec.method}, {spec.draft_tokens} "
+        f"draft tokens, acceptance {spec.acceptance_rate:g}: {e:.2f} tokens per step, "
+        "Leviathan et al. 2023 eq. 1)"
     )
+    return best_at_slo(running / tpot, ttft, tpot, input_tokens, output_tokens, slo, source)
