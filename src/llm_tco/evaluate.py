@@ -79,6 +79,10 @@ CAPACITY_ERROR = (
 )
 MAX_CROSSINGS_LISTED = 20
 
+# One replica's capacity (total tokens/s) at (TTFT ms, TPOT ms, speculative acceptance rate);
+# None for a setting: the scenario's own.
+CapacityAt = Callable[[float | None, float | None, float | None], float | None]
+
 
 @dataclass
 class Priced:
@@ -93,9 +97,10 @@ class Priced:
     # model's out-of-source error on it. ``moe``: the model is a mixture of experts.
     capacity_modelled: bool = False
     moe: bool = False
-    # One replica's capacity (total tokens/s) at other SLOs (TTFT ms, TPOT ms), from the same
-    # benchmark or capacity model; None when the scenario states the capacity.
-    capacity_at_slo: Callable[[float | None, float | None], float | None] | None = None
+    # One replica's capacity (total tokens/s) at other settings (TTFT ms, TPOT ms, speculative
+    # acceptance rate), from the same benchmark or capacity model; None when the scenario
+    # states the capacity.
+    capacity_at_slo: CapacityAt | None = None
     # The option as priced, when it differs from the scenario's (gpu/precision auto: the
     # explicit deployment the search chose), for every later pass that re-reads its spec.
     option: OptionSpec | None = None
@@ -487,8 +492,15 @@ def _price_self_hosted(
     priced.capacity_modelled = capacity is not None and not _states_capacity(spec)
     if capacity is not None and not _states_capacity(spec):
 
-        def at_slo(ttft_ms: float | None, tpot_ms: float | None) -> float | None:
-            slos = spec.model_copy(update={"ttft_slo_ms": ttft_ms, "tpot_slo_ms": tpot_ms})
+        def at_slo(
+            ttft_ms: float | None, tpot_ms: float | None, acceptance: float | None = None
+        ) -> float | None:
+            update: dict[str, Any] = {"ttft_slo_ms": ttft_ms, "tpot_slo_ms": tpot_ms}
+            if acceptance is not None and spec.speculative is not None:
+                update["speculative"] = spec.speculative.model_copy(
+                    update={"acceptance_rate": acceptance}
+                )
+            slos = spec.model_copy(update=update)
             found, _ = _capacity(slos, arch, gpu, per_replica, workload, catalog, Notes(), name)
             return found
 
@@ -555,40 +567,48 @@ def sampled_self_hosted(
             capacity = stated
         else:
             if priced.capacity_at_slo is not None and any(
-                p + slo in inputs.draws for slo in ("ttft_slo_ms", "tpot_slo_ms")
+                p + path in inputs.draws for path in CAPACITY_SETTINGS
             ):
-                capacity = _capacity_over_slos(priced.capacity_at_slo, spec, p, inputs)
+                capacity = _capacity_over_settings(priced.capacity_at_slo, spec, p, inputs)
             capacity = capacity * inputs.get(p + CAPACITY_ERROR, 1.0)
     return replace(priced.core, capacity_tokens_per_second=capacity, **numbers)
 
 
-# Sampled SLOs reach the benchmark or capacity model quantised to this many evenly spaced
-# values across their sampled span (at most SLO_LEVELS**2 model runs for a pair of SLOs).
+# The deployment settings whose sampled values change one replica's capacity: found again by
+# the benchmark or capacity model at each unique (quantised) sampled combination.
+CAPACITY_SETTINGS = ("ttft_slo_ms", "tpot_slo_ms", "speculative.acceptance_rate")
+# Sampled settings reach the benchmark or capacity model quantised to evenly spaced values
+# across their sampled span: SLO_LEVELS for one or two sampled settings, fewer each for three,
+# so that at most SLO_LEVELS**2 model runs are made.
 SLO_LEVELS = 16
 
 
-def _capacity_over_slos(
-    at_slo: Callable[[float | None, float | None], float | None],
+def _capacity_over_settings(
+    at: CapacityAt,
     spec: SelfHostedSpec,
     p: str,
     inputs: Inputs,
 ) -> FloatArray:
-    """One replica's capacity per sample of the SLOs: the benchmark or capacity model run once
-    per unique (quantised) pair of sampled values; NaN where no load meets the SLO."""
-    ttft = inputs.get(p + "ttft_slo_ms", spec.ttft_slo_ms)
-    tpot = inputs.get(p + "tpot_slo_ms", spec.tpot_slo_ms)
-    size = max(np.size(ttft) if ttft is not None else 1, np.size(tpot) if tpot is not None else 1)
+    """One replica's capacity per sample of its SLOs and speculative acceptance rate: the
+    benchmark or capacity model run once per unique (quantised) combination of sampled values;
+    NaN where no load meets the SLO."""
+    acceptance = spec.speculative.acceptance_rate if spec.speculative is not None else None
+    values = [
+        inputs.get(p + "ttft_slo_ms", spec.ttft_slo_ms),
+        inputs.get(p + "tpot_slo_ms", spec.tpot_slo_ms),
+        inputs.get(p + "speculative.acceptance_rate", acceptance),
+    ]
+    size = max(np.size(v) if v is not None else 1 for v in values)
+    sampled = sum(1 for v in values if v is not None and np.size(v) > 1)
+    levels = SLO_LEVELS if sampled <= 2 else max(2, int(SLO_LEVELS ** (2 / sampled)))
     columns = [
-        np.full(size, np.nan) if v is None else quantise(np.broadcast_to(v, size), SLO_LEVELS)
-        for v in (ttft, tpot)
+        np.full(size, np.nan) if v is None else quantise(np.broadcast_to(v, size), levels)
+        for v in values
     ]
-    pairs, back = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
-    found = [
-        at_slo(None if np.isnan(a) else float(a), None if np.isnan(b) else float(b))
-        for a, b in pairs
-    ]
-    values = np.array([np.nan if f is None else f for f in found], dtype=np.float64)
-    result: FloatArray = values[np.ravel(back)]
+    combos, back = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
+    found = [at(*(None if np.isnan(x) else float(x) for x in combo)) for combo in combos]
+    capacity = np.array([np.nan if f is None else f for f in found], dtype=np.float64)
+    result: FloatArray = capacity[np.ravel(back)]
     return result
 
 
