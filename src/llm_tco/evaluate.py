@@ -593,10 +593,10 @@ def _capacity_over_settings(
     benchmark or capacity model run once per unique (quantised) combination of sampled values;
     NaN where no load meets the SLO."""
     acceptance = spec.speculative.acceptance_rate if spec.speculative is not None else None
+    given = (spec.ttft_slo_ms, spec.tpot_slo_ms, acceptance)
     values = [
-        inputs.get(p + "ttft_slo_ms", spec.ttft_slo_ms),
-        inputs.get(p + "tpot_slo_ms", spec.tpot_slo_ms),
-        inputs.get(p + "speculative.acceptance_rate", acceptance),
+        inputs.get(p + path, value) if value is not None or p + path in inputs.draws else None
+        for path, value in zip(CAPACITY_SETTINGS, given, strict=True)
     ]
     size = max(np.size(v) if v is not None else 1 for v in values)
     sampled = sum(1 for v in values if v is not None and np.size(v) > 1)
