@@ -30,12 +30,13 @@ from llm_tco.core.costs import (
     self_hosted_line_items,
     within_capacity,
 )
+from llm_tco.core.fleetsize import FleetCapacity
 from llm_tco.core.speculative import (
     Speculation,
     expected_tokens_per_step,
     speculative_capacity,
 )
-from llm_tco.core.tailsize import PercentileSlo, tail_capacity
+from llm_tco.core.tailsize import PercentileSlo, tail_capacity, tail_fleet
 from llm_tco.core.units import SECONDS_PER_HOUR, format_tokens, format_usd, usd_per_mtok
 from llm_tco.core.workload import Workload
 from llm_tco.errors import LlmTcoError, ScenarioError
@@ -894,24 +895,12 @@ def _modelled_capacity(
     notes: Notes,
     name: str,
 ) -> tuple[float | None, str | None]:
-    from llm_tco.capacity_factors import catalog_efficiencies
     from llm_tco.core import capacity as capacity_model
-    from llm_tco.core.capacity import select_efficiency
 
-    input_len, output_len = _request_shape(workload)
-    if not (workload.input_tokens_per_request and workload.output_tokens_per_request):
-        notes.assume(
-            f"{name}: request shape",
-            f"{input_len:.0f} input + {output_len:.0f} output tokens per request",
-            '200 output tokens per request as in "Open Source LLMs as Cost Floor: When Llama '
-            "Wins\"; input from the workload's split",
-        )
-    factors = catalog.derived(("efficiencies",), lambda: catalog_efficiencies(catalog))
-    efficiency = select_efficiency(factors, spec.engine, gpu.vendor)
-    if efficiency is None:
-        notes.warn("no_capacity", f"no efficiency factors for engine {spec.engine}", name)
+    shape = _model_shape(spec, arch, gpu, workload, catalog, notes, name)
+    if shape is None:
         return None, None
-    prefill_len = _prefill_tokens(spec, arch, input_len, output_len, workload, notes, name)
+    input_len, output_len, prefill_len, efficiency = shape
     if _percentile_slo(spec).has_percentile:
         found, source = _tail_capacity(
             spec, arch, gpu, per_replica, (prefill_len, output_len), efficiency
@@ -938,6 +927,80 @@ def _modelled_capacity(
         notes.warn("no_capacity", "the capacity model finds no load meeting the SLO", name)
         return None, None
     return total, replica.source
+
+
+def _model_shape(
+    spec: SelfHostedSpec,
+    arch: ModelArch,
+    gpu: GpuSpec,
+    workload: Workload,
+    catalog: Catalog,
+    notes: Notes,
+    name: str,
+) -> tuple[float, float, float, Any] | None:
+    """What the capacity model sizes: input and output tokens per request, the prompt tokens
+    the engine computes (after prefix reuse) and the engine's efficiency factors (None, with a
+    warning, when the catalog has none for the engine)."""
+    from llm_tco.capacity_factors import catalog_efficiencies
+    from llm_tco.core.capacity import select_efficiency
+
+    input_len, output_len = _request_shape(workload)
+    if not (workload.input_tokens_per_request and workload.output_tokens_per_request):
+        notes.assume(
+            f"{name}: request shape",
+            f"{input_len:.0f} input + {output_len:.0f} output tokens per request",
+            '200 output tokens per request as in "Open Source LLMs as Cost Floor: When Llama '
+            "Wins\"; input from the workload's split",
+        )
+    factors = catalog.derived(("efficiencies",), lambda: catalog_efficiencies(catalog))
+    efficiency = select_efficiency(factors, spec.engine, gpu.vendor)
+    if efficiency is None:
+        notes.warn("no_capacity", f"no efficiency factors for engine {spec.engine}", name)
+        return None
+    prefill_len = _prefill_tokens(spec, arch, input_len, output_len, workload, notes, name)
+    return input_len, output_len, prefill_len, efficiency
+
+
+def fleet_at_percentiles(
+    option: OptionSpec,
+    priced: Priced,
+    workload: Workload,
+    catalog: Catalog,
+    peak_tokens_per_second: float,
+) -> tuple[FleetCapacity, float] | None:
+    """For an option sized at percentile targets by the capacity model: requests/s per replica
+    by fleet size behind its ``routing`` (``tailsize.tail_fleet``, up to the fleet that
+    carries ``peak_tokens_per_second``), and the tokens one request serves. None when its
+    capacity is stated or measured, or no target has a percentile."""
+    option = priced.option or option
+    spec = option.self_hosted
+    core = priced.core
+    if spec is None or spec.model is None or not isinstance(core, SelfHostedOption):
+        return None
+    if not priced.capacity_modelled or not _percentile_slo(spec).has_percentile:
+        return None
+    arch, gpu = catalog.model(spec.model), catalog.gpu(spec.gpu)
+    shape = _model_shape(spec, arch, gpu, workload, catalog, Notes(), option.name)
+    if shape is None:
+        return None
+    input_len, output_len, prefill_len, efficiency = shape
+    prompt, output = max(1, round(prefill_len)), max(1, round(output_len))
+    served = input_len + output_len
+    fleet = tail_fleet(
+        arch,
+        gpu,
+        spec.precision,
+        _kv_precision(spec),
+        mem.plain_tp(core.gpus_per_replica),
+        prompt,
+        output,
+        _percentile_slo(spec),
+        efficiency,
+        spec.routing,
+        peak_tokens_per_second / served,
+        speculation=speculation(spec.speculative, arch) if spec.speculative else None,
+    )
+    return fleet, served
 
 
 def speculation(spec: SpeculativeSpec, arch: ModelArch) -> Speculation:
