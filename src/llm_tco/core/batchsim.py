@@ -335,6 +335,7 @@ def simulate_fleet(
     replicas: int,
     routing: str = "least-loaded",
     seed: int = 0,
+    saturation_requests_per_second: float | None = None,
 ) -> Latencies:
     """Requests arriving at a router in front of ``replicas`` identical replicas, each then
     played through :func:`simulate`; results in arrival order.
@@ -345,6 +346,7 @@ def simulate_fleet(
     replica with the least work left (:func:`route_least_loaded`), a request's work being
     its tokens at the replica's saturation throughput (a least-outstanding-tokens router:
     exact for a one-at-a-time server and one request shape, an estimate under batching).
+    ``saturation_requests_per_second``: that throughput when already known (else simulated).
     """
     if routing not in ROUTINGS:
         raise ValueError(f"routing must be one of {', '.join(ROUTINGS)}")
@@ -360,7 +362,8 @@ def simulate_fleet(
     else:
         tokens = (np.maximum(prompts, 1) + np.maximum(outputs, 1)).astype(np.float64)
         shape_in, shape_out = int(np.mean(prompts)) or 1, int(np.mean(outputs)) or 1
-        per_token_s = 1.0 / (saturation_rate(steps, shape_in, shape_out) * (shape_in + shape_out))
+        saturation = saturation_requests_per_second or saturation_rate(steps, shape_in, shape_out)
+        per_token_s = 1.0 / (saturation * (shape_in + shape_out))
         route = route_least_loaded(
             np.asarray(arrival_s, dtype=np.float64), tokens * per_token_s, replicas
         )
