@@ -92,6 +92,17 @@ def test_the_day_is_sized_behind_the_router() -> None:
     assert "least-loaded router" in pooled.sizing
 
 
+def test_evaluate_says_it_sizes_the_peak_per_replica() -> None:
+    from llm_tco import evaluate
+
+    notes = {a.name: a.value for a in evaluate(scenario(None)).assumptions}
+    assert "size-trace sizes the fleet behind the least-loaded router" in (
+        notes["own: tail-latency sizing"]
+    )
+    notes = {a.name: a.value for a in evaluate(scenario("random")).assumptions}
+    assert "size-trace" not in notes["own: tail-latency sizing"]
+
+
 def test_an_unknown_router_is_refused_naming_the_field() -> None:
     import typer
     from typer.testing import CliRunner
