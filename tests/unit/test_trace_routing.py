@@ -96,8 +96,9 @@ def test_evaluate_says_it_sizes_the_peak_per_replica() -> None:
     from llm_tco import evaluate
 
     notes = {a.name: a.value for a in evaluate(scenario(None)).assumptions}
-    assert "size-trace sizes the fleet behind the least-loaded router" in (
-        notes["own: tail-latency sizing"]
+    assert (
+        "size-trace sizes the fleet behind the least-loaded router"
+        in (notes["own: tail-latency sizing"])
     )
     notes = {a.name: a.value for a in evaluate(scenario("random")).assumptions}
     assert "size-trace" not in notes["own: tail-latency sizing"]
