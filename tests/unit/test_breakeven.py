@@ -23,6 +23,20 @@ def test_never_cheaper() -> None:
     assert find_crossings(own, api).crossings == ()
 
 
+def test_a_replica_that_saves_exactly_its_price_never_breaks_even() -> None:
+    # $500 fixed + $1,000 per replica of 1B tokens (one spare: e = 1) + $0.50/MTok, against an
+    # API at $1.50/MTok: a full replica saves 1e9 x $1e-6 = $1,000, exactly its price, so at the
+    # right end of every segment k own - API = 500 + 1,000 (k + 1) - 1,000 k = $1,500 > 0: never
+    # cheaper. (Float rounding of the $1,000 margin once gave a "break-even" at 1.3e25 tokens
+    # and an empty walk that raised IndexError.)
+    own = CostCurve(
+        fixed_usd=500, usd_per_token=5e-7, step_usd=1000, tokens_per_step=1e9, extra_steps=1
+    )
+    search = find_crossings(own, CostCurve(usd_per_token=1.5e-6))
+    assert search.crossings == ()
+    assert search.complete
+
+
 def test_stepped_curve_crossings() -> None:
     # Replicas of $1,000 each carrying 1B tokens; API at $0.0000015/token ($1.50/MTok).
     # 1 replica: $1,000 -> crossing at 1000/1.5e-6 = 666.7M (self-host cheaper above).

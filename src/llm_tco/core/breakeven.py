@@ -85,6 +85,9 @@ def _first_crossing(own: CostCurve, api_usd_per_token: Value) -> tuple[FloatArra
         # starts dearer, else after the first L_k > tie (an API's monthly items can make own
         # no dearer at zero volume, dearer after a step, then cheaper again).
         margin = -slope * per_step - step
+        # A saving per replica that equals the step's price up to float rounding is no margin
+        # (else the rounding residue puts a "break-even" at 1e25 tokens).
+        margin = np.where(np.abs(margin) <= 1e-9 * np.maximum(step, 1e-300), 0.0, margin)
         rest = fixed + extra * step
         first_later = float(low + 1)
         rises = np.floor((_TIE_USD - rest + slope * per_step) / -margin) + 1
@@ -121,7 +124,7 @@ def find_crossings(own: CostCurve, api: CostCurve, limit: int = 100) -> Crossing
     upper = _search_bound(own, api)
     own = replace(own, fixed_usd=own.fixed_usd - api.fixed_usd)  # the API's monthly items
     volume, segment = (float(x) for x in _first_crossing(own, api.usd_per_token))
-    if not math.isfinite(volume):
+    if not math.isfinite(volume) or volume > upper:
         return CrossingSearch((), upper, True)
     first = Crossing(tokens_per_month=volume, cheaper_above="a")
     if not own.stepped:  # one line: once cheaper, always cheaper
