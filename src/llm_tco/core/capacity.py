@@ -888,7 +888,7 @@ def replica_capacity(
     r = replica(arch, gpu, precision, kv_precision, layout)
     context = kv_cached_tokens(arch, input_tokens + output_tokens / 2)
     concurrencies = np.arange(1, lim.running + 1, dtype=np.float64)
-    s = steady_state(
+    args = (
         r,
         Factors.of(efficiency),
         input_tokens,
@@ -896,6 +896,14 @@ def replica_capacity(
         context,
         concurrencies,
         lim.token_budget,
+    )
+    # Under latency targets, requests arrive one at a time and each prompt is a chunk of its
+    # own in a share of the steps, as at a fixed concurrency (``predict``); without targets
+    # the queue is full and every step carries its amortised share of prompt tokens.
+    s = (
+        steady_state(*args)
+        if offline
+        else closed_loop_state(*args, float(separate_prefill(efficiency.engine)))
     )
     return best_at_slo(
         s.output_tokens_per_second,
