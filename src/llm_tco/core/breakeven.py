@@ -124,7 +124,7 @@ def find_crossings(own: CostCurve, api: CostCurve, limit: int = 100) -> Crossing
     upper = _search_bound(own, api)
     own = replace(own, fixed_usd=own.fixed_usd - api.fixed_usd)  # the API's monthly items
     volume, segment = (float(x) for x in _first_crossing(own, api.usd_per_token))
-    if not math.isfinite(volume) or volume > upper:
+    if not math.isfinite(volume):
         return CrossingSearch((), upper, True)
     first = Crossing(tokens_per_month=volume, cheaper_above="a")
     if not own.stepped:  # one line: once cheaper, always cheaper
@@ -135,6 +135,8 @@ def find_crossings(own: CostCurve, api: CostCurve, limit: int = 100) -> Crossing
     complete = count <= MAX_SEGMENTS
     count = min(count, MAX_SEGMENTS)
     points = (np.arange(segment, segment + count + 1, dtype=np.float64) + STEP_EPS) * per_step
+    if points.size < 2:  # a segment index past float precision (~2^53): no walk possible
+        return CrossingSearch((first,), upper, False, total=1)
     if not complete:
         upper = float(points[-1])
     elif upper > points[-1]:
