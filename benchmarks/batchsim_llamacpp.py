@@ -1,10 +1,12 @@
 """Validate the batching simulator on a real llama.cpp server (the tiny model of the tests).
 
 Calibrates step times from closed-loop runs at concurrency 1, then predicts p50/p99 TTFT and
-mean TPOT of Poisson loads at 0.3, 0.45 and 0.6 of the calibrated saturation rate and sets
-them beside the harness's measurement (method: tests/integration/batchsim_support.py).
+mean TPOT of Poisson loads at 0.3, 0.45 and 0.6 of the calibrated saturation rate (each load
+three short runs between calibrations, pooled) and sets them beside the harness's measurement
+(method: tests/integration/batchsim_support.py).
 
-Run: python benchmarks/batchsim_llamacpp.py  (about 1-2 minutes; needs llama-cpp-python[server])
+Run: python benchmarks/batchsim_llamacpp.py  (about 3 minutes idle; needs
+llama-cpp-python[server]; a quiet machine: other work's stalls land in the measured p99)
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Fuzz tests run with fresh random examples every time, in CI too (the project profile
-derandomises other property tests there); a failure prints the example and its seed."""
+"""Fuzz tests run with fresh random examples every time, in CI as locally, with no example
+database (the project profile in conftest.py); a failure prints the example and its seed."""
 
 from __future__ import annotations
 

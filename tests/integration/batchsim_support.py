@@ -2,14 +2,21 @@
 
 Shared by ``test_batchsim_llamacpp.py`` and ``benchmarks/batchsim_llamacpp.py``.
 llama-cpp-python's server runs one request at a time (a lock around the model), so the
-simulator runs with a batch of one. For each load in turn: a closed-loop run at concurrency 1
-calibrates the step times (mean TTFT = prefill, mean TPOT = decode step), an open-loop Poisson
-run at ``fraction`` x the calibrated saturation rate is measured, and a second calibration run
-follows; the two calibrations are pooled, so a drift of the shared machine's speed during the
-level is averaged rather than blamed on the model. The simulator replays the level's own send
-times, so prediction and measurement see the same arrivals, and draws each request's prefill
-and decode time from the pooled calibration requests' own spread (the median of 50 draws);
-the prediction at the mean step times is kept beside it (``fixed``).
+simulator runs with a batch of one. Each load is measured as ``SEGMENTS`` short open-loop
+Poisson runs, each between two closed-loop calibration runs at concurrency 1 (mean TTFT =
+prefill, mean TPOT = decode step): a segment's rate is ``fraction`` x the saturation rate of the
+calibration just before it, and it is predicted from the two calibrations around it pooled, so
+a drift of the shared machine's speed is followed segment by segment rather than blamed on the
+model. The simulator replays each segment's own send times, so prediction and measurement see
+the same arrivals; the statistics compared are over all segments' requests pooled (a p99 of a
+few hundred requests, not of the hundred one short run gives: the 99th percentile of ~100
+requests is their second largest, which moves by tens of per cent between identical runs).
+
+The prediction compared is the one the issue's method names: the calibrated per-step times
+(``fixed``). Beside it, the same levels with each request's prefill and decode time drawn from
+the calibrations' own spread (``drawn``): a bootstrap from ~100 calibration requests cannot
+estimate the service-time tail at the 1% level that a p99 depends on (one stalled calibration
+request becomes a 1% chance per simulated request), so it is shown, not asserted.
 """
 
 from __future__ import annotations
@@ -26,8 +33,9 @@ from llm_tco.bench import load_result
 from llm_tco.bench.cli import register
 from llm_tco.bench.predict import (
     Comparison,
+    Segment,
     calibrate_steps,
-    predict_level,
+    predict_segments,
     service_seconds,
     service_spread,
 )
@@ -37,6 +45,7 @@ CALIBRATION_REQUESTS = 24
 LEVEL_SECONDS = 15.0
 WARM_UP_REQUESTS = 12
 MIN_LEVEL_REQUESTS = 30
+SEGMENTS = 3
 
 
 def _bench(url: str, args: str, out: Path) -> object:
@@ -64,34 +73,41 @@ def _bench(url: str, args: str, out: Path) -> object:
 
 @dataclass(frozen=True)
 class Validation:
-    """One level predicted with the calibration's service-time spread and without it."""
+    """One load predicted at the calibrated step times and with the calibration's spread."""
 
-    drawn: Comparison
     fixed: Comparison
+    drawn: Comparison
 
 
-def validate(url: str, fractions: tuple[float, ...], folder: Path) -> list[Validation]:
+def validate(
+    url: str, fractions: tuple[float, ...], folder: Path, segments: int = SEGMENTS
+) -> list[Validation]:
     """One validation per load fraction of the calibrated saturation rate."""
     comparisons = []
     # A fresh server's first requests are slower (allocation, page faults, cold caches): run
     # and discard a few so the first calibration measures the server as the levels see it.
     _bench(url, f"--concurrency 1 --requests {WARM_UP_REQUESTS}", folder / "warm-up.json")
+    calibrate = f"--concurrency 1 --requests {CALIBRATION_REQUESTS}"
     for index, fraction in enumerate(fractions):
-        calibrate = f"--concurrency 1 --requests {CALIBRATION_REQUESTS}"
-        before = _bench(url, calibrate, folder / f"before-{index}.json").levels[0]  # type: ignore[attr-defined]
-        steps = calibrate_steps(before)
-        rate = fraction / service_seconds(steps, PROMPT_WORDS, OUTPUT_TOKENS)
-        count = max(MIN_LEVEL_REQUESTS, round(rate * LEVEL_SECONDS))
-        level = _bench(  # type: ignore[attr-defined]
-            url, f"--rate {rate:.4f} --requests {count}", folder / f"level-{index}.json"
-        ).levels[0]
-        after = _bench(url, calibrate, folder / f"after-{index}.json").levels[0]  # type: ignore[attr-defined]
-        pooled = before.model_copy(update={"requests": before.requests + after.requests})
-        # Both runs last about as long: the pooled throughput is the mean of the two.
-        steps = calibrate_steps(pooled)
-        service = service_seconds(steps, PROMPT_WORDS, OUTPUT_TOKENS)
-        drawn = predict_level(steps, level, service, service_spread(pooled))
-        comparisons.append(Validation(drawn, predict_level(steps, level, service)))
+        before = _bench(url, calibrate, folder / f"calibration-{index}-0.json").levels[0]  # type: ignore[attr-defined]
+        parts, calibration_requests = [], list(before.requests)
+        for part in range(segments):
+            rate = fraction / service_seconds(calibrate_steps(before), PROMPT_WORDS, OUTPUT_TOKENS)
+            count = max(MIN_LEVEL_REQUESTS, round(rate * LEVEL_SECONDS))
+            level = _bench(  # type: ignore[attr-defined]
+                url, f"--rate {rate:.4f} --requests {count}", folder / f"level-{index}-{part}.json"
+            ).levels[0]
+            after = _bench(url, calibrate, folder / f"calibration-{index}-{part + 1}.json").levels[
+                0
+            ]  # type: ignore[attr-defined]
+            pooled = before.model_copy(update={"requests": before.requests + after.requests})
+            # Both runs last about as long: the pooled throughput is the mean of the two.
+            steps = calibrate_steps(pooled)
+            parts.append(Segment(steps, level, service_seconds(steps, PROMPT_WORDS, OUTPUT_TOKENS)))
+            calibration_requests += after.requests
+            before = after
+        spread = service_spread(before.model_copy(update={"requests": calibration_requests}))
+        comparisons.append(Validation(predict_segments(parts), predict_segments(parts, spread)))
     return comparisons
 
 
@@ -116,18 +132,19 @@ def raise_priority(niceness: int = -15) -> bool:
 
 def table(validations: list[Validation]) -> str:
     rows = [
-        "| rate req/s | load | requests | TTFT p50 measured / predicted ms | TTFT p99 measured "
-        "/ predicted ms (error) | TTFT p99 at fixed service ms (error) | TPOT mean measured / "
-        "predicted ms (error) |",
+        "| mean rate req/s | load | requests | TTFT p50 measured / predicted ms | TTFT p99 "
+        "measured / predicted ms (error) | TTFT p99 with the calibration's spread ms (error) | "
+        "TPOT mean measured / predicted ms (error) |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for v in validations:
-        c, m, p = v.drawn, v.drawn.measured, v.drawn.predicted
+        c, m, p = v.fixed, v.fixed.measured, v.fixed.predicted
+        rate = "-" if c.rate is None else f"{c.rate:.2f}"
         rows.append(
-            f"| {c.rate:.2f} | {c.utilisation:.2f} | {c.requests} | {m['ttft_p50']:.1f} / "
+            f"| {rate} | {c.utilisation:.2f} | {c.requests} | {m['ttft_p50']:.1f} / "
             f"{p['ttft_p50']:.1f} | {m['ttft_p99']:.1f} / {p['ttft_p99']:.1f} "
-            f"({c.error('ttft_p99'):+.0%}) | {v.fixed.predicted['ttft_p99']:.1f} "
-            f"({v.fixed.error('ttft_p99'):+.0%}) | {m['tpot_mean']:.2f} / {p['tpot_mean']:.2f} "
+            f"({c.error('ttft_p99'):+.0%}) | {v.drawn.predicted['ttft_p99']:.1f} "
+            f"({v.drawn.error('ttft_p99'):+.0%}) | {m['tpot_mean']:.2f} / {p['tpot_mean']:.2f} "
             f"({c.error('tpot_mean'):+.0%}) |"
         )
     return "\n".join(rows)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from llm_tco.bench.metrics import RequestRecord
-from llm_tco.bench.predict import calibrate_steps, predict_level, service_spread
+from llm_tco.bench.predict import (
+    Segment,
+    calibrate_steps,
+    predict_level,
+    predict_segments,
+    service_spread,
+)
 from llm_tco.bench.result import LevelResult
 
 
@@ -51,3 +57,21 @@ def test_prediction_draws_each_request_from_the_measured_pairs() -> None:
     spread = predict_level(steps, level, 0.4, service_spread(CALIBRATION), draws=3)
     pair = (spread.predicted["ttft_p99"], spread.predicted["tpot_mean"])
     assert pair == pytest.approx((100.0, 10.0)) or pair == pytest.approx((300.0, 30.0))
+
+
+def test_segments_are_each_predicted_from_their_own_calibration_and_pooled() -> None:
+    # Two segments, each one request alone: the first calibrated at TTFT 100 ms / TPOT 10 ms,
+    # the second at 300 / 30 ms (a server that slowed down three times between them). Each
+    # replayed request gets its own segment's times, so the pooled prediction holds TTFT 100
+    # and 300 ms (p50 by linear interpolation: 200 ms, p99: 100 + 0.99 x 200 = 298 ms) and TPOT
+    # 10 and 30 ms (mean 20 ms); one calibration for both would give 200 / 20 ms for each.
+    fast = calibrate_steps(LevelResult(concurrency=1, requests=[request(0.0, 0.100, 0.010)]))
+    slow = calibrate_steps(LevelResult(concurrency=1, requests=[request(0.0, 0.300, 0.030)]))
+    one = LevelResult(rate=1.0, arrival="poisson", requests=[request(0.0, 0.2, 0.02)])
+    pooled = predict_segments([Segment(fast, one, 0.2), Segment(slow, one, 0.6)])
+    assert pooled.requests == 2
+    assert pooled.predicted["ttft_p50"] == pytest.approx(200.0)
+    assert pooled.predicted["ttft_p99"] == pytest.approx(298.0)
+    assert pooled.predicted["tpot_mean"] == pytest.approx(20.0)
+    assert pooled.measured["ttft_p99"] == pytest.approx(200.0)
+    assert pooled.rate == pytest.approx(1.0)

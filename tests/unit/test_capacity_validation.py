@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from llm_tco import capacity_cli, capacity_factors
+from llm_tco import capacity_cli, capacity_factors, capacity_validation
 from llm_tco.capacity_validation import (
     CapacityValidation,
     build_cases,
@@ -26,17 +26,41 @@ from llm_tco.catalog.loader import load_catalog
 from llm_tco.core import calibration as calibration_module
 from llm_tco.core import capacity as capacity_module
 from llm_tco.core.calibration import (
+    Case,
     CaseResult,
     CaseSet,
+    Fit,
     fit,
     leave_one_publisher_out,
     predict_with,
 )
 
+Validated = tuple[tuple[CapacityValidation, Fit, list[Case]], list[CaseResult]]
+
 
 @pytest.fixture(scope="module")
-def report() -> CapacityValidation:
-    return validate(load_catalog())[0]
+def validated() -> Validated:
+    """``validate`` on the catalog, and the leave-one-publisher-out results it computed on the
+    way there. The LOSO fits are the costly part: tests that assert different things on the
+    same validation read this one run."""
+    real = capacity_validation.leave_one_publisher_out
+    seen: list[list[CaseResult]] = []
+
+    def recording(cases: list[Case]) -> tuple[list[CaseResult], Fit]:
+        results, full = real(cases)
+        seen.append(results)
+        return results, full
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(capacity_validation, "leave_one_publisher_out", recording)
+        out = validate(load_catalog())
+    assert len(seen) == 1
+    return out, seen[0]
+
+
+@pytest.fixture(scope="module")
+def report(validated: Validated) -> CapacityValidation:
+    return validated[0][0]
 
 
 def _row(**update: object) -> BenchmarkRow:
@@ -76,9 +100,11 @@ def test_report_groups_every_row_by_publisher(report: CapacityValidation) -> Non
         assert abs(summary.median_signed_percent) <= max(r.ape_percent for r in report.rows)
 
 
-def test_loso_never_sees_the_held_out_publisher() -> None:
-    # Scramble one publisher's measurements: its leave-one-out predictions must not move.
-    cases, _ = build_cases(load_catalog())
+def test_loso_never_sees_the_held_out_publisher(validated: Validated) -> None:
+    # Scramble one publisher's measurements: its leave-one-out predictions must not move. The
+    # unscrambled run is validate's own (the same cases, built from the same catalog).
+    (_, _, cases), before = validated
+    assert cases == build_cases(load_catalog())[0]
     publisher = cases[0].publisher
     scrambled = [
         dataclasses.replace(c, measured_output_tokens_per_second=1.0)
@@ -86,7 +112,6 @@ def test_loso_never_sees_the_held_out_publisher() -> None:
         else c
         for c in cases
     ]
-    before, _ = leave_one_publisher_out(cases)
     after, _ = leave_one_publisher_out(scrambled)
     held = [r.predicted_output_tokens_per_second for r in before if r.case.publisher == publisher]
     held_after = [
@@ -227,7 +252,16 @@ def _app() -> typer.Typer:
     return app
 
 
-def test_cli_validate_capacity_json() -> None:
+def test_cli_validate_capacity_json(validated: Validated, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The command prints what validate() gives for the catalog: the module's run, which the
+    # tests above check, handed over when the command asks for exactly that catalog.
+    catalog = load_catalog()
+
+    def validate_once(given: object) -> tuple[CapacityValidation, Fit, list[Case]]:
+        assert given is catalog
+        return validated[0]
+
+    monkeypatch.setattr(capacity_validation, "validate", validate_once)
     result = CliRunner().invoke(_app(), ["validate-capacity", "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)

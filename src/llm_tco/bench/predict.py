@@ -108,20 +108,27 @@ def _stats(ttft_s: np.ndarray, tpot_s: np.ndarray) -> dict[str, float]:
     }
 
 
-def predict_level(
-    steps: StepTimes,
-    level: LevelResult,
-    service_s: float,
-    spread: ServiceSpread | None = None,
-    draws: int = 50,
-    seed: int = 0,
-) -> Comparison:
-    """Replay ``level``'s completed requests (their send times, prompt and output lengths)
-    through ``steps`` and set the simulated latencies beside the measured ones.
+@dataclass(frozen=True)
+class Segment:
+    """One measured open-loop level and the calibration that predicts it: its step times and
+    one request's service time alone (for the utilisation)."""
 
-    With ``spread`` each of ``draws`` simulations gives every request a (prefill, decode) scale
-    pair drawn from it (seeds ``seed``, ``seed + 1``, ...), and each predicted statistic is the
-    median over the draws; without it one simulation at the mean step times."""
+    steps: StepTimes
+    level: LevelResult
+    service_s: float
+
+
+@dataclass(frozen=True)
+class _Replay:
+    arrivals_s: np.ndarray
+    prompts: np.ndarray
+    outputs: np.ndarray
+    measured_ttft_s: np.ndarray
+    measured_tpot_s: np.ndarray
+    offered_per_s: float
+
+
+def _replay(level: LevelResult) -> _Replay:
     done = sorted(
         (r for r in level.requests if r.ok and r.first_token_s is not None),
         key=lambda r: r.start_s,
@@ -130,32 +137,97 @@ def predict_level(
         raise BenchError(f"level {level.label} has no completed request to compare")
     start = np.array([r.start_s for r in done])
     arrivals = start - start[0]
-    prompts = np.array([r.input_tokens or 1 for r in done], dtype=np.int64)
-    outputs = np.array([max(r.output_tokens, 1) for r in done], dtype=np.int64)
-    if spread is None:
-        sim = simulate(steps, arrivals, prompts, outputs)
-        predicted = _stats(sim.ttft_s, sim.tpot_s)
-    else:
-        runs = []
-        for draw in range(draws):
-            pre, dec = bootstrap_scales(
-                spread.prefill_scale, spread.decode_scale, len(done), seed + draw
-            )
-            sim = simulate(steps, arrivals, prompts, outputs, prefill_scale=pre, decode_scale=dec)
-            runs.append(_stats(sim.ttft_s, sim.tpot_s))
-        predicted = {key: float(np.median([run[key] for run in runs])) for key in runs[0]}
-    measured_ttft = np.array([(r.ttft_ms or 0.0) / 1e3 for r in done])
-    measured_tpot = np.array([r.tpot_ms / 1e3 if r.tpot_ms is not None else np.nan for r in done])
     span = float(arrivals[-1]) if arrivals.size > 1 else 0.0
-    offered = (arrivals.size - 1) / span if span > 0 else 0.0
-    return Comparison(
-        label=level.label,
-        rate=level.rate,
-        requests=len(done),
-        utilisation=offered * service_s,
-        predicted=predicted,
-        measured=_stats(measured_ttft, measured_tpot),
+    return _Replay(
+        arrivals_s=arrivals,
+        prompts=np.array([r.input_tokens or 1 for r in done], dtype=np.int64),
+        outputs=np.array([max(r.output_tokens, 1) for r in done], dtype=np.int64),
+        measured_ttft_s=np.array([(r.ttft_ms or 0.0) / 1e3 for r in done]),
+        measured_tpot_s=np.array(
+            [r.tpot_ms / 1e3 if r.tpot_ms is not None else np.nan for r in done]
+        ),
+        offered_per_s=(arrivals.size - 1) / span if span > 0 else 0.0,
     )
+
+
+def predict_segments(
+    segments: list[Segment],
+    spread: ServiceSpread | None = None,
+    draws: int = 50,
+    seed: int = 0,
+) -> Comparison:
+    """Replay each segment's completed requests (their send times, prompt and output lengths)
+    through its own step times, and set the latencies of all segments pooled beside the
+    measured ones pooled: a p99 over several short levels, each predicted from the calibration
+    taken around it, so a drift of the server's speed between segments is in both sides.
+
+    With ``spread`` each of ``draws`` simulations gives every request a (prefill, decode) scale
+    pair drawn from it (seeds ``seed``, ``seed + 1``, ...), and each predicted statistic is the
+    median over the draws; without it one simulation at the mean step times."""
+    if not segments:
+        raise BenchError("no measured level to compare")
+    replays = [_replay(segment.level) for segment in segments]
+
+    def simulated(draw: int | None) -> dict[str, float]:
+        ttft, tpot = [], []
+        for index, (segment, replay) in enumerate(zip(segments, replays, strict=True)):
+            pre: np.ndarray | None = None
+            dec: np.ndarray | None = None
+            if spread is not None and draw is not None:
+                pre, dec = bootstrap_scales(
+                    spread.prefill_scale,
+                    spread.decode_scale,
+                    replay.arrivals_s.size,
+                    seed + draw * len(segments) + index,
+                )
+            sim = simulate(
+                segment.steps,
+                replay.arrivals_s,
+                replay.prompts,
+                replay.outputs,
+                prefill_scale=pre,
+                decode_scale=dec,
+            )
+            ttft.append(sim.ttft_s)
+            tpot.append(sim.tpot_s)
+        return _stats(np.concatenate(ttft), np.concatenate(tpot))
+
+    if spread is None:
+        predicted = simulated(None)
+    else:
+        runs = [simulated(draw) for draw in range(draws)]
+        predicted = {key: float(np.median([run[key] for run in runs])) for key in runs[0]}
+    counts = np.array([replay.arrivals_s.size for replay in replays], dtype=np.float64)
+    loads = np.array(
+        [
+            replay.offered_per_s * segment.service_s
+            for segment, replay in zip(segments, replays, strict=True)
+        ]
+    )
+    rates = [segment.level.rate for segment in segments]
+    return Comparison(
+        label=segments[0].level.label,
+        rate=None if None in rates else statistics.fmean(r for r in rates if r is not None),
+        requests=int(counts.sum()),
+        utilisation=float(np.average(loads, weights=counts)),
+        predicted=predicted,
+        measured=_stats(
+            np.concatenate([replay.measured_ttft_s for replay in replays]),
+            np.concatenate([replay.measured_tpot_s for replay in replays]),
+        ),
+    )
+
+
+def predict_level(
+    steps: StepTimes,
+    level: LevelResult,
+    service_s: float,
+    spread: ServiceSpread | None = None,
+    draws: int = 50,
+    seed: int = 0,
+) -> Comparison:
+    """One level alone: ``predict_segments`` of a single segment."""
+    return predict_segments([Segment(steps, level, service_s)], spread, draws, seed)
 
 
 def service_seconds(steps: StepTimes, prompt_tokens: float, output_tokens: int) -> float:
