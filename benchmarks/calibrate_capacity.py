@@ -59,7 +59,8 @@ def main() -> None:
         print(f"  {name}: {s.rows} rows, median APE {s.median_ape_percent}%")
     print(
         f"fit + validation took {report.seconds} s wall, {report.cpu_seconds} s CPU; "
-        f"{len(report.skipped)} rows skipped"
+        f"{len(report.skipped)} rows skipped ({report.not_comparable_rows} not comparable "
+        "by their source's own words)"
     )
     if args.check:
         return

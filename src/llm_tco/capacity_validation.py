@@ -45,6 +45,9 @@ from llm_tco.errors import CatalogLookupError, ScenarioError
 # TensorRT-LLM FP8 builds store an FP8 KV cache (its perf docs note this).
 KV_FOLLOWS_WEIGHTS = {"trtllm"}
 QUANTILES = (5, 10, 25, 50, 75, 90, 95)
+# Reason prefix of a row left out because its source says the run is not comparable
+# (``BenchmarkRow.not_comparable``); it is counted among the skipped rows, not predicted.
+NOT_COMPARABLE = "not comparable (source)"
 
 
 def kv_precision_of(row: BenchmarkRow) -> str:
@@ -86,7 +89,8 @@ def build_cases(
 ) -> tuple[list[Case], list[tuple[str, str]]]:
     """Cases for every measurement (``rows``, else the catalog's own) whose model and GPU the
     catalog knows, whose layout is consistent and which the model can size (e.g. the weights
-    fit); the others are listed with the reason."""
+    fit); the others are listed with the reason. A row whose source says it is not comparable
+    (``not_comparable``) is listed too, never predicted or fitted."""
     measured = catalog.benchmarks if rows is None else rows
     cases: list[Case] = []
     skipped: list[tuple[str, str]] = []
@@ -98,6 +102,9 @@ def build_cases(
     models = functools.cache(catalog.model)
     gpus = functools.cache(catalog.gpu)
     for row in measured:
+        if row.not_comparable is not None:
+            skipped.append((row.id, f"{NOT_COMPARABLE}: {row.not_comparable}"))
+            continue
         try:
             arch, gpu = models(row.model), gpus(row.gpu)
             layout = layout_of(row)
@@ -228,6 +235,11 @@ class CapacityValidation(BaseModel):
     seconds: float  # wall clock of the whole validation
     cpu_seconds: float  # CPU time of this process (what a busy machine does not inflate)
     rows_given: int | None = None  # a check of someone's own measurements: rows in their file
+
+    @property
+    def not_comparable_rows(self) -> int:
+        """Skipped rows whose source says the run is not comparable (``not_comparable``)."""
+        return sum(reason.startswith(NOT_COMPARABLE) for _, reason in self.skipped)
 
     @property
     def coverage_percent(self) -> float | None:
@@ -488,6 +500,12 @@ def validation_markdown(v: CapacityValidation) -> str:
         f"{v.cpu_seconds} s CPU).",
         "",
     ]
+    if v.skipped:
+        lines += [
+            f"Skipped: {len(v.skipped)} rows, {v.not_comparable_rows} of them because their "
+            "source says the run is not comparable (listed under Skipped with its words).",
+            "",
+        ]
     lines += table("class", v.by_class)
     lines += table("publisher", v.by_publisher)
     lines += table("engine", v.by_engine)

@@ -331,3 +331,29 @@ def test_jacobian_matches_central_differences() -> None:
     central = approx_derivative(problem.residuals, x, method="3-point", rel_step=1e-5)
     assert ours.shape == central.shape
     assert np.max(np.abs(ours - central)) < 2e-2 * max(1.0, float(np.max(np.abs(central))))
+
+
+def test_a_row_its_source_calls_not_comparable_is_skipped_not_predicted() -> None:
+    # Two copies of one published row; the second carries the source's own reason it does not
+    # represent the engine. Only the first becomes a case; the second is listed with the words.
+    catalog = load_catalog()
+    row = next(r for r in catalog.benchmarks if r.not_comparable is None)
+    reason = 'the source: "may not reflect its optimal efficiency"'
+    flagged = row.model_copy(update={"id": "flagged", "not_comparable": reason})
+    cases, skipped = build_cases(catalog, [row, flagged])
+    assert [c.row_id for c in cases] == [row.id]
+    assert [(i, r) for i, r in skipped if i == "flagged"] == [
+        ("flagged", f"not comparable (source): {reason}")
+    ]
+
+
+def test_a_not_comparable_reason_must_say_something() -> None:
+    with pytest.raises(ValueError, match="not_comparable"):
+        _row(not_comparable="bad")
+
+
+def test_the_report_counts_the_rows_left_out_by_their_source(report: CapacityValidation) -> None:
+    flagged = {r.id for r in load_catalog().benchmarks if r.not_comparable is not None}
+    assert report.not_comparable_rows == len(flagged)
+    assert flagged <= {i for i, _ in report.skipped}
+    assert not flagged & {r.id for r in report.rows}

@@ -75,3 +75,11 @@ def test_parallel_layout_fits_the_gpus_measured(path: Path) -> None:
         assert row.gpu_count in (tp * pp, tp * pp * dp), f"{row.id}: TP{tp} PP{pp} DP{dp}"
         if row.expert_parallel is not None:
             assert row.expert_parallel <= row.gpu_count, row.id
+
+
+def test_a_row_left_out_as_not_comparable_quotes_its_source() -> None:
+    # A row is only ever left out in its source's own words (a quoted sentence or figures),
+    # never because it is badly predicted.
+    for row in CATALOG.benchmarks:
+        if row.not_comparable is not None:
+            assert re.search(r"['\"].{8,}['\"]", row.not_comparable), row.id

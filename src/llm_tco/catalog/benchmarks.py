@@ -77,6 +77,14 @@ class BenchmarkRow(Row):
     ttft_ms: float | None = Field(default=None, gt=0)
     tpot_ms: float | None = Field(default=None, gt=0)
     latency_s: float | None = Field(default=None, gt=0, description="mean end-to-end latency")
+    not_comparable: str | None = Field(
+        default=None,
+        min_length=10,
+        description="why this run cannot stand for the engine as configured, in the source's own "
+        "words (it says the run used a setup it does not recommend, or its printed figures "
+        "contradict the lengths it states); the row is kept as published but left out of the "
+        "fit and the validation, which count it among the skipped rows",
+    )
     notes: str | None = None
 
     @model_validator(mode="after")
