@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from llm_tco.capacity_factors import catalog_efficiencies, error_band
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.cli import OutputFormat
+from llm_tco.core.batchsim import ROUTINGS
 from llm_tco.core.capacity import (
     Efficiency,
     Prediction,
@@ -25,6 +26,7 @@ from llm_tco.core.capacity import (
     replica_capacity,
     select_efficiency,
 )
+from llm_tco.core.fleetsize import DEFAULT_ROUTING
 from llm_tco.core.memory import Layout, MemoryPlan, plan_memory
 from llm_tco.core.speculative import Speculation, expected_tokens_per_step, speculative_capacity
 from llm_tco.core.tailsize import PercentileSlo
@@ -187,6 +189,7 @@ def build_capacity_report(
     percentiles: PercentileSlo | None = None,
     rate: float | None = None,
     speculative: Speculation | None = None,
+    routing: str = DEFAULT_ROUTING,
 ) -> CapacityReport:
     """Everything ``llm-tco capacity`` shows, for one (model, GPU, precision, layout)."""
     arch, spec = catalog.model(model), catalog.gpu(gpu)
@@ -289,6 +292,7 @@ def build_capacity_report(
                 eff,
                 rate,
                 speculative,
+                routing,
             )
         if concurrency is not None:
             at = predict(*args, concurrency, eff, layout=layout)
@@ -408,6 +412,11 @@ def capacity(
     rate: float | None = typer.Option(
         None, help="size for this many requests/s: replicas with and without the percentiles"
     ),
+    routing: str = typer.Option(
+        DEFAULT_ROUTING,
+        help="router in front of the replicas for --rate at percentiles: least-loaded, "
+        "round-robin or random",
+    ),
     speculative: str | None = typer.Option(
         None, help="speculative decoding: draft (a draft model) or mtp; needs --acceptance-rate"
     ),
@@ -425,6 +434,10 @@ def capacity(
     try:
         slo = Slo(None, None) if max_throughput else Slo(tpot_slo, ttft_slo)
         percentiles = _percentiles(slo, ttft_slo_percentile, tpot_slo_percentile, burstiness)
+        if routing not in ROUTINGS:
+            raise ScenarioError(
+                f"unknown --routing {routing!r}", field="routing", hint=", ".join(ROUTINGS)
+            )
         catalog = load_catalog()
         spec_decoding = _speculation(
             catalog, model, speculative, acceptance_rate, draft_tokens, draft_cost_ratio
@@ -447,6 +460,7 @@ def capacity(
             percentiles,
             rate,
             spec_decoding,
+            routing,
         )
     except LlmTcoError as error:
         _fail(error)

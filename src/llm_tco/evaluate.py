@@ -30,12 +30,13 @@ from llm_tco.core.costs import (
     self_hosted_line_items,
     within_capacity,
 )
+from llm_tco.core.fleetsize import FleetCapacity
 from llm_tco.core.speculative import (
     Speculation,
     expected_tokens_per_step,
     speculative_capacity,
 )
-from llm_tco.core.tailsize import PercentileSlo, tail_capacity
+from llm_tco.core.tailsize import PercentileSlo, tail_capacity, tail_fleet
 from llm_tco.core.units import SECONDS_PER_HOUR, format_tokens, format_usd, usd_per_mtok
 from llm_tco.core.workload import Workload
 from llm_tco.errors import LlmTcoError, ScenarioError
@@ -79,6 +80,10 @@ CAPACITY_ERROR = (
 )
 MAX_CROSSINGS_LISTED = 20
 
+# One replica's capacity (total tokens/s) at (TTFT ms, TPOT ms, speculative acceptance rate);
+# None for a setting: the scenario's own.
+CapacityAt = Callable[[float | None, float | None, float | None], float | None]
+
 
 @dataclass
 class Priced:
@@ -93,9 +98,10 @@ class Priced:
     # model's out-of-source error on it. ``moe``: the model is a mixture of experts.
     capacity_modelled: bool = False
     moe: bool = False
-    # One replica's capacity (total tokens/s) at other SLOs (TTFT ms, TPOT ms), from the same
-    # benchmark or capacity model; None when the scenario states the capacity.
-    capacity_at_slo: Callable[[float | None, float | None], float | None] | None = None
+    # One replica's capacity (total tokens/s) at other settings (TTFT ms, TPOT ms, speculative
+    # acceptance rate), from the same benchmark or capacity model; None when the scenario
+    # states the capacity.
+    capacity_at_slo: CapacityAt | None = None
     # The option as priced, when it differs from the scenario's (gpu/precision auto: the
     # explicit deployment the search chose), for every later pass that re-reads its spec.
     option: OptionSpec | None = None
@@ -487,8 +493,15 @@ def _price_self_hosted(
     priced.capacity_modelled = capacity is not None and not _states_capacity(spec)
     if capacity is not None and not _states_capacity(spec):
 
-        def at_slo(ttft_ms: float | None, tpot_ms: float | None) -> float | None:
-            slos = spec.model_copy(update={"ttft_slo_ms": ttft_ms, "tpot_slo_ms": tpot_ms})
+        def at_slo(
+            ttft_ms: float | None, tpot_ms: float | None, acceptance: float | None = None
+        ) -> float | None:
+            update: dict[str, Any] = {"ttft_slo_ms": ttft_ms, "tpot_slo_ms": tpot_ms}
+            if acceptance is not None and spec.speculative is not None:
+                update["speculative"] = spec.speculative.model_copy(
+                    update={"acceptance_rate": acceptance}
+                )
+            slos = spec.model_copy(update=update)
             found, _ = _capacity(slos, arch, gpu, per_replica, workload, catalog, Notes(), name)
             return found
 
@@ -555,40 +568,48 @@ def sampled_self_hosted(
             capacity = stated
         else:
             if priced.capacity_at_slo is not None and any(
-                p + slo in inputs.draws for slo in ("ttft_slo_ms", "tpot_slo_ms")
+                p + path in inputs.draws for path in CAPACITY_SETTINGS
             ):
-                capacity = _capacity_over_slos(priced.capacity_at_slo, spec, p, inputs)
+                capacity = _capacity_over_settings(priced.capacity_at_slo, spec, p, inputs)
             capacity = capacity * inputs.get(p + CAPACITY_ERROR, 1.0)
     return replace(priced.core, capacity_tokens_per_second=capacity, **numbers)
 
 
-# Sampled SLOs reach the benchmark or capacity model quantised to this many evenly spaced
-# values across their sampled span (at most SLO_LEVELS**2 model runs for a pair of SLOs).
+# The deployment settings whose sampled values change one replica's capacity: found again by
+# the benchmark or capacity model at each unique (quantised) sampled combination.
+CAPACITY_SETTINGS = ("ttft_slo_ms", "tpot_slo_ms", "speculative.acceptance_rate")
+# Sampled settings reach the benchmark or capacity model quantised to evenly spaced values
+# across their sampled span: SLO_LEVELS for one or two sampled settings, fewer each for three,
+# so that at most SLO_LEVELS**2 model runs are made.
 SLO_LEVELS = 16
 
 
-def _capacity_over_slos(
-    at_slo: Callable[[float | None, float | None], float | None],
+def _capacity_over_settings(
+    at: CapacityAt,
     spec: SelfHostedSpec,
     p: str,
     inputs: Inputs,
 ) -> FloatArray:
-    """One replica's capacity per sample of the SLOs: the benchmark or capacity model run once
-    per unique (quantised) pair of sampled values; NaN where no load meets the SLO."""
-    ttft = inputs.get(p + "ttft_slo_ms", spec.ttft_slo_ms)
-    tpot = inputs.get(p + "tpot_slo_ms", spec.tpot_slo_ms)
-    size = max(np.size(ttft) if ttft is not None else 1, np.size(tpot) if tpot is not None else 1)
+    """One replica's capacity per sample of its SLOs and speculative acceptance rate: the
+    benchmark or capacity model run once per unique (quantised) combination of sampled values;
+    NaN where no load meets the SLO."""
+    acceptance = spec.speculative.acceptance_rate if spec.speculative is not None else None
+    given = (spec.ttft_slo_ms, spec.tpot_slo_ms, acceptance)
+    values = [
+        inputs.get(p + path, value) if value is not None or p + path in inputs.draws else None
+        for path, value in zip(CAPACITY_SETTINGS, given, strict=True)
+    ]
+    size = max(np.size(v) if v is not None else 1 for v in values)
+    sampled = sum(1 for v in values if v is not None and np.size(v) > 1)
+    levels = SLO_LEVELS if sampled <= 2 else max(2, int(SLO_LEVELS ** (2 / sampled)))
     columns = [
-        np.full(size, np.nan) if v is None else quantise(np.broadcast_to(v, size), SLO_LEVELS)
-        for v in (ttft, tpot)
+        np.full(size, np.nan) if v is None else quantise(np.broadcast_to(v, size), levels)
+        for v in values
     ]
-    pairs, back = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
-    found = [
-        at_slo(None if np.isnan(a) else float(a), None if np.isnan(b) else float(b))
-        for a, b in pairs
-    ]
-    values = np.array([np.nan if f is None else f for f in found], dtype=np.float64)
-    result: FloatArray = values[np.ravel(back)]
+    combos, back = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
+    found = [at(*(None if np.isnan(x) else float(x) for x in combo)) for combo in combos]
+    capacity = np.array([np.nan if f is None else f for f in found], dtype=np.float64)
+    result: FloatArray = capacity[np.ravel(back)]
     return result
 
 
@@ -874,24 +895,12 @@ def _modelled_capacity(
     notes: Notes,
     name: str,
 ) -> tuple[float | None, str | None]:
-    from llm_tco.capacity_factors import catalog_efficiencies
     from llm_tco.core import capacity as capacity_model
-    from llm_tco.core.capacity import select_efficiency
 
-    input_len, output_len = _request_shape(workload)
-    if not (workload.input_tokens_per_request and workload.output_tokens_per_request):
-        notes.assume(
-            f"{name}: request shape",
-            f"{input_len:.0f} input + {output_len:.0f} output tokens per request",
-            '200 output tokens per request as in "Open Source LLMs as Cost Floor: When Llama '
-            "Wins\"; input from the workload's split",
-        )
-    factors = catalog.derived(("efficiencies",), lambda: catalog_efficiencies(catalog))
-    efficiency = select_efficiency(factors, spec.engine, gpu.vendor)
-    if efficiency is None:
-        notes.warn("no_capacity", f"no efficiency factors for engine {spec.engine}", name)
+    shape = _model_shape(spec, arch, gpu, workload, catalog, notes, name)
+    if shape is None:
         return None, None
-    prefill_len = _prefill_tokens(spec, arch, input_len, output_len, workload, notes, name)
+    input_len, output_len, prefill_len, efficiency = shape
     if _percentile_slo(spec).has_percentile:
         found, source = _tail_capacity(
             spec, arch, gpu, per_replica, (prefill_len, output_len), efficiency
@@ -918,6 +927,80 @@ def _modelled_capacity(
         notes.warn("no_capacity", "the capacity model finds no load meeting the SLO", name)
         return None, None
     return total, replica.source
+
+
+def _model_shape(
+    spec: SelfHostedSpec,
+    arch: ModelArch,
+    gpu: GpuSpec,
+    workload: Workload,
+    catalog: Catalog,
+    notes: Notes,
+    name: str,
+) -> tuple[float, float, float, Any] | None:
+    """What the capacity model sizes: input and output tokens per request, the prompt tokens
+    the engine computes (after prefix reuse) and the engine's efficiency factors (None, with a
+    warning, when the catalog has none for the engine)."""
+    from llm_tco.capacity_factors import catalog_efficiencies
+    from llm_tco.core.capacity import select_efficiency
+
+    input_len, output_len = _request_shape(workload)
+    if not (workload.input_tokens_per_request and workload.output_tokens_per_request):
+        notes.assume(
+            f"{name}: request shape",
+            f"{input_len:.0f} input + {output_len:.0f} output tokens per request",
+            '200 output tokens per request as in "Open Source LLMs as Cost Floor: When Llama '
+            "Wins\"; input from the workload's split",
+        )
+    factors = catalog.derived(("efficiencies",), lambda: catalog_efficiencies(catalog))
+    efficiency = select_efficiency(factors, spec.engine, gpu.vendor)
+    if efficiency is None:
+        notes.warn("no_capacity", f"no efficiency factors for engine {spec.engine}", name)
+        return None
+    prefill_len = _prefill_tokens(spec, arch, input_len, output_len, workload, notes, name)
+    return input_len, output_len, prefill_len, efficiency
+
+
+def fleet_at_percentiles(
+    option: OptionSpec,
+    priced: Priced,
+    workload: Workload,
+    catalog: Catalog,
+    peak_tokens_per_second: float,
+) -> tuple[FleetCapacity, float] | None:
+    """For an option sized at percentile targets by the capacity model: requests/s per replica
+    by fleet size behind its ``routing`` (``tailsize.tail_fleet``, up to the fleet that
+    carries ``peak_tokens_per_second``), and the tokens one request serves. None when its
+    capacity is stated or measured, or no target has a percentile."""
+    option = priced.option or option
+    spec = option.self_hosted
+    core = priced.core
+    if spec is None or spec.model is None or not isinstance(core, SelfHostedOption):
+        return None
+    if not priced.capacity_modelled or not _percentile_slo(spec).has_percentile:
+        return None
+    arch, gpu = catalog.model(spec.model), catalog.gpu(spec.gpu)
+    shape = _model_shape(spec, arch, gpu, workload, catalog, Notes(), option.name)
+    if shape is None:
+        return None
+    input_len, output_len, prefill_len, efficiency = shape
+    prompt, output = max(1, round(prefill_len)), max(1, round(output_len))
+    served = input_len + output_len
+    fleet = tail_fleet(
+        arch,
+        gpu,
+        spec.precision,
+        _kv_precision(spec),
+        mem.plain_tp(core.gpus_per_replica),
+        prompt,
+        output,
+        _percentile_slo(spec),
+        efficiency,
+        spec.routing,
+        peak_tokens_per_second / served,
+        speculation=speculation(spec.speculative, arch) if spec.speculative else None,
+    )
+    return fleet, served
 
 
 def speculation(spec: SpeculativeSpec, arch: ModelArch) -> Speculation:

@@ -359,6 +359,11 @@ class SelfHostedSpec(MonthlyItems):
     ttft_slo_percentile: Annotated[float, Field(ge=50, le=99.9)] | None = None
     tpot_slo_percentile: Annotated[float, Field(ge=50, le=99.9)] | None = None
     arrival_burstiness: Annotated[float, Field(gt=0, le=10)] = 1.0
+    # How the router in front of the replicas spreads requests, for the per-minute sizing at
+    # percentile targets (size-trace): load-aware routers (llm-d's queue-depth and KV scorers,
+    # the SGLang and vLLM routers' cache-aware policy with its least-loaded fallback) pool the
+    # queue; round-robin sends in turn; random thins the arrivals (the most conservative).
+    routing: Literal["least-loaded", "round-robin", "random"] = "least-loaded"
     speculative: SpeculativeSpec | None = None
     context_tokens: Annotated[int, Field(ge=1, le=MAX_CONTEXT_TOKENS)] | None = None
     ops_defaults: bool = True

@@ -23,7 +23,9 @@ GRID_POINTS = 401
 NOISE_USD = 1e-6  # gap swings below a millionth of a dollar are float rounding, not effects
 # Inputs that only label or shape the analysis, never a cost: not worth a tornado row.
 SKIP_SUFFIXES = (".acceptance_rate", ".quality", "_slo_ms", ".quality_floor")
-CAPPED_AT_ONE = ("_share", "_discount", ".fallback_rate")
+# ... but a speculative-decoding acceptance rate sets a replica's capacity: a cost input.
+SPECULATIVE_ACCEPTANCE = ".speculative.acceptance_rate"
+CAPPED_AT_ONE = ("_share", "_discount", ".fallback_rate", SPECULATIVE_ACCEPTANCE)
 
 
 def numeric_inputs(scenario: Scenario) -> dict[str, float]:
@@ -51,7 +53,8 @@ def input_ranges(scenario: Scenario, spread: float) -> dict[str, tuple[float, fl
     ranges = {path: (d.bounds[0], d.point, d.bounds[1]) for path, d in scenario.uncertain.items()}
     if spread > 0:
         for path, value in numeric_inputs(scenario).items():
-            if path in ranges or value == 0 or path.endswith(SKIP_SUFFIXES):
+            skipped = path.endswith(SKIP_SUFFIXES) and not path.endswith(SPECULATIVE_ACCEPTANCE)
+            if path in ranges or value == 0 or skipped:
                 continue
             high = value * (1 + spread)
             if path.endswith(CAPPED_AT_ONE):
@@ -133,7 +136,10 @@ def tornado(
     for i, path in enumerate(paths):
         low, _, high = ranges[path]
         width = high - low
-        grid = np.linspace(max(0.0, low - 2 * width), high + 2 * width, GRID_POINTS)
+        top = high + 2 * width
+        if path.endswith(SPECULATIVE_ACCEPTANCE):
+            top = min(top, 1.0)  # a probability: the engine accepts at most every draft token
+        grid = np.linspace(max(0.0, low - 2 * width), top, GRID_POINTS)
         grids[path] = grid
         draws[path][i * block : (i + 1) * block] = np.concatenate(([low, high], grid))
     costs = sample_costs(

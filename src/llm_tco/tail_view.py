@@ -8,9 +8,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from llm_tco.core.capacity import Efficiency
+from llm_tco.core.fleetsize import DEFAULT_ROUTING
 from llm_tco.core.memory import Layout
 from llm_tco.core.speculative import Speculation
-from llm_tco.core.tailsize import PercentileSlo, replicas_for_rate, tail_capacity
+from llm_tco.core.tailsize import PercentileSlo, replicas_for_rate, tail_capacity, tail_fleet
 
 
 class TailSizing(BaseModel):
@@ -27,6 +28,9 @@ class TailSizing(BaseModel):
     tpot_ms: dict[str, float] | None
     requests_simulated: int
     sized_for_requests_per_second: float | None = None
+    routing: str | None = None  # the router the replica count assumes (with a rate)
+    # Per-replica req/s at the percentile targets by simulated fleet size, "N" -> rate.
+    by_fleet_size: dict[str, float] | None = None
     replicas: int | None = None
     mean_only_replicas: int | None = None
     gpus: int | None = None
@@ -51,6 +55,7 @@ def build_tail_sizing(
     efficiency: Efficiency,
     rate: float | None,
     speculation: Speculation | None = None,
+    routing: str = DEFAULT_ROUTING,
 ) -> TailSizing:
     found = tail_capacity(
         model,
@@ -76,9 +81,32 @@ def build_tail_sizing(
         "requests_simulated": sim.requests_simulated if sim else 0,
     }
     if rate is not None:
-        replicas = replicas_for_rate(rate, found.requests_per_second)
+        fleet = tail_fleet(
+            model,
+            gpu,
+            precision,
+            kv_precision,
+            layout,
+            input_len,
+            output_len,
+            slo,
+            efficiency,
+            routing,
+            rate,
+            speculation=speculation,
+        )
+        replicas = (
+            int(fleet.replicas_for([rate])[0])
+            if fleet.requests_per_second_per_replica[0] > 0
+            else None
+        )
         mean_replicas = replicas_for_rate(rate, found.mean_only_requests_per_second)
         view.update(
+            routing=routing,
+            by_fleet_size={
+                str(n): round(r, 3)
+                for n, r in zip(fleet.replicas, fleet.requests_per_second_per_replica, strict=True)
+            },
             sized_for_requests_per_second=rate,
             replicas=replicas,
             mean_only_replicas=mean_replicas,
@@ -110,9 +138,15 @@ def tail_lines(t: TailSizing) -> list[str]:
         def count(replicas: int | None, gpus: int | None) -> str:
             return "none meet it" if replicas is None else f"{replicas} replicas ({gpus} GPUs)"
 
+        if t.by_fleet_size:
+            rates = ", ".join(f"{n}: {r:g}" for n, r in t.by_fleet_size.items())
+            lines.append(
+                f"  {t.routing} routing, req/s per replica by fleet size: {rates} (larger "
+                "fleets: the last)"
+            )
         lines.append(
             f"for {t.sized_for_requests_per_second:g} req/s: {count(t.replicas, t.gpus)} at the "
-            f"percentile targets; {count(t.mean_only_replicas, t.mean_only_gpus)} by the "
-            "mean-only sizing"
+            f"percentile targets ({t.routing} routing); "
+            f"{count(t.mean_only_replicas, t.mean_only_gpus)} by the mean-only sizing"
         )
     return lines

@@ -18,10 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core import trace
 from llm_tco.core.costs import SelfHostedOption
+from llm_tco.core.fleetsize import FleetCapacity
 from llm_tco.core.units import SECONDS_PER_HOUR
 from llm_tco.core.workload import Workload
 from llm_tco.errors import LlmTcoError, ScenarioError
-from llm_tco.evaluate import Priced, price_options
+from llm_tco.evaluate import Priced, fleet_at_percentiles, price_options
 from llm_tco.scenario import ScalingSpec, Scenario, SelfHostedSpec
 
 MAX_CHART_POINTS = 1440  # a day at one point a minute; longer traces keep each bucket's peak
@@ -57,6 +58,13 @@ class ChartPoint(Model):
     gpus: float
 
 
+class FleetRate(Model):
+    """Requests/s each replica of a fleet this size carries at the percentile targets."""
+
+    replicas: int
+    requests_per_second_per_replica: float
+
+
 class TraceSizing(Model):
     """The result of ``llm-tco size-trace``: the JSON output is this model."""
 
@@ -66,6 +74,16 @@ class TraceSizing(Model):
     capacity_tokens_per_second_per_replica: float
     capacity_source: str | None
     sizing: str = Field(description="how each minute's replicas were found")
+    routing: str | None = Field(
+        default=None,
+        description="the router the percentile sizing assumes (self_hosted.routing); None "
+        "when the capacity is a mean-latency, stated or measured one",
+    )
+    fleet_rates: list[FleetRate] = Field(
+        default_factory=list,
+        description="per-replica rate at the percentile targets by simulated fleet size; a "
+        "fleet between sizes gets the smaller size's rate",
+    )
     source: str = Field(description="where the per-minute traffic came from")
     minutes: int
     gpus_needed: GpuCounts
@@ -138,6 +156,13 @@ def size_trace(
     if load is None:
         load, source = _profile_load(scenario, state.workload, hours)
     retry = float(core.retry_rate)
+    fleet = None
+    if sizer is None:
+        peak = float(load.tokens_per_second.max(initial=0.0)) * (1 + retry)
+        fleet = fleet_at_percentiles(spec, own, state.workload, catalog, peak)
+    if fleet is not None:
+        sizer = fleet_sizer(*fleet, retry)
+        sizing = sizing or _fleet_text(fleet[0], retry)
     sizer = sizer or trace.mean_latency_sizer(float(capacity), retry)
     needed = sizer(load)
     tokens = load.tokens
@@ -163,6 +188,15 @@ def size_trace(
         capacity_tokens_per_second_per_replica=float(capacity),
         capacity_source=own.result.deployment.capacity_source if own.result.deployment else None,
         sizing=sizing or _sizing_text(spec.self_hosted, retry),
+        routing=fleet[0].routing if fleet else None,
+        fleet_rates=[
+            FleetRate(replicas=n, requests_per_second_per_replica=r)
+            for n, r in zip(
+                fleet[0].replicas, fleet[0].requests_per_second_per_replica, strict=True
+            )
+        ]
+        if fleet
+        else [],
         source=source or "per-minute traffic",
         minutes=int(needed.shape[0]),
         gpus_needed=GpuCounts(
@@ -188,6 +222,30 @@ def size_trace(
         delay_minutes=max((t.delay_minutes for t in tiers), default=0),
         chart=_chart(gpus, tiers, mix.slots, needed, core.gpus_per_replica),
         notes=notes,
+    )
+
+
+def fleet_sizer(fleet: FleetCapacity, tokens_per_request: float, retry: float) -> trace.MinuteSizer:
+    """Replicas each minute at the percentile targets behind the deployment's router: the
+    fewest n whose n x rate(n) carries the minute's requests/s (tokens/s x (1 + retry) over
+    the tokens a request serves); none in an empty minute."""
+
+    def size(load: trace.MinuteLoad) -> np.ndarray:
+        rate = load.tokens_per_second * (1.0 + retry) / tokens_per_request
+        return fleet.replicas_for(rate, min_replicas=0)
+
+    return size
+
+
+def _fleet_text(fleet: FleetCapacity, retry: float) -> str:
+    rates = "; ".join(
+        f"{n}: {r:.3g}"
+        for n, r in zip(fleet.replicas, fleet.requests_per_second_per_replica, strict=True)
+    )
+    return (
+        "capacity at the percentile SLO (continuous-batching simulator) for a fleet behind a "
+        f"{fleet.routing} router: req/s per replica by fleet size {rates} (larger fleets: the "
+        f"last); replicas = fewest n with n x rate(n) >= requests/s x {1 + retry:g} each minute"
     )
 
 

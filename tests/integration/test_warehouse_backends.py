@@ -62,6 +62,22 @@ REJECTED = {
 }
 COLUMNS = "request_id, timestamp, model, input_tokens, output_tokens, cached_input_tokens, workload"
 
+# Four requests over eight days (2025-03-03 was a Monday), by hour of the week:
+#   w1 Mon 03-03 00:10   840 tokens -> hour 0
+#   w2 Mon 03-03 09:30  1680 tokens -> hour 9
+#   w3 Sat 03-08 12:00   420 tokens -> hour 5 x 24 + 12 = 132
+#   w4 Mon 03-10 09:15  3360 tokens -> hour 9
+# The span 03-03 00:00 .. 03-10 09:59 is 178 hours, so Monday 00:00-09:59 occurs twice. Per
+# occurrence: hour 0 840 / 2 = 420, hour 9 (1680 + 3360) / 2 = 2520, hour 132 420, the rest
+# 0; over the mean hour, 3360 / 168 = 20: 21, 126 and 21.
+WEEK_ROWS: list[tuple[Any, ...]] = [
+    ("w1", dt.datetime(2025, 3, 3, 0, 10), "model-a", 800.0, 40.0, 0.0, "chat"),
+    ("w2", dt.datetime(2025, 3, 3, 9, 30), "model-a", 1600.0, 80.0, 0.0, "chat"),
+    ("w3", dt.datetime(2025, 3, 8, 12, 0), "model-a", 400.0, 20.0, 0.0, "chat"),
+    ("w4", dt.datetime(2025, 3, 10, 9, 15), "model-a", 3200.0, 160.0, 0.0, "chat"),
+]
+WEEK_PROFILE = [{0: 21.0, 9: 126.0, 132: 21.0}.get(h, 0.0) for h in range(168)]
+
 
 def sql_schema(text: str, ts: str, real: str) -> str:
     return (
@@ -84,6 +100,10 @@ def postgres() -> Iterator[servers.Postgres]:
         server.execute(
             f"INSERT INTO logs ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)", rows=ROWS
         )
+        server.execute(f"CREATE TABLE week ({sql_schema('TEXT', 'TIMESTAMP', 'DOUBLE PRECISION')})")
+        server.execute(
+            f"INSERT INTO week ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)", rows=WEEK_ROWS
+        )
         server.execute(
             'INSERT INTO "LiteLLM_SpendLogs" (request_id, call_type, api_key, spend, '
             'prompt_tokens, completion_tokens, total_tokens, "startTime", "endTime", model, '
@@ -100,35 +120,35 @@ def spark() -> Iterator[Any]:
     session.stop()
 
 
-def duckdb_url(tmp_path: Path) -> str:
+def duckdb_url(tmp_path: Path, rows: list[tuple[Any, ...]] = ROWS) -> str:
     import duckdb
 
-    path = tmp_path / "logs.duckdb"
+    path = tmp_path / f"logs{len(rows)}.duckdb"
     con = duckdb.connect(str(path))
     con.execute(f"CREATE TABLE logs ({sql_schema('VARCHAR', 'TIMESTAMP', 'DOUBLE')})")
-    con.executemany(f"INSERT INTO logs ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", ROWS)
+    con.executemany(f"INSERT INTO logs ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     con.close()
     return f"duckdb://{path}"
 
 
-def sqlite_url(tmp_path: Path) -> str:
-    path = tmp_path / "logs.sqlite"
+def sqlite_url(tmp_path: Path, rows: list[tuple[Any, ...]] = ROWS) -> str:
+    path = tmp_path / f"logs{len(rows)}.sqlite"
     db = sqlite3.connect(path)
     db.execute(f"CREATE TABLE logs ({sql_schema('TEXT', 'TIMESTAMP', 'REAL')})")
-    text_rows = [(r[0], None if r[1] is None else r[1].isoformat(" "), *r[2:]) for r in ROWS]
+    text_rows = [(r[0], None if r[1] is None else r[1].isoformat(" "), *r[2:]) for r in rows]
     db.executemany(f"INSERT INTO logs ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", text_rows)
     db.commit()
     db.close()
     return f"sqlite://{path}"
 
 
-def parquet_file(tmp_path: Path) -> Path:
+def parquet_file(tmp_path: Path, rows: list[tuple[Any, ...]] = ROWS) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     names = [c.strip() for c in COLUMNS.split(",")]
-    table = pa.table({n: [r[i] for r in ROWS] for i, n in enumerate(names)})
-    path = tmp_path / "logs.parquet"
+    table = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+    path = tmp_path / f"logs{len(rows)}.parquet"
     pq.write_table(table, path)
     return path
 
@@ -181,16 +201,16 @@ def test_duckdb_and_sqlite_agree_with_hand_counts(tmp_path: Path) -> None:
     assert comparable(a) == comparable(b)
 
 
-def csv_file(tmp_path: Path) -> Path:
+def csv_file(tmp_path: Path, rows: list[tuple[Any, ...]] = ROWS) -> Path:
     """ROWS as a CSV log (``inf`` and empty cells as a log writer leaves them)."""
-    path = tmp_path / "logs.csv"
+    path = tmp_path / f"logs{len(rows)}.csv"
 
     def cell(v: Any) -> str:
         if v is None:
             return ""
         return v.isoformat() + "Z" if isinstance(v, dt.datetime) else str(v)
 
-    lines = [COLUMNS.replace(" ", "")] + [",".join(cell(v) for v in row) for row in ROWS]
+    lines = [COLUMNS.replace(" ", "")] + [",".join(cell(v) for v in row) for row in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -221,6 +241,28 @@ def test_postgres_and_spark_give_the_same_json(
     check_hand_counts(sp)
     assert sp.backend is not None and sp.backend.backend == "pyspark"
     assert comparable(sp) == reference
+
+
+def test_every_engine_gives_the_hand_worked_weekly_profile(
+    tmp_path: Path, postgres: servers.Postgres, spark: Any
+) -> None:
+    summaries = {
+        "duckdb": ingest([], backend=duckdb_url(tmp_path, WEEK_ROWS), table="logs", price=None),
+        "sqlite": ingest([], backend=sqlite_url(tmp_path, WEEK_ROWS), table="logs", price=None),
+        "postgres": ingest([], backend=postgres.url(), table="week", price=None),
+        "pyspark": ingest(
+            [], backend="pyspark://", table=str(parquet_file(tmp_path, WEEK_ROWS)), price=None
+        ),
+        "files": ingest([csv_file(tmp_path, WEEK_ROWS)], price=None),
+    }
+    for engine, summary in summaries.items():
+        profile = summary.groups["all"].weekly_profile
+        assert profile == pytest.approx(WEEK_PROFILE), engine
+    # The ten-hour logs above span under a week: no profile, on any engine.
+    assert (
+        ingest([], backend=postgres.url(), table="logs", price=None).groups["all"].weekly_profile
+        is None
+    )
 
 
 @pytest.mark.parametrize("by", ["model", "workload-tag"])

@@ -208,8 +208,10 @@ def test_p99_ttft_needs_more_gpus_than_the_mean_only_sizing() -> None:
     # Ten replicas' worth of mean-latency capacity at 80%: the mean-only sizing needs
     # ceil(0.8 x 10) = 8 replicas. Queueing at random arrivals pushes the p99 TTFT past the
     # target at that load, so the p99 sizing needs more.
+    # (Requests spread at random over the replicas: each sees Poisson arrivals at its share.)
     rate = 0.8 * 10 * mean_capacity_rps()
-    report = capacity_json("--ttft-slo-percentile", "99", "--rate", f"{rate}", "--format", "json")
+    tail = ("--ttft-slo-percentile", "99", "--rate", f"{rate}")
+    report = capacity_json(*tail, "--routing", "random", "--format", "json")
     t = report["tail"]
     assert t["mean_only_replicas"] == 8 and t["mean_only_gpus"] == 8
     assert t["replicas"] > 8
@@ -217,10 +219,19 @@ def test_p99_ttft_needs_more_gpus_than_the_mean_only_sizing() -> None:
     assert t["ttft_ms"]["p99"] <= TTFT_SLO_MS
     assert t["requests_per_second"] < 0.8 * t["mean_only_requests_per_second"]
     # The table shows both counts.
-    text = capacity_json("--ttft-slo-percentile", "99", "--rate", f"{rate}")["text"]
+    text = capacity_json(*tail, "--routing", "random")["text"]
     flat = " ".join(text.split())
-    assert f"{t['replicas']} replicas ({t['gpus']} GPUs) at the percentile targets" in flat
+    assert (
+        f"{t['replicas']} replicas ({t['gpus']} GPUs) at the percentile targets (random "
+        "routing)" in flat
+    )
     assert "8 replicas (8 GPUs) by the mean-only sizing" in flat
+    # A least-loaded router (the default) pools the bursts: never more replicas than random
+    # routing, and the per-replica rate by fleet size starts at the one replica's.
+    pooled = capacity_json(*tail, "--format", "json")["tail"]
+    assert pooled["routing"] == "least-loaded"
+    assert 8 <= pooled["replicas"] <= t["replicas"]
+    assert pooled["by_fleet_size"]["1"] == pytest.approx(t["requests_per_second"], rel=1e-3)
 
 
 def test_scenario_percentile_sizing_shows_both_counts() -> None:
@@ -330,4 +341,4 @@ def test_least_loaded_routing_shortens_the_tail_at_the_same_load() -> None:
     thinned = simulate_fleet(steps, arrivals, 100, 11, replicas=4, routing="random")
     assert np.percentile(pooled.ttft_s, 99) < 0.6 * np.percentile(thinned.ttft_s, 99)
     with pytest.raises(ValueError, match="routing"):
-        simulate_fleet(steps, arrivals, 100, 11, replicas=4, routing="round-robin")
+        simulate_fleet(steps, arrivals, 100, 11, replicas=4, routing="by-name")

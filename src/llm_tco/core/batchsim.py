@@ -307,7 +307,9 @@ def bootstrap_scales(
 # --- a fleet of replicas behind a router ------------------------------------------------------
 
 
-ROUTINGS = ("random", "least-loaded")
+# What the router does: send each request where the least work is left, to the replicas in
+# turn, or to one drawn at random.
+ROUTINGS = ("least-loaded", "round-robin", "random")
 
 
 def route_least_loaded(arrival_s: FloatArray, work_s: FloatArray, replicas: int) -> IntArray:
@@ -333,15 +335,18 @@ def simulate_fleet(
     replicas: int,
     routing: str = "least-loaded",
     seed: int = 0,
+    saturation_requests_per_second: float | None = None,
 ) -> Latencies:
     """Requests arriving at a router in front of ``replicas`` identical replicas, each then
     played through :func:`simulate`; results in arrival order.
 
     ``routing`` "random" sends each request to a replica drawn at random (each sees the
-    stream thinned, the assumption of ``replicas_per_minute``); "least-loaded" to the
+    stream thinned, the assumption of ``replicas_per_minute``); "round-robin" to the replicas
+    in turn (each sees every ``replicas``-th arrival); "least-loaded" to the
     replica with the least work left (:func:`route_least_loaded`), a request's work being
     its tokens at the replica's saturation throughput (a least-outstanding-tokens router:
     exact for a one-at-a-time server and one request shape, an estimate under batching).
+    ``saturation_requests_per_second``: that throughput when already known (else simulated).
     """
     if routing not in ROUTINGS:
         raise ValueError(f"routing must be one of {', '.join(ROUTINGS)}")
@@ -352,10 +357,13 @@ def simulate_fleet(
     outputs = np.broadcast_to(np.asarray(output_tokens, dtype=np.int64), (count,))
     if routing == "random":
         route = np.random.default_rng(seed).integers(0, replicas, count)
+    elif routing == "round-robin":
+        route = np.arange(count, dtype=np.int64) % replicas
     else:
         tokens = (np.maximum(prompts, 1) + np.maximum(outputs, 1)).astype(np.float64)
         shape_in, shape_out = int(np.mean(prompts)) or 1, int(np.mean(outputs)) or 1
-        per_token_s = 1.0 / (saturation_rate(steps, shape_in, shape_out) * (shape_in + shape_out))
+        saturation = saturation_requests_per_second or saturation_rate(steps, shape_in, shape_out)
+        per_token_s = 1.0 / (saturation * (shape_in + shape_out))
         route = route_least_loaded(
             np.asarray(arrival_s, dtype=np.float64), tokens * per_token_s, replicas
         )

@@ -10,6 +10,7 @@ beside it so that a report can show what the tail costs.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from llm_tco.catalog.schema import GpuSpec, ModelArch
@@ -21,6 +22,7 @@ from llm_tco.core.batchsim import (
     replicas_per_minute,
 )
 from llm_tco.core.capacity import Efficiency, ReplicaCapacity, Slo, replica_capacity
+from llm_tco.core.fleetsize import FleetCapacity, fleet_capacity
 from llm_tco.core.memory import Layout, plain_tp
 from llm_tco.core.speculative import Speculation, speculative_capacity
 
@@ -95,13 +97,7 @@ def tail_capacity(
     mean_rps = mean_only.requests_per_second if mean_only.meets_slo else 0.0
     if not slo.has_percentile:
         return TailCapacity(mean_rps, mean_rps, None, "mean")
-    # The targets read as means still bound the load through the steady state.
-    mean_ttft = slo.ttft_ms if slo.ttft_percentile is None else None
-    mean_tpot = slo.tpot_ms if slo.tpot_percentile is None else None
-    steady = math.inf
-    if mean_ttft is not None or mean_tpot is not None:
-        bound = steady_capacity(Slo(tpot_ms=mean_tpot, ttft_ms=mean_ttft))
-        steady = bound.requests_per_second if bound.meets_slo else 0.0
+    steady = _steady_bound(slo, steady_capacity)
     steps = deployment_step_times(
         arch,
         gpu,
@@ -113,18 +109,104 @@ def tail_capacity(
         efficiency,
         speculation,
     )
-    tail_slo = TailSlo(
+    simulated = rate_at_slo(
+        steps,
+        input_tokens,
+        output_tokens,
+        _simulated_targets(slo),
+        burstiness=slo.burstiness,
+        requests=requests,
+    )
+    rate = min(steady, simulated.requests_per_second)
+    limited = "percentile" if simulated.requests_per_second <= steady else "mean"
+    return TailCapacity(rate, mean_rps, simulated, limited)
+
+
+def _steady_bound(slo: PercentileSlo, steady_capacity: Callable[[Slo], ReplicaCapacity]) -> float:
+    """Requests/s the targets read as means allow one replica (inf with none): they still bound
+    the load through the steady state."""
+    mean_ttft = slo.ttft_ms if slo.ttft_percentile is None else None
+    mean_tpot = slo.tpot_ms if slo.tpot_percentile is None else None
+    if mean_ttft is None and mean_tpot is None:
+        return math.inf
+    bound = steady_capacity(Slo(tpot_ms=mean_tpot, ttft_ms=mean_ttft))
+    return bound.requests_per_second if bound.meets_slo else 0.0
+
+
+def _simulated_targets(slo: PercentileSlo) -> TailSlo:
+    """The targets stated at a percentile, as the simulator checks them."""
+    return TailSlo(
         ttft_ms=slo.ttft_ms if slo.ttft_percentile is not None else None,
         ttft_percentile=slo.ttft_percentile,
         tpot_ms=slo.tpot_ms if slo.tpot_percentile is not None else None,
         tpot_percentile=slo.tpot_percentile,
     )
-    simulated = rate_at_slo(
-        steps, input_tokens, output_tokens, tail_slo, burstiness=slo.burstiness, requests=requests
+
+
+def tail_fleet(
+    arch: ModelArch,
+    gpu: GpuSpec,
+    precision: str,
+    kv_precision: str,
+    layout: Layout,
+    input_tokens: int,
+    output_tokens: int,
+    slo: PercentileSlo,
+    efficiency: Efficiency,
+    routing: str,
+    peak_requests_per_second: float,
+    requests: int = 4000,
+    speculation: Speculation | None = None,
+) -> FleetCapacity:
+    """Per-replica requests/s at ``slo`` by fleet size behind ``routing``
+    (``fleetsize.fleet_capacity``), each at most what the targets read as means allow one
+    replica. Without a percentile target the steady state holds for any fleet: one entry."""
+    if not slo.has_percentile:
+        found = tail_capacity(
+            arch,
+            gpu,
+            precision,
+            kv_precision,
+            layout,
+            input_tokens,
+            output_tokens,
+            slo,
+            efficiency,
+            requests,
+            speculation,
+        )
+        return FleetCapacity(routing, (1,), (found.requests_per_second,))
+    args = (arch, gpu, precision, kv_precision, layout.gpus, input_tokens, output_tokens)
+
+    def steady_capacity(target: Slo) -> ReplicaCapacity:
+        if speculation is None:
+            return replica_capacity(*args, target, efficiency, layout=layout)
+        return speculative_capacity(*args, target, efficiency, speculation)
+
+    steady = _steady_bound(slo, steady_capacity)
+    steps = deployment_step_times(
+        arch,
+        gpu,
+        precision,
+        kv_precision,
+        layout,
+        input_tokens,
+        output_tokens,
+        efficiency,
+        speculation,
     )
-    rate = min(steady, simulated.requests_per_second)
-    limited = "percentile" if simulated.requests_per_second <= steady else "mean"
-    return TailCapacity(rate, mean_rps, simulated, limited)
+    table = fleet_capacity(
+        steps,
+        input_tokens,
+        output_tokens,
+        _simulated_targets(slo),
+        routing,
+        slo.burstiness,
+        peak_requests_per_second,
+        requests,
+    )
+    rates = tuple(min(steady, r) for r in table.requests_per_second_per_replica)
+    return FleetCapacity(routing, table.replicas, rates)
 
 
 def replicas_for_rate(

@@ -183,6 +183,16 @@ def _write_workloads(path: Path, summary: IngestSummary) -> None:
             f"# Group '{name}' (the busiest); the others ({others}): workload: "
             "{from_logs: LOG, logs_group: NAME}"
         )
+    if group.weekly_profile is not None:
+        header.append(
+            "# workload.weekly_profile: each hour of the week (Monday 00:00 UTC first) over the "
+            "mean hour; `llm-tco size-trace` sizes a typical week from it"
+        )
+    else:
+        header.append(
+            "# No workload.weekly_profile: the logs span under a week (or are bucketed wider "
+            "than an hour)"
+        )
     document: dict[str, object] = {
         "name": f"Workload from request logs ({summary.first_day} .. {summary.last_day})",
         "workload": scenario_workload(group),

@@ -164,6 +164,12 @@ class GroupSummary(Frozen):
     peak_to_mean: float | None = Field(description="p95 hourly tokens over mean hourly tokens")
     hourly_profile: list[float] = Field(description="share of tokens per UTC hour of day, 0..23")
     weekend_to_weekday: float | None = Field(description="mean weekend-day over weekday tokens")
+    weekly_profile: list[float] | None = Field(
+        default=None,
+        description="mean tokens per hour in each of the week's 168 hours (hour 0 = Monday "
+        "00:00-01:00 UTC) over the mean hour of the week, so 1 is an average hour; None when "
+        "the logs span under a week or are bucketed wider than an hour",
+    )
     batch_share: float | None = Field(description="share of tokens sent through batch APIs")
     cached_input_share: float | None
     cache_write_input_share: float | None = Field(

@@ -81,6 +81,25 @@ def _rejects(summary: IngestSummary) -> Shown:
     )
 
 
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _hour_name(hour_of_week: int) -> str:
+    return f"{WEEKDAYS[hour_of_week // 24]} {hour_of_week % 24:02d}:00"
+
+
+def weekly_text(profile: list[float] | None) -> str:
+    """The weekly profile in one line: its busiest and quietest hours against the mean hour."""
+    if profile is None:
+        return "unknown (needs hourly logs spanning at least a week)"
+    top = max(range(len(profile)), key=profile.__getitem__)
+    low = min(range(len(profile)), key=profile.__getitem__)
+    return (
+        f"168 hours, workload.weekly_profile with --out; busiest {_hour_name(top)} at "
+        f"{profile[top]:.2f}x the mean hour, quietest {_hour_name(low)} at {profile[low]:.2f}x"
+    )
+
+
 def _group_table(name: str, g: GroupSummary) -> Shown:
     rows = [
         ["requests (logged)", count(g.requests)],
@@ -104,6 +123,7 @@ def _group_table(name: str, g: GroupSummary) -> Shown:
             "weekend day / weekday",
             "unknown" if g.weekend_to_weekday is None else f"{g.weekend_to_weekday:.2f}",
         ],
+        ["weekly profile (hour of week, UTC)", weekly_text(g.weekly_profile)],
         ["batch share", share(g.batch_share)],
         ["cache-hit share of input", share(g.cached_input_share)],
     ]

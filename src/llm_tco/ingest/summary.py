@@ -14,6 +14,10 @@ Definitions (all times UTC):
   It needs hourly data, so logs bucketed wider than an hour leave it unknown.
   It is never reported below 1: in a sparse log most hours are empty and the p95 hour can
   fall under the mean, which says nothing about the peak a deployment must serve.
+* The weekly profile needs hourly data and a span of at least 168 hours (every hour of the
+  week seen once): each hour of the week (hour 0 = Monday 00:00-01:00 UTC) gets its tokens
+  over the times that hour occurs in the span (so a span of 10 days, which sees some hours
+  twice, is not biased toward them), divided by the mean of the 168 values.
 * Tokens are input + output; shares are of tokens (batch) or of input tokens (cache).
 """
 
@@ -156,6 +160,7 @@ def _group(
         peak_to_mean=_peak_to_mean(rows, hours) if hourly else None,
         hourly_profile=_hourly_profile(rows, tokens) if hourly else [],
         weekend_to_weekday=_weekend_ratio(rows, first_day, last_day),
+        weekly_profile=_weekly_profile(rows, hours) if hourly else None,
         batch_share=sum(r.input_tokens + r.output_tokens for r in rows if r.batch) / tokens
         if tokens
         else None,
@@ -251,6 +256,34 @@ def _hourly_profile(rows: Iterable[CubeRow], tokens: float) -> list[float]:
     for row in rows:
         profile[hour_start(row.hour).hour] += row.input_tokens + row.output_tokens
     return [v / tokens if tokens else 0.0 for v in profile]
+
+
+HOURS_PER_WEEK = 168
+EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
+
+
+def hour_of_week(hour: np.ndarray) -> np.ndarray:
+    """Hour of the week (0 = Monday 00:00-01:00 UTC) of hours counted from the Unix epoch."""
+    result: np.ndarray = ((hour // 24 + EPOCH_WEEKDAY) % 7) * 24 + hour % 24
+    return result
+
+
+def _weekly_profile(rows: Sequence[CubeRow], hours: tuple[int, int]) -> list[float] | None:
+    """Relative load of each hour of the week (see the module docstring); None under a week."""
+    first, last = hours
+    if last - first + 1 < HOURS_PER_WEEK:
+        return None
+    seen = np.bincount(hour_of_week(np.arange(first, last + 1)), minlength=HOURS_PER_WEEK)
+    tokens = np.bincount(
+        hour_of_week(np.array([r.hour for r in rows], dtype=np.int64)),
+        weights=np.array([r.input_tokens + r.output_tokens for r in rows], dtype=np.float64),
+        minlength=HOURS_PER_WEEK,
+    )
+    per_hour = tokens / seen
+    mean = float(per_hour.mean())
+    if mean <= 0:
+        return None
+    return [float(v) for v in per_hour / mean]
 
 
 def _weekend_ratio(
@@ -349,11 +382,12 @@ def workload_section(group: GroupSummary) -> dict[str, float]:
     return {k: round(float(v), 6) for k, v in section.items() if v is not None}
 
 
-def scenario_workload(group: GroupSummary) -> dict[str, float]:
+def scenario_workload(group: GroupSummary) -> dict[str, float | list[float]]:
     """The ``workload:`` of a scenario for one group, in one of the ways the scenario accepts:
     requests x tokens per request when requests are known (the per-request sizes are the
     monthly tokens over the monthly requests, so the product is the monthly volume), input and
-    output tokens per month otherwise; plus the load shape."""
+    output tokens per month otherwise; plus the load shape (and the weekly profile when the
+    logs span a week)."""
     section: dict[str, float | None]
     requests = group.requests_per_month
     if requests:
@@ -374,4 +408,9 @@ def scenario_workload(group: GroupSummary) -> dict[str, float]:
         "prefix_reuse_share": group.prefix_reuse_share,
         "cache_write_share": group.cache_write_input_share,
     }
-    return {k: round(float(v), 6) for k, v in section.items() if v is not None}
+    written: dict[str, float | list[float]] = {
+        k: round(float(v), 6) for k, v in section.items() if v is not None
+    }
+    if group.weekly_profile is not None:
+        written["weekly_profile"] = [round(v, 4) for v in group.weekly_profile]
+    return written
