@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = (ROOT / "examples" / "seed1-high-volume-haiku-vs-llama.yaml").read_bytes()
 YAML = {"content-type": "application/yaml"}
+PROBE_START_S = 120.0  # the longest a probe process may take to get its first answer
 
 
 def free_port() -> int:
@@ -63,8 +65,27 @@ class Probe:
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--probe", self.base], stdout=subprocess.PIPE, text=True
         )
-        time.sleep(1.0)  # its start-up is not part of the measurement
+        self._first_answer()
         return self
+
+    def _first_answer(self, bound_s: float = PROBE_START_S) -> None:
+        """Wait until the probe has had its first answer: its start-up (a Python process and
+        its first connection) is not part of the measurement. A fixed wait is not enough: on a
+        loaded machine the start takes longer than the load phase, and the probe then measures
+        nothing. Read from the pipe itself, so no answer after the first is held in a buffer."""
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        deadline = time.monotonic() + bound_s
+        seen = b""
+        while b"\n" not in seen:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                self.process.kill()
+                raise RuntimeError(f"the health probe had no answer within {bound_s:g} s")
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise RuntimeError(f"the health probe exited (status {self.process.wait()})")
+            seen += chunk
 
     def __exit__(self, *exc: object) -> None:
         self.process.terminate()

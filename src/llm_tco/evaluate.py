@@ -1129,7 +1129,13 @@ def _show_mean_latency_sizing(
         f"{priced.result.name}: tail-latency sizing",
         f"{needed} replica(s) ({needed * per} GPUs) at the peak for "
         f"{_percentile_slo(spec).describe()}; {mean_needed} ({mean_needed * per} GPUs) if every "
-        "target were read as a mean",
+        "target were read as a mean"
+        + (
+            f"; sized per replica, as if requests were spread at random (size-trace sizes the "
+            f"fleet behind the {spec.routing} router, which can need fewer)"
+            if spec.routing != "random"
+            else ""
+        ),
         "continuous-batching simulation over the capacity model's step times",
     )
 

@@ -30,7 +30,7 @@ def test_fleet_sizer_by_hand() -> None:
 PROFILE = [1.0] * 8 + [4.0] * 10 + [2.0] * 6  # mean 2.5: hours at 0.4x, 1.6x and 0.8x the mean
 
 
-def scenario(routing: str | None) -> Scenario:
+def data(routing: str | None) -> dict[str, Any]:
     # Llama-3.1-8B on one H100, 1,000 + 200 tokens a request, p99 TTFT <= 150 ms; 60 req/s
     # on average (155.52M requests in a 720-hour month): 24, 96 and 48 req/s by hour.
     hosted: dict[str, Any] = {
@@ -43,18 +43,20 @@ def scenario(routing: str | None) -> Scenario:
     }
     if routing is not None:
         hosted["routing"] = routing
-    return Scenario.model_validate(
-        {
-            "name": "routed day",
-            "workload": {
-                "requests_per_month": 60 * 720 * 3600,
-                "input_tokens_per_request": 1000,
-                "output_tokens_per_request": 200,
-                "hourly_profile": PROFILE,
-            },
-            "options": [{"name": "own", "self_hosted": hosted}],
-        }
-    )
+    return {
+        "name": "routed day",
+        "workload": {
+            "requests_per_month": 60 * 720 * 3600,
+            "input_tokens_per_request": 1000,
+            "output_tokens_per_request": 200,
+            "hourly_profile": PROFILE,
+        },
+        "options": [{"name": "own", "self_hosted": hosted}],
+    }
+
+
+def scenario(routing: str | None) -> Scenario:
+    return Scenario.model_validate(data(routing))
 
 
 def test_the_day_is_sized_behind_the_router() -> None:
@@ -88,3 +90,33 @@ def test_the_day_is_sized_behind_the_router() -> None:
     assert peak == int(table.replicas_for([96.0])[0])
     assert peak * table.per_replica(peak) >= 96.0 > (peak - 1) * table.per_replica(peak - 1)
     assert "least-loaded router" in pooled.sizing
+
+
+def test_evaluate_says_it_sizes_the_peak_per_replica() -> None:
+    from llm_tco import evaluate
+
+    notes = {a.name: a.value for a in evaluate(scenario(None)).assumptions}
+    assert (
+        "size-trace sizes the fleet behind the least-loaded router"
+        in (notes["own: tail-latency sizing"])
+    )
+    notes = {a.name: a.value for a in evaluate(scenario("random")).assumptions}
+    assert "size-trace" not in notes["own: tail-latency sizing"]
+
+
+def test_an_unknown_router_is_refused_naming_the_field() -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from llm_tco import capacity_cli
+    from llm_tco.errors import ScenarioError
+    from llm_tco.scenario import scenario_from_data
+
+    with pytest.raises(ScenarioError, match="routing"):
+        scenario_from_data(data("by-name"))
+    app = typer.Typer()
+    capacity_cli.register(app)
+    args = ["capacity", "llama-3.1-8b", "h100", "--ttft-slo-percentile", "99", "--rate", "5"]
+    result = CliRunner().invoke(app, [*args, "--routing", "by-name"])
+    assert result.exit_code == 2
+    assert "--routing" in result.output and "least-loaded" in result.output

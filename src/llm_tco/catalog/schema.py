@@ -39,6 +39,18 @@ class GpuSpec(Row):
         default=None, gt=0, description="per-GPU GPU-to-GPU bandwidth (NVLink/Infinity Fabric)"
     )
     pcie_gb_per_s: float | None = Field(default=None, gt=0)
+    nvlink_domain_gpus: int | None = Field(
+        default=None,
+        ge=1,
+        description="GPUs that share one NVLink / Infinity Fabric domain (8 on an HGX board, 72 "
+        "in a GB200 NVL72 rack); a replica on more reaches the others over the network",
+    )
+    scale_out_gb_per_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="per-GPU network (scale-out NIC) bandwidth, one direction, GB/s "
+        "(400 Gb/s InfiniBand NDR = 50)",
+    )
     tdp_w: float | None = Field(default=None, gt=0)
     purchase_price_usd: float | None = Field(default=None, gt=0)
     purchase_price_source: str | None = None

@@ -34,10 +34,12 @@ from llm_tco.core.capacity import (
     Mode,
     Replica,
     burst_output_tps,
+    closed_loop_state,
     efficiency_key,
     limits,
     rate_run_output_tps,
     replica,
+    separate_prefill,
     static_batch_output_tps,
     steady_state,
 )
@@ -184,6 +186,8 @@ class CaseSet:
     rate_cap: FloatArray  # output tokens/s offered in request-rate mode, else inf
     requests: FloatArray  # requests in a fixed-count run, else nan (steady state)
     variable: FloatArray  # bool as float: lengths vary per request
+    closed: FloatArray  # bool as float: a closed loop at a fixed concurrency (closed_loop_state)
+    separate_prefill: FloatArray  # bool as float: the engine runs prompt chunks as own steps
     measured: FloatArray
     engine_index: FloatArray
     vendor_index: FloatArray
@@ -257,6 +261,8 @@ class CaseSet:
                 ]
             ),
             variable=np.array([float(c.variable_lengths) for c in cases]),
+            closed=np.array([float(c.mode == "concurrency") for c in cases]),
+            separate_prefill=np.array([float(separate_prefill(c.engine)) for c in cases]),
             measured=np.array([c.measured_output_tokens_per_second for c in cases]),
             engine_index=np.array([engine_ids.get(c.engine, -1) for c in cases], dtype=float),
             vendor_index=np.array([vendor_ids.get(c.gpu.vendor, -1) for c in cases], dtype=float),
@@ -297,6 +303,11 @@ class CaseSet:
         ]
         return [(k, rows, _sub_replica(self.replica, rows)) for k, rows in groups if rows.size]
 
+    @functools.cached_property
+    def _closed(self) -> tuple[npt.NDArray[np.intp], Replica]:
+        rows = np.flatnonzero(self.closed > 0)
+        return rows, _sub_replica(self.replica, rows)
+
     def predict(self, factors: Factors) -> FloatArray:
         """Predicted output tokens/s of every case (never reads ``measured``)."""
         steady = steady_state(
@@ -308,6 +319,18 @@ class CaseSet:
             self.running,
             self.token_budget,
         ).output_tokens_per_second
+        rows, sub = self._closed
+        if rows.size:
+            steady[rows] = closed_loop_state(
+                sub,
+                _sub_factors(factors, _pick(rows)),
+                self.input_tokens[rows],
+                self.output_tokens[rows],
+                self.context[rows],
+                self.running[rows],
+                self.token_budget[rows],
+                self.separate_prefill[rows],
+            ).output_tokens_per_second
         out = steady.copy()
         for kind, rows, sub in self._groups:
             f = _sub_factors(factors, _pick(rows))

@@ -23,9 +23,12 @@ A serving step (one forward pass of a continuous batch, per pipeline stage) take
   (https://blog.vllm.ai/2025/01/27/v1-alpha-release.html);
   SGLang's overlap scheduler exists to hide it (https://lmsys.org/blog/2024-12-04-sglang-v0-4/).
 
-At concurrency C with prompts of I and outputs of O tokens, each step serves C decodes and,
-amortised, C x I / O prompt tokens (chunked prefill), so TPOT = step time, output tokens/s =
-C / TPOT, TTFT = the steps that carry a whole prompt. With P pipeline stages the batch runs as P
+At concurrency C with prompts of I and outputs of O tokens and a full queue (offline), each step
+serves C decodes and, amortised, C x I / O prompt tokens (chunked prefill), so TPOT = step time,
+output tokens/s = C / TPOT, TTFT = the steps that carry a whole prompt. At a fixed concurrency
+(a closed loop of C clients, ``closed_loop_state``) prompts arrive one at a time: a share of the
+steps carries a whole prompt chunk, the rest only decode, and output tokens/s =
+C x O / (TTFT + (O - 1) x TPOT) (Little's law). With P pipeline stages the batch runs as P
 micro-batches of C / P, one per stage, so a token takes P stage steps of C / P.
 
 Concurrency is capped by the KV cache left after the weights (the memory plan,
@@ -278,6 +281,35 @@ def link_gb_per_s(gpu: GpuSpec) -> float:
     return 32.0  # PCIe 4.0 x16 one direction, when the catalog has no figure
 
 
+def network_slowdowns(
+    gpu: GpuSpec, layout: Layout, expert_comm: bool
+) -> tuple[float, float, float]:
+    """How many times slower than the NVLink / fabric link the replica's all-reduces, all-to-alls
+    and pipeline sends run where they leave one NVLink domain (1.0 inside one, or where the
+    catalog has no domain or network figure for the GPU).
+
+    - A tensor-parallel group wider than the domain all-reduces across nodes: NCCL's rings leave
+      each node through its GPUs' NICs, one ring channel per NIC, so the per-GPU ring traffic
+      moves at min(link, domain x NIC): 8 x 400 Gb/s = 400 GB/s against H100 NVLink's 450.
+    - Expert parallel wider than the domain: of each GPU's all-to-all traffic to its n - 1 peers,
+      the share (n - d) / (n - 1) to other nodes goes through its own NIC.
+    - Pipeline stages on more GPUs than one domain: a stage hands its activations to the next
+      over the network (one stage per node); each GPU sends its slice through its own NIC.
+    """
+    domain, network = gpu.nvlink_domain_gpus, gpu.scale_out_gb_per_s
+    if domain is None or network is None:
+        return 1.0, 1.0, 1.0
+    link = link_gb_per_s(gpu)
+    group, stage = layout.attention_tp, layout.stage_gpus
+    allreduce = link / min(link, domain * network) if group > domain else 1.0
+    all_to_all = 1.0
+    if expert_comm and stage > domain:
+        remote = (stage - domain) / (stage - 1)
+        all_to_all = (1.0 - remote) + remote * link / network
+    send = link / network if layout.pipeline > 1 and layout.gpus > domain else 1.0
+    return allreduce, all_to_all, send
+
+
 def _attention_flops(arch: ModelArch) -> tuple[float, float]:
     """(decode, prefill) attention FLOPs per token per context token, whole model.
 
@@ -323,6 +355,9 @@ def replica(
     token_bytes = arch.hidden_size * ACTIVATION_BYTES
     expert_comm = moe and (layout.expert > 1 or layout.data > 1)
     moe_layers = arch.layers - (arch.first_dense_layers or 0) if moe else 0
+    # Collective bytes are costed at the NVLink rate; those that cross the network count as
+    # many times more as the network is slower (network_slowdowns).
+    over_allreduce, over_all_to_all, over_send = network_slowdowns(gpu, layout, expert_comm)
     return Replica(
         stage_gpus=float(stage),
         data_parallel=float(layout.data),
@@ -346,15 +381,22 @@ def replica(
         allreduces_per_step=2.0 * arch.layers / pp if group > 1 else 0.0,
         # Ring all-reduce moves 2 (n-1)/n of the message through each GPU's link; a DP group
         # all-reduces only its own tokens.
-        allreduce_bytes_per_token=2.0 * (group - 1) / group * token_bytes / layout.data,
+        allreduce_bytes_per_token=2.0
+        * (group - 1)
+        / group
+        * token_bytes
+        / layout.data
+        * over_allreduce,
         all_to_alls_per_step=2.0 * moe_layers / pp if expert_comm else 0.0,
         # Dispatch / combine: each token's hidden state goes to its k experts' GPUs, of which
         # (n-1)/n are remote; a GPU sends its 1/n share of the step's tokens.
-        all_to_all_bytes_per_token=(picked * token_bytes * (stage - 1) / stage / stage)
+        all_to_all_bytes_per_token=(
+            picked * token_bytes * (stage - 1) / stage / stage * over_all_to_all
+        )
         if expert_comm
         else 0.0,
         pipeline_sends=1.0 if pp > 1 else 0.0,
-        pipeline_bytes_per_token=token_bytes / stage,
+        pipeline_bytes_per_token=token_bytes / stage * over_send,
         link_bytes_per_s=link_gb_per_s(gpu) * 1e9,
     )
 
@@ -495,6 +537,75 @@ def steady_state(
     )
     ttft = first * pp * chunks
     return Steady(tpot, ttft, running / tpot, bound)
+
+
+# Engines that run a prompt chunk as its own forward pass, the decodes waiting that step: SGLang
+# unless --enable-mixed-chunk (sglang/srt/server_args.py, enable_mixed_chunk = False;
+# https://github.com/sgl-project/sglang/blob/main/python/sglang/srt/server_args.py). vLLM V1
+# schedules prompt chunks and decodes in one batch under max_num_batched_tokens
+# (https://docs.vllm.ai/en/latest/configuration/optimization.html#chunked-prefill), and
+# TensorRT-LLM's in-flight batching runs context and generation requests in one step
+# (https://nvidia.github.io/TensorRT-LLM/features/paged-attention-ifb-scheduler.html: "sequences in
+# the context phase can be processed together with sequences in the generation phase").
+SEPARATE_PREFILL_ENGINES = frozenset({"sglang"})
+
+
+def separate_prefill(engine: str) -> bool:
+    """Whether ``engine`` runs prompt chunks in steps of their own, not beside the decodes."""
+    return engine in SEPARATE_PREFILL_ENGINES
+
+
+def closed_loop_state(
+    r: Replica,
+    f: Factors,
+    input_tokens: FloatArray | float,
+    output_tokens: FloatArray | float,
+    decode_context: FloatArray | float,
+    clients: FloatArray,
+    token_budget: FloatArray | float,
+    separate: FloatArray | float = 0.0,
+) -> Steady:
+    """A closed loop of ``clients`` sequences at a fixed concurrency: each client sends its next
+    request when its last one finishes, so prompts arrive one at a time, spread over the steps.
+
+    A request spends k = ceil(I / budget) steps on its prompt's chunks and O - 1 on its other
+    tokens, so at any step C x (O - 1) / (k + O - 1) sequences decode and C x I / (k + O - 1)
+    prompt tokens are due. A step holds the decodes plus at most one chunk of I / k prompt
+    tokens (Sarathi-Serve's stall-free batching, https://arxiv.org/abs/2403.02310; vLLM's and
+    SGLang's chunked prefill): a share of the steps carries a whole chunk and the rest only
+    decode, unless prompts are due faster than one chunk a step, when every step carries the
+    amortised share. This matters where a step's cost is not linear in its tokens: a chunk is
+    compute-bound and touches every expert, a few decodes read only their own experts. An engine
+    that runs a chunk as its own step (``separate``, see ``separate_prefill``) makes the decodes
+    wait that step: a chunk step then costs the chunk plus a decode-only step.
+
+    Little's law: output tokens/s = C x O / (TTFT + (O - 1) x TPOT), TTFT = the k chunk steps,
+    TPOT = the mean step a decoding sequence sees (the other clients' chunks in their share).
+    With P stages, P micro-batches take turns, so a token takes P stage steps.
+    """
+    pp = r.pipeline
+    clients = np.asarray(clients, dtype=np.float64)
+    chunks = np.maximum(1.0, np.ceil(input_tokens / token_budget))
+    cycle = chunks + output_tokens - 1.0  # steps one request holds its slot
+    micro = np.maximum(clients / pp, np.minimum(clients, 1.0))
+    decoding = micro * (output_tokens - 1.0) / cycle
+    chunk = input_tokens / chunks
+    due = micro * input_tokens / cycle  # prompt tokens due per stage step
+    share = np.minimum(1.0, due / chunk)
+    carried = np.maximum(chunk, due)
+    with_chunk, chunk_bound = stage_seconds(
+        r, f, decoding, carried, decode_context, input_tokens / 2
+    )
+    decode_only, decode_bound = stage_seconds(r, f, decoding, 0.0, decode_context, 0.0)
+    bound = np.where(share < 1.0, decode_bound, chunk_bound)
+    with_chunk = with_chunk + separate * decode_only
+    # The steps a decoding sequence sees carry the other clients' chunks.
+    others = np.minimum(1.0, np.maximum(micro - 1.0, 0.0) * input_tokens / cycle / chunk)
+    others = np.where(share < 1.0, others, 1.0)
+    tpot = (others * with_chunk + (1.0 - others) * decode_only) * pp
+    ttft = chunks * with_chunk * pp
+    out = clients * output_tokens / (ttft + (output_tokens - 1.0) * tpot)
+    return Steady(tpot, ttft, out, bound)
 
 
 def static_batch_output_tps(
@@ -691,8 +802,9 @@ def predict(
 ) -> Prediction:
     """Steady state with ``concurrency`` requests in flight (None: as many as the engine runs).
 
-    Requests beyond what the engine runs wait in its queue: they add to TTFT (Little's law),
-    not to throughput.
+    At a fixed concurrency the clients form a closed loop (``closed_loop_state``). Requests
+    beyond what the engine runs wait in its queue: they add to TTFT (Little's law), not to
+    throughput.
     """
     layout = layout or plain_tp(gpus_per_replica)
     lim = limits(
@@ -712,7 +824,9 @@ def predict(
     running = min(requested, lim.running)
     r = replica(arch, gpu, precision, kv_precision, layout)
     context = kv_cached_tokens(arch, input_tokens + output_tokens / 2)
-    s = steady_state(
+    # A fixed concurrency is a closed loop (prompts arrive one at a time); without one the
+    # queue is full and every step carries its amortised share of prompt tokens.
+    args = (
         r,
         Factors.of(efficiency),
         input_tokens,
@@ -721,6 +835,10 @@ def predict(
         np.array([float(running)]),
         lim.token_budget,
     )
+    if concurrency is None:
+        s = steady_state(*args)
+    else:
+        s = closed_loop_state(*args, float(separate_prefill(efficiency.engine)))
     out_tps = float(s.output_tokens_per_second[0])
     requests_per_s = out_tps / output_tokens
     # Closed loop: each of `requested` clients waits requested/rate per request in all.
