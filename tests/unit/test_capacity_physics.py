@@ -13,9 +13,12 @@ from llm_tco.capacity_validation import with_extra_rows
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core.capacity import (
     Efficiency,
+    Factors,
+    Replica,
     compute_tflops,
     engine_limits,
     predict,
+    stage_seconds,
 )
 from llm_tco.core.memory import Layout, plan_memory
 from llm_tco.errors import ScenarioError
@@ -96,6 +99,41 @@ def test_step_overhead_adds_to_every_token(catalog: Catalog) -> None:
     arch, h100 = catalog.model("llama-3.1-8b"), catalog.gpu("h100-sxm-80gb")
     p = predict(arch, h100, "bf16", "bf16", 1, 1, 1000, 1, eff)
     assert p.tpot_ms == pytest.approx(4.500 + 2.32, rel=0.005)
+
+
+def test_a_step_reads_the_expected_distinct_experts() -> None:
+    # T tokens each pick k of E experts: an expert is missed by all of them with probability
+    # (1 - k/E)^T, so E x (1 - (1 - k/E)^T) distinct experts are read. E = 128, k = 8, T = 64:
+    # (15/16)^64 = exp(64 x ln 0.9375) = exp(-4.13047) = 0.016076, so 128 x 0.983924 = 125.94
+    # experts. At 1 GB per expert over 1 TB/s (nothing else to read or compute) the step takes
+    # 125.94 GB / 1e12 B/s = 0.12594 s; one token reads its 8 experts: 8 ms.
+    r = Replica(**{f.name: 0.0 for f in dataclasses.fields(Replica)})
+    r = dataclasses.replace(
+        r,
+        stage_gpus=1.0,
+        data_parallel=1.0,
+        pipeline=1.0,
+        expert_bytes=128e9,
+        pick_share=8 / 128,
+        experts=128.0,
+        picked=8.0,
+        bandwidth_bytes_per_s=1e12,
+        compute_flops_per_s=1e15,
+        link_bytes_per_s=1e11,
+    )
+    f = Factors(
+        bandwidth=1.0,
+        compute=1.0,
+        prefill=1.0,
+        link=1.0,
+        collective_latency_s=0.0,
+        step_overhead_s=0.0,
+        layer_overhead_s=0.0,
+        moe_block_tokens=0.0,
+    )
+    seconds, _ = stage_seconds(r, f, np.array([64.0, 1.0]), 0.0, 0.0, 0.0)
+    assert seconds[0] == pytest.approx(0.12594, rel=1e-4)
+    assert seconds[1] == pytest.approx(0.008, rel=1e-9)
 
 
 def test_moe_tile_padding_wastes_compute_at_few_tokens_per_expert(catalog: Catalog) -> None:

@@ -23,6 +23,7 @@ from llm_tco.capacity_validation import (
 )
 from llm_tco.catalog.benchmarks import BenchmarkRow
 from llm_tco.catalog.loader import load_catalog
+from llm_tco.core import calibration as calibration_module
 from llm_tco.core import capacity as capacity_module
 from llm_tco.core.calibration import (
     Case,
@@ -151,6 +152,30 @@ def test_publisher_offsets_shape_the_fit_but_never_a_prediction() -> None:
     assert list(predict_with(full, cases)) == list(predict_with(full, relabelled))
     assert "a source never seen" not in full.engine_offsets
     assert full.publishers == len({c.publisher for c in cases})
+
+
+def test_a_publishers_slow_moe_runs_move_its_own_offset_not_moe_physics(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One publisher's MoE rows all measured 3x slower (a slow MoE build, say) should be absorbed
+    # by that publisher's MoE offset: the MoE predictions for every other source stay within 2%.
+    # With the offset pinned to zero the same change bends the shared MoE factors, and other
+    # sources' MoE predictions move by several percent (up to ~40% on this catalog).
+    cases, _ = build_cases(load_catalog())
+    slowed = [
+        dataclasses.replace(
+            c, measured_output_tokens_per_second=c.measured_output_tokens_per_second / 3
+        )
+        if c.publisher == "GPUStack" and c.is_moe
+        else c
+        for c in cases
+    ]
+    others = [c for c in cases if c.publisher != "GPUStack" and c.is_moe]
+    ratio = predict_with(fit(slowed), others) / predict_with(fit(cases), others)
+    assert np.all(np.abs(ratio - 1) < 0.02)
+    monkeypatch.setattr(calibration_module, "PUBLISHER_MOE_PRIOR_SD", 1e-3)
+    pinned = predict_with(fit(slowed), others) / predict_with(fit(cases), others)
+    assert np.max(np.abs(pinned - 1)) > 0.1
 
 
 def test_validation_is_fast(report: CapacityValidation) -> None:

@@ -115,6 +115,14 @@ ROWS_PER_PUBLISHER = 60  # soft-L1 turns linear beyond ~15% log error
 # publisher's rows, so one source's consistent deviation does not bend the shared physics
 # factors. A publisher not in the fit (the held-out one, or any new measurement) gets 0.
 PUBLISHER_PRIOR_SD = 0.5
+# A publisher's MoE rows get a second offset of their own: how its MoE runs differ from its
+# dense ones as a whole (the MoE kernels its engine builds had, its MoE launch flags). Without
+# it the MoE-only factors (tile rows, per-MoE-layer cost) are bent by whichever publishers ran
+# slow MoE builds, and a source whose MoE runs are fast (or slow) is mispredicted the other way;
+# with it they are fitted on how MoE cost varies within each publisher's rows (batch, prompt,
+# layout). Loose (2 log units): publishers' MoE-vs-dense gaps span about 3x either way. Like
+# the publisher offset it never enters a prediction.
+PUBLISHER_MOE_PRIOR_SD = 2.0
 
 
 @dataclass(frozen=True)
@@ -475,6 +483,21 @@ class _Problem:
         self.layout += [("publisher", p, -1) for p in names]
         self.x0 = np.append(self.x0, np.zeros(len(names)))
         self.prior_sd = np.append(self.prior_sd, np.full(len(names), PUBLISHER_PRIOR_SD))
+        # Each publisher's MoE rows also share a second offset (PUBLISHER_MOE_PRIOR_SD); dense
+        # rows point at slot 0 and are masked out by ``moe_rows``.
+        self.moe_rows = np.array([cs.cases[i].is_moe for i in rows], dtype=bool)
+        moe_names = sorted({publishers[j] for j in np.flatnonzero(self.moe_rows)})
+        first = len(self.layout)
+        self.layout += [("publisher-moe", p, -1) for p in moe_names]
+        self.x0 = np.append(self.x0, np.zeros(len(moe_names)))
+        self.prior_sd = np.append(self.prior_sd, np.full(len(moe_names), PUBLISHER_MOE_PRIOR_SD))
+        self.publisher_moe_slot = np.array(
+            [
+                first + moe_names.index(p) if moe else 0
+                for p, moe in zip(publishers, self.moe_rows, strict=True)
+            ],
+            dtype=np.intp,
+        )
         self.rows = rows
         self.weights = np.array([1.0 / math.sqrt(counts[p]) for p in publishers])
         self.log_measured = np.log(cs.measured[rows])
@@ -487,6 +510,7 @@ class _Problem:
                 hit = term < zero
                 sparsity[np.flatnonzero(hit), term[hit]] = True
         sparsity[np.arange(len(rows)), self.publisher_slot] = True
+        sparsity[np.flatnonzero(self.moe_rows), self.publisher_moe_slot[self.moe_rows]] = True
         sparsity[len(rows) + np.arange(len(self.layout)), np.arange(len(self.layout))] = True
         self.sparsity = sparsity
         # For the Jacobian: every factor column's finite-difference step evaluated in one call
@@ -504,7 +528,11 @@ class _Problem:
 
     def residuals(self, x: FloatArray) -> FloatArray:
         predicted = self.train_cs.predict(self.factors(x, train_only=True))
-        log_predicted = np.log(np.maximum(predicted, 1e-9)) + x[self.publisher_slot]
+        log_predicted = (
+            np.log(np.maximum(predicted, 1e-9))
+            + x[self.publisher_slot]
+            + np.where(self.moe_rows, x[self.publisher_moe_slot], 0.0)
+        )
         data = self.weights * (log_predicted - self.log_measured)
         prior = (x - self.x0) / self.prior_sd * ROBUST_SCALE
         return np.concatenate([data, prior])
@@ -543,6 +571,8 @@ class _Problem:
             / step[None, :]
         )
         jac[np.arange(n_rows), self.publisher_slot] = self.weights
+        moe = np.flatnonzero(self.moe_rows)
+        jac[moe, self.publisher_moe_slot[moe]] = self.weights[moe]
         jac[n_rows + np.arange(len(self.layout)), np.arange(len(self.layout))] = (
             ROBUST_SCALE / self.prior_sd
         )
