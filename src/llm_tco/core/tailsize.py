@@ -84,15 +84,17 @@ def tail_capacity(
     """The replica's request rate at ``slo``; see the module docstring. With ``speculation``
     both the steady state (``speculative_capacity``) and the simulated steps decode
     speculatively."""
-    args = (arch, gpu, precision, kv_precision, layout.gpus, input_tokens, output_tokens)
-
-    def steady_capacity(target: Slo) -> ReplicaCapacity:
-        if speculation is None:
-            return replica_capacity(*args, target, efficiency, layout=layout)
-        if layout != plain_tp(layout.gpus):
-            raise ValueError("speculative decoding is modelled for tensor-parallel replicas")
-        return speculative_capacity(*args, target, efficiency, speculation)
-
+    steady_capacity = _steady_capacity(
+        arch,
+        gpu,
+        precision,
+        kv_precision,
+        layout,
+        input_tokens,
+        output_tokens,
+        efficiency,
+        speculation,
+    )
     mean_only = steady_capacity(Slo(tpot_ms=slo.tpot_ms, ttft_ms=slo.ttft_ms))
     mean_rps = mean_only.requests_per_second if mean_only.meets_slo else 0.0
     if not slo.has_percentile:
@@ -120,6 +122,30 @@ def tail_capacity(
     rate = min(steady, simulated.requests_per_second)
     limited = "percentile" if simulated.requests_per_second <= steady else "mean"
     return TailCapacity(rate, mean_rps, simulated, limited)
+
+
+def _steady_capacity(
+    arch: ModelArch,
+    gpu: GpuSpec,
+    precision: str,
+    kv_precision: str,
+    layout: Layout,
+    input_tokens: int,
+    output_tokens: int,
+    efficiency: Efficiency,
+    speculation: Speculation | None,
+) -> Callable[[Slo], ReplicaCapacity]:
+    """One replica's steady state at mean targets: plain, or decoding speculatively."""
+    args = (arch, gpu, precision, kv_precision, layout.gpus, input_tokens, output_tokens)
+
+    def steady_capacity(target: Slo) -> ReplicaCapacity:
+        if speculation is None:
+            return replica_capacity(*args, target, efficiency, layout=layout)
+        if layout != plain_tp(layout.gpus):
+            raise ValueError("speculative decoding is modelled for tensor-parallel replicas")
+        return speculative_capacity(*args, target, efficiency, speculation)
+
+    return steady_capacity
 
 
 def _steady_bound(slo: PercentileSlo, steady_capacity: Callable[[Slo], ReplicaCapacity]) -> float:
@@ -176,13 +202,17 @@ def tail_fleet(
             speculation,
         )
         return FleetCapacity(routing, (1,), (found.requests_per_second,))
-    args = (arch, gpu, precision, kv_precision, layout.gpus, input_tokens, output_tokens)
-
-    def steady_capacity(target: Slo) -> ReplicaCapacity:
-        if speculation is None:
-            return replica_capacity(*args, target, efficiency, layout=layout)
-        return speculative_capacity(*args, target, efficiency, speculation)
-
+    steady_capacity = _steady_capacity(
+        arch,
+        gpu,
+        precision,
+        kv_precision,
+        layout,
+        input_tokens,
+        output_tokens,
+        efficiency,
+        speculation,
+    )
     steady = _steady_bound(slo, steady_capacity)
     steps = deployment_step_times(
         arch,
