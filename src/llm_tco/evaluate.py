@@ -615,9 +615,11 @@ def _capacity_over_settings(
 
 def quantise(values: FloatArray, levels: int) -> FloatArray:
     """Each value moved to the nearest of ``levels`` evenly spaced points across the values'
-    span (one value, or all equal: unchanged)."""
+    span. Values that take at most ``levels`` distinct values already (one value, a tornado's
+    low and high ends) are unchanged: each is then found by the model exactly, as a point
+    evaluation at that value finds it."""
     low, high = float(np.min(values)), float(np.max(values))
-    if not high > low:
+    if not high > low or np.unique(values).size <= levels:
         return np.asarray(values, dtype=np.float64)
     grid = np.linspace(low, high, levels)
     index = np.rint((values - low) / (high - low) * (levels - 1)).astype(np.int64)

@@ -130,8 +130,12 @@ def tornado(
     if not ranges:
         return Sensitivity(option=option, versus=versus, gap_usd=0.0, rows=[])
     paths = sorted(ranges)
-    block = 2 + GRID_POINTS
-    draws = {path: np.full(block * len(paths), ranges[path][1]) for path in paths}
+    # Each input at its two ends (the rest at their point values), then along its grid for the
+    # flip: two vectorised runs, so the ends are priced at exactly their values even where a
+    # setting that changes capacity is sampled along a grid (evaluate.quantise leaves a handful
+    # of distinct values exact, and snaps a grid's hundreds to a few model runs).
+    ends = {path: np.full(2 * len(paths), ranges[path][1]) for path in paths}
+    draws = {path: np.full(GRID_POINTS * len(paths), ranges[path][1]) for path in paths}
     grids = {}
     for i, path in enumerate(paths):
         low, _, high = ranges[path]
@@ -141,29 +145,36 @@ def tornado(
             top = min(top, 1.0)  # a probability: the engine accepts at most every draft token
         grid = np.linspace(max(0.0, low - 2 * width), top, GRID_POINTS)
         grids[path] = grid
-        draws[path][i * block : (i + 1) * block] = np.concatenate(([low, high], grid))
-    costs = sample_costs(
-        scenario, draws, catalog, state, options=(option, versus), breakevens=False
-    ).monthly_usd
-    gaps = costs[option] - costs[versus]
+        ends[path][2 * i : 2 * i + 2] = (low, high)
+        draws[path][i * GRID_POINTS : (i + 1) * GRID_POINTS] = grid
+
+    def gaps_at(values: dict[str, FloatArray]) -> FloatArray:
+        costs = sample_costs(
+            scenario, values, catalog, state, options=(option, versus), breakevens=False
+        ).monthly_usd
+        result: FloatArray = costs[option] - costs[versus]
+        return result
+
+    end_gaps, grid_gaps = gaps_at(ends), gaps_at(draws)
     gap_point = next(o.monthly_cost for o in point.options if o.name == option) - next(
         o.monthly_cost for o in point.options if o.name == versus
     )
     rows = []
     for i, path in enumerate(paths):
-        part = gaps[i * block : (i + 1) * block]
+        at_ends = end_gaps[2 * i : 2 * i + 2]
+        along = grid_gaps[i * GRID_POINTS : (i + 1) * GRID_POINTS]
         low, _, high = ranges[path]
-        swing = abs(float(part[1] - part[0]))
-        if swing < NOISE_USD and np.ptp(part[2:]) < NOISE_USD:
+        swing = abs(float(at_ends[1] - at_ends[0]))
+        if swing < NOISE_USD and np.ptp(along) < NOISE_USD:
             continue  # float noise between two options that cost the same, not an effect
-        flip = _flip(grids[path], part[2:])
+        flip = _flip(grids[path], along)
         rows.append(
             TornadoRow(
                 path=path,
                 low=low,
                 high=high,
-                gap_at_low_usd=float(part[0]),
-                gap_at_high_usd=float(part[1]),
+                gap_at_low_usd=float(at_ends[0]),
+                gap_at_high_usd=float(at_ends[1]),
                 swing_usd=swing,
                 flips_at=flip,
                 flip_within_range=flip is not None and low <= flip <= high,
