@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pytest
+from capacity_toys import toy_factors, toy_replica
 
 from llm_tco.catalog.loader import load_catalog
 from llm_tco.core.capacity import (
@@ -24,44 +25,7 @@ STEP_S = 0.01  # every step costs 10 ms and nothing else
 
 def _overhead_only() -> tuple[Replica, Factors]:
     """A deployment whose every step takes STEP_S whatever it carries (no bytes, no FLOPs)."""
-    zero = 0.0
-    r = Replica(
-        stage_gpus=1.0,
-        data_parallel=1.0,
-        pipeline=1.0,
-        stage_layers=1.0,
-        stage_moe_layers=zero,
-        dense_bytes=zero,
-        expert_bytes=zero,
-        pick_share=zero,
-        experts=1.0,
-        picked=zero,
-        dense_flops_per_token=zero,
-        expert_flops_per_routed_token=zero,
-        kv_bytes_per_token_context=zero,
-        attention_decode_flops=zero,
-        attention_prefill_flops=zero,
-        bandwidth_bytes_per_s=1e12,
-        compute_flops_per_s=1e15,
-        allreduces_per_step=zero,
-        allreduce_bytes_per_token=zero,
-        all_to_alls_per_step=zero,
-        all_to_all_bytes_per_token=zero,
-        pipeline_sends=zero,
-        pipeline_bytes_per_token=zero,
-        link_bytes_per_s=1e11,
-    )
-    f = Factors(
-        bandwidth=1.0,
-        compute=1.0,
-        prefill=1.0,
-        link=1.0,
-        collective_latency_s=0.0,
-        step_overhead_s=STEP_S,
-        layer_overhead_s=0.0,
-        moe_block_tokens=0.0,
-    )
-    return r, f
+    return toy_replica(), toy_factors(step_overhead_s=STEP_S)
 
 
 def _burst(requests: float, running: float, variable: bool) -> float:

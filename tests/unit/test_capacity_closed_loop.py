@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from capacity_toys import toy_factors, toy_replica
 
 from llm_tco.catalog.loader import load_catalog
 from llm_tco.core.capacity import (
@@ -25,44 +26,7 @@ def _toy_dense() -> tuple[Replica, Factors]:
     """One GPU holding 10 GB of weights read at 1 TB/s (10 ms a step) and 2e10 FLOPs a token at
     1e15 FLOP/s (0.02 ms a token), each reached in full; no KV cache, collectives or fixed
     costs. A step of n tokens costs max(10 ms, n x 0.02 ms)."""
-    zero = 0.0
-    r = Replica(
-        stage_gpus=1.0,
-        data_parallel=1.0,
-        pipeline=1.0,
-        stage_layers=1.0,
-        stage_moe_layers=zero,
-        dense_bytes=1e10,
-        expert_bytes=zero,
-        pick_share=zero,
-        experts=1.0,
-        picked=zero,
-        dense_flops_per_token=2e10,
-        expert_flops_per_routed_token=zero,
-        kv_bytes_per_token_context=zero,
-        attention_decode_flops=zero,
-        attention_prefill_flops=zero,
-        bandwidth_bytes_per_s=1e12,
-        compute_flops_per_s=1e15,
-        allreduces_per_step=zero,
-        allreduce_bytes_per_token=zero,
-        all_to_alls_per_step=zero,
-        all_to_all_bytes_per_token=zero,
-        pipeline_sends=zero,
-        pipeline_bytes_per_token=zero,
-        link_bytes_per_s=1e11,
-    )
-    f = Factors(
-        bandwidth=1.0,
-        compute=1.0,
-        prefill=1.0,
-        link=1.0,
-        collective_latency_s=zero,
-        step_overhead_s=zero,
-        layer_overhead_s=zero,
-        moe_block_tokens=zero,
-    )
-    return r, f
+    return toy_replica(dense_bytes=1e10, dense_flops_per_token=2e10), toy_factors()
 
 
 def test_prompts_arriving_one_at_a_time_come_as_whole_chunks() -> None:

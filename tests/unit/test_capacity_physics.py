@@ -8,13 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from capacity_toys import toy_factors, toy_replica
 
 from llm_tco.capacity_validation import with_extra_rows
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core.capacity import (
     Efficiency,
-    Factors,
-    Replica,
     compute_tflops,
     engine_limits,
     predict,
@@ -107,30 +106,14 @@ def test_a_step_reads_the_expected_distinct_experts() -> None:
     # (15/16)^64 = exp(64 x ln 0.9375) = exp(-4.13047) = 0.016076, so 128 x 0.983924 = 125.94
     # experts. At 1 GB per expert over 1 TB/s (nothing else to read or compute) the step takes
     # 125.94 GB / 1e12 B/s = 0.12594 s; one token reads its 8 experts: 8 ms.
-    r = Replica(**{f.name: 0.0 for f in dataclasses.fields(Replica)})
-    r = dataclasses.replace(
-        r,
-        stage_gpus=1.0,
-        data_parallel=1.0,
-        pipeline=1.0,
+    r = toy_replica(
+        stage_layers=0.0,
         expert_bytes=128e9,
         pick_share=8 / 128,
         experts=128.0,
         picked=8.0,
-        bandwidth_bytes_per_s=1e12,
-        compute_flops_per_s=1e15,
-        link_bytes_per_s=1e11,
     )
-    f = Factors(
-        bandwidth=1.0,
-        compute=1.0,
-        prefill=1.0,
-        link=1.0,
-        collective_latency_s=0.0,
-        step_overhead_s=0.0,
-        layer_overhead_s=0.0,
-        moe_block_tokens=0.0,
-    )
+    f = toy_factors()
     seconds, _ = stage_seconds(r, f, np.array([64.0, 1.0]), 0.0, 0.0, 0.0)
     assert seconds[0] == pytest.approx(0.12594, rel=1e-4)
     assert seconds[1] == pytest.approx(0.008, rel=1e-9)
