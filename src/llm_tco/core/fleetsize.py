@@ -31,7 +31,6 @@ from llm_tco.core.batchsim import (
     arrivals_at,
     fleet_trial,
     rate_at_slo,
-    saturation_rate,
     unit_gaps,
 )
 from llm_tco.core.ratesearch import bisect_rate
@@ -115,7 +114,7 @@ def fleet_capacity(
     sizes, rates = [1], [single.requests_per_second]
     if routing == "random" or single.requests_per_second <= 0:
         return FleetCapacity(routing, tuple(sizes), tuple(rates))
-    saturation = saturation_rate(steps, input_tokens, output_tokens)
+    saturation = single.saturation_requests_per_second  # saturation_rate's, found once
     slope: float | None = None  # margin per req/s near the last size's answer
     for size in FLEET_GRID[1:]:
         if sizes[-1] * rates[-1] >= peak_requests_per_second:

@@ -49,7 +49,8 @@ def bisect_rate(
     """The rate the bisection of ``[low, high]`` to ``width`` ends on, and the trial made at
     it (None when that is ``low``, which is never tried).
 
-    ``guess``: a rate to try first (e.g. from the last fleet size); ``slope``: margin per unit
+    ``guess``: where the targets are expected to stop being met (e.g. from the last fleet
+    size; the first grid rate above it is tried first); ``slope``: margin per unit
     of rate, to step from a first trial when only one side of the answer is known; ``known``:
     trials already made (at any rate), used to guess and to decide midpoints.
     """
@@ -60,7 +61,7 @@ def bisect_rate(
         depth += 1
     grid = _Grid(low, high, depth)
     lo_index, hi_index = 0, 2**depth
-    pick = None if guess is None else grid.index_near(guess)
+    pick = None if guess is None else grid.index_above(guess)
     moved: list[bool] = []  # which side each trial moved: True the low end
     while hi_index - lo_index > 1:
         if pick is None:
@@ -86,11 +87,13 @@ def _next_pick(
     moved: list[bool],
     slope: float | None,
 ) -> int:
-    """The grid index to try next: where a secant through the nearest trials either side of
-    the bracket crosses a zero margin; the bracket's middle after the same end moved twice
-    running (the secant is stalling) or without the trials to draw it."""
+    """The grid index to try next: the first one above where a secant through the nearest
+    trials either side of the bracket crosses a zero margin (a trial that misses stops early,
+    one that meets runs in full, so the search closes in from above); the bracket's middle
+    after two trials running met the targets or three missed them (the secant is stalling),
+    or without the trials to draw it."""
     middle = (lo_index + hi_index) // 2
-    if len(moved) >= 2 and moved[-1] == moved[-2]:
+    if moved[-2:] == [True, True] or moved[-3:] == [False, False, False]:
         return middle
     below = [(r, t.margin) for r, t in tried.items() if t.meets and r <= grid.value(lo_index)]
     above = [(r, t.margin) for r, t in tried.items() if not t.meets and r >= grid.value(hi_index)]
@@ -107,7 +110,7 @@ def _next_pick(
             crossing = one[0] - one[1] / slope
     if crossing is None or not math.isfinite(crossing):
         return middle
-    return grid.index_near(crossing)
+    return grid.index_above(crossing)
 
 
 def _replay(
@@ -171,8 +174,8 @@ class _Grid:
             self.memo[key] = (left + right) / 2
         return self.memo[key]
 
-    def index_near(self, rate: float) -> int:
-        """The grid index nearest ``rate`` (by the evenly spaced grid the midpoints round)."""
+    def index_above(self, rate: float) -> int:
+        """The first grid index above ``rate`` (by the evenly spaced grid the midpoints round)."""
         share = (rate - self.low) / (self.high - self.low)
-        index: int = round(share * 2**self.depth)
+        index: int = math.floor(share * 2**self.depth) + 1
         return index
