@@ -106,11 +106,19 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("moe_layer_overhead_us", 0.1, 300.0, 30.0, log_scale=True),
     # CPU work per running sequence per step (output processing, sampling, detokenisation):
     # current builds overlap most of it with the GPU, so the shared value is held near a few
-    # microseconds; older generations pay it in full (vLLM v0.5.3 serving Llama 3 8B on one H100
+    # microseconds; each engine's runtime (C++ or Python) gets its own offset, and older
+    # generations pay it in full (vLLM v0.5.3 serving Llama 3 8B on one H100
     # spent 62% of its time in the API server and the scheduler:
     # https://blog.vllm.ai/2024/09/05/perf-update.html) and get their own offset.
     Parameter(
-        "sequence_overhead_us", 0.1, 300.0, 5.0, log_scale=True, per_generation=True, prior_sd=0.3
+        "sequence_overhead_us",
+        0.1,
+        300.0,
+        5.0,
+        log_scale=True,
+        per_engine=True,
+        per_generation=True,
+        prior_sd=0.3,
     ),
 )
 REFERENCE_VENDOR = "nvidia"  # the shared values describe its GPUs; other vendors get offsets
