@@ -50,6 +50,15 @@ def test_gpu_tokens_drop_vendor_brand_and_memory_type() -> None:
         ("NVIDIA GeForce RTX 4090", "rtx-4090"),
         ("NVIDIA RTX 4000 Ada Generation", "rtx-4000-ada"),
         ("RTX PRO 6000 Blackwell Server Edition", "rtx-pro-6000-blackwell-server"),
+        ("NVIDIA RTX 6000 Ada Generation", "rtx-6000-ada"),
+        ("NVIDIA RTX A6000", "rtx-a6000"),
+        ("NVIDIA A40", "a40"),
+        ("NVIDIA L40", "l40"),
+        ("Tesla V100-SXM2-32GB", "v100-sxm2-32gb"),
+        ("Tesla V100-SXM2-16GB", "v100-sxm2-16gb"),
+        ("NVIDIA GeForce RTX 3090", "rtx-3090"),
+        ("AMD Instinct MI250X", "mi250x"),
+        ("H800 SXM5 80GB", "h800-sxm-80gb"),
     ],
 )
 def test_vendor_spellings_resolve_with_the_reading_listed(typed: str, resolved: str) -> None:
@@ -84,6 +93,8 @@ def test_a_variant_left_open_is_read_as_the_rented_one(
         "RTX 4000",  # the RTX 4000 Ada and the RTX 4000 SFF Ada are different cards
         "rtx-4000",
         "RTX",
+        "RTX 6000",  # the Ada card, the Turing Quadro RTX 6000 or the RTX PRO 6000 Blackwell
+        "V100",  # the 16 GB or the 32 GB board
         "GH200 144GB",  # the 144 GB HBM3e GH200 is a different part from the 96 GB one
         "H100 SXM 94GB",  # no such part: the memory in the name rules the 80 GB SXM out
     ],
@@ -133,3 +144,17 @@ def test_benchmark_and_checkpoint_model_names_resolve(typed: str, resolved: str)
 def test_unknown_model_still_suggests() -> None:
     with pytest.raises(CatalogLookupError, match="did you mean"):
         load_catalog().model("llama-9-70b")
+
+
+def test_gpus_without_bf16_use_their_fp16_rate_and_say_so() -> None:
+    # V100 and T4 have FP16 tensor cores and no BF16: the Volta whitepaper's 125 TFLOP/s and
+    # the T4 datasheet's 65 TFLOP/s are the 16-bit rate, with the reason listed.
+    from llm_tco.core.capacity import compute_tflops
+
+    catalog = load_catalog()
+    rate, note = compute_tflops(catalog.gpu("v100-sxm2-32gb"), "bf16")
+    assert rate == 125 and note is not None and "FP16" in note
+    rate, note = compute_tflops(catalog.gpu("t4"), "fp16")
+    assert rate == 65 and note is not None
+    # The A40 datasheet's BF16 figure (149.7 dense) is used as is.
+    assert compute_tflops(catalog.gpu("a40"), "bf16") == (149.7, None)
