@@ -6,15 +6,19 @@ GPU, engine, dense/MoE and load mode. The factors fitted on all rows go to
 ``src/llm_tco/catalog/efficiency.yaml`` and the error distribution to
 ``src/llm_tco/catalog/capacity_error.yaml``; the report to ``benchmarks/capacity_validation.md``.
 
-    PYTHONPATH=src python benchmarks/calibrate_capacity.py [--check]
+    PYTHONPATH=src python benchmarks/calibrate_capacity.py [--check] [--draws N]
 
---check prints the summary without writing anything.
+--check prints the summary without writing anything. --draws N also repeats the
+leave-one-publisher-out with N other row samples of the fit (``fit_sample``'s salt) and prints
+each draw's figures and their range: a change to the model that moves the headline by less than
+that range is not told apart from the sampling by one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import statistics
 from pathlib import Path
 
 import yaml
@@ -26,6 +30,7 @@ from llm_tco.capacity_validation import (
     validation_markdown,
 )
 from llm_tco.catalog.loader import DATA_DIR, load_catalog
+from llm_tco.core.calibration import Case, errors_by, group_error, leave_one_publisher_out
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "benchmarks" / "capacity_validation.md"
@@ -46,6 +51,9 @@ ERROR_HEADER = """\
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--check", action="store_true", help="print only, write nothing")
+    parser.add_argument(
+        "--draws", type=int, default=0, help="also refit with N other row samples, print only"
+    )
     args = parser.parse_args()
 
     report, full, cases = validate(load_catalog())
@@ -62,6 +70,8 @@ def main() -> None:
         f"{len(report.skipped)} rows skipped ({report.not_comparable_rows} not comparable "
         "by their source's own words)"
     )
+    if args.draws > 0:
+        _print_draws(cases, o.median_ape_percent, args.draws)
     if args.check:
         return
     today = dt.date.today()
@@ -75,6 +85,24 @@ def main() -> None:
     )
     REPORT.write_text(_report(validation_markdown(report)), encoding="utf-8")
     print(f"wrote efficiency.yaml, capacity_error.yaml and {REPORT.relative_to(ROOT)}")
+
+
+def _print_draws(cases: list[Case], headline: float, draws: int) -> None:
+    """Leave-one-publisher-out median APE with ``draws`` other row samples of the fit."""
+    overall = [headline]
+    for k in range(1, draws + 1):
+        results, _ = leave_one_publisher_out(cases, salt=f"draw-{k}")
+        by_class = errors_by(results, lambda r: "moe" if r.case.is_moe else "dense")
+        figure = group_error(results).median_ape
+        overall.append(figure)
+        print(
+            f"  draw {k}: median APE {figure:.1f}% (dense {by_class['dense'].median_ape:.1f}%, "
+            f"moe {by_class['moe'].median_ape:.1f}%)"
+        )
+    print(
+        f"median APE over {len(overall)} row samples: {statistics.median(overall):.1f}% "
+        f"(range {min(overall):.1f}-{max(overall):.1f}%)"
+    )
 
 
 def _report(body: str) -> str:

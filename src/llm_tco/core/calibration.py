@@ -425,7 +425,7 @@ class _Problem:
     Engines and vendors without a training row get no offset (the shared values stand in).
     """
 
-    def __init__(self, cs: CaseSet, train: FloatArray) -> None:
+    def __init__(self, cs: CaseSet, train: FloatArray, salt: str = "") -> None:
         self.cs = cs
         e_idx = cs.engine_index.astype(int)
         v_idx = cs.vendor_index.astype(int)
@@ -472,10 +472,9 @@ class _Problem:
             )
             shared = np.full(n, slot[("shared", p.name, -1)], dtype=np.intp)
             self.gather[p.name] = np.stack([shared, engine_slot, vendor_slot, generation_slot])
-        rows = _per_publisher_sample(cs.cases, np.flatnonzero(train > 0))
+        rows, weights = fit_sample(cs.cases, np.flatnonzero(train > 0), salt)
         publishers = [cs.cases[i].publisher for i in rows]
-        counts = {p: publishers.count(p) for p in set(publishers)}
-        names = sorted(counts)
+        names = sorted(set(publishers))
         self.publisher_slot = np.array(
             [n_factor + names.index(p) for p in publishers], dtype=np.intp
         )
@@ -499,7 +498,7 @@ class _Problem:
             dtype=np.intp,
         )
         self.rows = rows
-        self.weights = np.array([1.0 / math.sqrt(counts[p]) for p in publishers])
+        self.weights = weights
         self.log_measured = np.log(cs.measured[rows])
         self.train_cs = cs.subset(rows)
         self.train_gather = {name: g[:, rows] for name, g in self.gather.items()}
@@ -619,20 +618,30 @@ class _Problem:
         )
 
 
-def _per_publisher_sample(
-    cases: Sequence[Case], rows: npt.NDArray[np.intp]
-) -> npt.NDArray[np.intp]:
-    """At most ``ROWS_PER_PUBLISHER`` rows of each publisher, chosen by a hash of the row id
-    (never by its values). Each publisher weighs the same in the fit however many rows it has,
-    so a large table adds little beyond a sample of it, and the fit stays fast."""
+def fit_sample(
+    cases: Sequence[Case], rows: npt.NDArray[np.intp], salt: str = ""
+) -> tuple[npt.NDArray[np.intp], FloatArray]:
+    """The training rows the fit uses, and each one's residual weight.
+
+    At most ``ROWS_PER_PUBLISHER`` rows of each publisher, chosen by a hash of the row id and
+    ``salt`` (never by its values); weight 1 / sqrt(rows kept), so each publisher's squared
+    weights sum to 1 and it weighs the same in the fit however many rows it printed. A large
+    table adds little beyond a sample of it, and the fit stays fast. Another ``salt`` draws
+    another sample: how much the figures move with it is the noise of the sampling."""
     by_publisher: dict[str, list[int]] = {}
     for i in rows:
         by_publisher.setdefault(cases[i].publisher, []).append(int(i))
-    keep: list[int] = []
+    weight: dict[int, float] = {}
     for members in by_publisher.values():
-        members.sort(key=lambda i: hashlib.sha256(cases[i].row_id.encode()).digest())
-        keep += members[:ROWS_PER_PUBLISHER]
-    return np.array(sorted(keep), dtype=np.intp)
+        members.sort(key=lambda i: _row_hash(cases[i], salt))
+        kept = members[:ROWS_PER_PUBLISHER]
+        weight.update({i: 1.0 / math.sqrt(len(kept)) for i in kept})
+    keep = np.array(sorted(weight), dtype=np.intp)
+    return keep, np.array([weight[int(i)] for i in keep])
+
+
+def _row_hash(case: Case, salt: str) -> bytes:
+    return hashlib.sha256((salt + case.row_id).encode()).digest()
 
 
 def _case_set(cases: Sequence[Case]) -> CaseSet:
@@ -700,12 +709,13 @@ class CaseResult:
         return (self.ratio - 1.0) * 100
 
 
-def leave_one_publisher_out(cases: Sequence[Case]) -> tuple[list[CaseResult], Fit]:
+def leave_one_publisher_out(cases: Sequence[Case], salt: str = "") -> tuple[list[CaseResult], Fit]:
     """Each publisher's rows predicted by factors fitted on every other publisher's rows, and
     the fit on all rows. Every fit starts from the same neutral point: starting a fold from the
-    all-rows solution would let the held-out rows steer it."""
+    all-rows solution would let the held-out rows steer it. ``salt`` picks the fits' row sample
+    (``fit_sample``)."""
     cs = _case_set(cases)
-    everyone = _Problem(cs, np.ones(len(cases)))
+    everyone = _Problem(cs, np.ones(len(cases)), salt)
     x_all = everyone.solve()
     predicted = np.full(len(cases), np.nan)
     publishers = np.array([c.publisher for c in cases])
@@ -713,7 +723,7 @@ def leave_one_publisher_out(cases: Sequence[Case]) -> tuple[list[CaseResult], Fi
         held = publishers == publisher
         if held.all():
             continue
-        fold = _Problem(cs, (~held).astype(float))
+        fold = _Problem(cs, (~held).astype(float), salt)
         x = fold.solve()
         predicted[held] = cs.predict(fold.factors(x))[held]
     results = [
