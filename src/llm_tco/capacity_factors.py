@@ -45,6 +45,7 @@ def efficiency_from_row(row: EfficiencyRow, band: ErrorBand | None = None) -> Ef
         layer_overhead_us=row.layer_overhead_us,
         moe_block_tokens=row.moe_block_tokens,
         moe_layer_overhead_us=row.moe_layer_overhead_us,
+        sequence_overhead_us=row.sequence_overhead_us,
         source=source,
     )
 

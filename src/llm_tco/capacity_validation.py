@@ -38,6 +38,7 @@ from llm_tco.core.calibration import (
     leave_one_publisher_out,
 )
 from llm_tco.core.capacity import Efficiency, engine_generation
+from llm_tco.core.engine_versions import LaunchFlags
 from llm_tco.core.memory import Layout
 from llm_tco.errors import CatalogLookupError, ScenarioError
 
@@ -132,6 +133,7 @@ def build_cases(
                 generation=engine_generation(
                     row.engine, row.engine_version, gpu.vendor, row.cuda_graphs
                 ),
+                launch=LaunchFlags(row.max_batch_size, row.max_num_tokens),
             )
         )
     return _usable(cases, skipped), skipped
@@ -214,6 +216,7 @@ class FactorSet(BaseModel):
     layer_overhead_us: float
     moe_block_tokens: float
     moe_layer_overhead_us: float
+    sequence_overhead_us: float = 0.0
 
 
 class CapacityValidation(BaseModel):
@@ -285,6 +288,7 @@ def _factor_set(key: str, e: Efficiency) -> FactorSet:
         layer_overhead_us=e.layer_overhead_us,
         moe_block_tokens=e.moe_block_tokens,
         moe_layer_overhead_us=e.moe_layer_overhead_us,
+        sequence_overhead_us=e.sequence_overhead_us,
     )
 
 

@@ -46,6 +46,18 @@ class BenchmarkRow(Row):
         description="false where the engine ran without CUDA graphs (vLLM --enforce-eager, "
         "SGLang --disable-cuda-graph); None: the engine default (graphs on)",
     )
+    max_batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="the batch limit the run's launch command sets (vLLM --max-num-seqs, SGLang "
+        "--max-running-requests, TensorRT-LLM max_batch_size); None: the engine's default",
+    )
+    max_num_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="the per-step token budget the run's launch command sets (vLLM "
+        "--max-num-batched-tokens, TensorRT-LLM max_num_tokens); None: the engine's default",
+    )
     mode: Literal["offline-max", "static-batch", "concurrency", "request-rate"]
     publisher: str | None = Field(
         default=None,
@@ -134,6 +146,9 @@ class EfficiencyRow(Row):
     )
     moe_layer_overhead_us: float = Field(
         default=0.0, ge=0, description="extra fixed cost per MoE layer-step"
+    )
+    sequence_overhead_us: float = Field(
+        default=0.0, ge=0, description="CPU cost per running sequence per step"
     )
     max_batch_size: int | None = Field(
         default=None, ge=1, description="override of the engine's default batch limit"

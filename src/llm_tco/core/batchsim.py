@@ -33,6 +33,7 @@ import numpy.typing as npt
 from llm_tco.catalog.schema import GpuSpec, ModelArch
 from llm_tco.core.capacity import Efficiency, Factors, limits, replica, stage_seconds
 from llm_tco.core.memory import Layout, kv_cached_tokens
+from llm_tco.core.ratesearch import bisect_rate
 from llm_tco.core.speculative import Speculation, expected_tokens_per_step
 
 FloatArray = npt.NDArray[np.float64]
@@ -172,6 +173,38 @@ def simulate(
     ``decode_scale``, each prompt chunk its tokens at its request's ``prefill_scale``). With a
     batch of one that is each request's own prefill and decode time scaled.
     """
+    played, stopped = _play(
+        steps, arrival_s, input_tokens, output_tokens, closed_loop, prefill_scale, decode_scale
+    )
+    assert not stopped  # only a miss budget stops a run early
+    return played
+
+
+@dataclass
+class _MissBudget:
+    """How many more counted requests may miss each target before the run cannot meet it
+    (``math.inf``: no early stop for that target); limits in milliseconds."""
+
+    ttft_limit_ms: float
+    ttft_left: float
+    tpot_limit_ms: float
+    tpot_left: float
+
+
+def _play(
+    steps: StepTimes,
+    arrival_s: FloatArray,
+    input_tokens: IntArray | int,
+    output_tokens: IntArray | int,
+    closed_loop: int | None = None,
+    prefill_scale: FloatArray | None = None,
+    decode_scale: FloatArray | None = None,
+    miss: _MissBudget | None = None,
+    counted_from: int = 0,
+) -> tuple[Latencies, bool]:
+    """:func:`simulate` and whether it stopped early: with ``miss``, as soon as the requests
+    from ``counted_from`` on have used up a target's budget (each one past its limit takes
+    one); the latencies are then those known so far (NaN for the rest)."""
     count = int(arrival_s.size)
     prompts = np.broadcast_to(np.asarray(input_tokens, dtype=np.int64), (count,))
     outputs = np.broadcast_to(np.asarray(output_tokens, dtype=np.int64), (count,))
@@ -245,6 +278,14 @@ def simulate(
                 prefilling.popleft()
             for index in done:
                 first[index] = t
+                if (
+                    miss is not None
+                    and index >= counted_from
+                    and (t - arrivals[index]) * 1e3 > miss.ttft_limit_ms
+                ):
+                    miss.ttft_left -= 1
+                    if miss.ttft_left <= 0:
+                        return _latencies(arrivals, first, finish, outputs), True
                 if output_list[index] == 1:
                     finish[index] = t
                     kv_used -= prompt_list[index] + 1
@@ -266,18 +307,32 @@ def simulate(
         while decoding and decoding[0][0] <= step:
             _, index = heapq.heappop(decoding)
             finish[index] = t
+            if (
+                miss is not None
+                and index >= counted_from
+                and (t - first[index]) / (output_list[index] - 1) * 1e3 > miss.tpot_limit_ms
+            ):
+                miss.tpot_left -= 1
+                if miss.tpot_left <= 0:
+                    return _latencies(arrivals, first, finish, outputs), True
             kv_used -= prompt_list[index] + output_list[index]
             decode_sum = decode_sum - dec_scale[index] if decoding else 0.0
             if sent < count:
                 arrivals[sent] = t
                 sent += 1
+    return _latencies(arrivals, first, finish, outputs), False
+
+
+def _latencies(
+    arrivals: list[float], first: list[float], finish: list[float], outputs: IntArray
+) -> Latencies:
     first_s, finish_s = np.array(first), np.array(finish)
     arrival_s = np.asarray(arrivals, dtype=np.float64)
     ttft = first_s - arrival_s
     tokens_after_first = outputs.astype(np.float64) - 1
     with np.errstate(invalid="ignore", divide="ignore"):
         tpot = np.where(tokens_after_first > 0, (finish_s - first_s) / tokens_after_first, np.nan)
-    return Latencies(np.asarray(arrival_s, dtype=np.float64), ttft, tpot, finish_s)
+    return Latencies(arrival_s, ttft, tpot, finish_s)
 
 
 def _per_request(scale: FloatArray | None, ones: FloatArray, name: str) -> FloatArray:
@@ -318,6 +373,10 @@ def route_least_loaded(arrival_s: FloatArray, work_s: FloatArray, replicas: int)
     second per second while it has any) is tracked, and a request joins the replica whose
     backlog ends first, adding its ``work_s``. With one request at a time and known service
     times this is a central first-come-first-served queue feeding ``replicas`` servers."""
+    if work_s.size and np.all(work_s == work_s[0]) and work_s[0] > 0:
+        turns = _equal_work_turns(arrival_s, float(work_s[0]), replicas)
+        if turns is not None:
+            return turns
     free_at = [(0.0, r) for r in range(replicas)]  # heap of (backlog ends, replica)
     route = np.empty(arrival_s.size, dtype=np.int64)
     for i, (t, work) in enumerate(zip(arrival_s.tolist(), work_s.tolist(), strict=True)):
@@ -325,6 +384,27 @@ def route_least_loaded(arrival_s: FloatArray, work_s: FloatArray, replicas: int)
         route[i] = r
         heapq.heappush(free_at, (max(ends, t) + work, r))
     return route
+
+
+def _equal_work_turns(arrival_s: FloatArray, work_s: float, replicas: int) -> IntArray | None:
+    """The least-loaded route when every request brings the same work: the replicas in turn,
+    unless two backlogs end at the same instant (then None; the heap decides the tie).
+
+    Why: give request i to replica i mod c and let E_i be its backlog's end after it,
+    max(E_{i-c}, t_i) + w. Arrivals are sorted and max and + never decrease, so E never
+    decreases from one request to the next. When request i arrives, the backlogs end at
+    E_{i-c} .. E_{i-1}; if E_{i-c} < E_{i-c+1} the one given request i-c ends strictly first,
+    so the least-loaded router picks it too: the same replica. The first c requests find every
+    backlog at 0 and take replicas 0 .. c-1 in order (the heap's tie rule)."""
+    times: list[float] = arrival_s.tolist()
+    ends = [0.0] * replicas + [0.0] * len(times)
+    for i, t in enumerate(times):
+        before = ends[i]  # E_{i-c}: 0 for the first c requests
+        ends[i + replicas] = (before if before > t else t) + work_s
+    after = np.asarray(ends[replicas:])
+    if not np.all(after[1:] > after[:-1]):
+        return None
+    return np.arange(len(times), dtype=np.int64) % replicas
 
 
 def simulate_fleet(
@@ -348,6 +428,97 @@ def simulate_fleet(
     exact for a one-at-a-time server and one request shape, an estimate under batching).
     ``saturation_requests_per_second``: that throughput when already known (else simulated).
     """
+    played, stopped = _play_fleet(
+        steps,
+        arrival_s,
+        input_tokens,
+        output_tokens,
+        replicas,
+        routing,
+        seed,
+        saturation_requests_per_second,
+        None,
+    )
+    assert not stopped  # only a target stops a run early
+    return played
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One simulated load held against latency targets.
+
+    ``margin``: how far over the targets it ran, the largest of statistic / target - 1 over
+    the targets (at most 0 when it meets them; +inf when nothing is known), from the requests
+    played before it stopped; ``latencies`` the full run when it meets the targets, else what
+    was played (NaN for the rest)."""
+
+    meets: bool
+    margin: float
+    latencies: Latencies
+
+
+def fleet_trial(
+    steps: StepTimes,
+    arrival_s: FloatArray,
+    input_tokens: IntArray | int,
+    output_tokens: IntArray | int,
+    slo: TailSlo,
+    replicas: int = 1,
+    routing: str = "least-loaded",
+    seed: int = 0,
+    saturation_requests_per_second: float | None = None,
+) -> Trial:
+    """:func:`simulate_fleet` held against ``slo``: ``meets`` is exactly
+    ``meets(simulate_fleet(...), slo)``, and a run that meets the targets has exactly its
+    latencies, but one that cannot stops early.
+
+    A run stops as soon as so many requests past the warm-up (of all replicas together) have
+    missed a percentile target that the percentile must miss it: numpy's linear percentile
+    at q of N values is at least the sorted value at floor((N - 1) q), so N - floor((N - 1) q)
+    misses put it over the target whatever the other requests do.
+    """
+    played, stopped = _play_fleet(
+        steps,
+        arrival_s,
+        input_tokens,
+        output_tokens,
+        replicas,
+        routing,
+        seed,
+        saturation_requests_per_second,
+        slo,
+    )
+    ok = not stopped and meets(played, slo)
+    return Trial(ok, _margin(played, slo), played)
+
+
+def _margin(result: Latencies, slo: TailSlo) -> float:
+    start = int(result.arrival_s.size * WARMUP_SHARE)
+    checks = (
+        (slo.ttft_ms, slo.ttft_percentile, result.ttft_s),
+        (slo.tpot_ms, slo.tpot_percentile, result.tpot_s),
+    )
+    over = -math.inf
+    for target, percentile, values in checks:
+        if target is None:
+            continue
+        value = statistic(values[start:], percentile)
+        over = max(over, value / target - 1 if math.isfinite(value) else math.inf)
+    return over
+
+
+def _play_fleet(
+    steps: StepTimes,
+    arrival_s: FloatArray,
+    input_tokens: IntArray | int,
+    output_tokens: IntArray | int,
+    replicas: int,
+    routing: str,
+    seed: int,
+    saturation_requests_per_second: float | None,
+    slo: TailSlo | None,
+) -> tuple[Latencies, bool]:
+    """:func:`simulate_fleet`; with ``slo``, stopped (True) once a target cannot be met."""
     if routing not in ROUTINGS:
         raise ValueError(f"routing must be one of {', '.join(ROUTINGS)}")
     if replicas < 1:
@@ -355,7 +526,9 @@ def simulate_fleet(
     count = int(arrival_s.size)
     prompts = np.broadcast_to(np.asarray(input_tokens, dtype=np.int64), (count,))
     outputs = np.broadcast_to(np.asarray(output_tokens, dtype=np.int64), (count,))
-    if routing == "random":
+    if replicas == 1:
+        route = np.zeros(count, dtype=np.int64)
+    elif routing == "random":
         route = np.random.default_rng(seed).integers(0, replicas, count)
     elif routing == "round-robin":
         route = np.arange(count, dtype=np.int64) % replicas
@@ -367,14 +540,49 @@ def simulate_fleet(
         route = route_least_loaded(
             np.asarray(arrival_s, dtype=np.float64), tokens * per_token_s, replicas
         )
+    start = int(count * WARMUP_SHARE)  # the warm-up, as meets() leaves it out
+    miss = None if slo is None else _miss_budget(slo, count - start, outputs[start:])
     ttft, tpot, finish = np.full(count, np.nan), np.full(count, np.nan), np.full(count, np.nan)
+    stopped = False
     for r in range(replicas):
         mine = np.flatnonzero(route == r)
         if mine.size == 0:
             continue
-        part = simulate(steps, arrival_s[mine], prompts[mine], outputs[mine])
+        counted_from = int(np.searchsorted(mine, start))
+        part, stopped = _play(
+            steps,
+            arrival_s[mine],
+            prompts[mine],
+            outputs[mine],
+            miss=miss,
+            counted_from=counted_from,
+        )
         ttft[mine], tpot[mine], finish[mine] = part.ttft_s, part.tpot_s, part.finish_s
-    return Latencies(np.asarray(arrival_s, dtype=np.float64), ttft, tpot, finish)
+        if stopped:
+            break
+    return Latencies(np.asarray(arrival_s, dtype=np.float64), ttft, tpot, finish), stopped
+
+
+def _miss_budget(slo: TailSlo, kept: int, kept_outputs: IntArray) -> _MissBudget:
+    """The misses each percentile target allows among the ``kept`` requests past the warm-up
+    (a mean target, or none, never stops a run early). TPOT counts requests of two or more
+    output tokens, as :func:`meets` does (the others have none)."""
+
+    def allowed(target_ms: float | None, percentile: float | None, values: int) -> float:
+        if target_ms is None or percentile is None or values == 0:
+            return math.inf
+        # numpy's linear percentile: virtual index (N - 1) q, at least the value at its floor
+        return float(values - math.floor((values - 1) * (percentile / 100)))
+
+    ttft_left = allowed(slo.ttft_ms, slo.ttft_percentile, kept)
+    tpot_values = int(np.count_nonzero(kept_outputs > 1))
+    tpot_left = allowed(slo.tpot_ms, slo.tpot_percentile, tpot_values)
+    return _MissBudget(
+        slo.ttft_ms if ttft_left < math.inf and slo.ttft_ms is not None else math.inf,
+        ttft_left,
+        slo.tpot_ms if tpot_left < math.inf and slo.tpot_ms is not None else math.inf,
+        tpot_left,
+    )
 
 
 # --- arrivals ---------------------------------------------------------------------------------
@@ -496,31 +704,26 @@ def rate_at_slo(
     Every trial replays the same unit gaps scaled to its rate (common random numbers), so the
     search sees a latency curve that rises with the rate rather than sampling noise. The rate
     is found to ``tolerance`` x the saturation rate; the answer is the highest rate tried that
-    meets the target (conservative).
+    meets the target (conservative). The bisection's trials are found in fewer simulations
+    (``ratesearch.bisect_rate``), and a trial that cannot meet the target stops early
+    (:func:`fleet_trial`).
     """
     saturation = saturation_rate(steps, input_tokens, output_tokens)
     gaps = unit_gaps(requests, burstiness, seed)
 
-    def run(rate: float) -> Latencies:
-        return simulate(steps, arrivals_at(rate, gaps), input_tokens, output_tokens)
+    def run(rate: float) -> Trial:
+        return fleet_trial(steps, arrivals_at(rate, gaps), input_tokens, output_tokens, slo)
 
-    low, high = 0.0, saturation
-    best: tuple[float, Latencies] | None = None
-    trial = run(saturation * 0.999)
-    if meets(trial, slo):
-        best = (saturation * 0.999, trial)
-        low = high
-    while high - low > tolerance * saturation:
-        middle = (low + high) / 2
-        trial = run(middle)
-        if meets(trial, slo):
-            low, best = middle, (middle, trial)
-        else:
-            high = middle
-    if best is None:
-        return RateAtSlo(0.0, saturation, None, requests, burstiness)
-    rate, result = best
-    return RateAtSlo(rate, saturation, tail(result, rate), requests, burstiness)
+    near = saturation * 0.999
+    top = run(near)
+    if top.meets:
+        rate, found = near, top
+    else:
+        rate, at = bisect_rate(0.0, saturation, tolerance * saturation, run, known={near: top})
+        if at is None:
+            return RateAtSlo(0.0, saturation, None, requests, burstiness)
+        found = at
+    return RateAtSlo(rate, saturation, tail(found.latencies, rate), requests, burstiness)
 
 
 def replicas_per_minute(

@@ -39,10 +39,10 @@ from llm_tco.core.capacity import (
     limits,
     rate_run_output_tps,
     replica,
-    separate_prefill,
     static_batch_output_tps,
     steady_state,
 )
+from llm_tco.core.engine_versions import NO_FLAGS, LaunchFlags, engine_schedule
 from llm_tco.core.memory import Layout, kv_cached_tokens
 
 
@@ -104,6 +104,22 @@ PARAMETERS: tuple[Parameter, ...] = (
     # (few tokens per expert) inform it.
     Parameter("moe_block_tokens", 1.0, 256.0, 64.0, log_scale=True, prior_sd=0.3),
     Parameter("moe_layer_overhead_us", 0.1, 300.0, 30.0, log_scale=True),
+    # CPU work per running sequence per step (output processing, sampling, detokenisation):
+    # current builds overlap most of it with the GPU, so the shared value is held near a few
+    # microseconds; each engine's runtime (C++ or Python) gets its own offset, and older
+    # generations pay it in full (vLLM v0.5.3 serving Llama 3 8B on one H100
+    # spent 62% of its time in the API server and the scheduler:
+    # https://blog.vllm.ai/2024/09/05/perf-update.html) and get their own offset.
+    Parameter(
+        "sequence_overhead_us",
+        0.1,
+        300.0,
+        5.0,
+        log_scale=True,
+        per_engine=True,
+        per_generation=True,
+        prior_sd=0.3,
+    ),
 )
 REFERENCE_VENDOR = "nvidia"  # the shared values describe its GPUs; other vendors get offsets
 OFFSET_PRIOR_SD = 2.5  # logit / log units: how far an engine or vendor may pull from shared
@@ -146,6 +162,7 @@ class Case:
     num_requests: int | None = None  # a fixed-count run (ramp-up and tail), else steady state
     variable_lengths: bool = False  # lengths vary per request (e.g. ShareGPT), not fixed
     generation: str | None = None  # an older engine generation (engine_generation), else None
+    launch: LaunchFlags = NO_FLAGS  # scheduler settings the row's launch command sets
 
     @property
     def is_moe(self) -> bool:
@@ -212,10 +229,11 @@ class CaseSet:
         vendors: Sequence[str],
         generations: Sequence[str] = (),
     ) -> CaseSet:
-        running, budgets = [], []
+        running, budgets, separate = [], [], []
         for c in cases:
             probe = Efficiency(c.engine, 1.0, 1.0, 1.0, 1.0)
             offline = c.mode in ("offline-max", "request-rate")
+            schedule = engine_schedule(c.engine, c.gpu, offline, c.launch)
             lim = limits(
                 c.arch,
                 c.gpu,
@@ -226,7 +244,9 @@ class CaseSet:
                 c.output_tokens,
                 probe,
                 offline=offline,
+                schedule=schedule,
             )
+            separate.append(float(schedule.separate_prefill))
             if c.mode == "static-batch" and c.concurrency is not None:
                 run = min(c.concurrency, lim.kv_sequences)
             elif c.mode == "concurrency" and c.concurrency is not None:
@@ -270,7 +290,7 @@ class CaseSet:
             ),
             variable=np.array([float(c.variable_lengths) for c in cases]),
             closed=np.array([float(c.mode == "concurrency") for c in cases]),
-            separate_prefill=np.array([float(separate_prefill(c.engine)) for c in cases]),
+            separate_prefill=np.array(separate),
             measured=np.array([c.measured_output_tokens_per_second for c in cases]),
             engine_index=np.array([engine_ids.get(c.engine, -1) for c in cases], dtype=float),
             vendor_index=np.array([vendor_ids.get(c.gpu.vendor, -1) for c in cases], dtype=float),
@@ -415,6 +435,7 @@ class Fit:
             layer_overhead_us=round(values["layer_overhead_us"], 3),
             moe_block_tokens=round(values["moe_block_tokens"], 2),
             moe_layer_overhead_us=round(values["moe_layer_overhead_us"], 3),
+            sequence_overhead_us=round(values["sequence_overhead_us"], 4),
             source=source,
         )
 
@@ -548,6 +569,7 @@ class _Problem:
             layer_overhead_s=values["layer_overhead_us"] * 1e-6,
             moe_block_tokens=values["moe_block_tokens"],
             moe_layer_overhead_s=values["moe_layer_overhead_us"] * 1e-6,
+            sequence_overhead_s=values["sequence_overhead_us"] * 1e-6,
         )
 
     def jacobian(self, x: FloatArray) -> FloatArray:

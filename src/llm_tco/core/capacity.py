@@ -16,9 +16,12 @@ A serving step (one forward pass of a continuous batch, per pipeline stage) take
 - communication: tensor-parallel all-reduces (2 per layer in an attention group, ring traffic
   plus a fixed latency each); with expert parallel or DP attention, a dispatch and a combine
   all-to-all per MoE layer; between pipeline stages, one activation send;
-- a fixed per-step cost of the engine (scheduling, input preparation, sampling, detokenisation)
-  plus one per layer (kernel launches) and one more per MoE layer (top-k routing, the
-  token sort / block alignment and the combine, each its own kernel). vLLM's V1 notes name this
+- a fixed per-step cost of the engine (scheduling, input preparation, sampling, detokenisation),
+  a CPU cost per running sequence per step (its share of that work: vLLM's profile of v0.5.3
+  serving Llama 3 8B on one H100 put the HTTP API server at 33% and scheduling at 29% of the
+  time, https://blog.vllm.ai/2024/09/05/perf-update.html), plus one per layer (kernel launches)
+  and one more per MoE layer (top-k routing, the token sort / block alignment and the combine,
+  each its own kernel). vLLM's V1 notes name this
   CPU overhead as the limit once "execution time on the GPU is as low as ~5ms"
   (https://blog.vllm.ai/2025/01/27/v1-alpha-release.html);
   SGLang's overlap scheduler exists to hide it (https://lmsys.org/blog/2024-12-04-sglang-v0-4/).
@@ -42,7 +45,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, fields, replace
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +63,9 @@ from llm_tco.core.memory import (
     weight_bytes,
 )
 from llm_tco.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from llm_tco.core.engine_versions import EngineSchedule
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -86,6 +92,7 @@ class Efficiency:
     moe_layer_overhead_us: float = 0.0  # extra per MoE layer: routing, sort/align, combine
     moe_block_tokens: float = 0.0  # grouped-GEMM tile rows each expert's tokens pad to; 0: none
     max_batched_tokens: int | None = None  # None: the engine's default per-step token budget
+    sequence_overhead_us: float = 0.0  # CPU cost per running sequence per step (output etc.)
 
 
 def efficiency_key(engine: str, vendor: str | None = None) -> str:
@@ -417,6 +424,7 @@ class Factors:
     layer_overhead_s: FloatArray | float
     moe_block_tokens: FloatArray | float
     moe_layer_overhead_s: FloatArray | float = 0.0
+    sequence_overhead_s: FloatArray | float = 0.0
 
     @classmethod
     def of(cls, eff: Efficiency) -> Factors:
@@ -430,6 +438,7 @@ class Factors:
             layer_overhead_s=eff.layer_overhead_us * 1e-6,
             moe_block_tokens=eff.moe_block_tokens,
             moe_layer_overhead_s=eff.moe_layer_overhead_us * 1e-6,
+            sequence_overhead_s=eff.sequence_overhead_us * 1e-6,
         )
 
 
@@ -486,6 +495,7 @@ def stage_seconds(
         f.step_overhead_s
         + f.layer_overhead_s * r.stage_layers
         + f.moe_layer_overhead_s * r.stage_moe_layers
+        + f.sequence_overhead_s * decode_seqs
     )
     seconds = (
         np.maximum(gemm_memory, gemm_compute)
@@ -762,7 +772,11 @@ def limits(
     output_tokens: float,
     eff: Efficiency,
     offline: bool = False,
+    schedule: EngineSchedule | None = None,
 ) -> Limits:
+    """What caps the running concurrency; ``schedule``: the batch limit and token budget the
+    run's launch command set (``llm_tco.core.engine_versions``), else the engine's defaults
+    (``engine_limits``)."""
     if input_tokens <= 0 or output_tokens <= 0:
         raise ScenarioError("input and output tokens per request must be positive")
     kv_limit = max_concurrent_sequences(
@@ -782,7 +796,10 @@ def limits(
             field="gpu_count",
             hint="use more GPUs per replica, a lower precision, or a larger GPU",
         )
-    default_batch, default_budget = engine_limits(eff.engine, gpu, offline)
+    if schedule is None:
+        default_batch, default_budget = engine_limits(eff.engine, gpu, offline)
+    else:
+        default_batch, default_budget = schedule.max_sequences, schedule.token_budget
     batch = eff.max_batch_size or default_batch
     budget = eff.max_batched_tokens or default_budget
     # Steady state: C decodes + C x I / O prompt tokens per step must fit the token budget.

@@ -27,13 +27,13 @@ from llm_tco.core.batchsim import (
     IntArray,
     StepTimes,
     TailSlo,
+    Trial,
     arrivals_at,
-    meets,
+    fleet_trial,
     rate_at_slo,
-    saturation_rate,
-    simulate_fleet,
     unit_gaps,
 )
+from llm_tco.core.ratesearch import bisect_rate
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -114,7 +114,8 @@ def fleet_capacity(
     sizes, rates = [1], [single.requests_per_second]
     if routing == "random" or single.requests_per_second <= 0:
         return FleetCapacity(routing, tuple(sizes), tuple(rates))
-    saturation = saturation_rate(steps, input_tokens, output_tokens)
+    saturation = single.saturation_requests_per_second  # saturation_rate's, found once
+    slope: float | None = None  # margin per req/s near the last size's answer
     for size in FLEET_GRID[1:]:
         if sizes[-1] * rates[-1] >= peak_requests_per_second:
             break  # the largest fleet the load needs is credited the last size's rate
@@ -122,26 +123,43 @@ def fleet_capacity(
             break  # the gain has run out: larger fleets get the last rate (conservative)
         count = max(requests, size * REQUESTS_PER_REPLICA)
         gaps = unit_gaps(count, burstiness, seed)
+        tried: dict[float, Trial] = {}
 
-        def met(per_replica: float, size: int = size, gaps: FloatArray = gaps) -> bool:
+        def met(
+            per_replica: float,
+            size: int = size,
+            gaps: FloatArray = gaps,
+            tried: dict[float, Trial] = tried,
+        ) -> Trial:
             arrivals = arrivals_at(per_replica * size, gaps)
-            fleet = simulate_fleet(
-                steps, arrivals, input_tokens, output_tokens, size, routing, seed, saturation
+            outcome = fleet_trial(
+                steps, arrivals, input_tokens, output_tokens, slo, size, routing, seed, saturation
             )
-            return meets(fleet, slo)
+            tried[per_replica] = outcome
+            return outcome
 
         # Pooling never lowers the rate: bisect between the last size's and saturation (a
-        # rate within ``tolerance`` of saturation is found as the bracket's low end).
-        low, high = rates[-1], saturation
-        while high - low > tolerance * saturation:
-            middle = (low + high) / 2
-            if met(middle):
-                low = middle
-            else:
-                high = middle
+        # rate within ``tolerance`` of saturation is found as the bracket's low end). First
+        # guess: the last doubling's gain again (5% for the first).
+        gain = rates[-1] - rates[-2] if len(rates) > 1 else rates[-1] * MIN_DOUBLING_GAIN
+        rate, _ = bisect_rate(
+            rates[-1], saturation, tolerance * saturation, met, rates[-1] + gain, slope
+        )
+        slope = _slope(tried) or slope
         sizes.append(size)
-        rates.append(low)
+        rates.append(rate)
     return FleetCapacity(routing, tuple(sizes), tuple(rates))
+
+
+def _slope(tried: dict[float, Trial]) -> float | None:
+    """Margin per req/s between the highest rate that met the targets and the lowest that
+    missed them with a finite margin (None without both)."""
+    met = [(r, t.margin) for r, t in tried.items() if t.meets]
+    missed = [(r, t.margin) for r, t in tried.items() if not t.meets and np.isfinite(t.margin)]
+    if not met or not missed:
+        return None
+    (r0, m0), (r1, m1) = max(met), min(missed)
+    return (m1 - m0) / (r1 - r0) if r1 > r0 and m1 > m0 else None
 
 
 def fleet_text(fleet: FleetCapacity) -> str:
