@@ -82,6 +82,11 @@ RECOMPUTED = [
     "mistral-small-3.1-24b", "mixtral-8x7b", "mixtral-8x22b", "qwen2.5-7b", "qwen2.5-32b",
     "qwen2.5-72b", "qwen3-8b", "qwen3-32b", "qwen3-30b-a3b", "qwen3-235b-a22b", "glm-4.5",
     "glm-4.5-air", "glm-4.6", "glm-4.7", "phi-4", "gpt-oss-20b", "gpt-oss-120b",
+    "mistral-7b-v0.1", "mistral-7b-v0.2", "mistral-7b-v0.3", "llama-2-13b", "qwen2.5-14b",
+    "qwq-32b", "deepseek-r1-distill-llama-70b", "deepseek-r1-distill-llama-8b",
+    "deepseek-r1-distill-qwen-32b", "deepseek-r1-distill-qwen-14b",
+    "deepseek-r1-distill-qwen-7b", "gemma-2-9b", "gemma-2-27b", "qwen3-4b", "qwen3-1.7b",
+    "qwen3-0.6b", "phi-3-mini-4k", "phi-3.5-mini", "mistral-nemo-12b",
 ]  # fmt: skip
 
 

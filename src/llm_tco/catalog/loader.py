@@ -22,6 +22,15 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from llm_tco.cache import cache_dir
 from llm_tco.catalog.benchmarks import BenchmarkRow, EfficiencyRow
+from llm_tco.catalog.names import (
+    OPTIONAL_FORM,
+    gpu_all_tokens,
+    gpu_identity,
+    gpu_is_card,
+    gpu_name_sets,
+    gpu_tokens,
+    squash,
+)
 from llm_tco.catalog.prices import ApiPriceQuote, GenaiPriceIndex, PriceDisagreement
 from llm_tco.catalog.schema import (
     ApiPrice,
@@ -41,8 +50,8 @@ SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RowT = TypeVar("RowT", bound=BaseModel)
 # Suffixes a Hugging Face repo name adds to an architecture: chat tuning, quantisation, dates.
 HF_SUFFIX = re.compile(
-    r"-(instruct|chat|it|hf|base|thinking|fp8|fp8-dynamic|awq|gptq|int4|int8|w4a16|w8a8|"
-    r"bf16|nvfp4|mxfp4|fp4|gguf|\d{4})$"
+    r"-(instruct|chat|it|hf|base|thinking|fp8|fp8-dynamic|awq|gptq|int4|int8|w\d+a\d+|"
+    r"quantized\.w\d+a\d+|bf16|fp16|nvfp4|mxfp4|fp4|gguf|q\d-k-[sml]|q\d-0|\d{4})$"
 )
 NamedRowT = TypeVar("NamedRowT", GpuSpec, ModelArch)
 T = TypeVar("T")
@@ -179,33 +188,41 @@ class Catalog:
 
     # --- GPUs -----------------------------------------------------------------------------
     def gpu(self, name: str) -> GpuSpec:
-        """A GPU by id or alias, or by family name as people say it (``h100``, ``a100``): the
+        """A GPU by id or alias; by family name as people say it (``h100``, ``a100``): the
         variant of that family the catalog's rental offers list most, then the one with most
-        published measurements (see ``gpu_assumption``)."""
+        published measurements; or as vendors and tools spell it ("NVIDIA H100 80GB HBM3",
+        "A100-SXM4-80GB", "MI300X OAM"): the row carrying every token of the name (see
+        ``names.gpu_tokens``), the variant ranked the same way where several do. See
+        ``gpu_assumption`` for what a name was read as."""
         try:
             return _lookup(name, self.gpus, self._gpu_names, "GPU", "llm-tco catalog gpus")
         except CatalogLookupError:
-            found = self._gpu_family_default(name)
+            found = self._gpu_family_default(name) or self._gpu_by_tokens(name)
             if found is None:
                 raise
             return found[0]
 
     def gpu_assumption(self, name: str) -> str | None:
-        """What a family name was read as, e.g. "h100 read as h100-sxm-80gb (...)"; None when
-        ``name`` is an id or alias."""
+        """What a family or vendor name was read as, e.g. "h100 read as h100-sxm-80gb (...)";
+        None when ``name`` is an id or alias."""
         try:
             _lookup(name, self.gpus, self._gpu_names, "GPU", "llm-tco catalog gpus")
             return None
         except CatalogLookupError:
             found = self._gpu_family_default(name)
+            by_tokens = found is None
+            if by_tokens:
+                found = self._gpu_by_tokens(name)
         if found is None:
             return None
         gpu, others = found
+        read = f"GPU '{name}' read as {gpu.id} ({gpu.name})"
         if not others:
-            return f"GPU '{name}' read as {gpu.id} ({gpu.name}), the catalog's only variant"
+            if by_tokens:
+                return f"{read}: the catalog's only GPU with that model, form factor and memory"
+            return f"{read}, the catalog's only variant"
         return (
-            f"GPU '{name}' read as {gpu.id} ({gpu.name}), the variant rental offers (then "
-            "published measurements) list most; "
+            f"{read}, the variant rental offers (then published measurements) list most; "
             f"other variants: {', '.join(o.id for o in others)}"
         )
 
@@ -219,8 +236,14 @@ class Catalog:
             return [g.id, *(normalise_name(a) for a in g.aliases)]
 
         family = [g for g in self.gpus if any(n.startswith(key + "-") for n in names(g))]
-        if not family:
+        if not family or len({gpu_identity(g) for g in family}) > 1:
+            # None, or different GPUs ("rtx-4000": the Ada card and the SFF card): suggestions.
             return None
+        return self._leading_variant(family)
+
+    def _leading_variant(self, family: list[GpuSpec]) -> tuple[GpuSpec, list[GpuSpec]] | None:
+        """The variant rental offers list most (ties: the one with more published measurements)
+        and the others; None when two still tie."""
         offers = {g.id: len(self.offers_for(g.id)) for g in family}
         ranked = sorted(family, key=lambda g: (-offers[g.id], g.id))
         if len(ranked) > 1 and offers[ranked[0].id] == offers[ranked[1].id]:
@@ -233,10 +256,37 @@ class Catalog:
                 return None  # truly ambiguous: the lookup error suggests the variants
         return ranked[0], ranked[1:]
 
+    def _gpu_by_tokens(self, name: str) -> tuple[GpuSpec, list[GpuSpec]] | None:
+        """A GPU named as a vendor or tool spells it: the row one of whose spellings has exactly
+        the name's tokens, else the rows carrying all of them (then without a form-factor word
+        such as "SXM" that a row may not spell out); several rows only when they are variants
+        of one GPU (differing in form factor or memory), ranked by ``_leading_variant``."""
+        typed = gpu_tokens(name)
+        if not typed:
+            return None
+        for tokens in (typed, typed - OPTIONAL_FORM):
+            if not tokens:
+                continue
+            exact = [g for g in self.gpus if tokens in gpu_name_sets(g)]
+            if len(exact) == 1:
+                return exact[0], []
+            # Without the form word, a row of another form (a PCIe or NVL card) cannot match.
+            rows = self.gpus if tokens == typed else [g for g in self.gpus if not gpu_is_card(g)]
+            matches = [g for g in rows if tokens <= gpu_all_tokens(g)]
+            if len(matches) == 1:
+                return matches[0], []
+            if len({gpu_identity(g) for g in matches}) == 1:
+                return self._leading_variant(matches)
+            if matches:
+                return None  # different GPUs share these tokens: suggestions, not a guess
+        return None
+
     def model(self, name: str) -> ModelArch:
         """A model by id or alias, or by its Hugging Face name (``meta-llama/Llama-3.1-8B``,
         ``Qwen/Qwen3-235B-A22B-Instruct-2507``): the repo itself, else its name without the
-        organisation and without a chat/instruct or quantisation suffix."""
+        organisation and without a chat/instruct or quantisation suffix; else the name with its
+        separators and a benchmark suite's suffix dropped (MLPerf's ``llama2-70b-99.9`` is
+        ``llama-2-70b``), where that picks one model."""
         try:
             return _lookup(name, self.models, self._model_names, "model", "llm-tco catalog models")
         except CatalogLookupError:
@@ -244,6 +294,24 @@ class Catalog:
             if found is None:
                 raise
             return found
+
+    @functools.cached_property
+    def _model_spellings(self) -> tuple[dict[str, ModelArch], dict[str, ModelArch]]:
+        """(normalised id, alias or repo name -> row; squashed spelling -> row). A squashed
+        spelling two models share is left out: it names neither for sure."""
+        by_name: dict[str, ModelArch] = {}
+        for m in self.models:
+            for n in (m.id, *(normalise_name(a) for a in m.aliases)):
+                by_name.setdefault(n, m)
+            if m.hf_repo:
+                by_name.setdefault(normalise_name(m.hf_repo.split("/")[-1]), m)
+        owners: dict[str, set[str]] = {}
+        rows: dict[str, ModelArch] = {}
+        for n, m in by_name.items():
+            key = squash(n)
+            owners.setdefault(key, set()).add(m.id)
+            rows[key] = m
+        return by_name, {k: rows[k] for k, ids in owners.items() if len(ids) == 1}
 
     def _model_by_hf_name(self, name: str) -> ModelArch | None:
         repos = {normalise_name(m.hf_repo): m for m in self.models if m.hf_repo}
@@ -259,15 +327,13 @@ class Catalog:
                 break
             stripped = shorter
             candidates.append(stripped)
-        by_name: dict[str, ModelArch] = {}
-        for m in self.models:
-            for n in (m.id, *(normalise_name(a) for a in m.aliases)):
-                by_name.setdefault(n, m)
-            if m.hf_repo:
-                by_name.setdefault(normalise_name(m.hf_repo.split("/")[-1]), m)
+        by_name, by_squash = self._model_spellings
         for candidate in candidates:
             if candidate in by_name:
                 return by_name[candidate]
+        for candidate in candidates:
+            if squash(candidate) in by_squash:
+                return by_squash[squash(candidate)]
         return None
 
     # --- offers ---------------------------------------------------------------------------

@@ -30,6 +30,12 @@ class GpuSpec(Row):
     memory_gb: float = Field(gt=0)
     memory_bandwidth_gb_per_s: float = Field(gt=0)
     bf16_dense_tflops: float | None = Field(default=None, gt=0)
+    fp16_dense_tflops: float | None = Field(
+        default=None,
+        gt=0,
+        description="dense FP16 tensor rate (FP32 accumulate), for GPUs with no BF16 figure "
+        "(V100, T4, GeForce cards whose datasheet gives only FP16)",
+    )
     fp8_dense_tflops: float | None = Field(default=None, gt=0)
     int8_dense_tops: float | None = Field(default=None, gt=0)
     fp4_dense_tflops: float | None = Field(

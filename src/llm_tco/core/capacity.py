@@ -260,9 +260,10 @@ def compute_tflops(gpu: GpuSpec, precision: str) -> tuple[float | None, str | No
     FP8 weights run FP8 tensor cores where the GPU has them; FP4 formats (NVFP4, MXFP4) run FP4
     tensor cores where the GPU has them (Blackwell), else they dequantise to bf16 (the
     weight-only Marlin / Triton kernels vLLM uses on Hopper and older). int8/int4 weight-only
-    formats dequantise to bf16. Without a bf16 figure the 16-bit rate is taken as half the FP8
-    or INT8 rate (tensor cores double their rate per halving of the operand width). Without any
-    figure there is no compute limit to model: (None, why).
+    formats dequantise to bf16. Without a bf16 figure the 16-bit rate is the FP16 tensor rate
+    (V100, T4: no BF16), else half the FP8 or INT8 rate (tensor cores double their rate per
+    halving of the operand width). Without any figure there is no compute limit to model:
+    (None, why).
     """
     if precision in ("fp4", "mxfp4") and gpu.fp4_dense_tflops is not None:
         return gpu.fp4_dense_tflops, None
@@ -270,6 +271,8 @@ def compute_tflops(gpu: GpuSpec, precision: str) -> tuple[float | None, str | No
         return gpu.fp8_dense_tflops, None
     if gpu.bf16_dense_tflops is not None:
         return gpu.bf16_dense_tflops, None
+    if gpu.fp16_dense_tflops is not None:
+        return gpu.fp16_dense_tflops, f"{gpu.id} has no BF16 figure: its FP16 tensor rate"
     for label, figure in (("FP8", gpu.fp8_dense_tflops), ("INT8", gpu.int8_dense_tops)):
         if figure is not None:
             return figure / 2, f"{gpu.id} has no bf16 TFLOP/s figure: half its {label} rate"
