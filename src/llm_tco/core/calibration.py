@@ -694,19 +694,11 @@ def predict_each(effs: Sequence[Efficiency], cases: Sequence[Case]) -> FloatArra
 
 
 def _stacked_factors(effs: Sequence[Efficiency]) -> Factors:
-    def col(name: str) -> FloatArray:
-        return np.array([float(getattr(e, name)) for e in effs])
-
+    """The factors of ``effs`` as one array per field (``Factors.of`` of each, stacked): the
+    same conversion `llm-tco capacity` uses, so no field can be left out here."""
+    each = [Factors.of(e) for e in effs]
     return Factors(
-        bandwidth=col("bandwidth_efficiency"),
-        compute=col("compute_efficiency"),
-        prefill=col("prefill_compute_efficiency"),
-        link=col("link_efficiency"),
-        collective_latency_s=col("allreduce_latency_us") * 1e-6,
-        step_overhead_s=col("step_overhead_ms") * 1e-3,
-        layer_overhead_s=col("layer_overhead_us") * 1e-6,
-        moe_block_tokens=col("moe_block_tokens"),
-        moe_layer_overhead_s=col("moe_layer_overhead_us") * 1e-6,
+        **{f.name: np.array([float(getattr(one, f.name)) for one in each]) for f in fields(Factors)}
     )
 
 
