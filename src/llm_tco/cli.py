@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from llm_tco.errors import LlmTcoError, print_error
+from llm_tco.errors import PLAIN_HELP, LlmTcoError, print_error
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -50,7 +50,7 @@ def _plugin_command(ctx: Any, name: str) -> Any:
         if exc.name == module_name:
             return None
         raise
-    holder = typer.Typer()
+    holder = typer.Typer(rich_markup_mode=PLAIN_HELP)
     module.register(holder)
     command = typer.main.get_command(holder)
     if isinstance(command, TyperGroup):
@@ -88,9 +88,12 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
+    rich_markup_mode=PLAIN_HELP,
 )
-catalog_app = typer.Typer(help="Browse the catalog: API prices, GPUs, rental offers, models.")
+catalog_app = typer.Typer(
+    help="Browse the catalog: API prices, GPUs, rental offers, models.",
+    rich_markup_mode=PLAIN_HELP,
+)
 
 
 def _version(value: bool) -> None:

@@ -47,3 +47,9 @@ class BenchError(LlmTcoError):
 def print_error(error: LlmTcoError | str) -> None:
     """The one way every command reports an error: ``error: ...`` on one line of stderr."""
     sys.stderr.write(f"error: {error}\n")
+
+
+# `rich_markup_mode` of every command group: click's plain --help, which puts a long option name
+# on a line of its own and wraps the help beside it, where typer's rich panels cut names and
+# values to "--shared-prefix…" at 80 columns.
+PLAIN_HELP = None

@@ -15,10 +15,11 @@ the process runs at raised priority where allowed, the simulator sees the exact 
 the server saw, and a segment during which the machine changed (its two calibrations disagree,
 or a request's token stream paused for over 200 decode steps: the server never interrupts a
 running request, so such a pause is the process being descheduled, not queueing) is measured
-again, up to three times (batchsim_support.STEADY, STALL_STEPS). Even so, on the project's 2-core machine shared by several developers (load
-average 8-14) the measured p99 TTFT swung by +-50% between identical runs (starvation stalls of
-hundreds of ms that no model of the server predicts; benchmarks/batchsim_results.md lists the
-runs), so the test runs only where asked: LLM_TCO_LATENCY_VALIDATION=1 on a quiet machine.
+again, up to three times (batchsim_support.STEADY, STALL_STEPS). Even so, on a 2-core machine
+shared by several developers (load average 8-14) the measured p99 TTFT swung by +-50% between
+identical runs (starvation stalls of hundreds of ms that no model of the server predicts;
+benchmarks/batchsim_results.md lists the runs), so the test runs only where asked:
+LLM_TCO_LATENCY_VALIDATION=1 on a quiet machine.
 """
 
 from __future__ import annotations

@@ -26,11 +26,12 @@ from llm_tco.bench.replay import read_replay
 from llm_tco.bench.result import BenchResult, PeakDemand, Slo
 from llm_tco.bench.runner import BenchPlan, ProfileName, QuietProgress, run_benchmark
 from llm_tco.bench.scenario_peak import ScenarioShape, scenario_shape
-from llm_tco.errors import BenchError, LlmTcoError
+from llm_tco.errors import PLAIN_HELP, BenchError, LlmTcoError
 
 bench_app = typer.Typer(
     help="Benchmark an OpenAI-compatible endpoint and price what it serves.",
     no_args_is_help=False,
+    rich_markup_mode=PLAIN_HELP,
 )
 OutputFormat = Literal["table", "json"]
 
@@ -85,30 +86,35 @@ def _emit(result: BenchResult, fmt: OutputFormat, raw: bool, output: Path | None
 def bench(
     ctx: typer.Context,
     endpoint: Annotated[
-        str | None, typer.Option(help="server root URL, e.g. http://127.0.0.1:8000")
+        str | None, typer.Option(metavar="URL", help="server root URL, e.g. http://127.0.0.1:8000")
     ] = None,
     model: Annotated[str | None, typer.Option(help="model name the server expects")] = None,
     api: Annotated[
-        Literal["completions", "chat"], typer.Option(help="/v1/completions or /v1/chat/completions")
+        Literal["completions", "chat"],
+        typer.Option(
+            metavar="API", help="completions or chat (/v1/completions, /v1/chat/completions)"
+        ),
     ] = "completions",
     api_key: Annotated[
         str | None, typer.Option(envvar="LLM_TCO_API_KEY", help="bearer token")
     ] = None,
     profile: Annotated[
-        ProfileName | None, typer.Option(help="concurrency, rate, sweep, goodput or replay")
+        ProfileName | None,
+        typer.Option(metavar="NAME", help="concurrency, rate, sweep, goodput or replay"),
     ] = None,
     concurrency: Annotated[
         str | None, typer.Option(help="concurrent requests; a list runs one level each: 1,4,16")
     ] = None,
     rate: Annotated[str | None, typer.Option(help="arrival rates in requests/s: 2,4,8")] = None,
     arrival: Annotated[
-        Literal["constant", "poisson"], typer.Option(help="arrival process for --rate")
+        Literal["constant", "poisson"],
+        typer.Option(metavar="KIND", help="arrival process for --rate: poisson or constant"),
     ] = "poisson",
     requests: Annotated[
-        int, typer.Option(min=1, max=1_000_000, help="max requests per level")
+        int, typer.Option(min=1, max=1_000_000, metavar="N", help="max requests per level")
     ] = 100,
     duration: Annotated[
-        float, typer.Option(min=0.1, max=86_400, help="max seconds per level")
+        float, typer.Option(min=0.1, max=86_400, metavar="S", help="max seconds per level")
     ] = 300.0,
     input_len: Annotated[
         str | None, typer.Option(help="prompt tokens: N or LOW:HIGH [default: 128]")
@@ -117,7 +123,7 @@ def bench(
         str | None, typer.Option(help="output tokens: N or LOW:HIGH [default: 128]")
     ] = None,
     shared_prefix_len: Annotated[
-        int, typer.Option(min=0, help="tokens shared by every prompt (prefix cache)")
+        int, typer.Option(min=0, metavar="N", help="tokens shared by every prompt (prefix cache)")
     ] = 0,
     replay: Annotated[
         Path | None, typer.Option(help="CSV/JSONL log: timestamp, input_tokens, output_tokens")
@@ -125,13 +131,20 @@ def bench(
     replay_speed: Annotated[
         float, typer.Option(min=0.001, help="replay this many times faster")
     ] = 1.0,
-    ttft_slo: Annotated[float | None, typer.Option(help="time-to-first-token target, ms")] = None,
-    tpot_slo: Annotated[float | None, typer.Option(help="time-per-output-token target, ms")] = None,
+    ttft_slo: Annotated[
+        float | None, typer.Option(metavar="MS", help="time-to-first-token target, ms")
+    ] = None,
+    tpot_slo: Annotated[
+        float | None, typer.Option(metavar="MS", help="time-per-output-token target, ms")
+    ] = None,
     slo_attainment: Annotated[
-        float, typer.Option(min=0.01, max=1.0, help="share of requests that must meet the SLO")
+        float,
+        typer.Option(
+            min=0.01, max=1.0, metavar="SHARE", help="share of requests that must meet the SLO"
+        ),
     ] = 0.95,
     max_concurrency: Annotated[
-        int, typer.Option(min=1, max=100_000, help="upper bound for sweep/goodput")
+        int, typer.Option(min=1, max=100_000, metavar="N", help="upper bound for sweep/goodput")
     ] = 256,
     hourly: Annotated[float | None, typer.Option(help="USD per GPU-hour")] = None,
     gpu: Annotated[str | None, typer.Option(help="catalog GPU id, e.g. h100-sxm-80gb")] = None,
@@ -140,15 +153,21 @@ def bench(
         str | None, typer.Option(help="catalog rental offer (or provider) for --gpu")
     ] = None,
     peak_output_tps: Annotated[
-        float | None, typer.Option(help="your peak output tokens/s: how many deployments carry it")
+        float | None,
+        typer.Option(
+            metavar="TPS", help="your peak output tokens/s: how many deployments carry it"
+        ),
     ] = None,
     scenario: Annotated[
         Path | None,
         typer.Option(help="scenario file: its peak load, and its per-request token counts"),
     ] = None,
-    request_timeout: Annotated[float, typer.Option(min=0.1, help="seconds per request")] = 120.0,
+    request_timeout: Annotated[
+        float, typer.Option(min=0.1, metavar="S", help="seconds per request")
+    ] = 120.0,
     retries: Annotated[
-        int, typer.Option(min=0, max=10, help="retries on 5xx/429/connection errors")
+        int,
+        typer.Option(min=0, max=10, metavar="N", help="retries on 5xx, 429 and connection errors"),
     ] = 0,
     ignore_eos: Annotated[
         bool, typer.Option(help="ask the server to generate exactly --output-len")
@@ -406,7 +425,7 @@ def register(app: typer.Typer) -> None:
 
 def standalone_app() -> typer.Typer:
     """An app with only the bench commands (``python -m llm_tco.bench.cli bench ...``)."""
-    app = typer.Typer(no_args_is_help=True)
+    app = typer.Typer(no_args_is_help=True, rich_markup_mode=PLAIN_HELP)
     register(app)
     return app
 
