@@ -43,7 +43,7 @@ from llm_tco.bench.predict import (
 
 PROMPT_WORDS, OUTPUT_TOKENS = 64, 32
 CALIBRATION_REQUESTS = 24
-LEVEL_SECONDS = 15.0
+LEVEL_SECONDS = 25.0  # per segment: three segments give ~600-1,800 requests per load
 WARM_UP_REQUESTS = 12
 MIN_LEVEL_REQUESTS = 30
 SEGMENTS = 3
