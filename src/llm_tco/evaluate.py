@@ -1211,6 +1211,11 @@ def _breakeven_note(own: Priced, api: Priced, total: int, volume: float | None) 
     if volume is None:
         return f"{a} never becomes cheaper than {b}"
     text = f"{a} is cheaper than {b} above {format_tokens(volume)} tokens/month"
+    capacity = own.capacity_tokens_per_month
+    if capacity is not None and volume < capacity:
+        # A fixed deployment is cheaper only until it is full: say where that is, so the
+        # note does not read as "cheaper at every volume above" next to a "cannot serve".
+        text += f", up to the {format_tokens(capacity)}/month it can serve as stated"
     if total > 1:
         listed = (
             f"; the first {MAX_CROSSINGS_LISTED} are listed" if total > MAX_CROSSINGS_LISTED else ""

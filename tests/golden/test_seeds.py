@@ -46,6 +46,10 @@ def test_seed1_crossover_is_4_26m_calls_not_1_5m() -> None:
     capacity = result.option("llama-3.3-70b").deployment.capacity_tokens_per_month
     assert row.feasible is (row.crossing_tokens_per_month <= capacity)
     assert row.tokens_per_month == (row.crossing_tokens_per_month if row.feasible else None)
+    # The note bounds the claim: a fixed deployment is cheaper only until it is full, so it
+    # names the capacity instead of "cheaper above 5.11B" beside a "cannot serve" at 12B.
+    if row.feasible:
+        assert "up to the" in row.note and "it can serve as stated" in row.note
 
 
 def test_seed1_low_volume_scenario() -> None:
