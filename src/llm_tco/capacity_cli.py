@@ -44,8 +44,8 @@ def _fail(error: LlmTcoError) -> None:
     raise typer.Exit(2)
 
 
-def _efficiency(catalog: Catalog, engine: str, vendor: str) -> Efficiency:
-    factors = catalog_efficiencies(catalog)
+def _efficiency(catalog: Catalog, engine: str, vendor: str, moe: bool | None = None) -> Efficiency:
+    factors = catalog_efficiencies(catalog, moe)
     found = select_efficiency(factors, engine, vendor)
     if found is None:
         raise CatalogLookupError(
@@ -209,7 +209,7 @@ def build_capacity_report(
             f"{arch.id} is dense: expert parallel needs an MoE model", field="expert_parallel"
         )
     layout = Layout(count, pipeline_parallel, expert_parallel, data_parallel)
-    eff = _efficiency(catalog, engine, spec.vendor)
+    eff = _efficiency(catalog, engine, spec.vendor, arch.experts is not None)
     compute_note = compute_tflops(spec, precision)[1]
     if compute_note:
         assumptions.append(compute_note)

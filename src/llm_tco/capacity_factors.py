@@ -50,8 +50,11 @@ def efficiency_from_row(row: EfficiencyRow, band: ErrorBand | None = None) -> Ef
     )
 
 
-def catalog_efficiencies(catalog: Catalog) -> dict[str, Efficiency]:
-    band = error_band(None, catalog.data_dir or DATA_DIR)
+def catalog_efficiencies(catalog: Catalog, moe: bool | None = None) -> dict[str, Efficiency]:
+    """Every engine's fitted factors; each one's source names the out-of-source error band of
+    the model's class (``moe``: MoE or dense; None: every row), the band the Monte Carlo draws
+    from for that model, so a capacity note and the simulation quote the same figures."""
+    band = error_band(moe, catalog.data_dir or DATA_DIR)
     return {
         efficiency_key(row.engine, row.gpu_vendor): efficiency_from_row(row, band)
         for row in catalog.efficiency

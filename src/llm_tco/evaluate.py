@@ -954,7 +954,8 @@ def _model_shape(
             '200 output tokens per request as in "Open Source LLMs as Cost Floor: When Llama '
             "Wins\"; input from the workload's split",
         )
-    factors = catalog.derived(("efficiencies",), lambda: catalog_efficiencies(catalog))
+    moe = arch.experts is not None
+    factors = catalog.derived(("efficiencies", moe), lambda: catalog_efficiencies(catalog, moe))
     efficiency = select_efficiency(factors, spec.engine, gpu.vendor)
     if efficiency is None:
         notes.warn("no_capacity", f"no efficiency factors for engine {spec.engine}", name)

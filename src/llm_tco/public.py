@@ -130,7 +130,7 @@ def capacity(
     _check_precision(precision)
     catalog = catalog or load_catalog()
     arch, spec = catalog.model(model), catalog.gpu(gpu)
-    factors = catalog_efficiencies(catalog)
+    factors = catalog_efficiencies(catalog, arch.experts is not None)
     efficiency = select_efficiency(factors, engine, spec.vendor)
     if efficiency is None:
         raise CatalogLookupError(

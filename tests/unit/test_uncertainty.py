@@ -177,6 +177,16 @@ def test_modelled_capacity_carries_the_capacity_models_error_band() -> None:
     sim = simulate(load_scenario(path), 500, seed=3)
     (band,) = [i for i in sim.inputs if i.path == error]
     assert band.point == 1.0 and band.low < 1.0 < band.high
+    # One band per model class, quoted the same way everywhere: the capacity note beside the
+    # deployment names the dense band the simulation draws from (Llama 3.3 70B is dense), not
+    # the band of every row.
+    from llm_tco.capacity_factors import error_band
+
+    dense, every = error_band(False), error_band(None)
+    assert dense is not None and every is not None and dense.rows < every.rows
+    assert llama.deployment.capacity_source is not None
+    assert dense.describe() in llama.deployment.capacity_source
+    assert every.describe() not in llama.deployment.capacity_source
 
 
 def _sample_at(data: dict[str, object], values: dict[str, float]) -> dict[str, float]:

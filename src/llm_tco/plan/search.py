@@ -127,7 +127,7 @@ def search(
     ``keep`` lists only the cheapest few and each layout's cheapest offer (the cheapest and the
     front are the same as with every candidate listed)."""
     started = time.perf_counter()
-    deploys = layouts(space, catalog, catalog_efficiencies(catalog))
+    deploys = layouts(space, catalog, catalog_efficiencies(catalog, space.arch.experts is not None))
     sized = size_all(space, deploys, capacity or modelled_capacity(space))
     gpus = list({s.deploy.gpu.id: s.deploy.gpu for s in sized}.values())
     offers = priced_offers(space, catalog, gpus)
