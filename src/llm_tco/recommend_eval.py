@@ -28,7 +28,7 @@ from llm_tco.errors import LlmTcoError
 from llm_tco.evaluate import PricedScenario, evaluate, price_options
 from llm_tco.result import Breakeven, OptionResult, Result
 from llm_tco.scenario import OptionSpec, Scenario
-from llm_tco.simulate import net_of_api_fixed, sample_costs, simulate
+from llm_tco.simulate import CAPACITY_ERROR, net_of_api_fixed, sample_costs, simulate
 
 
 def _infeasible(result: Result, name: str) -> str | None:
@@ -118,6 +118,7 @@ def recommend(
         Reason(code=r.code, text=r.text, evidence=r.evidence, weight=r.weight)
         for r in verdict.reasons
     ]
+    reasons += capacity_error_reasons(scenario, catalog, state)
     for tax in taxes:
         if tax.shift is not None and abs(tax.shift - 1) > 1e-9:
             reasons.append(
@@ -140,6 +141,61 @@ def recommend(
         idle=idle_reports(scenario, result, catalog),
         simulation=simulation,
     )
+
+
+# --- the capacity model's own error -----------------------------------------------------------
+
+# The ends of the out-of-source band swung to: 80% of published measurements fall between them.
+ERROR_BAND_ENDS = (0.1, 0.9)
+
+
+def capacity_error_reasons(
+    scenario: Scenario, catalog: Catalog, state: PricedScenario
+) -> list[Reason]:
+    """A caveat for each option sized by the capacity model whose out-of-source error alone
+    changes the cheapest option: its capacity is set to the low and the high end of the band
+    (p10 and p90 of measured / predicted over sources the model was not fitted on), every other
+    input held at its point, and each end priced as the Monte Carlo prices a sample
+    (``sample_costs``). Where the two ends name different cheapest options, the verdict turns on
+    a figure only a measurement on the hardware can pin down."""
+    from llm_tco.capacity_factors import error_band
+    from llm_tco.catalog.loader import DATA_DIR
+
+    reasons = []
+    for p in state.priced:
+        if not p.capacity_modelled:
+            continue
+        band = error_band(p.moe, catalog.data_dir or DATA_DIR)
+        if band is None:
+            continue
+        ends = [band.ratio_at(q) for q in ERROR_BAND_ENDS]
+        path = f"options[{p.result.name}].self_hosted.{CAPACITY_ERROR}"
+        sampled = sample_costs(scenario, {path: np.array(ends)}, catalog, state, breakevens=False)
+        cheapest = []
+        for i in range(len(ends)):
+            costs = {
+                name: float(cost[i])
+                for name, cost in sampled.monthly_usd.items()
+                if sampled.feasible[name][i] and np.isfinite(cost[i])
+            }
+            cheapest.append(min(costs, key=costs.__getitem__) if costs else "no option")
+        if cheapest[0] == cheapest[1]:
+            continue
+        reasons.append(
+            Reason(
+                code="capacity_model_error",
+                text=(
+                    f"the cheapest option turns on the capacity model's own error for "
+                    f"{p.result.name}: with its capacity at the low end of the model's "
+                    f"out-of-source band (x{ends[0]:.2f}) {cheapest[0]} is cheapest, at the "
+                    f"high end (x{ends[1]:.2f}) {cheapest[1]}; a pilot on the hardware "
+                    "(`llm-tco bench`, then `llm-tco calibrate`) would settle it"
+                ),
+                evidence=f"capacity model error: {band.describe()}",
+                weight="caveat",
+            )
+        )
+    return reasons
 
 
 # --- capability tax ---------------------------------------------------------------------------

@@ -161,3 +161,39 @@ def test_a_simulation_is_a_reason_only_when_something_was_uncertain() -> None:
     ranged = run(load_scenario(examples / "hybrid-llama-sonnet.yaml"), 500, 1)
     assert ranged.simulation is not None and ranged.simulation.inputs
     assert any("of 500 simulated months" in r.text for r in ranged.reasons)
+
+
+def test_a_verdict_that_turns_on_the_capacity_models_error_says_so() -> None:
+    """Seed 1's 4 x A100 Llama deployment at exactly its modelled capacity C (tokens/month):
+    at the low end of the out-of-source band (p10 of measured / predicted, below 1) it cannot
+    serve C, so Haiku is cheapest; at the high end (p90, above 1) it serves C for
+    $6,000 + $2,000 + C x $0.10/MTok, below Haiku's C x 1,000/1,200 x $1 + C x 200/1,200 x $5
+    per MTok (at C ~ 6.4B: ~$8,640 against ~$10,700). The recommendation names the error and
+    the pilot that settles it. Far below C (1.2B: Haiku $2,000 against Llama's $8,120 at
+    either end) and far above (12B: beyond C x p90) the error decides nothing."""
+    from llm_tco.capacity_factors import error_band
+    from llm_tco.evaluate import evaluate
+
+    data = _seed1({})
+    data.pop("decision")
+    llama_spec = data["options"][1]["self_hosted"]  # type: ignore[index]
+    llama_spec.update(model="llama-3.3-70b", precision="bf16")  # sized by the capacity model
+    point = evaluate(scenario_from_data(data), volumes=[])
+    llama = point.option("llama")
+    assert llama.deployment is not None and llama.deployment.capacity_tokens_per_month
+    capacity = llama.deployment.capacity_tokens_per_month
+    band = error_band(False)
+    assert band is not None and band.ratio_at(0.1) < 1 < band.ratio_at(0.9)
+    assert capacity * band.ratio_at(0.9) < 12e9  # so 12B is beyond reach at either end
+
+    def reasons(requests: float) -> list[str]:
+        data["workload"]["requests_per_month"] = requests  # type: ignore[index]
+        rec = recommend(scenario_from_data(data))
+        return [r.text for r in rec.reasons if r.code == "capacity_model_error"]
+
+    (text,) = reasons(capacity / 1200)
+    assert "low end" in text and "haiku is cheapest" in text and "high end" in text
+    assert text.endswith(
+        "llama; a pilot on the hardware (`llm-tco bench`, then `llm-tco calibrate`) would settle it"
+    )
+    assert reasons(1e6) == [] and reasons(10e6) == []
