@@ -59,6 +59,12 @@ def test_gpu_tokens_drop_vendor_brand_and_memory_type() -> None:
         ("NVIDIA GeForce RTX 3090", "rtx-3090"),
         ("AMD Instinct MI250X", "mi250x"),
         ("H800 SXM5 80GB", "h800-sxm-80gb"),
+        ("NVIDIA L20", "l20"),
+        ("NVIDIA A30", "a30"),
+        ("NVIDIA A800-SXM4-80GB", "a800-80gb-sxm"),
+        ("NVIDIA A800 80GB PCIe", "a800-80gb-pcie"),
+        ("NVIDIA GH200 144G HBM3e", "gh200-144gb"),  # nvidia-smi on the HBM3e GH200
+        ("NVIDIA GH200 480GB", "gh200-96gb"),  # nvidia-smi on the HBM3 GH200
     ],
 )
 def test_vendor_spellings_resolve_with_the_reading_listed(typed: str, resolved: str) -> None:
@@ -95,13 +101,24 @@ def test_a_variant_left_open_is_read_as_the_rented_one(
         "RTX",
         "RTX 6000",  # the Ada card, the Turing Quadro RTX 6000 or the RTX PRO 6000 Blackwell
         "V100",  # the 16 GB or the 32 GB board
-        "GH200 144GB",  # the 144 GB HBM3e GH200 is a different part from the 96 GB one
-        "H100 SXM 94GB",  # no such part: the memory in the name rules the 80 GB SXM out
+        "A800",  # the SXM board or the PCIe card, neither rented nor measured more
+        # A real part (PCI id 2339, in NVIDIA's vGPU tables) the catalog lacks: its memory
+        # bandwidth could not be sourced. The memory in the name rules the 80 GB SXM out.
+        "H100 SXM5 94GB",
     ],
 )
 def test_names_that_do_not_pick_one_gpu_still_suggest(typed: str) -> None:
     with pytest.raises(CatalogLookupError):
         load_catalog().gpu(typed)
+
+
+def test_gh200_memory_names_the_part() -> None:
+    # "GH200" alone keeps meaning the 96 GB HBM3 part the offers rent; the memory in the name
+    # picks the 144 GB HBM3e one.
+    catalog = load_catalog()
+    assert catalog.gpu("GH200 144GB").id == "gh200-144gb"
+    assert catalog.gpu("gh200-144g").id == "gh200-144gb"
+    assert catalog.gpu("GH200 96GB").id == "gh200-96gb"
 
 
 def test_family_names_keep_their_reading() -> None:
