@@ -165,6 +165,24 @@ def test_squash_drops_separators_and_benchmark_suffixes() -> None:
         ("Qwen/QwQ-32B", "qwq-32b"),
         ("mistralai/Mistral-Nemo-Instruct-2407", "mistral-nemo-12b"),
         ("meta-llama/Llama-2-13b-chat-hf", "llama-2-13b"),
+        # MLPerf Inference names GPT-J "gptj-99" and "gptj-99.9".
+        ("gptj", "gpt-j-6b"),
+        ("gptj-99", "gpt-j-6b"),
+        ("gptj-99.9", "gpt-j-6b"),
+        ("EleutherAI/gpt-j-6b", "gpt-j-6b"),
+        # Checkpoints whose config is a catalog row's (see each row's notes).
+        ("Qwen/Qwen3-Coder-30B-A3B-Instruct", "qwen3-30b-a3b"),
+        ("Qwen/Qwen2-7B-Instruct", "qwen2.5-7b"),
+        ("Qwen/Qwen2-72B-Instruct", "qwen2.5-72b"),
+        ("nvidia/Llama-3.1-Nemotron-Nano-8B-v1", "llama-3.1-8b"),
+        ("ibm-granite/granite-3.2-8b-instruct", "granite-3.1-8b"),
+        # Mistral Small 3 (2501) and 3.1 (2503) are separate rows: 3.1 has a 128K context.
+        ("mistralai/Mistral-Small-24B-Instruct-2501", "mistral-small-3-24b"),
+        ("mistralai/Mistral-Small-3.1-24B-Instruct-2503", "mistral-small-3.1-24b"),
+        ("google/gemma-3-1b-it", "gemma-3-1b"),
+        ("microsoft/Phi-3-medium-4k-instruct", "phi-3-medium-4k"),
+        ("deepseek-ai/DeepSeek-V2-Lite-Chat", "deepseek-v2-lite"),
+        ("qwen3-coder", "qwen3-coder-480b-a35b"),  # the bare family name keeps its reading
     ],
 )
 def test_benchmark_and_checkpoint_model_names_resolve(typed: str, resolved: str) -> None:
