@@ -59,6 +59,12 @@ def test_gpu_tokens_drop_vendor_brand_and_memory_type() -> None:
         ("NVIDIA GeForce RTX 3090", "rtx-3090"),
         ("AMD Instinct MI250X", "mi250x"),
         ("H800 SXM5 80GB", "h800-sxm-80gb"),
+        ("NVIDIA L20", "l20"),
+        ("NVIDIA A30", "a30"),
+        ("NVIDIA A800-SXM4-80GB", "a800-80gb-sxm"),
+        ("NVIDIA A800 80GB PCIe", "a800-80gb-pcie"),
+        ("NVIDIA GH200 144G HBM3e", "gh200-144gb"),  # nvidia-smi on the HBM3e GH200
+        ("NVIDIA GH200 480GB", "gh200-96gb"),  # nvidia-smi on the HBM3 GH200
     ],
 )
 def test_vendor_spellings_resolve_with_the_reading_listed(typed: str, resolved: str) -> None:
@@ -95,13 +101,24 @@ def test_a_variant_left_open_is_read_as_the_rented_one(
         "RTX",
         "RTX 6000",  # the Ada card, the Turing Quadro RTX 6000 or the RTX PRO 6000 Blackwell
         "V100",  # the 16 GB or the 32 GB board
-        "GH200 144GB",  # the 144 GB HBM3e GH200 is a different part from the 96 GB one
-        "H100 SXM 94GB",  # no such part: the memory in the name rules the 80 GB SXM out
+        "A800",  # the SXM board or the PCIe card, neither rented nor measured more
+        # A real part (PCI id 2339, in NVIDIA's vGPU tables) the catalog lacks: its memory
+        # bandwidth could not be sourced. The memory in the name rules the 80 GB SXM out.
+        "H100 SXM5 94GB",
     ],
 )
 def test_names_that_do_not_pick_one_gpu_still_suggest(typed: str) -> None:
     with pytest.raises(CatalogLookupError):
         load_catalog().gpu(typed)
+
+
+def test_gh200_memory_names_the_part() -> None:
+    # "GH200" alone keeps meaning the 96 GB HBM3 part the offers rent; the memory in the name
+    # picks the 144 GB HBM3e one.
+    catalog = load_catalog()
+    assert catalog.gpu("GH200 144GB").id == "gh200-144gb"
+    assert catalog.gpu("gh200-144g").id == "gh200-144gb"
+    assert catalog.gpu("GH200 96GB").id == "gh200-96gb"
 
 
 def test_family_names_keep_their_reading() -> None:
@@ -148,6 +165,24 @@ def test_squash_drops_separators_and_benchmark_suffixes() -> None:
         ("Qwen/QwQ-32B", "qwq-32b"),
         ("mistralai/Mistral-Nemo-Instruct-2407", "mistral-nemo-12b"),
         ("meta-llama/Llama-2-13b-chat-hf", "llama-2-13b"),
+        # MLPerf Inference names GPT-J "gptj-99" and "gptj-99.9".
+        ("gptj", "gpt-j-6b"),
+        ("gptj-99", "gpt-j-6b"),
+        ("gptj-99.9", "gpt-j-6b"),
+        ("EleutherAI/gpt-j-6b", "gpt-j-6b"),
+        # Checkpoints whose config is a catalog row's (see each row's notes).
+        ("Qwen/Qwen3-Coder-30B-A3B-Instruct", "qwen3-30b-a3b"),
+        ("Qwen/Qwen2-7B-Instruct", "qwen2.5-7b"),
+        ("Qwen/Qwen2-72B-Instruct", "qwen2.5-72b"),
+        ("nvidia/Llama-3.1-Nemotron-Nano-8B-v1", "llama-3.1-8b"),
+        ("ibm-granite/granite-3.2-8b-instruct", "granite-3.1-8b"),
+        # Mistral Small 3 (2501) and 3.1 (2503) are separate rows: 3.1 has a 128K context.
+        ("mistralai/Mistral-Small-24B-Instruct-2501", "mistral-small-3-24b"),
+        ("mistralai/Mistral-Small-3.1-24B-Instruct-2503", "mistral-small-3.1-24b"),
+        ("google/gemma-3-1b-it", "gemma-3-1b"),
+        ("microsoft/Phi-3-medium-4k-instruct", "phi-3-medium-4k"),
+        ("deepseek-ai/DeepSeek-V2-Lite-Chat", "deepseek-v2-lite"),
+        ("qwen3-coder", "qwen3-coder-480b-a35b"),  # the bare family name keeps its reading
     ],
 )
 def test_benchmark_and_checkpoint_model_names_resolve(typed: str, resolved: str) -> None:

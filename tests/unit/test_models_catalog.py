@@ -86,7 +86,8 @@ RECOMPUTED = [
     "qwq-32b", "deepseek-r1-distill-llama-70b", "deepseek-r1-distill-llama-8b",
     "deepseek-r1-distill-qwen-32b", "deepseek-r1-distill-qwen-14b",
     "deepseek-r1-distill-qwen-7b", "gemma-2-9b", "gemma-2-27b", "qwen3-4b", "qwen3-1.7b",
-    "qwen3-0.6b", "phi-3-mini-4k", "phi-3.5-mini", "mistral-nemo-12b",
+    "qwen3-0.6b", "phi-3-mini-4k", "phi-3.5-mini", "mistral-nemo-12b", "gemma-3-1b",
+    "phi-3-medium-4k", "mistral-small-3-24b", "granite-3.1-8b",
 ]  # fmt: skip
 
 
@@ -113,3 +114,38 @@ def test_mixtral_active_params_match_two_of_eight_experts() -> None:
     attention = 2 * h * 32 * 128 + 2 * h * 8 * 128
     active = arch.layers * (attention + 2 * 3 * h * width) + 2 * arch.vocab_size * h
     assert active / 1e9 == pytest.approx(arch.active_params_b, rel=0.01)
+
+
+def test_gpt_j_recomputes_with_a_two_matrix_gelu_mlp() -> None:
+    # GPT-J's MLP is fc_in + fc_out (GELU), not SwiGLU: per layer 4*4096^2 = 67,108,864
+    # attention + 2*4096*16384 = 134,217,728 MLP; x28 = 5,637,144,576; embeddings and untied
+    # head 2*50400*4096 = 412,876,800; sum 6,050,021,376, the card's 6,053,381,344 less biases
+    # and norms (0.06%).
+    arch = BY_ID["gpt-j-6b"]
+    h, width = arch.hidden_size, arch.intermediate_size
+    assert width is not None and arch.vocab_size is not None
+    attention = 4 * h * arch.attention_heads * arch.head_dim
+    total = arch.layers * (attention + 2 * h * width) + 2 * arch.vocab_size * h
+    assert total == 6_050_021_376
+    assert total / 1e9 == pytest.approx(arch.total_params_b, rel=0.003)
+
+
+def test_deepseek_v2_lite_recomputes_with_mla() -> None:
+    # MLA with no query LoRA (DeepSeek-V2-Lite config): q 2048 x 16 x (128 + 64), kv_a 2048 x
+    # (512 + 64), kv_b 512 x 16 x (128 + 128), o 16 x 128 x 2048 = 13,762,560 per layer;
+    # one dense MLP 3 x 2048 x 10944; 26 MoE layers of 64 routed + 2 shared experts of width
+    # 1408; untied embeddings 2 x 102400 x 2048. Total 15.70B, the card's 15.7B ("16B").
+    arch = BY_ID["deepseek-v2-lite"]
+    assert arch.mla is not None and arch.moe_intermediate_size is not None
+    assert arch.intermediate_size is not None and arch.vocab_size is not None
+    assert arch.experts is not None and arch.shared_experts is not None
+    h, heads, nope, rope = arch.hidden_size, arch.attention_heads, arch.head_dim, 64
+    lora = arch.mla.kv_lora_rank
+    attention = h * heads * (nope + rope) + h * (lora + rope) + lora * heads * 2 * nope
+    attention += heads * nope * h
+    assert attention == 13_762_560
+    dense = 3 * h * arch.intermediate_size
+    experts = arch.experts + arch.shared_experts
+    moe = (arch.layers - 1) * experts * 3 * h * arch.moe_intermediate_size
+    total = arch.layers * attention + dense + moe + 2 * arch.vocab_size * h
+    assert total / 1e9 == pytest.approx(arch.total_params_b, rel=0.003)
