@@ -270,6 +270,11 @@ def compute_tflops(gpu: GpuSpec, precision: str) -> tuple[float | None, str | No
     if precision == "fp8" and gpu.fp8_dense_tflops is not None:
         return gpu.fp8_dense_tflops, None
     if gpu.bf16_dense_tflops is not None:
+        if precision == "fp8":
+            return gpu.bf16_dense_tflops, (
+                f"{gpu.id} has no FP8 tensor figure: FP8 weights are costed at its bf16 rate "
+                "(dequantised, as on GPUs without FP8 tensor cores)"
+            )
         return gpu.bf16_dense_tflops, None
     if gpu.fp16_dense_tflops is not None:
         return gpu.fp16_dense_tflops, f"{gpu.id} has no BF16 figure: its FP16 tensor rate"
