@@ -11,8 +11,9 @@ A serving step (one forward pass of a continuous batch, per pipeline stage) take
   ``moe_align_block_size``, which pads each expert's tokens to a multiple of BLOCK_SIZE_M
   (https://github.com/vllm-project/vllm/blob/main/vllm/model_executor/layers/fused_moe/moe_align_block_size.py),
   so with few tokens per expert most of the tile's FLOPs are wasted;
-- attention: the longer of reading every decoding sequence's KV cache and its FLOPs (MLA decode
-  attends in the compressed latent, ``kv_lora_rank`` wide per head);
+- attention: the longer of reading every decoding sequence's KV cache and its FLOPs at the peak
+  of the KV cache's precision (MLA decode attends in the compressed latent, ``kv_lora_rank``
+  wide per head);
 - communication: tensor-parallel all-reduces (2 per layer in an attention group, ring traffic
   plus a fixed latency each); with expert parallel or DP attention, a dispatch and a combine
   all-to-all per MoE layer; between pipeline stages, one activation send;
@@ -232,6 +233,7 @@ class Replica:
     attention_prefill_flops: FloatArray | float
     bandwidth_bytes_per_s: FloatArray | float
     compute_flops_per_s: FloatArray | float
+    attention_flops_per_s: FloatArray | float  # peak at the KV cache's precision
     allreduces_per_step: FloatArray | float
     allreduce_bytes_per_token: FloatArray | float  # ring traffic per token per all-reduce
     all_to_alls_per_step: FloatArray | float
@@ -388,6 +390,12 @@ def replica(
         attention_prefill_flops=prefill_flops / pp / stage,
         bandwidth_bytes_per_s=gpu.memory_bandwidth_gb_per_s * 1e9,
         compute_flops_per_s=(compute_tflops(gpu, precision)[0] or math.inf) * 1e12,
+        # Attention's matmuls (QK^T, PV) are not the weights' GEMMs: they run at the KV cache's
+        # precision, never at FP4 or at FP8 over a 16-bit cache. FP8 attention needs an FP8
+        # cache ("with FP8 KV cache, attention operations are also performed in the quantized
+        # (FP8) domain", https://docs.vllm.ai/en/latest/features/quantization/quantized_kvcache/);
+        # NVFP4 / MXFP4 quantise the linear layers only.
+        attention_flops_per_s=(compute_tflops(gpu, kv_precision)[0] or math.inf) * 1e12,
         allreduces_per_step=2.0 * arch.layers / pp if group > 1 else 0.0,
         # Ring all-reduce moves 2 (n-1)/n of the message through each GPU's link; a DP group
         # all-reduces only its own tokens.
@@ -482,7 +490,7 @@ def stage_seconds(
     attention_compute = (
         decode_seqs * decode_context * r.attention_decode_flops / f.compute
         + prefill_tokens * prefill_context * r.attention_prefill_flops / f.prefill
-    ) / r.compute_flops_per_s
+    ) / r.attention_flops_per_s
     link = r.link_bytes_per_s * f.link
     comm = (
         r.allreduces_per_step
