@@ -139,6 +139,14 @@ GENERATIONS: dict[str, tuple[tuple[int, int], str]] = {
     "vllm": ((0, 8), "vllm-v0"),
     "sglang": ((0, 4), "sglang-pre-overlap"),
 }
+# Older generations of one engine's back-end for one vendor, before those above: vLLM's ROCm
+# builds before 0.7 predate the kernels AMD's validated vLLM images added from February 2025
+# ("AITER support", "Performance improvement for custom paged attention", then "Support for FP8
+# skinny GEMM": the changelog of https://github.com/ROCm/vllm/blob/main/docs/dev-docker/README.md;
+# the image moved from vLLM 0.6.6 to 0.7.3 in https://github.com/ROCm/MAD/pull/26).
+PLATFORM_GENERATIONS: dict[tuple[str, str], tuple[tuple[int, int], str]] = {
+    ("vllm", "amd"): ((0, 7), "vllm-0.6/amd"),
+}
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)")
 
 
@@ -156,7 +164,8 @@ def engine_generation(
 
     An old build's kernels differ by platform (the ROCm and CUDA back-ends of vLLM 0.6 share
     the scheduler, not the attention and GEMM kernels), so its lag on a non-NVIDIA vendor is
-    fitted on its own: label ``vllm-v0/amd``."""
+    fitted on its own: label ``vllm-v0/amd``; a back-end's own older kernels (vLLM's ROCm builds
+    before 0.7, ``PLATFORM_GENERATIONS``) get a label of their own."""
     if cuda_graphs is False:
         return EAGER
     rule = GENERATIONS.get(engine)
@@ -164,7 +173,11 @@ def engine_generation(
     if rule is None or match is None:
         return None
     before, name = rule
-    if (int(match[1]), int(match[2])) >= before:
+    version_key = (int(match[1]), int(match[2]))
+    platform = PLATFORM_GENERATIONS.get((engine, vendor))
+    if platform is not None and version_key < platform[0]:
+        return platform[1]
+    if version_key >= before:
         return None
     return name if vendor == "nvidia" else f"{name}/{vendor}"
 
