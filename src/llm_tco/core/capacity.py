@@ -60,6 +60,7 @@ from llm_tco.core.memory import (
     kv_bytes_per_token,
     kv_cached_tokens,
     max_concurrent_sequences,
+    moe_layer_count,
     plain_tp,
     weight_bytes,
 )
@@ -379,7 +380,7 @@ def replica(
     decode_flops, prefill_flops = _attention_flops(arch)
     token_bytes = arch.hidden_size * ACTIVATION_BYTES
     expert_comm = moe and (layout.expert > 1 or layout.data > 1)
-    moe_layers = arch.layers - (arch.first_dense_layers or 0) if moe else 0
+    moe_layers = moe_layer_count(arch) if moe else 0
     # Collective bytes are costed at the NVLink rate; those that cross the network count as
     # many times more as the network is slower (network_slowdowns).
     over_allreduce, over_all_to_all, over_send = network_slowdowns(gpu, layout, expert_comm)
