@@ -16,6 +16,7 @@ from llm_tco.core.capacity import (
     Efficiency,
     compute_tflops,
     engine_limits,
+    moe_exchange_bytes,
     predict,
     replica,
     stage_seconds,
@@ -84,6 +85,18 @@ def test_attention_runs_at_the_kv_cache_precision(catalog: Catalog) -> None:
     assert fp8_cache.compute_flops_per_s == 9000e12
     assert fp8_cache.attention_flops_per_s == 4500e12
     assert bf16_cache.attention_flops_per_s == 2250e12
+
+
+def test_dp_attention_exchanges_each_token_once_whatever_the_top_k() -> None:
+    # Qwen3-30B-A3B hidden 2048 in bf16 = 4096 B per token, top-8. DP attention over 2 GPUs:
+    # all-gather / reduce-scatter, each GPU receives the other group's half of the tokens once:
+    # 4096 x 1/2 = 2048 B per step token. Expert parallel over 2 GPUs without DP: a dispatch of
+    # each token to its 8 experts' GPUs, half of them remote, a GPU sending its half of the
+    # tokens: 8 x 4096 x 1/2 x 1/2 = 8192 B per step token.
+    assert moe_exchange_bytes(8, 4096.0, 2, 2) == 2048.0
+    assert moe_exchange_bytes(8, 4096.0, 2, 1) == 8192.0
+    # DP over 8 GPUs: 7/8 of the tokens come from other groups.
+    assert moe_exchange_bytes(8, 4096.0, 8, 8) == pytest.approx(3584.0)
 
 
 def test_gpu_without_bf16_figure_degrades_not_fails(catalog: Catalog) -> None:

@@ -15,8 +15,9 @@ A serving step (one forward pass of a continuous batch, per pipeline stage) take
   of the KV cache's precision (MLA decode attends in the compressed latent, ``kv_lora_rank``
   wide per head);
 - communication: tensor-parallel all-reduces (2 per layer in an attention group, ring traffic
-  plus a fixed latency each); with expert parallel or DP attention, a dispatch and a combine
-  all-to-all per MoE layer; between pipeline stages, one activation send;
+  plus a fixed latency each); with expert parallel or DP attention, two exchanges per MoE layer
+  (an all-gather and a reduce-scatter of the DP groups' tokens, else a top-k dispatch and
+  combine, ``moe_exchange_bytes``); between pipeline stages, one activation send;
 - a fixed per-step cost of the engine (scheduling, input preparation, sampling, detokenisation),
   a CPU cost per running sequence per step (its share of that work: vLLM's profile of v0.5.3
   serving Llama 3 8B on one H100 put the HTTP API server at 33% and scheduling at 29% of the
@@ -336,6 +337,25 @@ def network_slowdowns(
     return allreduce, all_to_all, send
 
 
+def moe_exchange_bytes(picked: float, token_bytes: float, stage: int, data: int) -> float:
+    """Bytes one GPU's link carries per step token in each of an MoE layer's two exchanges.
+
+    With DP attention (``data`` groups) the engines' default exchange is an all-gather of every
+    group's hidden states before the experts and a reduce-scatter after: each GPU receives the
+    (data - 1) / data of the step's tokens it does not hold, once each, whatever the top-k
+    (vLLM's default ``all2all_backend = "allgather_reducescatter"``,
+    https://github.com/vllm-project/vllm/blob/main/vllm/config/parallel.py; TensorRT-LLM's
+    fused MoE all-gathers and reduce-scatters unless an MNNVL or DeepEP all-to-all is enabled,
+    tensorrt_llm/_torch/modules/fused_moe/fused_moe_wide_ep.py; SGLang's dp_gather / dp_scatter
+    around the MoE, python/sglang/srt/layers/dp_attention.py). Expert parallel without DP
+    attention is costed as a dispatch / combine: each token's hidden state goes to its k
+    experts' GPUs, of which (n - 1) / n are remote, and a GPU sends its 1/n share of the tokens.
+    """
+    if data > 1:
+        return token_bytes * (data - 1) / data
+    return picked * token_bytes * (stage - 1) / stage / stage
+
+
 def _attention_flops(arch: ModelArch) -> tuple[float, float]:
     """(decode, prefill) attention FLOPs per token per context token, whole model.
 
@@ -420,11 +440,8 @@ def replica(
         / layout.data
         * over_allreduce,
         all_to_alls_per_step=2.0 * moe_layers / pp if expert_comm else 0.0,
-        # Dispatch / combine: each token's hidden state goes to its k experts' GPUs, of which
-        # (n-1)/n are remote; a GPU sends its 1/n share of the step's tokens.
-        all_to_all_bytes_per_token=(
-            picked * token_bytes * (stage - 1) / stage / stage * over_all_to_all
-        )
+        all_to_all_bytes_per_token=moe_exchange_bytes(picked, token_bytes, stage, layout.data)
+        * over_all_to_all
         if expert_comm
         else 0.0,
         pipeline_sends=1.0 if pp > 1 else 0.0,
