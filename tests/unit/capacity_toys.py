@@ -20,6 +20,7 @@ def toy_replica(**terms: Any) -> Replica:
         "experts": 1.0,
         "bandwidth_bytes_per_s": 1e12,
         "compute_flops_per_s": 1e15,
+        "attention_flops_per_s": 1e15,
         "link_bytes_per_s": 1e11,
     }
     return dataclasses.replace(zero, **{**base, **terms})

@@ -16,10 +16,12 @@ from llm_tco.core.capacity import (
     Efficiency,
     compute_tflops,
     engine_limits,
+    moe_exchange_bytes,
     predict,
+    replica,
     stage_seconds,
 )
-from llm_tco.core.memory import Layout, plan_memory
+from llm_tco.core.memory import Layout, plain_tp, plan_memory
 from llm_tco.errors import ScenarioError
 
 FIXTURES = Path(__file__).parent.parent / "data" / "capacity"
@@ -71,6 +73,30 @@ def test_fp4_runs_at_the_fp4_rate_where_the_gpu_has_it(catalog: Catalog) -> None
     assert compute_tflops(b200, "fp4") == (9000.0, None)
     assert compute_tflops(b200, "fp8")[0] == 4500.0
     assert compute_tflops(catalog.gpu("h100-sxm-80gb"), "mxfp4")[0] == 989.5
+
+
+def test_attention_runs_at_the_kv_cache_precision(catalog: Catalog) -> None:
+    # FP4 weights on B200: the GEMMs get the FP4 peak (9 PFLOP/s), attention the peak of its
+    # cache: FP8 (4.5 PFLOP/s) over an FP8 cache, bf16 (2.25 PFLOP/s) over a 16-bit one.
+    arch = catalog.model("llama-3.1-8b")
+    b200 = catalog.gpu("b200").model_copy(update={"fp4_dense_tflops": 9000.0})
+    fp8_cache = replica(arch, b200, "fp4", "fp8", plain_tp(1))
+    bf16_cache = replica(arch, b200, "fp4", "bf16", plain_tp(1))
+    assert fp8_cache.compute_flops_per_s == 9000e12
+    assert fp8_cache.attention_flops_per_s == 4500e12
+    assert bf16_cache.attention_flops_per_s == 2250e12
+
+
+def test_dp_attention_exchanges_each_token_once_whatever_the_top_k() -> None:
+    # Qwen3-30B-A3B hidden 2048 in bf16 = 4096 B per token, top-8. DP attention over 2 GPUs:
+    # all-gather / reduce-scatter, each GPU receives the other group's half of the tokens once:
+    # 4096 x 1/2 = 2048 B per step token. Expert parallel over 2 GPUs without DP: a dispatch of
+    # each token to its 8 experts' GPUs, half of them remote, a GPU sending its half of the
+    # tokens: 8 x 4096 x 1/2 x 1/2 = 8192 B per step token.
+    assert moe_exchange_bytes(8, 4096.0, 2, 2) == 2048.0
+    assert moe_exchange_bytes(8, 4096.0, 2, 1) == 8192.0
+    # DP over 8 GPUs: 7/8 of the tokens come from other groups.
+    assert moe_exchange_bytes(8, 4096.0, 8, 8) == pytest.approx(3584.0)
 
 
 def test_gpu_without_bf16_figure_degrades_not_fails(catalog: Catalog) -> None:

@@ -278,6 +278,9 @@ def test_cli_validate_capacity_json(validated: Validated, monkeypatch: pytest.Mo
         ("vllm", "0.6.3.dev116", "nvidia", None, "vllm-v0"),
         ("vllm", "0.5.4.dev (main, 2024-08-04)", "nvidia", None, "vllm-v0"),
         ("vllm", "0.7.3", "amd", None, "vllm-v0/amd"),
+        # ROCm builds before 0.7 lack the kernels AMD's images added from 0.7 (AITER and so on).
+        ("vllm", "0.6.1", "amd", None, "vllm-0.6/amd"),
+        ("vllm", "0.6.1", "nvidia", None, "vllm-v0"),
         ("vllm", "0.8.0", "nvidia", None, None),
         ("vllm", "0.10.0", "amd", None, None),
         ("vllm", "v0.11.0", "nvidia", None, None),

@@ -22,7 +22,9 @@ from llm_tco.core.memory import (
     kv_cached_tokens,
     max_concurrent_sequences,
     min_gpus_to_fit,
+    moe_layer_count,
     plan_memory,
+    routed_expert_params,
     weight_bytes,
 )
 from llm_tco.errors import ScenarioError
@@ -76,6 +78,18 @@ def test_llama_4_maverick_keeps_every_expert_resident() -> None:
     maverick = model("llama-4-maverick")
     assert weight_bytes(maverick, "bf16") / 1e9 == pytest.approx(800.0)
     assert weight_bytes(maverick, "bf16") / 1e9 > 4 * 160
+
+
+def test_maverick_has_moe_on_every_second_layer() -> None:
+    # config.json interleave_moe_layer_step 2: 24 of the 48 layers route to 128 experts of
+    # 3 x 5120 x 8192 params each = 24 x 128 x 125.8M = 386.5B of the 400B; Scout (step 1)
+    # routes on all 48 layers, DeepSeek-V3 on all but its first 3 dense ones.
+    maverick = CATALOG.model("llama-4-maverick")
+    assert moe_layer_count(maverick) == 24
+    assert routed_expert_params(maverick) == pytest.approx(386.5e9, rel=1e-3)
+    assert moe_layer_count(CATALOG.model("llama-4-scout")) == 48
+    assert moe_layer_count(CATALOG.model("deepseek-v3")) == 58
+    assert moe_layer_count(CATALOG.model("llama-3.1-8b")) == 0
 
 
 def test_int4_keeps_embeddings_16_bit() -> None:

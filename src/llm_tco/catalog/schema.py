@@ -124,6 +124,12 @@ class ModelArch(Row):
     first_dense_layers: int | None = Field(
         default=None, ge=0, description="leading layers with a dense MLP (first_k_dense_replace)"
     )
+    moe_layers: int | None = Field(
+        default=None,
+        gt=0,
+        description="layers with routed experts (unset: all but first_dense_layers); fewer where "
+        "MoE and dense MLP layers alternate (interleave_moe_layer_step)",
+    )
     tie_word_embeddings: bool = Field(
         default=False, description="input embedding and output head share one matrix"
     )

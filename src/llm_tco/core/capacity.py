@@ -11,11 +11,13 @@ A serving step (one forward pass of a continuous batch, per pipeline stage) take
   ``moe_align_block_size``, which pads each expert's tokens to a multiple of BLOCK_SIZE_M
   (https://github.com/vllm-project/vllm/blob/main/vllm/model_executor/layers/fused_moe/moe_align_block_size.py),
   so with few tokens per expert most of the tile's FLOPs are wasted;
-- attention: the longer of reading every decoding sequence's KV cache and its FLOPs (MLA decode
-  attends in the compressed latent, ``kv_lora_rank`` wide per head);
+- attention: the longer of reading every decoding sequence's KV cache and its FLOPs at the peak
+  of the KV cache's precision (MLA decode attends in the compressed latent, ``kv_lora_rank``
+  wide per head);
 - communication: tensor-parallel all-reduces (2 per layer in an attention group, ring traffic
-  plus a fixed latency each); with expert parallel or DP attention, a dispatch and a combine
-  all-to-all per MoE layer; between pipeline stages, one activation send;
+  plus a fixed latency each); with expert parallel or DP attention, two exchanges per MoE layer
+  (an all-gather and a reduce-scatter of the DP groups' tokens, else a top-k dispatch and
+  combine, ``moe_exchange_bytes``); between pipeline stages, one activation send;
 - a fixed per-step cost of the engine (scheduling, input preparation, sampling, detokenisation),
   a CPU cost per running sequence per step (its share of that work: vLLM's profile of v0.5.3
   serving Llama 3 8B on one H100 put the HTTP API server at 33% and scheduling at 29% of the
@@ -59,6 +61,7 @@ from llm_tco.core.memory import (
     kv_bytes_per_token,
     kv_cached_tokens,
     max_concurrent_sequences,
+    moe_layer_count,
     plain_tp,
     weight_bytes,
 )
@@ -138,6 +141,14 @@ GENERATIONS: dict[str, tuple[tuple[int, int], str]] = {
     "vllm": ((0, 8), "vllm-v0"),
     "sglang": ((0, 4), "sglang-pre-overlap"),
 }
+# Older generations of one engine's back-end for one vendor, before those above: vLLM's ROCm
+# builds before 0.7 predate the kernels AMD's validated vLLM images added from February 2025
+# ("AITER support", "Performance improvement for custom paged attention", then "Support for FP8
+# skinny GEMM": the changelog of https://github.com/ROCm/vllm/blob/main/docs/dev-docker/README.md;
+# the image moved from vLLM 0.6.6 to 0.7.3 in https://github.com/ROCm/MAD/pull/26).
+PLATFORM_GENERATIONS: dict[tuple[str, str], tuple[tuple[int, int], str]] = {
+    ("vllm", "amd"): ((0, 7), "vllm-0.6/amd"),
+}
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)")
 
 
@@ -155,7 +166,8 @@ def engine_generation(
 
     An old build's kernels differ by platform (the ROCm and CUDA back-ends of vLLM 0.6 share
     the scheduler, not the attention and GEMM kernels), so its lag on a non-NVIDIA vendor is
-    fitted on its own: label ``vllm-v0/amd``."""
+    fitted on its own: label ``vllm-v0/amd``; a back-end's own older kernels (vLLM's ROCm builds
+    before 0.7, ``PLATFORM_GENERATIONS``) get a label of their own."""
     if cuda_graphs is False:
         return EAGER
     rule = GENERATIONS.get(engine)
@@ -163,7 +175,11 @@ def engine_generation(
     if rule is None or match is None:
         return None
     before, name = rule
-    if (int(match[1]), int(match[2])) >= before:
+    version_key = (int(match[1]), int(match[2]))
+    platform = PLATFORM_GENERATIONS.get((engine, vendor))
+    if platform is not None and version_key < platform[0]:
+        return platform[1]
+    if version_key >= before:
         return None
     return name if vendor == "nvidia" else f"{name}/{vendor}"
 
@@ -232,6 +248,7 @@ class Replica:
     attention_prefill_flops: FloatArray | float
     bandwidth_bytes_per_s: FloatArray | float
     compute_flops_per_s: FloatArray | float
+    attention_flops_per_s: FloatArray | float  # peak at the KV cache's precision
     allreduces_per_step: FloatArray | float
     allreduce_bytes_per_token: FloatArray | float  # ring traffic per token per all-reduce
     all_to_alls_per_step: FloatArray | float
@@ -325,6 +342,25 @@ def network_slowdowns(
     return allreduce, all_to_all, send
 
 
+def moe_exchange_bytes(picked: float, token_bytes: float, stage: int, data: int) -> float:
+    """Bytes one GPU's link carries per step token in each of an MoE layer's two exchanges.
+
+    With DP attention (``data`` groups) the engines' default exchange is an all-gather of every
+    group's hidden states before the experts and a reduce-scatter after: each GPU receives the
+    (data - 1) / data of the step's tokens it does not hold, once each, whatever the top-k
+    (vLLM's default ``all2all_backend = "allgather_reducescatter"``,
+    https://github.com/vllm-project/vllm/blob/main/vllm/config/parallel.py; TensorRT-LLM's
+    fused MoE all-gathers and reduce-scatters unless an MNNVL or DeepEP all-to-all is enabled,
+    tensorrt_llm/_torch/modules/fused_moe/fused_moe_wide_ep.py; SGLang's dp_gather / dp_scatter
+    around the MoE, python/sglang/srt/layers/dp_attention.py). Expert parallel without DP
+    attention is costed as a dispatch / combine: each token's hidden state goes to its k
+    experts' GPUs, of which (n - 1) / n are remote, and a GPU sends its 1/n share of the tokens.
+    """
+    if data > 1:
+        return token_bytes * (data - 1) / data
+    return picked * token_bytes * (stage - 1) / stage / stage
+
+
 def _attention_flops(arch: ModelArch) -> tuple[float, float]:
     """(decode, prefill) attention FLOPs per token per context token, whole model.
 
@@ -369,7 +405,7 @@ def replica(
     decode_flops, prefill_flops = _attention_flops(arch)
     token_bytes = arch.hidden_size * ACTIVATION_BYTES
     expert_comm = moe and (layout.expert > 1 or layout.data > 1)
-    moe_layers = arch.layers - (arch.first_dense_layers or 0) if moe else 0
+    moe_layers = moe_layer_count(arch) if moe else 0
     # Collective bytes are costed at the NVLink rate; those that cross the network count as
     # many times more as the network is slower (network_slowdowns).
     over_allreduce, over_all_to_all, over_send = network_slowdowns(gpu, layout, expert_comm)
@@ -393,6 +429,12 @@ def replica(
         attention_prefill_flops=prefill_flops / pp / stage,
         bandwidth_bytes_per_s=gpu.memory_bandwidth_gb_per_s * 1e9,
         compute_flops_per_s=(compute_tflops(gpu, precision)[0] or math.inf) * 1e12,
+        # Attention's matmuls (QK^T, PV) are not the weights' GEMMs: they run at the KV cache's
+        # precision, never at FP4 or at FP8 over a 16-bit cache. FP8 attention needs an FP8
+        # cache ("with FP8 KV cache, attention operations are also performed in the quantized
+        # (FP8) domain", https://docs.vllm.ai/en/latest/features/quantization/quantized_kvcache/);
+        # NVFP4 / MXFP4 quantise the linear layers only.
+        attention_flops_per_s=(compute_tflops(gpu, kv_precision)[0] or math.inf) * 1e12,
         allreduces_per_step=2.0 * arch.layers / pp if group > 1 else 0.0,
         # Ring all-reduce moves 2 (n-1)/n of the message through each GPU's link; a DP group
         # all-reduces only its own tokens.
@@ -403,11 +445,8 @@ def replica(
         / layout.data
         * over_allreduce,
         all_to_alls_per_step=2.0 * moe_layers / pp if expert_comm else 0.0,
-        # Dispatch / combine: each token's hidden state goes to its k experts' GPUs, of which
-        # (n-1)/n are remote; a GPU sends its 1/n share of the step's tokens.
-        all_to_all_bytes_per_token=(
-            picked * token_bytes * (stage - 1) / stage / stage * over_all_to_all
-        )
+        all_to_all_bytes_per_token=moe_exchange_bytes(picked, token_bytes, stage, layout.data)
+        * over_all_to_all
         if expert_comm
         else 0.0,
         pipeline_sends=1.0 if pp > 1 else 0.0,
@@ -487,7 +526,7 @@ def stage_seconds(
     attention_compute = (
         decode_seqs * decode_context * r.attention_decode_flops / f.compute
         + prefill_tokens * prefill_context * r.attention_prefill_flops / f.prefill
-    ) / r.compute_flops_per_s
+    ) / r.attention_flops_per_s
     link = r.link_bytes_per_s * f.link
     comm = (
         r.allreduces_per_step

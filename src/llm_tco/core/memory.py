@@ -186,13 +186,22 @@ def gathered_embedding_bytes(arch: ModelArch) -> float:
     return arch.vocab_size * arch.hidden_size * UNQUANTIZED_BYTES_PER_PARAM
 
 
+def moe_layer_count(arch: ModelArch) -> int:
+    """Layers with routed experts: ``moe_layers`` where the config interleaves MoE and dense
+    MLP layers, else every layer after the leading dense ones; 0 for a dense model."""
+    if arch.experts is None:
+        return 0
+    if arch.moe_layers is not None:
+        return arch.moe_layers
+    return arch.layers - (arch.first_dense_layers or 0)
+
+
 def routed_expert_params(arch: ModelArch) -> float:
     """Parameters in routed expert MLPs (SwiGLU: 3 x hidden x expert width per expert)."""
     width = arch.moe_intermediate_size or arch.intermediate_size
     if arch.experts is None or width is None:
         return 0.0
-    moe_layers = arch.layers - (arch.first_dense_layers or 0)
-    return float(moe_layers * arch.experts * 3 * arch.hidden_size * width)
+    return float(moe_layer_count(arch) * arch.experts * 3 * arch.hidden_size * width)
 
 
 def replicated_weight_bytes(arch: ModelArch, precision: str, layout: Layout) -> float:
