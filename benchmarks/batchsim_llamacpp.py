@@ -5,8 +5,8 @@ mean TPOT of Poisson loads at 0.3, 0.45 and 0.6 of the calibrated saturation rat
 three short runs between calibrations, pooled) and sets them beside the harness's measurement
 (method: tests/integration/batchsim_support.py).
 
-Run: python benchmarks/batchsim_llamacpp.py  (about 3 minutes idle; needs
-llama-cpp-python[server]; a quiet machine: other work's stalls land in the measured p99)
+Run: python benchmarks/batchsim_llamacpp.py  (4-7 minutes: 25 s segments, longer when some are
+measured again; needs llama-cpp-python[server]; other work's stalls land in the measured p99)
 """
 
 from __future__ import annotations
