@@ -64,6 +64,15 @@ def test_verdicts_ratio() -> None:
     assert texts[1] == "self 1.2x cheaper than api"
 
 
+def test_verdicts_past_any_ratio_give_the_bound_not_same_cost() -> None:
+    # 1e10 / 1e-300 overflows a float to inf, which once read as "cost the same within 5%"
+    # (the fuzz test's hostile scenarios found the overflow). 2e6 / 1 is past the stated bound.
+    costs = {"tiny": np.array([1e-300, 1.0]), "big": np.array([1e10, 2e6])}
+    cheapest, texts = verdicts(costs)
+    assert cheapest == ["tiny", "tiny"]
+    assert texts == ["tiny over 1,000,000x cheaper than big"] * 2
+
+
 def test_verdicts_never_name_an_option_that_cannot_serve() -> None:
     # "own" is cheaper on paper at both volumes but cannot serve the second; "nan" has no
     # finite cost and is never ranked.

@@ -169,6 +169,10 @@ def sweep_costs(curves: dict[str, CostCurve], volumes: FloatArray) -> dict[str, 
     return {name: curve.cost(volumes) for name, curve in curves.items()}
 
 
+# Beyond this many times cheaper a verdict gives the bound, not the ratio.
+MAX_STATED_RATIO = 1_000_000.0
+
+
 def verdicts(
     costs: dict[str, FloatArray], feasible: dict[str, NDArray[np.bool_]] | None = None
 ) -> tuple[list[str | None], list[str]]:
@@ -201,11 +205,14 @@ def verdicts(
             )
         else:
             runner = names[serving[1]]
-            low, high = ranked[serving[0], i], ranked[serving[1], i]
+            low, high = float(ranked[serving[0], i]), float(ranked[serving[1], i])
             if high <= 0 or math.isclose(low, high, rel_tol=1e-9):
                 text = f"{winner} and {runner} cost the same"
             elif low <= 0:
                 text = f"{winner} costs nothing; {runner} costs more"
+            elif high > low * MAX_STATED_RATIO:
+                # A ratio past any float (1e300 / 1e-10) or past any meaning is no "same".
+                text = f"{winner} over {MAX_STATED_RATIO:,.0f}x cheaper than {runner}"
             elif (ratio := format_ratio(high / low)) is None:
                 text = f"{winner} and {runner} cost the same within 5%"
             else:
