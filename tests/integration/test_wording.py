@@ -90,6 +90,23 @@ def test_money_and_ratio_formats() -> None:
     assert format_ratio(2.24) == "2.2x"
 
 
+def test_vs_cheapest_past_any_ratio_is_the_bound_not_same_cost() -> None:
+    # A free cheapest option (ratio x / 0) or one of 1e-300 (ratio inf) once read "same cost".
+    from types import SimpleNamespace
+
+    from llm_tco.report.text import _versus
+
+    def vs(cost: float, best: float) -> str:
+        option = SimpleNamespace(feasible=True, name="b", monthly_cost=cost, to_serve=None)
+        return _versus(option, "a", best)  # type: ignore[arg-type]
+
+    assert vs(100.0, 0.0) == "over 1,000,000x"
+    assert vs(1e10, 1e-300) == "over 1,000,000x"
+    assert vs(0.0, 0.0) == "same cost"
+    assert vs(104.0, 100.0) == "same cost"
+    assert vs(250.0, 100.0) == "2.5x"
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_in_every_format_says_one_thing(example: Path) -> None:
     problems = []

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from llm_tco.core.costs import STEP_EPS, CostCurve, FloatArray, Value
-from llm_tco.core.units import format_ratio
+from llm_tco.core.units import MAX_STATED_RATIO, format_ratio
 
 MAX_SEGMENTS = 2_000_000
 VOLUME_CAP = 1e18  # tokens/month; far beyond any real workload
@@ -167,10 +167,6 @@ def find_crossings(own: CostCurve, api: CostCurve, limit: int = 100) -> Crossing
 def sweep_costs(curves: dict[str, CostCurve], volumes: FloatArray) -> dict[str, FloatArray]:
     """Monthly cost of each option at each volume (vectorised)."""
     return {name: curve.cost(volumes) for name, curve in curves.items()}
-
-
-# Beyond this many times cheaper a verdict gives the bound, not the ratio.
-MAX_STATED_RATIO = 1_000_000.0
 
 
 def verdicts(

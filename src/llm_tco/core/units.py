@@ -65,6 +65,11 @@ def format_usd(usd: float) -> str:
 SAME_COST_RATIO = 1.05
 
 
+# Beyond this many times cheaper a verdict gives the bound, not the ratio (a ratio of 1e310
+# is inf, and one of 1e9 says nothing more than "over a million times").
+MAX_STATED_RATIO = 1_000_000.0
+
+
 def format_ratio(ratio: float) -> str | None:
     """'2.2x' for how many times one cost is another; None when the ratio says nothing (under
     SAME_COST_RATIO, or not finite). Never '1.0x', never 'infx'."""

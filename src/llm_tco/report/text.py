@@ -8,7 +8,7 @@ import io
 from rich.console import Console
 from rich.text import Text
 
-from llm_tco.core.units import format_ratio, format_tokens, format_usd
+from llm_tco.core.units import MAX_STATED_RATIO, format_ratio, format_tokens, format_usd
 from llm_tco.report.terminal import Col, print_table
 from llm_tco.result import Breakeven, OptionResult, Result, SweepRow
 
@@ -31,6 +31,8 @@ def _versus(option: OptionResult, cheapest: str | None, best: float | None) -> s
         return "cheapest"
     if best is None:
         return "-"
+    if option.monthly_cost > max(best, 0.0) * MAX_STATED_RATIO:  # also: the cheapest is free
+        return f"over {MAX_STATED_RATIO:,.0f}x"
     ratio = format_ratio(option.monthly_cost / best) if best > 0 else None
     return ratio or "same cost"
 
