@@ -14,7 +14,7 @@ import numpy as np
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core import elasticity as el
 from llm_tco.core import recommend as core
-from llm_tco.core.breakeven import first_breakeven
+from llm_tco.core.breakeven import first_breakeven, verdicts
 from llm_tco.core.units import SECONDS_PER_HOUR, format_tokens, format_usd
 from llm_tco.decide_result import (
     IdleChoice,
@@ -171,14 +171,9 @@ def capacity_error_reasons(
         ends = [band.ratio_at(q) for q in ERROR_BAND_ENDS]
         path = f"options[{p.result.name}].self_hosted.{CAPACITY_ERROR}"
         sampled = sample_costs(scenario, {path: np.array(ends)}, catalog, state, breakevens=False)
-        cheapest = []
-        for i in range(len(ends)):
-            costs = {
-                name: float(cost[i])
-                for name, cost in sampled.monthly_usd.items()
-                if sampled.feasible[name][i] and np.isfinite(cost[i])
-            }
-            cheapest.append(min(costs, key=costs.__getitem__) if costs else "no option")
+        # The sweep's own ranking: the cheapest option that can serve, per end.
+        ranked, _ = verdicts(sampled.monthly_usd, sampled.feasible)
+        cheapest = [name or "no option" for name in ranked]
         if cheapest[0] == cheapest[1]:
             continue
         reasons.append(
