@@ -105,3 +105,15 @@ def test_the_best_under_the_slo_is_at_least_every_concurrency_that_meets_it() ->
                 if p.concurrency < clients or p.tpot_ms > 50.0 or p.ttft_ms > 2000.0:
                     continue
                 assert p.output_tokens_per_second <= best.output_tokens_per_second * (1 + 1e-9)
+
+
+def test_a_request_with_no_prompt_and_one_output_token_stays_finite() -> None:
+    # The inputs' lower bounds: no prompt tokens, one output token. No step carries a chunk
+    # (0 / 0 must not read as "every step") and a request holds its slot one step. With nothing
+    # to prefill and nothing left to decode after the first token, each step is the 10 ms weight
+    # read: TTFT = 10 ms, and 4 clients x 1 token / 10 ms = 400 tok/s.
+    r, f = _toy_dense()
+    with np.errstate(all="raise"):
+        s = closed_loop_state(r, f, 0.0, 1.0, 0.0, np.array([4.0]), 2000.0)
+    assert float(s.ttft_s[0]) * 1e3 == pytest.approx(10.0, rel=1e-9)
+    assert float(s.output_tokens_per_second[0]) == pytest.approx(400.0, rel=1e-9)

@@ -643,12 +643,16 @@ def closed_loop_state(
     pp = r.pipeline
     clients = np.asarray(clients, dtype=np.float64)
     chunks = np.maximum(1.0, np.ceil(input_tokens / token_budget))
-    cycle = chunks + output_tokens - 1.0  # steps one request holds its slot
+    # Steps one request holds its slot; at least one, so a request with a single output token
+    # and no prompt (a limit the inputs reach only at their bounds) stays finite.
+    cycle = np.maximum(1.0, chunks + output_tokens - 1.0)
     micro = np.maximum(clients / pp, np.minimum(clients, 1.0))
     decoding = micro * (output_tokens - 1.0) / cycle
     chunk = input_tokens / chunks
     due = micro * input_tokens / cycle  # prompt tokens due per stage step
-    share = np.minimum(1.0, due / chunk)
+    # No prompt tokens: no step carries a chunk (0 / 0 would read as "every step").
+    per_chunk = np.where(chunk > 0.0, chunk, 1.0)
+    share = np.where(chunk > 0.0, np.minimum(1.0, due / per_chunk), 0.0)
     carried = np.maximum(chunk, due)
     with_chunk, chunk_bound = stage_seconds(
         r, f, decoding, carried, decode_context, input_tokens / 2
@@ -657,7 +661,7 @@ def closed_loop_state(
     bound = np.where(share < 1.0, decode_bound, chunk_bound)
     with_chunk = with_chunk + separate * decode_only
     # The steps a decoding sequence sees carry the other clients' chunks.
-    others = np.minimum(1.0, np.maximum(micro - 1.0, 0.0) * input_tokens / cycle / chunk)
+    others = np.minimum(1.0, np.maximum(micro - 1.0, 0.0) * input_tokens / cycle / per_chunk)
     others = np.where(share < 1.0, others, 1.0)
     tpot = (others * with_chunk + (1.0 - others) * decode_only) * pp
     ttft = chunks * with_chunk * pp
