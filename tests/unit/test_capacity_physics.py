@@ -75,6 +75,16 @@ def test_fp4_runs_at_the_fp4_rate_where_the_gpu_has_it(catalog: Catalog) -> None
     assert compute_tflops(catalog.gpu("h100-sxm-80gb"), "mxfp4")[0] == 989.5
 
 
+def test_mxfp4_weights_meet_8_bit_activations_where_the_gpu_has_fp4_tensor_cores(
+    catalog: Catalog,
+) -> None:
+    # gpt-oss's MXFP4 MoE weights run against MXFP8 activations on Blackwell and bf16 ones on
+    # Hopper (TensorRT-LLM's gpt-oss README, MoE support matrix): B200's FP8 peak (4.5 PFLOP/s,
+    # half its 9 PFLOP/s FP4 figure), H100's bf16 peak (989.5 TFLOP/s, not its 1,979 FP8).
+    assert compute_tflops(catalog.gpu("b200"), "mxfp4") == (4500.0, None)
+    assert compute_tflops(catalog.gpu("h100-sxm-80gb"), "mxfp4") == (989.5, None)
+
+
 def test_attention_runs_at_the_kv_cache_precision(catalog: Catalog) -> None:
     # FP4 weights on B200: the GEMMs get the FP4 peak (9 PFLOP/s), attention the peak of its
     # cache: FP8 (4.5 PFLOP/s) over an FP8 cache, bf16 (2.25 PFLOP/s) over a 16-bit one.

@@ -33,7 +33,7 @@ class BenchmarkRow(Row):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     model: str = Field(description="ModelArch.id (or alias)")
-    precision: Literal["bf16", "fp16", "fp8", "int8", "int4", "fp4"]
+    precision: Literal["bf16", "fp16", "fp8", "int8", "int4", "fp4", "mxfp4"]
     kv_precision: Literal["bf16", "fp16", "fp8", "int8"] | None = Field(
         default=None, description="KV-cache precision when the source states or implies it"
     )

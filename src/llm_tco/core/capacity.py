@@ -274,16 +274,25 @@ def routed_experts_b(arch: ModelArch) -> tuple[float, float]:
 def compute_tflops(gpu: GpuSpec, precision: str) -> tuple[float | None, str | None]:
     """Dense peak at the precision the matmuls run in, and the assumption made to get it.
 
-    FP8 weights run FP8 tensor cores where the GPU has them; FP4 formats (NVFP4, MXFP4) run FP4
-    tensor cores where the GPU has them (Blackwell), else they dequantise to bf16 (the
-    weight-only Marlin / Triton kernels vLLM uses on Hopper and older). int8/int4 weight-only
+    FP8 weights run FP8 tensor cores where the GPU has them; NVFP4 (``fp4``) weights and
+    activations run FP4 tensor cores where the GPU has them (Blackwell), else they dequantise to
+    bf16 (the weight-only Marlin / Triton kernels vLLM uses on Hopper and older). MXFP4 weights
+    (gpt-oss's checkpoints) meet 8-bit MXFP8 activations on GPUs with FP4 tensor cores and bf16
+    ones elsewhere ("The activation can be in either bf16 (Hopper) or mxfp8 (Blackwell)": the MoE
+    support matrix of TensorRT-LLM's examples/models/core/gpt_oss/README.md,
+    https://github.com/NVIDIA/TensorRT-LLM/blob/0ee4114cc7fee566785802d5a2ef1061a6f83239/examples/models/core/gpt_oss/README.md),
+    so they run at the FP8 rate there and the bf16 rate elsewhere. int8/int4 weight-only
     formats dequantise to bf16. Without a bf16 figure the 16-bit rate is the FP16 tensor rate
     (V100, T4: no BF16), else half the FP8 or INT8 rate (tensor cores double their rate per
     halving of the operand width). Without any figure there is no compute limit to model:
     (None, why).
     """
-    if precision in ("fp4", "mxfp4") and gpu.fp4_dense_tflops is not None:
+    if precision == "fp4" and gpu.fp4_dense_tflops is not None:
         return gpu.fp4_dense_tflops, None
+    if precision == "mxfp4":
+        if gpu.fp4_dense_tflops is not None and gpu.fp8_dense_tflops is not None:
+            return gpu.fp8_dense_tflops, None
+        precision = "bf16"
     if precision == "fp8" and gpu.fp8_dense_tflops is not None:
         return gpu.fp8_dense_tflops, None
     if gpu.bf16_dense_tflops is not None:
