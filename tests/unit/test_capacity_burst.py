@@ -128,3 +128,36 @@ def test_request_rate_run_adds_the_last_requests_latency() -> None:
     # 100 requests at 1,000/s (100,000 tok/s offered): the queue, not the sends, sets the pace:
     # 100 x 100 tokens at 10,000 tok/s = 1 s, then the last wave's 1 s: 5,000 tok/s.
     assert _rate_run(100.0, 1000.0, 100.0) == pytest.approx(5_000, rel=1e-6)
+
+
+def test_a_rate_run_has_no_jump_where_the_load_reaches_capacity() -> None:
+    # Steps cost max(10 ms, n x 0.02 ms) for n tokens (10 GB read at 1 TB/s, 2e10 FLOPs a token
+    # at 1e15 FLOP/s), so TPOT grows with the batch past 500 sequences; up to 2,000 run at once.
+    # A load 0.1% under capacity holds nearly all 2,000 in flight, as a saturated run does, so
+    # the two runs' output differs by about the 0.1% of load between them, not by the last
+    # request's latency at 1 sequence against 2,000.
+    r = toy_replica(dense_bytes=1e10, dense_flops_per_token=2e10)
+    f = toy_factors()
+    one = np.array
+    running = one([2000.0])
+    steady = steady_state(r, f, 100.0, 100.0, 150.0, running, 8192.0)
+    capacity_rate = float(steady.output_tokens_per_second[0]) / 100.0
+
+    def run(rate: float) -> float:
+        return float(
+            rate_run_output_tps(
+                r,
+                f,
+                one([100.0]),
+                one([100.0]),
+                one([150.0]),
+                running,
+                one([8192.0]),
+                one([5000.0]),
+                one([rate]),
+                steady.output_tokens_per_second,
+            )[0]
+        )
+
+    below, above = run(capacity_rate * 0.999), run(capacity_rate * 1.001)
+    assert below == pytest.approx(above, rel=0.01)

@@ -792,8 +792,11 @@ def rate_run_output_tps(
     """
     offered = request_rate * output_tokens
     saturated = offered >= steady_output_tps
-    concurrency = np.ones_like(running)
-    for _ in range(3):  # fixed point of C = R x O x TPOT(C)
+    # The fixed point of C = R x O x TPOT(C), iterated down from the most the engine runs: TPOT
+    # grows with C, so the iterates fall monotonically toward it and, as the load nears
+    # capacity, stay near that limit, where a saturated run holds it (no jump at saturation).
+    concurrency = np.asarray(running, dtype=np.float64)
+    for _ in range(3):
         tpot = steady_state(
             r, f, input_tokens, output_tokens, decode_context, concurrency, token_budget
         ).tpot_s
