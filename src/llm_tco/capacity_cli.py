@@ -629,6 +629,12 @@ def validation_shown(report: Any) -> tuple[list[str], list[Shown], Shown]:
         f"{o.median_ape_percent}%, MAPE {o.mape_percent}%, bias {o.median_signed_percent:+}% "
         f"({report.seconds} s wall, {report.cpu_seconds} s CPU)"
     )
+    if report.level_removed:
+        within = ", ".join(f"{k} {s.median_ape_percent}%" for k, s in report.level_removed.items())
+        lines.append(
+            f"within a source (each publisher's own level divided out): median APE {within}; "
+            "the rest of the error above is the spread between sources"
+        )
     figures = [Col(h, "num") for h in ("rows", "median\nAPE %", "MAPE %", "bias %")]
 
     def cells(s: Any) -> list[str]:

@@ -36,6 +36,7 @@ from llm_tco.core.calibration import (
     errors_by,
     group_error,
     leave_one_publisher_out,
+    publisher_level_removed,
 )
 from llm_tco.core.capacity import Efficiency, engine_generation
 from llm_tco.core.engine_versions import LaunchFlags
@@ -232,6 +233,9 @@ class CapacityValidation(BaseModel):
     by_class: dict[str, ErrorSummary]
     by_mode: dict[str, ErrorSummary]
     measured_over_predicted: dict[str, dict[str, float]]  # group -> quantile label -> ratio
+    # all / dense / moe error with each publisher's median ratio divided out: the part of the
+    # error that is not the held-out source's overall level (publisher_level_removed)
+    level_removed: dict[str, ErrorSummary]
     factors: list[FactorSet]  # fitted on every row
     rows: list[RowResult]
     skipped: list[tuple[str, str]]
@@ -361,6 +365,11 @@ def _report(
         by_class=_summaries(results, _klass),
         by_mode=_summaries(results, lambda r: r.case.mode),
         measured_over_predicted={k: ratio_quantiles(v) for k, v in groups.items() if v},
+        level_removed={
+            k: ErrorSummary.of(group_error(publisher_level_removed(v)))
+            for k, v in groups.items()
+            if v
+        },
         factors=[_factor_set(k, e) for k, e in sorted(factors.items())],
         rows=[_row(r) for r in results],
         skipped=skipped,
@@ -511,6 +520,23 @@ def validation_markdown(v: CapacityValidation) -> str:
             "",
         ]
     lines += table("class", v.by_class)
+    if v.level_removed:
+        lines += [
+            "### Within a source",
+            "",
+            "The same predictions with each publisher's median predicted / measured ratio "
+            "(over the group's rows) divided out: the error that would be left if a new "
+            "source's overall level (its harness, engine build and tuning as a whole) were "
+            "known, which no prediction can know. The gap between this and the figures above "
+            "is the spread between sources; what remains is how the model misses lengths, "
+            "batch, model and layout within one.",
+            "",
+            "| rows | count | median APE % | MAPE % |",
+            "|---|---:|---:|---:|",
+        ]
+        for k, s in v.level_removed.items():
+            lines.append(f"| {k} | {s.rows} | {s.median_ape_percent} | {s.mape_percent} |")
+        lines.append("")
     lines += table("publisher", v.by_publisher)
     lines += table("engine", v.by_engine)
     lines += table("GPU", v.by_gpu)

@@ -33,6 +33,7 @@ from llm_tco.core.calibration import (
     fit,
     leave_one_publisher_out,
     predict_with,
+    publisher_level_removed,
 )
 
 Validated = tuple[tuple[CapacityValidation, Fit, list[Case]], list[CaseResult]]
@@ -208,6 +209,21 @@ def test_ratio_quantiles_by_hand() -> None:
     q = ratio_quantiles(results)
     assert q["p50"] == pytest.approx(2.0)
     assert q["p05"] == pytest.approx(1.1)  # inclusive method: 1 + 0.1 x (2 - 1)
+
+
+def test_a_publishers_own_level_divides_out_and_its_spread_stays() -> None:
+    # Publisher A predicted 1.2x, 1.2x and 1.5x its measurements: its median ratio 1.2 divides
+    # out, leaving errors 0%, 0% and 1.5 / 1.2 - 1 = +25%. Publisher B predicted at 0.5x on
+    # every row: a level alone, so nothing is left.
+    cases, _ = build_cases(load_catalog())
+    a = [dataclasses.replace(c, publisher="A") for c in cases[:3]]
+    b = [dataclasses.replace(c, publisher="B") for c in cases[3:5]]
+    results = [
+        CaseResult(c, c.measured_output_tokens_per_second * k)
+        for c, k in zip([*a, *b], (1.2, 1.2, 1.5, 0.5, 0.5), strict=True)
+    ]
+    left = [round(r.signed_error, 6) for r in publisher_level_removed(results)]
+    assert left == [0.0, 0.0, 25.0, 0.0, 0.0]
 
 
 def test_efficiency_rows_name_their_publishers() -> None:

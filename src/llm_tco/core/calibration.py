@@ -746,6 +746,22 @@ def leave_one_publisher_out(cases: Sequence[Case], salt: str = "") -> tuple[list
     return results, everyone.fit(x_all)
 
 
+def publisher_level_removed(results: Sequence[CaseResult]) -> list[CaseResult]:
+    """``results`` with each publisher's predictions divided by that publisher's median
+    predicted / measured ratio: the error that would be left if each source's overall level
+    (its harness, build and tuning as a whole) were known, which no prediction for a new
+    source can know. What remains is how the model misses the shape within a source (prompt
+    and output lengths, batch, model, layout)."""
+    by_publisher: dict[str, list[float]] = {}
+    for r in results:
+        by_publisher.setdefault(r.case.publisher, []).append(r.ratio)
+    level = {p: statistics.median(v) for p, v in by_publisher.items()}
+    return [
+        CaseResult(r.case, r.predicted_output_tokens_per_second / level[r.case.publisher])
+        for r in results
+    ]
+
+
 @dataclass(frozen=True)
 class GroupError:
     rows: int
