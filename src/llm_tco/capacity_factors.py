@@ -46,6 +46,7 @@ def efficiency_from_row(row: EfficiencyRow, band: ErrorBand | None = None) -> Ef
         moe_block_tokens=row.moe_block_tokens,
         moe_layer_overhead_us=row.moe_layer_overhead_us,
         sequence_overhead_us=row.sequence_overhead_us,
+        dequant_compute_efficiency=row.dequant_compute_efficiency,
         source=source,
     )
 

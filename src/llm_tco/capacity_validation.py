@@ -218,6 +218,7 @@ class FactorSet(BaseModel):
     moe_block_tokens: float
     moe_layer_overhead_us: float
     sequence_overhead_us: float = 0.0
+    dequant_compute_efficiency: float = 1.0
 
 
 class CapacityValidation(BaseModel):
@@ -293,6 +294,7 @@ def _factor_set(key: str, e: Efficiency) -> FactorSet:
         moe_block_tokens=e.moe_block_tokens,
         moe_layer_overhead_us=e.moe_layer_overhead_us,
         sequence_overhead_us=e.sequence_overhead_us,
+        dequant_compute_efficiency=e.dequant_compute_efficiency,
     )
 
 

@@ -85,6 +85,38 @@ def test_mxfp4_weights_meet_8_bit_activations_where_the_gpu_has_fp4_tensor_cores
     assert compute_tflops(catalog.gpu("h100-sxm-80gb"), "mxfp4") == (989.5, None)
 
 
+def test_weight_only_formats_convert_where_the_gpu_has_no_tensor_cores_of_their_width(
+    catalog: Catalog,
+) -> None:
+    # int4 (AWQ/GPTQ) is weight-only everywhere; FP8 converts on A100 (no FP8 tensor cores)
+    # but not on H100; MXFP4 gpt-oss converts its routed experts on H100 (bf16 activations)
+    # and keeps its bf16 attention and dense layers as they are; on B200 it runs MXFP8 MMAs.
+    h100, a100 = catalog.gpu("h100-sxm-80gb"), catalog.gpu("a100-80gb-sxm")
+    llama, oss = catalog.model("llama-3.1-8b"), catalog.model("gpt-oss-120b")
+    for gpu, precision, arch, dense, experts in (
+        (h100, "int4", llama, 1.0, 0.0),
+        (h100, "fp8", llama, 0.0, 0.0),
+        (a100, "fp8", llama, 1.0, 0.0),
+        (h100, "bf16", llama, 0.0, 0.0),
+        (h100, "mxfp4", oss, 0.0, 1.0),
+        (catalog.gpu("b200"), "mxfp4", oss, 0.0, 0.0),
+    ):
+        r = replica(arch, gpu, precision, "bf16", plain_tp(1))
+        assert (r.dense_dequantised, r.expert_dequantised) == (dense, experts), (gpu.id, precision)
+
+
+def test_a_weight_only_gemm_computes_at_its_fitted_share_of_the_16_bit_rate() -> None:
+    # 1,000 prompt tokens x 2e9 FLOPs at 1e15 FLOP/s = 2 ms at full efficiency; a weight-only
+    # GEMM at 0.5 of the 16-bit rate takes 4 ms. Nothing else costs time in the toy.
+    f = toy_factors(dequant_compute=0.5)
+    plain = toy_replica(dense_flops_per_token=2e9)
+    converted = toy_replica(dense_flops_per_token=2e9, dense_dequantised=1.0)
+    assert stage_seconds(plain, f, np.array([0.0]), 1000.0, 0.0, 0.0)[0][0] == pytest.approx(2e-3)
+    assert stage_seconds(converted, f, np.array([0.0]), 1000.0, 0.0, 0.0)[0][0] == pytest.approx(
+        4e-3
+    )
+
+
 def test_attention_runs_at_the_kv_cache_precision(catalog: Catalog) -> None:
     # FP4 weights on B200: the GEMMs get the FP4 peak (9 PFLOP/s), attention the peak of its
     # cache: FP8 (4.5 PFLOP/s) over an FP8 cache, bf16 (2.25 PFLOP/s) over a 16-bit one.

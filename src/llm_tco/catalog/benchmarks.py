@@ -150,6 +150,13 @@ class EfficiencyRow(Row):
     sequence_overhead_us: float = Field(
         default=0.0, ge=0, description="CPU cost per running sequence per step"
     )
+    dequant_compute_efficiency: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="share of the 16-bit rate a weight-only GEMM (weights converted to 16 bits "
+        "inside the kernel) reaches",
+    )
     max_batch_size: int | None = Field(
         default=None, ge=1, description="override of the engine's default batch limit"
     )

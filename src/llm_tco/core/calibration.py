@@ -94,6 +94,9 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter("prefill_compute_efficiency", 0.1, 0.95, 0.5, per_engine=True, per_vendor=True),
     Parameter("link_efficiency", 0.1, 0.99, 0.5, per_engine=True),
+    # Weight-only GEMMs (capacity.dequantised): each engine's own kernels (Marlin, Triton
+    # W4A16, TensorRT-LLM's mixed-input GEMMs) get an offset.
+    Parameter("dequant_compute_efficiency", 0.05, 1.0, 0.7, per_engine=True),
     Parameter("allreduce_latency_us", 1.0, 100.0, 10.0, log_scale=True, per_engine=True),
     Parameter(
         "step_overhead_ms", 0.05, 30.0, 2.0, log_scale=True, per_engine=True, per_generation=True
@@ -436,6 +439,7 @@ class Fit:
             moe_block_tokens=round(values["moe_block_tokens"], 2),
             moe_layer_overhead_us=round(values["moe_layer_overhead_us"], 3),
             sequence_overhead_us=round(values["sequence_overhead_us"], 4),
+            dequant_compute_efficiency=round(values["dequant_compute_efficiency"], 4),
             source=source,
         )
 
@@ -570,6 +574,7 @@ class _Problem:
             moe_block_tokens=values["moe_block_tokens"],
             moe_layer_overhead_s=values["moe_layer_overhead_us"] * 1e-6,
             sequence_overhead_s=values["sequence_overhead_us"] * 1e-6,
+            dequant_compute=values["dequant_compute_efficiency"],
         )
 
     def jacobian(self, x: FloatArray) -> FloatArray:

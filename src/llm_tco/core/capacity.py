@@ -96,6 +96,9 @@ class Efficiency:
     moe_block_tokens: float = 0.0  # grouped-GEMM tile rows each expert's tokens pad to; 0: none
     max_batched_tokens: int | None = None  # None: the engine's default per-step token budget
     sequence_overhead_us: float = 0.0  # CPU cost per running sequence per step (output etc.)
+    # share of the 16-bit rate a GEMM reaches whose weights it converts to 16 bits on the fly
+    # (weight-only formats, ``dequantised``); 1: no cost beyond the 16-bit MMA
+    dequant_compute_efficiency: float = 1.0
 
 
 def efficiency_key(engine: str, vendor: str | None = None) -> str:
@@ -256,6 +259,10 @@ class Replica:
     pipeline_sends: FloatArray | float  # 1 with pipeline stages: one activation send per step
     pipeline_bytes_per_token: FloatArray | float
     link_bytes_per_s: FloatArray | float
+    # 1 where the non-expert / routed-expert weights are converted to 16 bits inside the GEMM
+    # (``dequantised``), else 0
+    dense_dequantised: FloatArray | float = 0.0
+    expert_dequantised: FloatArray | float = 0.0
 
 
 def routed_experts_b(arch: ModelArch) -> tuple[float, float]:
@@ -269,6 +276,28 @@ def routed_experts_b(arch: ModelArch) -> tuple[float, float]:
         return 0.0, 0.0
     per_expert = (arch.total_params_b - arch.active_params_b) / (experts - picked)
     return experts * per_expert, picked / experts
+
+
+def dequantised(gpu: GpuSpec, precision: str) -> bool:
+    """Whether ``precision``'s weights reach ``gpu``'s tensor cores only after the GEMM kernel
+    converts them to 16 bits (a weight-only kernel), as ``compute_tflops`` costs them at the
+    16-bit rate: int8 / int4 weight-only formats everywhere, FP8 without FP8 tensor cores
+    (vLLM's FP8 Marlin on Ampere), NVFP4 and MXFP4 without FP4 ones (Marlin / Triton W4A16 on
+    Hopper and older). The conversion is ALU and shared-memory work beside the MMA: a 4-bit
+    kernel's gain over FP16 is near its ideal 4x at small batches, where the step reads weights,
+    and shrinks as the batch grows and the GEMM computes (Frantar et al., "MARLIN:
+    Mixed-Precision Auto-Regressive Parallel Inference on Large Language Models",
+    https://arxiv.org/abs/2408.11743). The share of the 16-bit rate such a GEMM reaches when it
+    computes is fitted (``Efficiency.dequant_compute_efficiency``)."""
+    if precision in ("bf16", "fp16"):
+        return False
+    if precision == "fp8":
+        return gpu.fp8_dense_tflops is None
+    if precision == "fp4":
+        return gpu.fp4_dense_tflops is None
+    if precision == "mxfp4":
+        return gpu.fp4_dense_tflops is None or gpu.fp8_dense_tflops is None
+    return True
 
 
 def compute_tflops(gpu: GpuSpec, precision: str) -> tuple[float | None, str | None]:
@@ -418,6 +447,7 @@ def replica(
     # Collective bytes are costed at the NVLink rate; those that cross the network count as
     # many times more as the network is slower (network_slowdowns).
     over_allreduce, over_all_to_all, over_send = network_slowdowns(gpu, layout, expert_comm)
+    converted = dequantised(gpu, precision)
     return Replica(
         stage_gpus=float(stage),
         data_parallel=float(layout.data),
@@ -461,6 +491,9 @@ def replica(
         pipeline_sends=1.0 if pp > 1 else 0.0,
         pipeline_bytes_per_token=token_bytes / stage * over_send,
         link_bytes_per_s=link_gb_per_s(gpu) * 1e9,
+        # MXFP4 checkpoints quantise only the routed experts (weight_bytes): the rest is bf16.
+        dense_dequantised=float(converted and not (precision == "mxfp4" and moe)),
+        expert_dequantised=float(converted and moe),
     )
 
 
@@ -478,6 +511,7 @@ class Factors:
     moe_block_tokens: FloatArray | float
     moe_layer_overhead_s: FloatArray | float = 0.0
     sequence_overhead_s: FloatArray | float = 0.0
+    dequant_compute: FloatArray | float = 1.0
 
     @classmethod
     def of(cls, eff: Efficiency) -> Factors:
@@ -492,6 +526,7 @@ class Factors:
             moe_block_tokens=eff.moe_block_tokens,
             moe_layer_overhead_s=eff.moe_layer_overhead_us * 1e-6,
             sequence_overhead_s=eff.sequence_overhead_us * 1e-6,
+            dequant_compute=eff.dequant_compute_efficiency,
         )
 
 
@@ -528,8 +563,12 @@ def stage_seconds(
     )
     padded = np.where(routed > 0, padded, 0.0)
     gemm_memory = (r.dense_bytes + r.expert_bytes * touched) / bandwidth
+    # Weights converted to 16 bits inside the GEMM (``dequantised``) reach a share
+    # ``f.dequant_compute`` of the 16-bit rate.
+    slower = 1.0 / f.dequant_compute - 1.0
     gemm_compute = (
-        tokens * r.dense_flops_per_token + padded * r.expert_flops_per_routed_token
+        tokens * r.dense_flops_per_token * (1.0 + r.dense_dequantised * slower)
+        + padded * r.expert_flops_per_routed_token * (1.0 + r.expert_dequantised * slower)
     ) * flop_s
     attention_memory = decode_seqs * decode_context * r.kv_bytes_per_token_context / bandwidth
     attention_compute = (
