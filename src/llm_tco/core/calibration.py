@@ -537,13 +537,17 @@ class _Problem:
         sparsity[np.flatnonzero(self.moe_rows), self.publisher_moe_slot[self.moe_rows]] = True
         sparsity[len(rows) + np.arange(len(self.layout)), np.arange(len(self.layout))] = True
         self.sparsity = sparsity
-        # For the Jacobian: every factor column's finite-difference step evaluated in one call
-        # over n_factor copies of the training cases; which rows each column moves, per parameter.
-        self.tiled_cs = self.train_cs.tiled(n_factor)
+        # For the Jacobian: every factor column's finite-difference step evaluated in one call,
+        # over the training cases that column moves (an engine's or vendor's offset moves only
+        # its own rows; the others' entries are zero): which rows each column moves, per
+        # parameter, and the (column, row) pairs moved by any.
         self.moves = {
             name: (g[:, None, :] == np.arange(n_factor)[None, :, None]).any(axis=0)
             for name, g in self.train_gather.items()
         }
+        moved = np.logical_or.reduce(list(self.moves.values()))
+        self.pair_columns, self.pair_rows = np.nonzero(moved)
+        self.tiled_cs = self.train_cs.subset(self.pair_rows)
 
     def factors(self, x: FloatArray, train_only: bool = False) -> Factors:
         gather = self.train_gather if train_only else self.gather
@@ -584,18 +588,14 @@ class _Problem:
         padded = np.append(x[:n_factor], 0.0)
         base = {p.name: padded[self.train_gather[p.name]].sum(axis=0) for p in PARAMETERS}
         step = 1e-3 * np.maximum(1.0, np.abs(x[:n_factor]))
+        cols, rows = self.pair_columns, self.pair_rows
         stepped = {
-            name: (z[None, :] + step[:, None] * self.moves[name]).ravel()
-            for name, z in base.items()
+            name: z[rows] + step[cols] * self.moves[name][cols, rows] for name, z in base.items()
         }
         log_base = np.log(np.maximum(self.train_cs.predict(self._values(base)), 1e-9))
         log_stepped = np.log(np.maximum(self.tiled_cs.predict(self._values(stepped)), 1e-9))
         jac = np.zeros((n_rows + len(self.layout), len(self.layout)))
-        jac[:n_rows, :n_factor] = (
-            self.weights[:, None]
-            * (log_stepped.reshape(n_factor, n_rows) - log_base[None, :]).T
-            / step[None, :]
-        )
+        jac[rows, cols] = self.weights[rows] * (log_stepped - log_base[rows]) / step[cols]
         jac[np.arange(n_rows), self.publisher_slot] = self.weights
         moe = np.flatnonzero(self.moe_rows)
         jac[moe, self.publisher_moe_slot[moe]] = self.weights[moe]
