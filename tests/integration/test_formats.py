@@ -123,6 +123,7 @@ def test_capacity_and_validation_fit_80_columns() -> None:
         overall=summary,
         seconds=1.0,
         cpu_seconds=1.0,
+        level_removed={"all": summary, "dense": summary, "moe": summary},
         **{f"by_{k}": groups for k in ("class", "publisher", "engine", "gpu", "mode")},
     )
     lines, tables, every = validation_shown(fake)
