@@ -21,6 +21,7 @@ from llm_tco.core.capacity import (
     Prediction,
     Slo,
     compute_tflops,
+    dequantised,
     limits,
     predict,
     replica_capacity,
@@ -213,6 +214,17 @@ def build_capacity_report(
     compute_note = compute_tflops(spec, precision)[1]
     if compute_note:
         assumptions.append(compute_note)
+    if dequantised(spec, precision):
+        weights = (
+            "mxfp4 expert weights"
+            if precision == "mxfp4" and arch.experts is not None
+            else f"{precision} weights"
+        )
+        assumptions.append(
+            f"{weights} are converted to 16 bits inside each GEMM on {spec.id} (a weight-only "
+            f"kernel): computing, they reach {eff.dequant_compute_efficiency:.2f} of the 16-bit "
+            f"rate ({engine}'s fitted factor)"
+        )
     kv = kv_precision or ("fp8" if precision in ("fp8", "fp4") else "bf16")
     if kv_precision is None:
         assumptions.append(f"KV cache {kv} (default for {precision} weights)")

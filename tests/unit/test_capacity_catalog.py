@@ -112,3 +112,14 @@ def test_cli_capacity_max_throughput_and_layout_flags() -> None:
     assert slo["error_band"]["group"] == "moe"
     bad = CliRunner().invoke(_app(), [*base, "--pipeline-parallel", "3"])
     assert bad.exit_code == 2 and "pipeline" in bad.output
+
+
+def test_cli_capacity_names_a_weight_only_kernel_where_the_weights_are_converted() -> None:
+    # int4 weights on H100 are converted to 16 bits inside the GEMM (no int4 tensor cores
+    # serve them); FP8 on H100 runs FP8 tensor cores and is not.
+    def assumed(precision: str) -> list[str]:
+        args = ["capacity", "qwen2.5-32b", "h100", "--precision", precision, "--format", "json"]
+        return json.loads(CliRunner().invoke(_app(), args).output)["assumptions"]
+
+    assert any("int4 weights are converted to 16 bits" in a for a in assumed("int4"))
+    assert not any("converted to 16 bits" in a for a in assumed("fp8"))
