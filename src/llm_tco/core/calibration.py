@@ -315,11 +315,6 @@ class CaseSet:
         }
         return replace(self, cases=tuple(self.cases[i] for i in rows), replica=r, **arrays)
 
-    def tiled(self, times: int) -> CaseSet:
-        """``times`` copies of the cases end to end (to evaluate many factor sets in one call)."""
-        rows = np.tile(np.arange(len(self.cases), dtype=np.intp), times)
-        return self.subset(rows)
-
     @functools.cached_property
     def _groups(self) -> list[tuple[str, npt.NDArray[np.intp], Replica]]:
         """Rows predicted other than by the steady state, with their replicas, worked out once
