@@ -28,7 +28,7 @@ from llm_tco.core.capacity import (
     select_efficiency,
 )
 from llm_tco.core.fleetsize import DEFAULT_ROUTING
-from llm_tco.core.memory import Layout, MemoryPlan, plan_memory
+from llm_tco.core.memory import Layout, MemoryPlan, only_experts_quantised, plan_memory
 from llm_tco.core.speculative import Speculation, expected_tokens_per_step, speculative_capacity
 from llm_tco.core.tailsize import PercentileSlo
 from llm_tco.errors import CatalogLookupError, LlmTcoError, ScenarioError, print_error
@@ -216,8 +216,8 @@ def build_capacity_report(
         assumptions.append(compute_note)
     if dequantised(spec, precision):
         weights = (
-            "mxfp4 expert weights"
-            if precision == "mxfp4" and arch.experts is not None
+            f"{precision} expert weights"
+            if only_experts_quantised(arch, precision)
             else f"{precision} weights"
         )
         assumptions.append(

@@ -62,6 +62,7 @@ from llm_tco.core.memory import (
     kv_cached_tokens,
     max_concurrent_sequences,
     moe_layer_count,
+    only_experts_quantised,
     plain_tp,
     weight_bytes,
 )
@@ -289,15 +290,21 @@ def dequantised(gpu: GpuSpec, precision: str) -> bool:
     Mixed-Precision Auto-Regressive Parallel Inference on Large Language Models",
     https://arxiv.org/abs/2408.11743). The share of the 16-bit rate such a GEMM reaches when it
     computes is fitted (``Efficiency.dequant_compute_efficiency``)."""
-    if precision in ("bf16", "fp16"):
-        return False
-    if precision == "fp8":
-        return gpu.fp8_dense_tflops is None
+    return precision not in ("bf16", "fp16") and _native_tflops(gpu, precision) is None
+
+
+def _native_tflops(gpu: GpuSpec, precision: str) -> float | None:
+    """The tensor-core rate ``precision``'s weights run at without conversion to 16 bits, or
+    None where the GPU has no such tensor cores (or the format has none): NVFP4 at the FP4
+    rate, MXFP4 at the FP8 rate of its MXFP8 activations where FP4 tensor cores exist, FP8 at
+    the FP8 rate (see ``compute_tflops``)."""
     if precision == "fp4":
-        return gpu.fp4_dense_tflops is None
+        return gpu.fp4_dense_tflops
     if precision == "mxfp4":
-        return gpu.fp4_dense_tflops is None or gpu.fp8_dense_tflops is None
-    return True
+        return gpu.fp8_dense_tflops if gpu.fp4_dense_tflops is not None else None
+    if precision == "fp8":
+        return gpu.fp8_dense_tflops
+    return None
 
 
 def compute_tflops(gpu: GpuSpec, precision: str) -> tuple[float | None, str | None]:
@@ -316,14 +323,9 @@ def compute_tflops(gpu: GpuSpec, precision: str) -> tuple[float | None, str | No
     halving of the operand width). Without any figure there is no compute limit to model:
     (None, why).
     """
-    if precision == "fp4" and gpu.fp4_dense_tflops is not None:
-        return gpu.fp4_dense_tflops, None
-    if precision == "mxfp4":
-        if gpu.fp4_dense_tflops is not None and gpu.fp8_dense_tflops is not None:
-            return gpu.fp8_dense_tflops, None
-        precision = "bf16"
-    if precision == "fp8" and gpu.fp8_dense_tflops is not None:
-        return gpu.fp8_dense_tflops, None
+    native = _native_tflops(gpu, precision)
+    if native is not None:
+        return native, None
     if gpu.bf16_dense_tflops is not None:
         if precision == "fp8":
             return gpu.bf16_dense_tflops, (
@@ -491,8 +493,7 @@ def replica(
         pipeline_sends=1.0 if pp > 1 else 0.0,
         pipeline_bytes_per_token=token_bytes / stage * over_send,
         link_bytes_per_s=link_gb_per_s(gpu) * 1e9,
-        # MXFP4 checkpoints quantise only the routed experts (weight_bytes): the rest is bf16.
-        dense_dequantised=float(converted and not (precision == "mxfp4" and moe)),
+        dense_dequantised=float(converted and not only_experts_quantised(arch, precision)),
         expert_dequantised=float(converted and moe),
     )
 

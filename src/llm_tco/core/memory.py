@@ -213,6 +213,12 @@ def replicated_weight_bytes(arch: ModelArch, precision: str, layout: Layout) -> 
     return experts + (total - experts) * layout.data
 
 
+def only_experts_quantised(arch: ModelArch, precision: str) -> bool:
+    """Whether ``precision`` quantises only an MoE model's routed experts, the rest staying
+    bf16: MXFP4, as in the gpt-oss checkpoints."""
+    return precision == "mxfp4" and arch.experts is not None
+
+
 def weight_bytes(arch: ModelArch, precision: str) -> float:
     """Bytes of weights with every expert resident (MoE models keep all experts in memory).
 
@@ -224,7 +230,7 @@ def weight_bytes(arch: ModelArch, precision: str) -> float:
     total = arch.total_params_b * 1e9
     if per_param >= UNQUANTIZED_BYTES_PER_PARAM:
         return total * per_param
-    if precision == "mxfp4" and arch.experts is not None:
+    if only_experts_quantised(arch, precision):
         quantized = min(routed_expert_params(arch), total)
     else:
         quantized = max(total - embedding_params(arch), 0.0)
