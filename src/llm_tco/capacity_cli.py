@@ -22,13 +22,22 @@ from llm_tco.core.capacity import (
     Slo,
     compute_tflops,
     dequantised,
+    engine_key,
     limits,
     predict,
     replica_capacity,
     select_efficiency,
+    unknown_engine_hint,
 )
 from llm_tco.core.fleetsize import DEFAULT_ROUTING
-from llm_tco.core.memory import Layout, MemoryPlan, only_experts_quantised, plan_memory
+from llm_tco.core.memory import (
+    Layout,
+    MemoryPlan,
+    default_kv_precision,
+    only_experts_quantised,
+    plan_memory,
+    precision_key,
+)
 from llm_tco.core.speculative import Speculation, expected_tokens_per_step, speculative_capacity
 from llm_tco.core.tailsize import PercentileSlo
 from llm_tco.errors import CatalogLookupError, LlmTcoError, ScenarioError, print_error
@@ -52,7 +61,7 @@ def _efficiency(catalog: Catalog, engine: str, vendor: str, moe: bool | None = N
         raise CatalogLookupError(
             f"no efficiency factors for engine '{engine}'",
             field="engine",
-            hint=f"known: {', '.join(sorted(factors)) or 'none (efficiency.yaml missing)'}",
+            hint=unknown_engine_hint(engine, factors),
         )
     return found
 
@@ -195,6 +204,12 @@ def build_capacity_report(
     """Everything ``llm-tco capacity`` shows, for one (model, GPU, precision, layout)."""
     arch, spec = catalog.model(model), catalog.gpu(gpu)
     assumptions = [a for a in [catalog.gpu_assumption(gpu)] if a]
+    precision, reading = precision_key(precision)
+    assumptions += [reading] if reading else []
+    if kv_precision is not None:
+        kv_precision, reading = precision_key(kv_precision, "kv_precision")
+        assumptions += [reading] if reading else []
+    engine = engine_key(engine)
     if speculative is not None and (pipeline_parallel, expert_parallel, data_parallel) != (
         1,
         1,
@@ -225,7 +240,7 @@ def build_capacity_report(
             f"kernel): computing, they reach {eff.dequant_compute_efficiency:.2f} of the 16-bit "
             f"rate ({engine}'s fitted factor)"
         )
-    kv = kv_precision or ("fp8" if precision in ("fp8", "fp4") else "bf16")
+    kv = kv_precision or default_kv_precision(precision)
     if kv_precision is None:
         assumptions.append(f"KV cache {kv} (default for {precision} weights)")
     context = input_len + output_len

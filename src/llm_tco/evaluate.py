@@ -777,7 +777,7 @@ def _min_gpus_to_fit(
 def _kv_precision(spec: SelfHostedSpec) -> str:
     if spec.kv_precision is not None:
         return spec.kv_precision
-    return "fp8" if spec.precision == "fp8" else "bf16"
+    return memory.default_kv_precision(spec.precision)
 
 
 def _memory(

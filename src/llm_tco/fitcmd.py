@@ -41,7 +41,7 @@ def run_fit(
         ["left for KV cache", f"{plan.kv_cache:.1f}"],
         ["GPU memory", f"{plan.available:.1f}"],
     ]
-    title = f"{arch.name} at {precision} on {gpus} x {spec.name}"
+    title = f"{arch.name} at {found.precision} on {gpus} x {spec.name}"
     print_table(console, title, [Col("item", "id"), Col("GB", "num")], rows)
     verdict = "fits" if found.fits else "does NOT fit"
     console.print(

@@ -56,16 +56,12 @@ class CapacityResult(Model):
 
 
 def _kv(precision: str, kv_precision: str | None) -> str:
-    return kv_precision or ("fp8" if precision == "fp8" else "bf16")
+    return kv_precision or memory.default_kv_precision(precision)
 
 
-def _check_precision(precision: str) -> None:
-    if precision not in PRECISIONS:
-        raise LlmTcoError(
-            f"unknown precision '{precision}'",
-            field="precision",
-            hint=f"use one of {', '.join(PRECISIONS)}",
-        )
+def _precision(precision: str) -> str:
+    """The format ``precision`` names: FP8 -> fp8, AWQ -> int4 (``memory.precision_key``)."""
+    return memory.precision_key(precision)[0]
 
 
 def fit(
@@ -77,7 +73,7 @@ def fit(
     catalog: Catalog | None = None,
 ) -> FitResult:
     """The memory plan of ``model`` on ``gpu_count`` x ``gpu`` (default: the fewest that fit)."""
-    _check_precision(precision)
+    precision = _precision(precision)
     if gpu_count is not None and gpu_count < 1:
         raise LlmTcoError("must be at least 1", field="gpu_count")
     if context_tokens < 1:
@@ -125,9 +121,16 @@ def capacity(
 ) -> CapacityResult:
     """One replica's throughput at the highest load meeting the TPOT and TTFT targets."""
     from llm_tco.capacity_factors import catalog_efficiencies
-    from llm_tco.core.capacity import Slo, replica_capacity, select_efficiency
+    from llm_tco.core.capacity import (
+        Slo,
+        engine_key,
+        replica_capacity,
+        select_efficiency,
+        unknown_engine_hint,
+    )
 
-    _check_precision(precision)
+    precision = _precision(precision)
+    engine = engine_key(engine)
     catalog = catalog or load_catalog()
     arch, spec = catalog.model(model), catalog.gpu(gpu)
     factors = catalog_efficiencies(catalog, arch.experts is not None)
@@ -136,8 +139,10 @@ def capacity(
         raise CatalogLookupError(
             f"no efficiency factors for engine '{engine}'",
             field="engine",
-            hint=f"known: {', '.join(sorted(factors)) or 'none'}",
+            hint=unknown_engine_hint(engine, factors),
         )
+    if kv_precision is not None:
+        kv_precision = memory.precision_key(kv_precision, "kv_precision")[0]
     kv = _kv(precision, kv_precision)
     context = input_tokens + output_tokens
     plan = memory.plan_memory(arch, spec, precision, kv, gpus_per_replica, context)

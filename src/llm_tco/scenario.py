@@ -19,9 +19,13 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
+from llm_tco.core.capacity import engine_key
+from llm_tco.core.memory import precision_key
 from llm_tco.core.uncertainty import Distribution
 from llm_tco.core.units import DEFAULT_HOURS_PER_MONTH, parse_quantity
 from llm_tco.documents import MAX_DOCUMENT_BYTES, HugeInteger, decode_text, parse_document
@@ -369,6 +373,20 @@ class SelfHostedSpec(MonthlyItems):
     ops_defaults: bool = True
     redundancy: Literal["none", "n+1"] = "none"
     variable_per_mtok: Quantity = 0.0
+
+    @field_validator("precision", "kv_precision", "engine", mode="before")
+    @classmethod
+    def _spelling(cls, value: object, info: ValidationInfo) -> object:
+        """Other spellings of a format or an engine (``FP8``, ``AWQ``, ``TensorRT-LLM``) read as
+        the name the tool uses; anything unknown is left for the field's own error."""
+        if not isinstance(value, str) or value == "auto":
+            return value
+        if info.field_name == "engine":
+            return engine_key(value)
+        try:
+            return precision_key(value, str(info.field_name))[0]
+        except ScenarioError:
+            return value
 
     @model_validator(mode="after")
     def _check(self) -> SelfHostedSpec:

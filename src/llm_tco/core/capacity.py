@@ -106,6 +106,36 @@ def efficiency_key(engine: str, vendor: str | None = None) -> str:
     return engine if vendor is None else f"{engine}/{vendor}"
 
 
+# Other names of the engines the factors are fitted for (project and package names), read
+# case-insensitively with "_", "." and " " as "-". NVIDIA NIM is not one: a NIM runs
+# TensorRT-LLM or vLLM inside, by its profile.
+ENGINE_SPELLINGS: dict[str, str] = {
+    "tensorrt-llm": "trtllm",
+    "trt-llm": "trtllm",
+    "tensorrtllm": "trtllm",
+    "tensorrt": "trtllm",
+    "llama-cpp": "llamacpp",
+    "llama-cpp-python": "llamacpp",
+    "llama-server": "llamacpp",
+}
+
+
+def engine_key(text: str) -> str:
+    """The engine ``text`` names: ``vLLM`` -> vllm, ``TensorRT-LLM`` -> trtllm, ``llama.cpp`` ->
+    llamacpp; anything else lowercased as given (the caller says if no factors know it)."""
+    spelled = re.sub(r"[_. ]", "-", text.strip().lower())
+    return ENGINE_SPELLINGS.get(spelled, spelled)
+
+
+def unknown_engine_hint(engine: str, efficiencies: dict[str, Efficiency]) -> str:
+    """What to name instead of an engine no factors were fitted for."""
+    known = sorted({key.split("/")[0] for key in efficiencies})
+    hint = f"use one of {', '.join(known) or 'none (efficiency.yaml missing)'}"
+    if engine == "nim":
+        hint += "; an NVIDIA NIM runs TensorRT-LLM or vLLM inside, so name the one its profile uses"
+    return hint
+
+
 def select_efficiency(
     efficiencies: dict[str, Efficiency], engine: str, vendor: str
 ) -> Efficiency | None:

@@ -53,6 +53,65 @@ BYTES_PER_PARAM: dict[str, float] = {
 # KV-cache element size, bytes.
 KV_BYTES_PER_ELEMENT: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
 
+# Other spellings of the formats above, as engines' flags, model cards and Hugging Face
+# quantisation configs write them; read case-insensitively, "_" as "-". Only names of exactly
+# one format: W8A8 int8 (SmoothQuant, int8 activations) is not int8 here (weight-only, W8A16),
+# so it is not listed.
+PRECISION_SPELLINGS: dict[str, str] = {
+    "bfloat16": "bf16",
+    "float16": "fp16",
+    "half": "fp16",
+    "float8": "fp8",
+    "e4m3": "fp8",
+    "fp8-e4m3": "fp8",
+    "fp8-e4m3fn": "fp8",
+    "fp8-dynamic": "fp8",
+    "w8a8-fp8": "fp8",
+    "nvfp4": "fp4",
+    "w8a16": "int8",
+    "w4a16": "int4",
+    "awq": "int4",
+    "int4-awq": "int4",
+    "awq-int4": "int4",
+    "gptq": "int4",
+    "int4-gptq": "int4",
+    "gptq-int4": "int4",
+}
+# Formats the spelling alone does not pin down, stated where they are read.
+PRECISION_READINGS: dict[str, str] = {
+    "awq": "4-bit AWQ, group size 128",
+    "gptq": "4-bit GPTQ, group size 128; 8-bit GPTQ is int8",
+    "nvfp4": "NVIDIA NVFP4: 16-element blocks, FP8 scales",
+}
+
+
+def default_kv_precision(precision: str) -> str:
+    """The KV cache's format when none is named: FP8 beside FP8 or NVFP4 weights (the engines'
+    FP8 and NVFP4 checkpoints ship an FP8 cache), else 16-bit."""
+    return "fp8" if precision in ("fp8", "fp4") else "bf16"
+
+
+def precision_key(text: str, field: str = "precision") -> tuple[str, str | None]:
+    """The format ``text`` names (``BYTES_PER_PARAM`` key, or a KV element for ``kv_precision``)
+    and, where the spelling was another name for it, the reading to state; bad input raises
+    ScenarioError naming ``field``."""
+    table = KV_BYTES_PER_ELEMENT if field == "kv_precision" else BYTES_PER_PARAM
+    spelled = text.strip().lower().replace("_", "-")
+    key = PRECISION_SPELLINGS.get(spelled, spelled)
+    if key not in table:
+        hint = f"use one of {', '.join(table)}"
+        if spelled in ("w8a8", "w8a8-int8", "int8-w8a8", "smoothquant"):
+            hint += "; int8 here is weight-only (W8A16), and W8A8 int8 has no figure of its own"
+        raise ScenarioError(f"unknown {field.replace('_', ' ')} '{text}'", field=field, hint=hint)
+    if key == spelled:
+        return key, None
+    parts = spelled.split("-")
+    reading = next((r for name, r in PRECISION_READINGS.items() if name in parts), None)
+    return key, f"{field.replace('_', ' ')} '{text}' read as {key}" + (
+        f" ({reading})" if reading else ""
+    )
+
+
 # Embedding and output-head matrices stay 16-bit in AWQ/GPTQ/FP8/MXFP4 checkpoints (they are
 # excluded from quantization, e.g. gpt-oss's modules_to_not_convert lists embed_tokens and
 # lm_head; AutoAWQ never quantizes lm_head).

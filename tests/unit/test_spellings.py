@@ -1,0 +1,119 @@
+"""Other spellings of a precision or an engine (as engines' flags, model cards and Hugging Face
+quantisation configs write them) read as the name the tool uses, everywhere one is typed: the
+capacity and fit commands, the Python API, scenarios and calibrate. A spelling of a format the
+tool has no figure for fails with the field named, exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from llm_tco.cli import app
+from llm_tco.core.capacity import engine_key
+from llm_tco.core.memory import default_kv_precision, precision_key
+from llm_tco.errors import ScenarioError
+from llm_tco.scenario import SelfHostedSpec
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("spelled", "key"),
+    [
+        ("FP8", "fp8"),
+        ("BF16", "bf16"),
+        ("bfloat16", "bf16"),
+        ("float16", "fp16"),
+        ("MXFP4", "mxfp4"),
+        ("NVFP4", "fp4"),
+        ("W4A16", "int4"),
+        ("AWQ", "int4"),
+        ("int4_awq", "int4"),
+        ("GPTQ-Int4", "int4"),
+        ("w8a16", "int8"),
+        ("fp8_e4m3", "fp8"),
+    ],
+)
+def test_precision_spellings(spelled: str, key: str) -> None:
+    assert precision_key(spelled)[0] == key
+
+
+def test_a_renamed_precision_is_stated_and_a_case_change_is_not() -> None:
+    assert precision_key("FP8") == ("fp8", None)
+    key, reading = precision_key("awq")
+    assert key == "int4" and reading is not None and "AWQ, group size 128" in reading
+
+
+def test_w8a8_is_not_read_as_weight_only_int8() -> None:
+    # int8 here is W8A16 (weight-only); W8A8 runs int8 tensor cores, a different cost.
+    with pytest.raises(ScenarioError) as caught:
+        precision_key("W8A8")
+    assert caught.value.field == "precision" and "W8A16" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("spelled", "key"),
+    [
+        ("vLLM", "vllm"),
+        ("SGLang", "sglang"),
+        ("TensorRT-LLM", "trtllm"),
+        ("tensorrt_llm", "trtllm"),
+        ("TRT-LLM", "trtllm"),
+        ("llama.cpp", "llamacpp"),
+    ],
+)
+def test_engine_spellings(spelled: str, key: str) -> None:
+    assert engine_key(spelled) == key
+
+
+def test_default_kv_cache_follows_fp8_and_nvfp4_weights_only() -> None:
+    assert [default_kv_precision(p) for p in ("fp8", "fp4", "mxfp4", "int4", "bf16")] == [
+        "fp8",
+        "fp8",
+        "bf16",
+        "bf16",
+        "bf16",
+    ]
+
+
+def _capacity(*args: str) -> dict[str, object]:
+    out = runner.invoke(
+        app, ["capacity", *args, "--concurrency", "16", "--format", "json"], env={"COLUMNS": "100"}
+    )
+    assert out.exit_code == 0, out.output
+    result: dict[str, object] = json.loads(out.output)
+    return result
+
+
+def test_capacity_reads_spellings_as_the_names_they_stand_for() -> None:
+    spelled = _capacity("llama-3.1-8b", "h100", "--precision", "AWQ", "--engine", "TensorRT-LLM")
+    named = _capacity("llama-3.1-8b", "h100", "--precision", "int4", "--engine", "trtllm")
+    assert spelled["output_tokens_per_second"] == named["output_tokens_per_second"]
+    assert spelled["precision"] == "int4" and spelled["engine"] == "trtllm"
+    assert any("'AWQ' read as int4" in a for a in spelled["assumptions"])  # type: ignore[attr-defined]
+
+
+def test_capacity_names_nim_s_engines() -> None:
+    out = runner.invoke(app, ["capacity", "llama-3.1-8b", "h100", "--engine", "nim"])
+    assert out.exit_code == 2
+    assert "TensorRT-LLM or vLLM" in out.output and "Traceback" not in out.output
+
+
+def test_fit_reads_a_spelling() -> None:
+    out = runner.invoke(app, ["fit", "llama-3.1-8b", "h100", "--precision", "FP8", "-f", "json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["precision"] == "fp8"
+
+
+def test_scenario_reads_spellings() -> None:
+    spec = SelfHostedSpec(
+        model="llama-3.1-8b",
+        precision="FP8",
+        kv_precision="FP8_E4M3",
+        gpu="h100",
+        engine="TensorRT-LLM",
+        gpu_hourly_price=2.0,
+    )
+    assert (spec.precision, spec.kv_precision, spec.engine) == ("fp8", "fp8", "trtllm")
