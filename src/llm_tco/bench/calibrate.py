@@ -21,7 +21,9 @@ from rich.console import Console
 from rich.table import Table
 
 from llm_tco.bench.result import BenchResult, LevelResult
-from llm_tco.errors import BenchError, CatalogLookupError
+from llm_tco.core.capacity import engine_key
+from llm_tco.core.memory import Layout, default_kv_precision, precision_key
+from llm_tco.errors import BenchError, CatalogLookupError, LlmTcoError
 
 
 class CalibrationRow(BaseModel):
@@ -59,24 +61,36 @@ def _ape(predicted: float, measured: float) -> float:
 def _capacity_modules() -> SimpleNamespace:
     """The capacity model's calibration functions, or a one-line error when it is absent."""
     try:
-        calibration = importlib.import_module("llm_tco.core.calibration")
-        validation = importlib.import_module("llm_tco.capacity_validation")
+        fitting = importlib.import_module("llm_tco.core.calibration")
+        model = importlib.import_module("llm_tco.core.capacity")
+        validation = importlib.import_module("llm_tco.capacity_factors")
     except ModuleNotFoundError as exc:
         raise BenchError(
             "calibrate needs the capacity model (llm_tco.core.capacity), which this install lacks",
             hint="update llm-tco; `llm-tco bench` results can still be priced and compared",
         ) from exc
+    calibration = SimpleNamespace(
+        Case=fitting.Case,
+        fit_efficiency=fitting.fit_efficiency,
+        predict_case=fitting.predict_case,
+        efficiency_values=fitting.efficiency_values,
+        select_efficiency=model.select_efficiency,
+    )
     return SimpleNamespace(calibration=calibration, validation=validation)
 
 
-def _current_efficiency(mods: SimpleNamespace, catalog: Any, engine: str, vendor: str) -> Any:
+def _current_efficiency(
+    mods: SimpleNamespace, catalog: Any, engine: str, vendor: str, moe: bool
+) -> Any:
     """The factors the capacity model uses today for ``engine`` on a ``vendor`` GPU."""
-    factors = mods.validation.catalog_efficiencies(catalog)
+    factors = mods.validation.catalog_efficiencies(catalog, moe)
     found = mods.calibration.select_efficiency(factors, engine, vendor)
     if found is None:
-        known = ", ".join(sorted(factors)) or "none"
+        known = ", ".join(sorted({key.split("/")[0] for key in factors})) or "none"
         raise BenchError(
-            f"no efficiency factors for engine '{engine}'", field="engine", hint=f"known: {known}"
+            f"no efficiency factors for engine '{engine}'",
+            field="engine",
+            hint=f"use one of {known}",
         )
     return found
 
@@ -91,6 +105,7 @@ def _cases(
     engine: str,
 ) -> list[tuple[LevelResult, Any]]:
     cases = []
+    kv_precision = default_kv_precision(precision)
     for index, level in enumerate(result.levels):
         done = [r for r in level.requests if r.ok]
         if level.concurrency is None or not done or level.output_tokens_per_second <= 0:
@@ -99,16 +114,21 @@ def _cases(
         output_tokens = statistics.fmean(r.output_tokens for r in done)
         case = calibration.Case(
             row_id=f"pilot-{index}",
+            publisher="pilot",
             engine=engine,
             arch=arch,
             gpu=gpu,
             precision=precision,
-            kv_precision=precision if precision in ("bf16", "fp16", "fp8") else "bf16",
-            gpus=gpu_count,
+            kv_precision=kv_precision,
+            layout=Layout(gpu_count),
             input_tokens=max(1, round(input_tokens)),
             output_tokens=max(1, round(output_tokens)),
+            mode="concurrency",
             concurrency=level.concurrency,
+            request_rate=None,
             measured_output_tokens_per_second=level.output_tokens_per_second,
+            # A fixed count of requests: the ramp-up and the tail count, as in the run.
+            num_requests=len(done),
         )
         cases.append((level, case))
     if not cases:
@@ -129,6 +149,11 @@ def calibrate(
     gpu_count: int,
 ) -> CalibrationReport:
     """Fit ``engine``'s efficiency factors to ``result`` and compare predictions before/after."""
+    engine = engine_key(engine)
+    try:
+        precision = precision_key(precision)[0]
+    except LlmTcoError as exc:
+        raise BenchError(exc.message, field=exc.field, hint=exc.hint) from exc
     mods = _capacity_modules()
     calibration = mods.calibration
     from llm_tco.catalog import load_catalog
@@ -143,7 +168,8 @@ def calibrate(
         raise BenchError(exc.message, field=exc.field, hint=exc.hint) from exc
     pairs = _cases(result, calibration, arch, gpu_spec, precision, gpu_count, engine)
     cases = [case for _, case in pairs]
-    before = _current_efficiency(mods, catalog, engine, gpu_spec.vendor)
+    moe = getattr(arch, "experts", None) is not None
+    before = _current_efficiency(mods, catalog, engine, gpu_spec.vendor, moe)
     # Start from today's factors, so levels that say little about a factor leave it as it was.
     source = f"pilot benchmark {result.created_at:%Y-%m-%d}"
     after = calibration.fit_efficiency(engine, cases, source=source, start=before)

@@ -693,6 +693,57 @@ def predict_each(effs: Sequence[Efficiency], cases: Sequence[Case]) -> FloatArra
     return CaseSet.build(cases, (), ()).predict(_stacked_factors(effs))
 
 
+# A pilot run (``llm-tco calibrate``) refits these factors of one engine, starting from the
+# catalog's: what a handful of closed-loop levels on one deployment can tell apart (the
+# weights' read speed at low concurrency, the matmul rates and the fixed step cost as the batch
+# grows). Each is pulled weakly (``PILOT_PRIOR_SD``, in its bounded scale, as loose as the
+# shared values' prior) toward its catalog value: the pilot's own levels decide what they
+# can, and a factor they say little about stays near where it was.
+PILOT_PARAMETERS = (
+    "bandwidth_efficiency",
+    "compute_efficiency",
+    "prefill_compute_efficiency",
+    "step_overhead_ms",
+)
+PILOT_PRIOR_SD = 3.0
+
+
+def fit_efficiency(
+    engine: str, cases: Sequence[Case], source: str, start: Efficiency
+) -> Efficiency:
+    """``start`` with ``PILOT_PARAMETERS`` refitted to ``cases`` (one deployment's measured
+    levels of ``engine``): robust least squares on log(predicted / measured)."""
+    if not cases:
+        raise ValueError("no measurements to fit on")
+    chosen = [p for p in PARAMETERS if p.name in PILOT_PARAMETERS]
+    z0 = np.array([p.z_of(float(getattr(start, p.name))) for p in chosen])
+    measured = np.log([c.measured_output_tokens_per_second for c in cases])
+
+    def efficiency(z: FloatArray) -> Efficiency:
+        values: dict[str, object] = {
+            p.name: float(p.value(v)) for p, v in zip(chosen, z, strict=True)
+        }
+        return replace(start, engine=engine, source=source, **values)  # type: ignore[arg-type]
+
+    def residuals(z: FloatArray) -> FloatArray:
+        predicted = predict_each([efficiency(z)] * len(cases), cases)
+        data = np.log(np.maximum(predicted, 1e-9)) - measured
+        return np.concatenate([data, (z - z0) / PILOT_PRIOR_SD * ROBUST_SCALE])
+
+    solved = least_squares(residuals, z0, loss="soft_l1", f_scale=ROBUST_SCALE)
+    return efficiency(solved.x)
+
+
+def predict_case(case: Case, eff: Efficiency) -> float:
+    """Predicted output tokens/s of one case with ``eff``."""
+    return float(predict_each([eff], [case])[0])
+
+
+def efficiency_values(eff: Efficiency) -> dict[str, float]:
+    """The fitted factors of ``eff`` by name, rounded as ``efficiency.yaml`` writes them."""
+    return {p.name: round(float(getattr(eff, p.name)), 4) for p in PARAMETERS}
+
+
 def _stacked_factors(effs: Sequence[Efficiency]) -> Factors:
     """The factors of ``effs`` as one array per field (``Factors.of`` of each, stacked): the
     same conversion `llm-tco capacity` uses, so no field can be left out here."""
