@@ -33,6 +33,7 @@ from llm_tco.core.fleetsize import DEFAULT_ROUTING
 from llm_tco.core.memory import (
     Layout,
     MemoryPlan,
+    checkpoint_precision,
     default_kv_precision,
     only_experts_quantised,
     plan_memory,
@@ -186,7 +187,7 @@ def build_capacity_report(
     model: str,
     gpu: str,
     count: int = 1,
-    precision: str = "bf16",
+    precision: str | None = "bf16",
     kv_precision: str | None = None,
     input_len: int = 1000,
     output_len: int = 500,
@@ -204,7 +205,10 @@ def build_capacity_report(
     """Everything ``llm-tco capacity`` shows, for one (model, GPU, precision, layout)."""
     arch, spec = catalog.model(model), catalog.gpu(gpu)
     assumptions = [a for a in [catalog.gpu_assumption(gpu)] if a]
-    precision, reading = precision_key(precision)
+    if precision is None:
+        precision, reading = checkpoint_precision(model, arch)
+    else:
+        precision, reading = precision_key(precision)
     assumptions += [reading] if reading else []
     if kv_precision is not None:
         kv_precision, reading = precision_key(kv_precision, "kv_precision")
@@ -405,7 +409,11 @@ def capacity(
     model: str = typer.Argument(..., help="model id, alias or Hugging Face name"),
     gpu: str = typer.Argument(..., help="GPU id, alias or family (h100, a100, ...)"),
     count: int = typer.Option(1, "--count", "-n", help="GPUs per replica"),
-    precision: str = typer.Option("bf16", help="weights: bf16, fp16, fp8, int8, int4, mxfp4, fp4"),
+    precision: str | None = typer.Option(
+        None,
+        help="weights: bf16, fp16, fp8, int8, int4, mxfp4, fp4 (default: what the checkpoint "
+        "ships: a name ending -FP8 or -AWQ says, else the model's published format, bf16 for most)",
+    ),
     kv_precision: str | None = typer.Option(None, help="KV cache (default: bf16, fp8 for fp8)"),
     input_len: int = typer.Option(1000, help="prompt tokens per request"),
     output_len: int = typer.Option(500, help="output tokens per request"),

@@ -304,8 +304,12 @@ def fit(
     model: Annotated[str, typer.Argument(help="catalog model, e.g. llama-3.3-70b")],
     gpu: Annotated[str, typer.Argument(help="catalog GPU, e.g. h100-sxm-80gb")],
     precision: Annotated[
-        str, typer.Option(help="bf16, fp16, fp8, int8, int4, mxfp4 or fp4")
-    ] = "bf16",
+        str | None,
+        typer.Option(
+            help="bf16, fp16, fp8, int8, int4, mxfp4 or fp4 (default: what the checkpoint ships: "
+            "a name ending -FP8 or -AWQ says, else the model's published format, bf16 for most)"
+        ),
+    ] = None,
     count: Annotated[int | None, typer.Option(help="GPUs (default: the fewest that fit)")] = None,
     context: Annotated[int, typer.Option(help="tokens per sequence for the KV cache")] = 4096,
     output: FormatOpt = OutputFormat.table,

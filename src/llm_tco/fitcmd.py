@@ -17,7 +17,7 @@ def run_fit(
     catalog: Catalog,
     model: str,
     gpu: str,
-    precision: str,
+    precision: str | None,
     count: int | None,
     context: int,
     output: str,
@@ -26,6 +26,9 @@ def run_fit(
     """Print the memory plan; True when the model fits."""
     from llm_tco.public import fit
 
+    reading = None
+    if precision is None:
+        precision, reading = memory.checkpoint_precision(model, catalog.model(model))
     found = fit(model, gpu, precision, count, context, catalog)
     payload = found.model_dump()
     arch, spec = catalog.model(found.model), catalog.gpu(found.gpu)
@@ -42,6 +45,8 @@ def run_fit(
         ["GPU memory", f"{plan.available:.1f}"],
     ]
     title = f"{arch.name} at {found.precision} on {gpus} x {spec.name}"
+    if reading:
+        console.print(f"assumed: {reading}")
     print_table(console, title, [Col("item", "id"), Col("GB", "num")], rows)
     verdict = "fits" if found.fits else "does NOT fit"
     console.print(

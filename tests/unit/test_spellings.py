@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from llm_tco.cli import app
 from llm_tco.core.capacity import engine_key
-from llm_tco.core.memory import default_kv_precision, precision_key
+from llm_tco.core.memory import default_kv_precision, precision_key, precision_named_in
 from llm_tco.errors import ScenarioError
 from llm_tco.scenario import SelfHostedSpec
 
@@ -117,3 +117,32 @@ def test_scenario_reads_spellings() -> None:
         gpu_hourly_price=2.0,
     )
     assert (spec.precision, spec.kv_precision, spec.engine) == ("fp8", "fp8", "trtllm")
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("nvidia/Llama-3.3-70B-Instruct-FP8", "fp8"),
+        ("neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8-dynamic", "fp8"),
+        ("hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4", "int4"),
+        ("Qwen/Qwen2.5-72B-Instruct-GPTQ-Int4", "int4"),
+        ("nvidia/DeepSeek-R1-FP4", "fp4"),
+        ("meta-llama/Llama-3.1-8B-Instruct", None),
+        ("Qwen/Qwen3-30B-A3B", None),
+        ("mistral-7b-v0.3", None),
+    ],
+)
+def test_precision_named_in_a_checkpoint_name(name: str, key: str | None) -> None:
+    assert precision_named_in(name) == key
+
+
+def test_capacity_sizes_a_checkpoint_at_the_format_it_ships() -> None:
+    # DeepSeek-R1 ships FP8 weights (its config.json quantization_config): 671B at bf16 would
+    # not fit 8 x H200 (1.34 TB > 8 x 141 GB), at FP8 it does, so the default is its own format.
+    shipped = _capacity("deepseek-r1", "h200", "-n", "8")
+    assert shipped["precision"] == "fp8" and shipped["fits"] is True
+    assert any("published checkpoint ships" in a for a in shipped["assumptions"])  # type: ignore[attr-defined]
+    named = _capacity("nvidia/Llama-3.3-70B-Instruct-FP8", "h100", "-n", "2")
+    assert named["precision"] == "fp8"
+    plain = _capacity("meta-llama/Llama-3.1-8B-Instruct", "h100")
+    assert plain["precision"] == "bf16"

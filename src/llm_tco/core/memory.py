@@ -21,6 +21,7 @@ The plan follows how vLLM lays out GPU memory (the engine most self-hosted compa
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from llm_tco.catalog.schema import GpuSpec, ModelArch
@@ -89,6 +90,30 @@ def default_kv_precision(precision: str) -> str:
     """The KV cache's format when none is named: FP8 beside FP8 or NVFP4 weights (the engines'
     FP8 and NVFP4 checkpoints ship an FP8 cache), else 16-bit."""
     return "fp8" if precision in ("fp8", "fp4") else "bf16"
+
+
+def precision_named_in(name: str) -> str | None:
+    """The weight format a checkpoint's name ends with (``nvidia/Llama-3.3-70B-Instruct-FP8``
+    -> fp8, ``...-AWQ-INT4`` -> int4, ``nvidia/DeepSeek-R1-FP4`` -> fp4), else None."""
+    words = [w for w in re.split(r"[-_/ ]", name.strip().lower()) if w]
+    for tail in ("-".join(words[-2:]), words[-1] if words else ""):
+        key = PRECISION_SPELLINGS.get(tail, tail)
+        if key in BYTES_PER_PARAM:
+            return key
+    return None
+
+
+def checkpoint_precision(name: str, arch: ModelArch) -> tuple[str, str | None]:
+    """The weight format to size ``arch`` at when none is named: the one the typed checkpoint
+    name ends with, else the format the model's published checkpoint ships (``native_precision``:
+    FP8 for DeepSeek-V3, MXFP4 for gpt-oss); and what to state where that is not bf16."""
+    named = precision_named_in(name)
+    if named is not None:
+        return named, f"precision {named}, as the checkpoint name '{name}' says"
+    native = arch.native_precision
+    if native == "bf16":
+        return native, None
+    return native, f"precision {native}: the format {arch.id}'s published checkpoint ships"
 
 
 def precision_key(text: str, field: str = "precision") -> tuple[str, str | None]:
