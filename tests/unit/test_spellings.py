@@ -146,3 +146,9 @@ def test_capacity_sizes_a_checkpoint_at_the_format_it_ships() -> None:
     assert named["precision"] == "fp8"
     plain = _capacity("meta-llama/Llama-3.1-8B-Instruct", "h100")
     assert plain["precision"] == "bf16"
+
+
+def test_a_gpu_typed_with_its_count_says_where_the_count_goes() -> None:
+    out = runner.invoke(app, ["capacity", "llama-3.1-8b", "8xH100"])
+    assert out.exit_code == 2
+    assert "'H100' with -n 8" in out.output and "Traceback" not in out.output

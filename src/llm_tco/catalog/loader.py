@@ -196,11 +196,20 @@ class Catalog:
         ``gpu_assumption`` for what a name was read as."""
         try:
             return _lookup(name, self.gpus, self._gpu_names, "GPU", "llm-tco catalog gpus")
-        except CatalogLookupError:
+        except CatalogLookupError as missed:
             found = self._gpu_family_default(name) or self._gpu_by_tokens(name)
-            if found is None:
-                raise
-            return found[0]
+            if found is not None:
+                return found[0]
+            counted = _COUNTED_GPU.match(name.strip())
+            if counted is not None:
+                # "8xH100", "8 x H200": the count goes in its own option, the GPU alone here.
+                raise CatalogLookupError(
+                    missed.message,
+                    field=missed.field,
+                    hint=f"give the GPU alone and the count apart: '{counted[2]}' with "
+                    f"-n {counted[1]}, or gpu_count in a scenario",
+                ) from None
+            raise
 
     def gpu_assumption(self, name: str) -> str | None:
         """What a family or vendor name was read as, e.g. "h100 read as h100-sxm-80gb (...)";
@@ -470,6 +479,9 @@ class Catalog:
 def _same(a: str, b: str) -> bool:
     """Names equal up to case, separators and dots ('Tier 4' = 'tier-4', 4.5 = 4-5)."""
     return normalise_name(a).replace(".", "-") == normalise_name(b).replace(".", "-")
+
+
+_COUNTED_GPU = re.compile(r"^(\d+)\s*[x×*]\s*(\S.*)$", re.IGNORECASE)
 
 
 def _names(rows: Sequence[NamedRowT]) -> dict[str, NamedRowT]:
