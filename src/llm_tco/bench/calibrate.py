@@ -209,8 +209,18 @@ def render_calibration(report: CalibrationReport, console: Console) -> None:
             f"{row.after_error:.0%}",
         )
     console.print(table)
-    console.print(f"factors before: {report.before}")
-    console.print(f"factors after:  {report.after}")
+    factors = Table(title="factors the pilot moved (the rest as before)")
+    for column in ("factor", "before", "after"):
+        factors.add_column(column, justify="left" if column == "factor" else "right")
+    moved = [name for name, value in report.after.items() if report.before.get(name) != value]
+    for name in moved:
+        factors.add_row(
+            name, f"{report.before.get(name, float('nan')):g}", f"{report.after[name]:g}"
+        )
+    if moved:
+        console.print(factors)
+    else:
+        console.print("no factor moved: the pilot agrees with the catalog's factors")
     console.print(
         f"median error {report.median_error_before:.0%} -> {report.median_error_after:.0%}"
     )
