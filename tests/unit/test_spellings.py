@@ -152,3 +152,14 @@ def test_a_gpu_typed_with_its_count_says_where_the_count_goes() -> None:
     out = runner.invoke(app, ["capacity", "llama-3.1-8b", "8xH100"])
     assert out.exit_code == 2
     assert "'H100' with -n 8" in out.output and "Traceback" not in out.output
+
+
+def test_plan_reads_spellings() -> None:
+    scenario = "examples/seed2-deepseek-self-vs-api.yaml"
+    args = ["plan", scenario, "-f", "json"]
+    spelled = runner.invoke(app, [*args, "--precision", "FP8", "--engine", "SGLang"])
+    named = runner.invoke(app, [*args, "--precision", "fp8", "--engine", "sglang"])
+    assert spelled.exit_code == 0 and named.exit_code == 0, spelled.output
+    # The search's own timing differs between runs; everything it chose must not.
+    first, second = json.loads(spelled.output), json.loads(named.output)
+    assert first["cheapest"] == second["cheapest"] and first["searched"] == second["searched"]

@@ -10,12 +10,26 @@ from typing import Annotated
 import typer
 
 from llm_tco.cli import FileArg, FormatOpt, OutputFormat, WideOpt, cli_errors, console
+from llm_tco.core.capacity import engine_key
+from llm_tco.core.memory import precision_key
+from llm_tco.errors import ScenarioError
 
 
 def _names(values: list[str] | None) -> tuple[str, ...] | None:
     if not values:
         return None
     return tuple(v.strip() for text in values for v in text.split(",") if v.strip())
+
+
+def _precisions(values: list[str] | None, field: str) -> tuple[str, ...] | None:
+    """``_names`` read as formats (``FP8`` -> fp8, ``AWQ`` -> int4); a bad one names ``field``."""
+    names = _names(values)
+    if names is None:
+        return None
+    try:
+        return tuple(precision_key(name)[0] for name in names)
+    except ScenarioError as error:
+        raise ScenarioError(error.message, field=field, hint=error.hint) from None
 
 
 LISTED = 50  # deployments listed without --all: the cheapest, ties, and each layout's cheapest
@@ -56,9 +70,9 @@ def plan(
     catalog = load_catalog()
     limits = build.Limits(
         gpus=_names(gpu),
-        precisions=_names(precision),
-        forbid_precisions=_names(forbid_precision) or (),
-        engines=_names(engine),
+        precisions=_precisions(precision, "precision"),
+        forbid_precisions=_precisions(forbid_precision, "forbid_precision") or (),
+        engines=tuple(engine_key(e) for e in _names(engine) or ()) or None,
     )
     space = build.space_for(scenario, catalog, option, model, limits)
     result = search.search(space, catalog, keep=None if every else LISTED)
