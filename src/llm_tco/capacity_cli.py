@@ -414,7 +414,9 @@ def capacity(
         help="weights: bf16, fp16, fp8, int8, int4, mxfp4, fp4 (default: what the checkpoint "
         "ships: a name ending -FP8 or -AWQ says, else the model's published format, bf16 for most)",
     ),
-    kv_precision: str | None = typer.Option(None, help="KV cache (default: bf16, fp8 for fp8)"),
+    kv_precision: str | None = typer.Option(
+        None, help="KV cache (default: fp8 beside fp8 or fp4 weights, else bf16)"
+    ),
     input_len: int = typer.Option(1000, help="prompt tokens per request"),
     output_len: int = typer.Option(500, help="output tokens per request"),
     tpot_slo: float = typer.Option(50.0, help="time-per-output-token target, ms"),
