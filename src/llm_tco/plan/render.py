@@ -178,7 +178,7 @@ def render_terminal(plan: PlanResult, console: Console, wide: bool = False) -> N
         dcols = [Col("why", kind="id"), Col("count", kind="num"), Col("example", kind="text")]
         print_table(console, dropped.title, dcols, dropped.rows, wide=wide, caption=dropped.note)
     if plan.notes:
-        console.print(Text("Quality at lower precision:", style="bold"))
+        console.print(Text("Notes:", style="bold"))
         print_notes(console, plan.notes)
 
 
@@ -190,7 +190,7 @@ def render_markdown(plan: PlanResult) -> str:
     for table in tables(plan):
         lines += md_table(table)
     if plan.notes:
-        lines += ["## Quality at lower precision", ""]
+        lines += ["## Notes", ""]
         lines += [f"- {md_text(n)}" for n in plan.notes]
     return "\n".join(lines) + "\n"
 

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from llm_tco.capacity_factors import catalog_efficiencies
-from llm_tco.catalog.loader import Catalog
+from llm_tco.capacity_factors import catalog_efficiencies, error_band
+from llm_tco.catalog.loader import DATA_DIR, Catalog
 from llm_tco.core.costs import SelfHostedOption, replica_count, self_hosted_line_items
 from llm_tco.core.units import SECONDS_PER_HOUR, format_tokens, format_usd, usd_per_mtok
 from llm_tco.plan.hosted import hosted_quotes, price_hosted
@@ -141,6 +141,17 @@ def search(
     priced = price_candidates(space, sized, offers, catalog)
     rows = _rows(space, priced, modelled=capacity is None, keep=keep)
     result = _result(space, priced, rows, len(priced.monthly))
+    if capacity is None and rows:
+        band = error_band(space.arch.experts is not None, catalog.data_dir or DATA_DIR)
+        if band is not None:
+            kind = {"moe": "MoE models", "dense": "dense models"}.get(band.group, "all models")
+            note = (
+                f"TTFT, TPOT, utilisation and GPU counts are the capacity model's; its "
+                f"out-of-source error on {kind}: {band.describe()}. A pilot "
+                "(llm-tco bench, then bench_result: in the scenario) replaces it with a "
+                "measurement"
+            )
+            result = result.model_copy(update={"notes": [note, *result.notes]})
     if hosted:
         apis = price_hosted(hosted_quotes(space.arch, catalog), space.workload)
         note = _hosted_note(space, apis, result.cheapest, catalog)
