@@ -2,11 +2,12 @@
 
 Calibrates step times from closed-loop runs at concurrency 1, then predicts p50/p99 TTFT and
 mean TPOT of Poisson loads at 0.3, 0.45 and 0.6 of the calibrated saturation rate (each load
-three short runs between calibrations, pooled) and sets them beside the harness's measurement
+five short runs between calibrations, pooled) and sets them beside the harness's measurement
 (method: tests/integration/batchsim_support.py).
 
-Run: python benchmarks/batchsim_llamacpp.py  (4-7 minutes: 25 s segments, longer when some are
-measured again; needs llama-cpp-python[server]; other work's stalls land in the measured p99)
+Run: python benchmarks/batchsim_llamacpp.py  (7-10 minutes: five 25 s segments a load, longer
+when some are measured again; needs llama-cpp-python[server]; other work's stalls land in the
+measured p99)
 """
 
 from __future__ import annotations

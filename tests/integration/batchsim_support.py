@@ -43,10 +43,14 @@ from llm_tco.bench.predict import (
 
 PROMPT_WORDS, OUTPUT_TOKENS = 64, 32
 CALIBRATION_REQUESTS = 24
-LEVEL_SECONDS = 25.0  # per segment: three segments give ~600-1,800 requests per load
+LEVEL_SECONDS = 25.0  # per segment: five segments give ~1,000-2,500 requests per load
 WARM_UP_REQUESTS = 12
 MIN_LEVEL_REQUESTS = 30
-SEGMENTS = 3
+# Five, not three: one descheduling of the server delays every request queued behind it, so a
+# single one can move a pooled p99 of three segments by tens of per cent (76 -> 124 ms between
+# two identical three-segment runs on an idle machine, benchmarks/batchsim_results.md); five
+# dilute it.
+SEGMENTS = 5
 # A segment is measured again (up to MAX_ATTEMPTS times; the last attempt is kept either way)
 # where the machine, not the server, changed during it:
 # - the calibrations just before and after it differ in mean service time by more than STEADY

@@ -2,7 +2,7 @@
 
 Method (tests/integration/batchsim_support.py): closed-loop runs at concurrency 1 calibrate
 the step times; each of the Poisson loads at 0.3, 0.45 and 0.6 of the calibrated saturation
-rate is measured by the harness as three short runs, each between two calibrations; the
+rate is measured by the harness as five short runs, each between two calibrations; the
 simulator replays each run's own send times at the step times of the calibrations around it.
 Predicted p99 TTFT and mean TPOT over each load's pooled requests must be within 25% of the
 measurement at all three loads.
