@@ -12,12 +12,11 @@ from typing import Any
 import typer
 from pydantic import BaseModel, ConfigDict
 
-from llm_tco.capacity_factors import catalog_efficiencies, error_band
+from llm_tco.capacity_factors import engine_efficiency, error_band
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.cli import OutputFormat
 from llm_tco.core.batchsim import ROUTINGS
 from llm_tco.core.capacity import (
-    Efficiency,
     Prediction,
     Slo,
     compute_tflops,
@@ -26,8 +25,6 @@ from llm_tco.core.capacity import (
     limits,
     predict,
     replica_capacity,
-    select_efficiency,
-    unknown_engine_hint,
 )
 from llm_tco.core.fleetsize import DEFAULT_ROUTING
 from llm_tco.core.memory import (
@@ -41,7 +38,7 @@ from llm_tco.core.memory import (
 )
 from llm_tco.core.speculative import Speculation, expected_tokens_per_step, speculative_capacity
 from llm_tco.core.tailsize import PercentileSlo
-from llm_tco.errors import CatalogLookupError, LlmTcoError, ScenarioError, print_error
+from llm_tco.errors import LlmTcoError, ScenarioError, print_error
 from llm_tco.report.tables import Shown
 from llm_tco.report.terminal import Col
 from llm_tco.tail_view import TailSizing, build_tail_sizing, tail_lines
@@ -53,18 +50,6 @@ RUNTIME_OVERHEAD_NOTE = "overhead (engine headroom, activations, CUDA graphs)"
 def _fail(error: LlmTcoError) -> None:
     print_error(error)
     raise typer.Exit(2)
-
-
-def _efficiency(catalog: Catalog, engine: str, vendor: str, moe: bool | None = None) -> Efficiency:
-    factors = catalog_efficiencies(catalog, moe)
-    found = select_efficiency(factors, engine, vendor)
-    if found is None:
-        raise CatalogLookupError(
-            f"no efficiency factors for engine '{engine}'",
-            field="engine",
-            hint=unknown_engine_hint(engine, factors),
-        )
-    return found
 
 
 class MemoryGb(BaseModel):
@@ -229,7 +214,7 @@ def build_capacity_report(
             f"{arch.id} is dense: expert parallel needs an MoE model", field="expert_parallel"
         )
     layout = Layout(count, pipeline_parallel, expert_parallel, data_parallel)
-    eff = _efficiency(catalog, engine, spec.vendor, arch.experts is not None)
+    eff = engine_efficiency(catalog, engine, spec.vendor, arch.experts is not None)
     compute_note = compute_tflops(spec, precision)[1]
     if compute_note:
         assumptions.append(compute_note)

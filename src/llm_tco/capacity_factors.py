@@ -17,7 +17,13 @@ import numpy.typing as npt
 
 from llm_tco.catalog.benchmarks import CapacityErrorBand, EfficiencyRow
 from llm_tco.catalog.loader import DATA_DIR, Catalog, read_rows
-from llm_tco.core.capacity import Efficiency, efficiency_key
+from llm_tco.core.capacity import (
+    Efficiency,
+    efficiency_key,
+    select_efficiency,
+    unknown_engine_hint,
+)
+from llm_tco.errors import CatalogLookupError
 
 ERROR_FILE = "capacity_error.yaml"
 
@@ -60,6 +66,20 @@ def catalog_efficiencies(catalog: Catalog, moe: bool | None = None) -> dict[str,
         efficiency_key(row.engine, row.gpu_vendor): efficiency_from_row(row, band)
         for row in catalog.efficiency
     }
+
+
+def engine_efficiency(catalog: Catalog, engine: str, vendor: str, moe: bool | None) -> Efficiency:
+    """``engine``'s fitted factors on a ``vendor`` GPU (``catalog_efficiencies``), or
+    CatalogLookupError naming the engines that have some."""
+    factors = catalog_efficiencies(catalog, moe)
+    found = select_efficiency(factors, engine, vendor)
+    if found is None:
+        raise CatalogLookupError(
+            f"no efficiency factors for engine '{engine}'",
+            field="engine",
+            hint=unknown_engine_hint(engine, factors),
+        )
+    return found
 
 
 @dataclass(frozen=True)

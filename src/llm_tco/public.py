@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from llm_tco.catalog.loader import Catalog, load_catalog
 from llm_tco.core import memory
-from llm_tco.errors import CatalogLookupError, LlmTcoError
+from llm_tco.errors import LlmTcoError
 from llm_tco.result import Model
-
-PRECISIONS = tuple(memory.BYTES_PER_PARAM)
 
 
 class MemoryGb(Model):
@@ -120,27 +118,14 @@ def capacity(
     catalog: Catalog | None = None,
 ) -> CapacityResult:
     """One replica's throughput at the highest load meeting the TPOT and TTFT targets."""
-    from llm_tco.capacity_factors import catalog_efficiencies
-    from llm_tco.core.capacity import (
-        Slo,
-        engine_key,
-        replica_capacity,
-        select_efficiency,
-        unknown_engine_hint,
-    )
+    from llm_tco.capacity_factors import engine_efficiency
+    from llm_tco.core.capacity import Slo, engine_key, replica_capacity
 
     precision = _precision(precision)
     engine = engine_key(engine)
     catalog = catalog or load_catalog()
     arch, spec = catalog.model(model), catalog.gpu(gpu)
-    factors = catalog_efficiencies(catalog, arch.experts is not None)
-    efficiency = select_efficiency(factors, engine, spec.vendor)
-    if efficiency is None:
-        raise CatalogLookupError(
-            f"no efficiency factors for engine '{engine}'",
-            field="engine",
-            hint=unknown_engine_hint(engine, factors),
-        )
+    efficiency = engine_efficiency(catalog, engine, spec.vendor, arch.experts is not None)
     if kv_precision is not None:
         kv_precision = memory.precision_key(kv_precision, "kv_precision")[0]
     kv = _kv(precision, kv_precision)

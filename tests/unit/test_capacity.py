@@ -13,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from llm_tco import capacity_cli
+from llm_tco.capacity_factors import engine_efficiency
 from llm_tco.capacity_validation import with_extra_rows
 from llm_tco.catalog.benchmarks import BenchmarkRow
 from llm_tco.catalog.loader import Catalog, load_catalog
@@ -183,7 +184,7 @@ def test_per_gpu_figures_scale_to_deployment() -> None:
 
 
 def _efficiency(catalog: Catalog, engine: str) -> Efficiency:
-    return capacity_cli._efficiency(catalog, engine, "nvidia")
+    return engine_efficiency(catalog, engine, "nvidia", None)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from llm_tco.bench.result import BenchResult, LevelResult
-from llm_tco.core.capacity import engine_key
+from llm_tco.core.capacity import engine_key, unknown_engine_hint
 from llm_tco.core.memory import Layout, default_kv_precision, precision_key
 from llm_tco.errors import BenchError, CatalogLookupError, LlmTcoError
 
@@ -86,11 +86,10 @@ def _current_efficiency(
     factors = mods.validation.catalog_efficiencies(catalog, moe)
     found = mods.calibration.select_efficiency(factors, engine, vendor)
     if found is None:
-        known = ", ".join(sorted({key.split("/")[0] for key in factors})) or "none"
         raise BenchError(
             f"no efficiency factors for engine '{engine}'",
             field="engine",
-            hint=f"use one of {known}",
+            hint=unknown_engine_hint(engine, factors),
         )
     return found
 

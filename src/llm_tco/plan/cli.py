@@ -12,7 +12,6 @@ import typer
 from llm_tco.cli import FileArg, FormatOpt, OutputFormat, WideOpt, cli_errors, console
 from llm_tco.core.capacity import engine_key
 from llm_tco.core.memory import precision_key
-from llm_tco.errors import ScenarioError
 
 
 def _names(values: list[str] | None) -> tuple[str, ...] | None:
@@ -24,12 +23,7 @@ def _names(values: list[str] | None) -> tuple[str, ...] | None:
 def _precisions(values: list[str] | None, field: str) -> tuple[str, ...] | None:
     """``_names`` read as formats (``FP8`` -> fp8, ``AWQ`` -> int4); a bad one names ``field``."""
     names = _names(values)
-    if names is None:
-        return None
-    try:
-        return tuple(precision_key(name)[0] for name in names)
-    except ScenarioError as error:
-        raise ScenarioError(error.message, field=field, hint=error.hint) from None
+    return None if names is None else tuple(precision_key(name, field)[0] for name in names)
 
 
 LISTED = 50  # deployments listed without --all: the cheapest, ties, and each layout's cheapest
