@@ -5,14 +5,17 @@ mean TPOT of Poisson loads at 0.3, 0.45 and 0.6 of the calibrated saturation rat
 five short runs between calibrations, pooled) and sets them beside the harness's measurement
 (method: tests/integration/batchsim_support.py).
 
-Run: python benchmarks/batchsim_llamacpp.py  (7-10 minutes: five 25 s segments a load, longer
+Run: python benchmarks/batchsim_llamacpp.py [--keep DIR]  (7-10 minutes: five 25 s segments a load, longer
 when some are measured again; needs llama-cpp-python[server]; other work's stalls land in the
-measured p99)
+measured p99). ``--keep DIR`` leaves every calibration and level result (the harness's JSON,
+per-request timings included) in DIR, so other predictions can be set beside the same runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -29,6 +32,9 @@ FRACTIONS = (0.3, 0.45, 0.6)
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--keep", type=Path, help="copy the run's result files into this folder")
+    args = parser.parse_args()
     server_cores, client_cores = pin_cores()
     raise_priority()
     if client_cores:
@@ -39,8 +45,14 @@ def main() -> None:
             started = time.perf_counter()
             comparisons = validate(url, FRACTIONS, Path(folder))
             seconds = time.perf_counter() - started
+        if args.keep is not None:
+            shutil.copytree(folder, args.keep, dirs_exist_ok=True, ignore=_no_model)
     print(table(comparisons))
     print(f"\n{seconds:.0f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+def _no_model(folder: str, names: list[str]) -> list[str]:
+    return [name for name in names if name.endswith(".gguf")]
 
 
 if __name__ == "__main__":

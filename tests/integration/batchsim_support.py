@@ -17,25 +17,38 @@ The prediction compared is the one the issue's method names: the calibrated per-
 the calibrations' own spread (``drawn``): a bootstrap from ~100 calibration requests cannot
 estimate the service-time tail at the 1% level that a p99 depends on (one stalled calibration
 request becomes a 1% chance per simulated request), so it is shown, not asserted.
+
+A third prediction (``by_arrival``, shown, not asserted) gives each request the service of the
+way it finds the server (``bench.predict.predict_by_arrival``): beside every concurrency-1
+calibration, a closed loop at concurrency 2 measures the service of a request that waited
+behind another (its prompt starts as soon as the one ahead ends: ~9 ms to its first token on
+this server) and requests sent IDLE_GAP service times apart measure that of one arriving at an
+idle server (~18 ms: its front end and the process's wake-up in full), each with its own
+per-request spread. The concurrency-1 calibration, back to back, is neither (~15 ms).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import typer
 from typer.testing import CliRunner
 
 from llm_tco.bench import load_result
 from llm_tco.bench.cli import register
 from llm_tco.bench.predict import (
+    ArrivalSegment,
+    ArrivalService,
     Comparison,
     Segment,
     calibrate_steps,
+    predict_by_arrival,
     predict_segments,
     service_seconds,
     service_spread,
@@ -43,6 +56,10 @@ from llm_tco.bench.predict import (
 
 PROMPT_WORDS, OUTPUT_TOKENS = 64, 32
 CALIBRATION_REQUESTS = 24
+# The arrival-class calibration beside each concurrency-1 one: a closed loop at concurrency 2
+# (every request waits behind the other) and requests sent IDLE_GAP service times apart at a
+# constant rate (every request finds the server idle).
+IDLE_GAP = 3.0
 LEVEL_SECONDS = 25.0  # per segment: five segments give ~1,000-2,500 requests per load
 WARM_UP_REQUESTS = 12
 MIN_LEVEL_REQUESTS = 30
@@ -94,6 +111,7 @@ class Validation:
     fixed: Comparison
     drawn: Comparison
     remeasured: int = 0  # segments measured again because the machine changed speed
+    by_arrival: Comparison | None = None  # each request's service by how it found the server
 
 
 def validate(
@@ -105,36 +123,74 @@ def validate(
     # and discard a few so the first calibration measures the server as the levels see it.
     _bench(url, f"--concurrency 1 --requests {WARM_UP_REQUESTS}", folder / "warm-up.json")
     calibrate = f"--concurrency 1 --requests {CALIBRATION_REQUESTS}"
+
+    def calibration(name: str) -> tuple[object, ArrivalService]:
+        """A concurrency-1 calibration, then the two arrival-class runs beside it."""
+        single = _bench(url, calibrate, folder / f"calibration-{name}.json").levels[0]  # type: ignore[attr-defined]
+        alone = service_seconds(calibrate_steps(single), PROMPT_WORDS, OUTPUT_TOKENS)
+        queued = _bench(
+            url,
+            f"--concurrency 2 --requests {CALIBRATION_REQUESTS}",
+            folder / f"queued-{name}.json",
+        ).levels[0]  # type: ignore[attr-defined]
+        idle = _bench(
+            url,
+            f"--rate {1 / (IDLE_GAP * alone):.4f} --arrival constant "
+            f"--requests {CALIBRATION_REQUESTS}",
+            folder / f"idle-{name}.json",
+        ).levels[0]  # type: ignore[attr-defined]
+        return single, ArrivalService.measure([idle], [queued])
+
     for index, fraction in enumerate(fractions):
-        before = _bench(url, calibrate, folder / f"calibration-{index}-0.json").levels[0]  # type: ignore[attr-defined]
-        parts, calibration_requests, remeasured = [], list(before.requests), 0
+        before, around_before = calibration(f"{index}-0")
+        parts, calibration_requests, remeasured = [], list(before.requests), 0  # type: ignore[attr-defined]
+        by_arrival, services = [], [around_before]
         for part in range(segments):
             for attempt in range(MAX_ATTEMPTS):
                 rate = fraction / service_seconds(
-                    calibrate_steps(before), PROMPT_WORDS, OUTPUT_TOKENS
+                    calibrate_steps(before),
+                    PROMPT_WORDS,
+                    OUTPUT_TOKENS,  # type: ignore[arg-type]
                 )
                 count = max(MIN_LEVEL_REQUESTS, round(rate * LEVEL_SECONDS))
                 name = f"{index}-{part}-{attempt}"
                 level = _bench(  # type: ignore[attr-defined]
                     url, f"--rate {rate:.4f} --requests {count}", folder / f"level-{name}.json"
                 ).levels[0]
-                after = _bench(url, calibrate, folder / f"calibration-{name}.json").levels[0]  # type: ignore[attr-defined]
-                calibration_requests += after.requests
+                after, around_after = calibration(name)
+                calibration_requests += after.requests  # type: ignore[attr-defined]
+                services.append(around_after)
                 quiet = _steady(before, after) and not _stalled(level, before)
                 if quiet or attempt == MAX_ATTEMPTS - 1:
                     break
                 remeasured += 1
-                before = after  # the machine changed speed: measure the segment again
-            pooled = before.model_copy(update={"requests": before.requests + after.requests})
+                before, around_before = after, around_after  # measure the segment again
+            pooled = before.model_copy(update={"requests": before.requests + after.requests})  # type: ignore[attr-defined]
             # Both runs last about as long: the pooled throughput is the mean of the two.
             steps = calibrate_steps(pooled)
-            parts.append(Segment(steps, level, service_seconds(steps, PROMPT_WORDS, OUTPUT_TOKENS)))
-            before = after
-        spread = service_spread(before.model_copy(update={"requests": calibration_requests}))
+            alone = service_seconds(steps, PROMPT_WORDS, OUTPUT_TOKENS)
+            parts.append(Segment(steps, level, alone))
+            by_arrival.append(ArrivalSegment(_pooled(around_before, around_after), level, alone))
+            before, around_before = after, around_after
+        spread = service_spread(before.model_copy(update={"requests": calibration_requests}))  # type: ignore[attr-defined]
         comparisons.append(
-            Validation(predict_segments(parts), predict_segments(parts, spread), remeasured)
+            Validation(
+                predict_segments(parts),
+                predict_segments(parts, spread),
+                remeasured,
+                predict_by_arrival(by_arrival, _pooled(*services)),
+            )
         )
     return comparisons
+
+
+def _pooled(*services: ArrivalService) -> ArrivalService:
+    return ArrivalService(
+        *(
+            np.concatenate([getattr(s, f.name) for s in services])
+            for f in dataclasses.fields(ArrivalService)
+        )
+    )
 
 
 def _steady(before: object, after: object) -> bool:
@@ -181,23 +237,39 @@ def table(validations: list[Validation]) -> str:
     rows = [
         "| mean rate req/s | load | requests | TTFT p50 measured / predicted ms | TTFT p99 "
         "measured / predicted ms (error) | TTFT p99 with the calibration's spread ms (error) | "
-        "TPOT mean measured / predicted ms (error) | segments re-measured |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "TPOT mean measured / predicted ms (error) | by arrival class: TTFT p99, TPOT mean ms "
+        "(error) | segments re-measured |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for v in validations:
         c, m, p = v.fixed, v.fixed.measured, v.fixed.predicted
         rate = "-" if c.rate is None else f"{c.rate:.2f}"
+        a = v.by_arrival
+        arrival = (
+            "-"
+            if a is None
+            else f"{a.predicted['ttft_p99']:.1f} ({a.error('ttft_p99'):+.0%}), "
+            f"{a.predicted['tpot_mean']:.2f} ({a.error('tpot_mean'):+.0%})"
+        )
         rows.append(
             f"| {rate} | {c.utilisation:.2f} | {c.requests} | {m['ttft_p50']:.1f} / "
             f"{p['ttft_p50']:.1f} | {m['ttft_p99']:.1f} / {p['ttft_p99']:.1f} "
             f"({c.error('ttft_p99'):+.0%}) | {v.drawn.predicted['ttft_p99']:.1f} "
             f"({v.drawn.error('ttft_p99'):+.0%}) | {m['tpot_mean']:.2f} / {p['tpot_mean']:.2f} "
-            f"({c.error('tpot_mean'):+.0%}) | {v.remeasured} |"
+            f"({c.error('tpot_mean'):+.0%}) | {arrival} | {v.remeasured} |"
         )
     return "\n".join(rows)
 
 
 def as_json(validations: list[Validation]) -> str:
     return json.dumps(
-        [{"drawn": v.drawn.__dict__, "fixed": v.fixed.__dict__} for v in validations], indent=2
+        [
+            {
+                "drawn": v.drawn.__dict__,
+                "fixed": v.fixed.__dict__,
+                "by_arrival": None if v.by_arrival is None else v.by_arrival.__dict__,
+            }
+            for v in validations
+        ],
+        indent=2,
     )

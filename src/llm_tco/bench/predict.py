@@ -11,6 +11,7 @@ and reports the median of each statistic over several draws.
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 
@@ -150,6 +151,32 @@ def _replay(level: LevelResult) -> _Replay:
     )
 
 
+def _compare(
+    levels: list[tuple[LevelResult, float]], replays: list[_Replay], predicted: dict[str, float]
+) -> Comparison:
+    """The predicted statistics beside the measured ones of the levels pooled; each level
+    comes with one request's service time alone (its load is offered rate x that)."""
+    counts = np.array([replay.arrivals_s.size for replay in replays], dtype=np.float64)
+    loads = np.array(
+        [
+            replay.offered_per_s * service_s
+            for (_, service_s), replay in zip(levels, replays, strict=True)
+        ]
+    )
+    rates = [level.rate for level, _ in levels]
+    return Comparison(
+        label=levels[0][0].label,
+        rate=None if None in rates else statistics.fmean(r for r in rates if r is not None),
+        requests=int(counts.sum()),
+        utilisation=float(np.average(loads, weights=counts)),
+        predicted=predicted,
+        measured=_stats(
+            np.concatenate([replay.measured_ttft_s for replay in replays]),
+            np.concatenate([replay.measured_tpot_s for replay in replays]),
+        ),
+    )
+
+
 def predict_segments(
     segments: list[Segment],
     spread: ServiceSpread | None = None,
@@ -197,24 +224,8 @@ def predict_segments(
     else:
         runs = [simulated(draw) for draw in range(draws)]
         predicted = {key: float(np.median([run[key] for run in runs])) for key in runs[0]}
-    counts = np.array([replay.arrivals_s.size for replay in replays], dtype=np.float64)
-    loads = np.array(
-        [
-            replay.offered_per_s * segment.service_s
-            for segment, replay in zip(segments, replays, strict=True)
-        ]
-    )
-    rates = [segment.level.rate for segment in segments]
-    return Comparison(
-        label=segments[0].level.label,
-        rate=None if None in rates else statistics.fmean(r for r in rates if r is not None),
-        requests=int(counts.sum()),
-        utilisation=float(np.average(loads, weights=counts)),
-        predicted=predicted,
-        measured=_stats(
-            np.concatenate([replay.measured_ttft_s for replay in replays]),
-            np.concatenate([replay.measured_tpot_s for replay in replays]),
-        ),
+    return _compare(
+        [(segment.level, segment.service_s) for segment in segments], replays, predicted
     )
 
 
@@ -233,3 +244,164 @@ def predict_level(
 def service_seconds(steps: StepTimes, prompt_tokens: float, output_tokens: int) -> float:
     """One request alone: its prompt, then a decode step per output token after the first."""
     return steps.seconds(0, prompt_tokens) + (output_tokens - 1) * steps.decode_seconds(1)
+
+
+# --- a one-at-a-time server whose service depends on how a request finds it --------------------
+
+
+MIN_PREFILL_S = 1e-4
+
+
+def fcfs_service(level: LevelResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(prefill s, decode step s, queued) of each completed request of a server that runs one
+    request at a time. Requests are taken in the order the server served them (of their first
+    tokens: two sent within a millisecond may be served either way round); a request's service
+    starts when it arrives or when the one served before it ends, whichever is later, so its
+    prefill is its first token's time less that start, and it was queued when it arrived
+    before that one ended. Requests with a single output token (no decode step) are left out.
+
+    A request's end is when its last byte reached the client, a millisecond or so after the
+    server let go of it, so a queued request's first token can come in just before the one
+    ahead ends (3 of 2,188 queued requests in one validation run, by up to 3.5 ms): its prefill
+    is floored at ``MIN_PREFILL_S``."""
+    done = sorted(
+        (r for r in level.requests if r.ok and r.first_token_s is not None),
+        key=lambda r: r.first_token_s or 0.0,
+    )
+    prefill, decode, queued = [], [], []
+    previous_end = -math.inf
+    for r in done:
+        assert r.first_token_s is not None
+        if r.tpot_ms is not None:
+            prefill.append(max(r.first_token_s - max(r.start_s, previous_end), MIN_PREFILL_S))
+            decode.append(r.tpot_ms / 1e3)
+            queued.append(r.start_s < previous_end)
+        previous_end = r.end_s
+    return np.array(prefill), np.array(decode), np.array(queued, dtype=bool)
+
+
+@dataclass(frozen=True)
+class ArrivalService:
+    """Measured per-request service of a one-at-a-time server, by how the request found it:
+    ``idle`` (it arrived after the one before ended: from a run whose requests are spaced
+    apart) or ``queued`` (it waited behind another: from a closed loop at concurrency 2, where
+    each request is sent while the other runs). Each is (prefill s, decode step s) per request.
+
+    The two differ on a server whose front end (HTTP parsing, tokenisation) runs beside the
+    model: a queued request is read while the one ahead runs and starts its prompt at once,
+    while an arrival at an idle server pays its front end, and the process's wake-up, in full
+    (on llama-cpp-python's server with the test suite's tiny model: ~18 against ~9 ms to the
+    first token, benchmarks/batchsim_results.md)."""
+
+    idle_prefill_s: np.ndarray
+    idle_decode_s: np.ndarray
+    queued_prefill_s: np.ndarray
+    queued_decode_s: np.ndarray
+
+    @classmethod
+    def measure(cls, idle: list[LevelResult], queued: list[LevelResult]) -> ArrivalService:
+        """From spaced-apart runs (``idle``) and concurrency-2 runs (``queued``); each class
+        keeps only the requests that found the server as its name says."""
+        arrays: dict[bool, tuple[np.ndarray, np.ndarray]] = {}
+        for want, levels, name, flag in (
+            (False, idle, "idle", "spaced-apart"),
+            (True, queued, "queued", "--concurrency 2"),
+        ):
+            measured = [fcfs_service(level) for level in levels]
+            pre = [p[q == want] for p, _, q in measured]
+            dec = [d[q == want] for _, d, q in measured]
+            if sum(p.size for p in pre) == 0:
+                raise BenchError(
+                    f"no {name} request to measure the {name} service on",
+                    hint=f"run a {flag} level with --output-len 8 or more",
+                )
+            arrays[want] = (np.concatenate(pre), np.concatenate(dec))
+        return cls(*arrays[False], *arrays[True])
+
+    def means(self) -> tuple[float, float, float, float]:
+        return (
+            float(self.idle_prefill_s.mean()),
+            float(self.idle_decode_s.mean()),
+            float(self.queued_prefill_s.mean()),
+            float(self.queued_decode_s.mean()),
+        )
+
+
+@dataclass(frozen=True)
+class ArrivalSegment:
+    """One measured open-loop level, the arrival service measured around it (its means set the
+    level's speed) and one request's service time alone (for the utilisation)."""
+
+    service: ArrivalService
+    level: LevelResult
+    service_s: float
+
+
+# A request's class depends on the simulated finish of the one before it, which depends on the
+# classes: the simulation is repeated until no request changes class (a handful of passes).
+MAX_CLASS_PASSES = 50
+
+
+def predict_by_arrival(
+    segments: list[ArrivalSegment],
+    spread: ArrivalService,
+    draws: int = 50,
+    seed: int = 0,
+) -> Comparison:
+    """Replay each segment's requests (send times, lengths) through a one-at-a-time server
+    whose every request draws its (prefill, decode step) from the class it finds the server in:
+    idle or queued (``ArrivalService``). A draw takes each class's per-request spread from
+    ``spread`` (every calibration of the load pooled, each request's times over its class
+    mean) at the segment's own class means (the calibrations around it), so a request slow
+    in its prompt stays slow in its decode, and the machine's drift between segments is
+    followed. Whether a request finds the server busy is decided by the simulation itself,
+    repeated until no request changes class. Each statistic is the median over ``draws``."""
+    if not segments:
+        raise BenchError("no measured level to compare")
+    replays = [_replay(segment.level) for segment in segments]
+    i_pre, i_dec, q_pre, q_dec = spread.means()
+    scales = (
+        (spread.idle_prefill_s / i_pre, spread.idle_decode_s / i_dec),
+        (spread.queued_prefill_s / q_pre, spread.queued_decode_s / q_dec),
+    )
+
+    def simulated(draw: int) -> dict[str, float]:
+        ttft, tpot = [], []
+        for index, (segment, replay) in enumerate(zip(segments, replays, strict=True)):
+            n = replay.arrivals_s.size
+            rng = np.random.default_rng(seed + draw * len(segments) + index)
+            means = segment.service.means()
+            # per request: (prefill, decode) if it finds the server idle, and if queued
+            drawn = []
+            for (pre_scale, dec_scale), mean_pre, mean_dec in zip(
+                scales, means[0::2], means[1::2], strict=True
+            ):
+                pick = rng.integers(0, pre_scale.size, n)
+                drawn.append((mean_pre * pre_scale[pick], mean_dec * dec_scale[pick]))
+            (idle_pre, idle_dec), (queued_pre, queued_dec) = drawn
+            steps = measured_step_times(1.0, 1.0, float(np.mean(replay.prompts)))
+            prompt_s = np.array([steps.seconds(0, p) for p in replay.prompts])
+            queued = np.zeros(n, dtype=bool)
+            for _ in range(MAX_CLASS_PASSES):
+                sim = simulate(
+                    steps,
+                    replay.arrivals_s,
+                    replay.prompts,
+                    replay.outputs,
+                    prefill_scale=np.where(queued, queued_pre, idle_pre) / prompt_s,
+                    decode_scale=np.where(queued, queued_dec, idle_dec),
+                )
+                now = np.zeros(n, dtype=bool)
+                now[1:] = replay.arrivals_s[1:] < np.maximum.accumulate(sim.finish_s)[:-1]
+                if np.array_equal(now, queued):
+                    break
+                queued = now
+            ttft.append(sim.ttft_s)
+            tpot.append(sim.tpot_s)
+        return _stats(np.concatenate(ttft), np.concatenate(tpot))
+
+    runs = [simulated(draw) for draw in range(draws)]
+    predicted = {key: float(np.median([run[key] for run in runs])) for key in runs[0]}
+    return _compare(
+        [(segment.level, segment.service_s) for segment in segments], replays, predicted
+    )
