@@ -5,7 +5,8 @@ mean TPOT of Poisson loads at 0.3, 0.45 and 0.6 of the calibrated saturation rat
 five short runs between calibrations, pooled) and sets them beside the harness's measurement
 (method: tests/integration/batchsim_support.py).
 
-Run: python benchmarks/batchsim_llamacpp.py [--keep DIR]  (7-10 minutes: five 25 s segments a load, longer
+Run: python benchmarks/batchsim_llamacpp.py [--keep DIR]  (8-11 minutes: five 25 s segments
+a load, longer
 when some are measured again; needs llama-cpp-python[server]; other work's stalls land in the
 measured p99). ``--keep DIR`` leaves every calibration and level result (the harness's JSON,
 per-request timings included) in DIR, so other predictions can be set beside the same runs.
