@@ -21,20 +21,23 @@ def record(start: float, first: float, end: float, outputs: int = 3) -> RequestR
     )
 
 
+# Sent at 0, 5 and 100 ms; served 0-12, 12-18 and 100-112 ms.
+THREE = LevelResult(
+    rate=10.0,
+    arrival="poisson",
+    requests=[
+        record(0.0, 0.010, 0.012),
+        record(0.005, 0.016, 0.018),
+        record(0.100, 0.110, 0.112),
+    ],
+)
+
+
 def test_service_is_measured_from_when_the_request_ahead_ended() -> None:
     # Sent at 0 and 5 ms; the first is served 0-12 ms (first token at 10), the second waits
     # until 12 ms and has its first token at 16: prefill 10 and 4 ms, decode (12-10)/2 = 1 ms
     # and (18-16)/2 = 1 ms. The third, sent at 100 ms, finds the server idle: prefill 10 ms.
-    level = LevelResult(
-        rate=10.0,
-        arrival="poisson",
-        requests=[
-            record(0.0, 0.010, 0.012),
-            record(0.005, 0.016, 0.018),
-            record(0.100, 0.110, 0.112),
-        ],
-    )
-    prefill, decode, queued = fcfs_service(level)
+    prefill, decode, queued = fcfs_service(THREE)
     assert prefill.tolist() == pytest.approx([0.010, 0.004, 0.010])
     assert decode.tolist() == pytest.approx([0.001, 0.001, 0.001])
     assert queued.tolist() == [False, True, False]
@@ -64,16 +67,7 @@ def test_each_request_pays_the_service_of_the_class_it_finds_the_server_in() -> 
     # 10.98 ms (numpy's linear percentile of 10, 10, 11). With every request at the idle
     # service (no class) the second would take 12 + 10 - 5 = 17 ms.
     service = ArrivalService(constant(0.010), constant(0.001), constant(0.004), constant(0.001))
-    level = LevelResult(
-        rate=10.0,
-        arrival="poisson",
-        requests=[
-            record(0.0, 0.010, 0.012),
-            record(0.005, 0.016, 0.018),
-            record(0.100, 0.110, 0.112),
-        ],
-    )
-    result = predict_by_arrival([ArrivalSegment(service, level, 0.012)], service, draws=3)
+    result = predict_by_arrival([ArrivalSegment(service, THREE, 0.012)], service, draws=3)
     assert result.predicted["ttft_p50"] == pytest.approx(10.0)
     assert result.predicted["ttft_p99"] == pytest.approx(10.98)
     assert result.predicted["tpot_mean"] == pytest.approx(1.0)
