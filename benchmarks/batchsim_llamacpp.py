@@ -1,15 +1,16 @@
 """Validate the batching simulator on a real llama.cpp server (the tiny model of the tests).
 
-Calibrates step times from closed-loop runs at concurrency 1, then predicts p50/p99 TTFT and
-mean TPOT of Poisson loads at 0.3, 0.45 and 0.6 of the calibrated saturation rate (each load
-five short runs between calibrations, pooled) and sets them beside the harness's measurement
-(method: tests/integration/batchsim_support.py).
+Calibrates step times from closed-loop runs at concurrency 1 (and, beside each, the service of
+queued and of idle-server arrivals), then predicts p50/p99 TTFT and mean TPOT of Poisson loads
+at 0.3, 0.45 and 0.6 of the calibrated saturation rate (each load five short runs between
+calibrations, pooled) and sets them beside the harness's measurement (method and the
+prediction the test asserts: tests/integration/batchsim_support.py).
 
-Run: python benchmarks/batchsim_llamacpp.py [--keep DIR]  (8-11 minutes: five 25 s segments
-a load, longer
-when some are measured again; needs llama-cpp-python[server]; other work's stalls land in the
-measured p99). ``--keep DIR`` leaves every calibration and level result (the harness's JSON,
-per-request timings included) in DIR, so other predictions can be set beside the same runs.
+Run: python benchmarks/batchsim_llamacpp.py [--keep DIR]  (8-11 minutes: five 25 s segments a
+load, longer when some are measured again; needs llama-cpp-python[server]; other work's
+stalls land in the measured p99). ``--keep DIR`` leaves every calibration and level result
+(the harness's JSON, per-request timings included) in DIR, so other predictions can be set
+beside the same runs.
 """
 
 from __future__ import annotations

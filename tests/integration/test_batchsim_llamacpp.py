@@ -1,11 +1,21 @@
 """The batching simulator predicts a real llama.cpp server's latencies under Poisson load.
 
 Method (tests/integration/batchsim_support.py): closed-loop runs at concurrency 1 calibrate
-the step times; each of the Poisson loads at 0.3, 0.45 and 0.6 of the calibrated saturation
+the step times; beside each, a concurrency-2 run and a run of requests spaced three service
+times apart calibrate the service of a request that waits behind another and of one that finds
+the server idle. Each of the Poisson loads at 0.3, 0.45 and 0.6 of the calibrated saturation
 rate is measured by the harness as five short runs, each between two calibrations; the
-simulator replays each run's own send times at the step times of the calibrations around it.
-Predicted p99 TTFT and mean TPOT over each load's pooled requests must be within 25% of the
-measurement at all three loads.
+simulator replays each run's own send times, giving each request the service of the way it
+finds the server (``bench.predict.predict_by_arrival``). Predicted p99 TTFT and mean TPOT over
+each load's pooled requests must be within 25% of the measurement at all three loads.
+
+Why by arrival class: replaying each request's own measured service through a one-at-a-time
+queue reproduces the measured p99 exactly, so the queue model holds and the error is in the
+service times. A queued request reaches its first token ~9 ms after the one ahead ends, one
+arriving at an idle server ~18 ms, and the back-to-back concurrency-1 calibration measures
+neither (~15 ms): at the calibrated step times alone (``fixed``, still shown) the highest load
+came out +20% to +26% over the measurement in four of five quiet runs
+(benchmarks/batchsim_results.md).
 
 Robustness on a shared 2-core machine: the loads are relative to a calibration taken right
 before and after each level (so the machine's speed at that moment sets the rates and the
@@ -61,7 +71,9 @@ def test_p99_ttft_and_mean_tpot_within_25_percent(tmp_path: Path) -> None:
             os.nice(15)  # back to where the test process was
     report = table(comparisons)
     assert len(comparisons) == 3, report
-    for c in (v.fixed for v in comparisons):
-        assert 0.15 < c.utilisation < 0.75, report  # below saturation, as planned
+    for v in comparisons:
+        assert 0.15 < v.fixed.utilisation < 0.75, report  # below saturation, as planned
+        c = v.by_arrival
+        assert c is not None, report
         assert abs(c.error("ttft_p99")) <= TOLERANCE, report
         assert abs(c.error("tpot_mean")) <= TOLERANCE, report
